@@ -1,0 +1,12 @@
+// Every subcommand of `tierscope`, one factory each; main.cc registers them in this order.
+#pragma once
+
+#include <memory>
+
+#include "subcommand.h"
+
+namespace tierscope::cli {
+
+std::unique_ptr<Subcommand> MakeDumpCommand();
+
+}  // namespace tierscope::cli

@@ -1,0 +1,29 @@
+// Typed access to profile files. Profiles are small enough (sites, not events) to hold whole.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "profile.pb.h"
+#include "tierscope/formats/container.h"
+
+namespace tierscope::formats {
+
+struct ProfileReadResult {
+  profile::ProfileChunk profile;     // all chunks merged
+  std::optional<FormatError> error;  // set when the file was damaged; profile holds what came before
+  bool ok() const { return !error; }
+};
+
+// Never throws for a bad file: the error says what and where.
+ProfileReadResult ReadProfile(const std::string& path);
+
+// Reads a profile or throws FormatException: for callers that cannot use a partial profile.
+profile::ProfileChunk LoadProfile(const std::string& path);
+
+// Writes metadata first, sites in chunks of `sites_per_chunk`, tiers and plan last.
+// Throws FormatException on I/O failure.
+void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
+                  int sites_per_chunk = 4096);
+
+}  // namespace tierscope::formats

@@ -1,0 +1,42 @@
+// Typed access to trace files: one TraceChunk per container chunk.
+#pragma once
+
+#include <string>
+
+#include "tierscope/formats/container.h"
+#include "trace.pb.h"
+
+namespace tierscope::formats {
+
+class TraceWriter {
+ public:
+  explicit TraceWriter(const std::string& path, int compression_level = 3)
+      : out_(path, FileKind::kTrace, compression_level) {}
+  TraceWriter(int fd, std::string name, int compression_level = 3)
+      : out_(fd, std::move(name), FileKind::kTrace, compression_level) {}
+
+  ChunkInfo Append(const trace::TraceChunk& chunk);
+  void Close() { out_.Close(); }
+  uint64_t bytes_written() const { return out_.bytes_written(); }
+
+ private:
+  ContainerWriter out_;
+  std::string scratch_;
+};
+
+class TraceReader {
+ public:
+  explicit TraceReader(const std::string& path);
+
+  // False at the end or at the first damaged chunk (see error()).
+  bool Next(trace::TraceChunk* chunk, ChunkInfo* info = nullptr);
+  const std::optional<FormatError>& error() const;
+  const ContainerReader& container() const { return in_; }
+
+ private:
+  ContainerReader in_;
+  std::optional<FormatError> error_;
+  std::string scratch_;
+};
+
+}  // namespace tierscope::formats

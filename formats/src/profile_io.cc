@@ -1,0 +1,66 @@
+#include "tierscope/formats/profile_io.h"
+
+#include <algorithm>
+
+namespace tierscope::formats {
+
+ProfileReadResult ReadProfile(const std::string& path) {
+  ProfileReadResult result;
+  ContainerReader in(path);
+  if (!in.error() && in.kind() != FileKind::kProfile) {
+    result.error = FormatError{FormatError::Kind::kWrongKind, path, 12,
+                               std::string("is a ") + FileKindName(in.kind()) + ", not a profile"};
+    return result;
+  }
+  std::string raw;
+  ChunkInfo info;
+  profile::ProfileChunk chunk;
+  while (in.Next(&raw, &info)) {
+    if (!chunk.ParseFromString(raw)) {
+      result.error = FormatError{FormatError::Kind::kCorrupt, path, info.offset,
+                                 "chunk is not a valid profile chunk"};
+      return result;
+    }
+    result.profile.MergeFrom(chunk);
+  }
+  if (in.error()) result.error = in.error();
+  return result;
+}
+
+profile::ProfileChunk LoadProfile(const std::string& path) {
+  auto result = ReadProfile(path);
+  if (result.error) throw FormatException(*result.error);
+  return std::move(result.profile);
+}
+
+void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
+                  int sites_per_chunk) {
+  ContainerWriter out(path, FileKind::kProfile);
+  std::string raw;
+  auto append = [&](const profile::ProfileChunk& chunk) {
+    raw.clear();
+    chunk.SerializeToString(&raw);
+    out.Append(raw);
+  };
+  {
+    profile::ProfileChunk head;
+    *head.mutable_metadata() = profile.metadata();
+    append(head);
+  }
+  const int n = profile.sites_size();
+  for (int begin = 0; begin < n; begin += sites_per_chunk) {
+    profile::ProfileChunk chunk;
+    const int end = std::min(n, begin + sites_per_chunk);
+    for (int i = begin; i < end; ++i) *chunk.add_sites() = profile.sites(i);
+    append(chunk);
+  }
+  if (profile.tiers_size() > 0 || profile.has_plan()) {
+    profile::ProfileChunk tail;
+    *tail.mutable_tiers() = profile.tiers();
+    if (profile.has_plan()) *tail.mutable_plan() = profile.plan();
+    append(tail);
+  }
+  out.Close();
+}
+
+}  // namespace tierscope::formats

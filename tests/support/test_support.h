@@ -1,0 +1,59 @@
+// Helpers shared by every test: temp folders, file bytes, running the built programs.
+#pragma once
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+
+namespace tierscope::testing {
+
+// A file in a fresh temp folder, removed with the folder at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/tierscope-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), bytes.size());
+}
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (a path) with extra environment entries "K=V", captures stdout and stderr.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env = {}, const std::string& input = "");
+
+// Paths of the build, fixed at configure time.
+std::string TierscopeBin();          // the `tierscope` binary
+std::string BuildDir();              // the CMake build folder
+std::string SourceDir();             // the repository
+std::string ExampleBin(const std::string& name);  // e.g. "ts-example-kvcache"
+
+}  // namespace tierscope::testing

@@ -25,7 +25,7 @@ struct RuntimeState {
   std::string output;  // the path this process writes
   BufferPool pool;
   StackTable stacks;
-  std::atomic<ThreadState*> threads{nullptr};  // every ThreadState, newest first
+  std::atomic<ThreadState*> threads{nullptr};   // every ThreadState, newest first
   std::atomic<uint64_t> threads_unrecorded{0};  // slab full
   std::atomic<uint64_t> dropped_without_thread{0};
   uint64_t own_text_start = 0, own_text_end = 0;  // our code: frames skipped

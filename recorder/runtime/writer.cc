@@ -12,7 +12,7 @@
 namespace tierscope::recorder {
 namespace {
 
-constexpr long kCycleNs = 5'000'000;    // how often the writer looks for full buffers
+constexpr long kCycleNs = 5'000'000;     // how often the writer looks for full buffers
 constexpr int kMaxBatchesPerChunk = 64;  // bounds a chunk to ~128k events (64 KiB buffers)
 
 void SleepNs(long ns) {
@@ -27,8 +27,8 @@ std::string ThreadNameFromProc(uint32_t tid) {
   return name;
 }
 
-void AddBuffer(trace::TraceChunk* chunk, const EventBuffer* b, uint32_t count,
-               uint64_t* allocs, uint64_t* frees) {
+void AddBuffer(trace::TraceChunk* chunk, const EventBuffer* b, uint32_t count, uint64_t* allocs,
+               uint64_t* frees) {
   if (count == 0) return;
   trace::AllocBatch* batch = chunk->add_allocs();
   batch->set_tid(b->tid);
@@ -164,6 +164,7 @@ void Writer::AddStacks(trace::TraceChunk* chunk) {
 
 void Writer::AddThreads(trace::TraceChunk* chunk) {
   const bool final = stop_.load();
+  const uint64_t now = NowNs();
   for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
     if (t->dead) continue;
     const uint64_t end = t->end_ns.load(std::memory_order_acquire);
@@ -174,7 +175,8 @@ void Writer::AddThreads(trace::TraceChunk* chunk) {
     out->set_tid(t->tid);
     out->set_name(t->name[0] != '\0' ? std::string(t->name) : ThreadNameFromProc(t->tid));
     out->set_start_ns(t->start_ns);
-    out->set_end_ns(end);
+    // Threads still running at the end of the trace end with it.
+    out->set_end_ns(end != 0 ? end : final ? now : 0);
     out->set_creator_tid(t->creator_tid);
     t->reported.store(want);
   }

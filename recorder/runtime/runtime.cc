@@ -356,6 +356,7 @@ __attribute__((constructor(101))) void InitRecorder() {
     return;
   }
   dl_iterate_phdr(FindOwnText, &s);
+  s.clock.Init();
   if (pthread_key_create(&g_thread_key, ThreadKeyDestructor) != 0) {
     std::fprintf(stderr, "tierscope: recorder: no thread key left; not recording\n");
     return;
@@ -449,7 +450,7 @@ void RecordAlloc(trace::EventKind kind, const void* address, size_t size) {
     g_sampled.Insert(reinterpret_cast<uint64_t>(address));
   }
   RawEvent e;
-  e.time_ns = NowNs();
+  e.time_ns = s.clock.Ticks();
   e.address = reinterpret_cast<uint64_t>(address);
   e.size = size;
   e.stack_id = CaptureStack();
@@ -472,7 +473,7 @@ void RecordRelease(trace::EventKind kind, const void* address, size_t size) {
     return;
   }
   RawEvent e;
-  e.time_ns = NowNs();
+  e.time_ns = s.clock.Ticks();
   e.address = reinterpret_cast<uint64_t>(address);
   e.size = size;
   e.stack_id = 0;

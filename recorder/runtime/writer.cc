@@ -27,8 +27,8 @@ std::string ThreadNameFromProc(uint32_t tid) {
   return name;
 }
 
-void AddBuffer(trace::TraceChunk* chunk, const EventBuffer* b, uint32_t count, uint64_t* allocs,
-               uint64_t* frees) {
+void AddBuffer(trace::TraceChunk* chunk, const EventBuffer* b, uint32_t count,
+               const EventClock& clock, uint64_t* allocs, uint64_t* frees) {
   if (count == 0) return;
   trace::AllocBatch* batch = chunk->add_allocs();
   batch->set_tid(b->tid);
@@ -36,7 +36,7 @@ void AddBuffer(trace::TraceChunk* chunk, const EventBuffer* b, uint32_t count, u
   for (uint32_t i = 0; i < count; ++i) {
     const RawEvent& r = b->events[i];
     formats::AllocEvent e;
-    e.time_ns = r.time_ns;
+    e.time_ns = clock.ToNs(r.time_ns);
     e.kind = static_cast<trace::EventKind>(r.kind);
     e.address = r.address;
     e.size = r.size;
@@ -98,6 +98,7 @@ void Writer::Finish(const std::string& reason, int exit_status, bool bounded_wai
 }
 
 void Writer::Cycle(bool final) {
+  state_->clock.Recalibrate();
   EventBuffer* full = state_->pool.TakeAllFull();
   do {
     trace::TraceChunk chunk;
@@ -115,8 +116,8 @@ void Writer::Cycle(bool final) {
     int batches = 0;
     while (full != nullptr && batches < kMaxBatchesPerChunk) {
       EventBuffer* next = full->next_full;
-      AddBuffer(&chunk, full, full->count.load(std::memory_order_acquire), &alloc_events_,
-                &free_events_);
+      AddBuffer(&chunk, full, full->count.load(std::memory_order_acquire), state_->clock,
+                &alloc_events_, &free_events_);
       state_->pool.Release(full);
       full = next;
       ++batches;
@@ -126,7 +127,7 @@ void Writer::Cycle(bool final) {
       for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
         if (t->dead || t->buffer == nullptr) continue;
         AddBuffer(&chunk, t->buffer, t->buffer->count.load(std::memory_order_acquire),
-                  &alloc_events_, &free_events_);
+                  state_->clock, &alloc_events_, &free_events_);
       }
     }
     AddStacks(&chunk);  // after the batches: covers every id they use

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -26,7 +27,6 @@ constexpr int kMaxEventsPerSlot = 6;
 constexpr int kBatch = 512;
 constexpr int kMaxPeriodShift = 6;  // adaptive mode may stretch the period up to 64x
 constexpr int kPollMs = 200;
-constexpr uint64_t kControlIntervalNs = 1000000000;  // adaptive period + counter flush
 
 enum SlotState : int { kFree = 0, kOpening, kActive, kExiting };
 
@@ -471,6 +471,8 @@ struct SamplingSession::Impl {
     if (hooks.on_drain_thread_start) hooks.on_drain_thread_start();
     uint64_t last_wall = NowNs(CLOCK_MONOTONIC), last_cpu = NowNs(CLOCK_THREAD_CPUTIME_ID);
     const uint64_t start_cpu = last_cpu;
+    const int poll_ms =
+        static_cast<int>(std::min<uint64_t>(kPollMs, hooks.control_interval_ns / 1000000 + 1));
     while (true) {
       const bool stopping = stop_requested.load(std::memory_order_acquire);
       size_t used = slots_used.load(std::memory_order_acquire);
@@ -490,7 +492,7 @@ struct SamplingSession::Impl {
         }
       }
       if (stopping) break;
-      int ready = poll(pollfds.get(), n, kPollMs);
+      int ready = poll(pollfds.get(), n, poll_ms);
       if (ready < 0 && errno != EINTR) {
         Degrade("poll failed");
         break;
@@ -518,7 +520,7 @@ struct SamplingSession::Impl {
           CloseSlot(slot);
       }
       const uint64_t wall = NowNs(CLOCK_MONOTONIC);
-      if (wall - last_wall >= kControlIntervalNs) {
+      if (wall - last_wall >= hooks.control_interval_ns) {
         const uint64_t cpu = NowNs(CLOCK_THREAD_CPUTIME_ID);
         Adapt(double(cpu - last_cpu) / double(wall - last_wall));
         drain_cpu_ns.store(cpu - start_cpu, std::memory_order_relaxed);

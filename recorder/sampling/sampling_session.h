@@ -37,6 +37,8 @@ struct SessionHooks {
   // Default: written to stderr prefixed with "tierscope: ".
   std::function<void(const std::string&)> notice;
   size_t max_threads = 4096;  // slots allocated up front
+  // How often the drain thread adapts the period and flushes counters.
+  uint64_t control_interval_ns = 1000000000;
 };
 
 // Totals for tests and benchmarks.

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Subcommand>> commands;
   commands.push_back(MakeDumpCommand());
+  commands.push_back(MakeRecordCommand());
 
   std::vector<std::pair<CLI::App*, Subcommand*>> registered;
   for (auto& command : commands) {

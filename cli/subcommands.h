@@ -8,5 +8,6 @@
 namespace tierscope::cli {
 
 std::unique_ptr<Subcommand> MakeDumpCommand();
+std::unique_ptr<Subcommand> MakeRecordCommand();
 
 }  // namespace tierscope::cli

@@ -62,11 +62,13 @@ struct Insn {
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 };
 
+// Instructions the walk back cannot cross: after them the registers may come from elsewhere (a
+// callee, a jump source). A conditional branch just before the IP was not taken, or the IP is a
+// jump target; the latter is equally possible after any instruction, so crossing it adds no risk.
 bool IsControlFlow(const ZydisDecodedInstruction& in) {
   switch (in.meta.category) {
     case ZYDIS_CATEGORY_CALL:
     case ZYDIS_CATEGORY_RET:
-    case ZYDIS_CATEGORY_COND_BR:
     case ZYDIS_CATEGORY_UNCOND_BR:
     case ZYDIS_CATEGORY_SYSCALL:
     case ZYDIS_CATEGORY_INTERRUPT:
@@ -85,6 +87,8 @@ bool IsRepString(const ZydisDecodedInstruction& in) {
 // The data operand of `insn`: the first real memory operand. Hidden ones are implicit stack
 // accesses (push, call), except for string instructions whose [rsi]/[rdi] are hidden.
 const ZydisDecodedOperand* MemoryOperand(const Insn& insn) {
+  // `nopl 0x0(%rax)` has a memory operand that is never accessed.
+  if (insn.in.meta.category == ZYDIS_CATEGORY_NOP) return nullptr;
   const bool string_op = insn.in.meta.category == ZYDIS_CATEGORY_STRINGOP;
   for (int i = 0; i < insn.in.operand_count; ++i) {
     const ZydisDecodedOperand& op = insn.ops[i];
@@ -135,6 +139,11 @@ bool PlanOperand(const Insn& insn, const ZydisDecodedOperand& op, uint64_t at, A
   plan->instruction = at;
   plan->reason = UndecodedReason::kNone;
   return true;
+}
+
+// rsp-relative, or rbp-relative below the frame pointer (locals of frame-pointer code).
+bool IsStackOperand(const AccessPlan& plan) {
+  return plan.base == kRegSp || (plan.base == kRegBp && plan.index < 0 && plan.disp < 0);
 }
 
 bool FunctionBounds(uint64_t ip, uint64_t* start, uint64_t* end) {
@@ -256,6 +265,8 @@ AccessPlan AddressDecoder::Plan(uint64_t ip) const {
   UndecodedReason walk_reason = UndecodedReason::kNoMemoryInstruction;
   bool registers_written[kRipSlot + 1] = {};
   const int depth = count < kWalkBack ? count : kWalkBack;
+  AccessPlan stack_access;  // first stack operand passed over (reason kNone when found)
+  stack_access.reason = UndecodedReason::kCount;
   for (int back = 1; back <= depth; ++back) {
     const uint64_t where = recent[(count - back) % kWalkBack];
     Insn prev;
@@ -278,12 +289,17 @@ AccessPlan AddressDecoder::Plan(uint64_t ip) const {
         walk_reason = UndecodedReason::kRegisterOverwritten;
         break;
       }
-      return candidate;
+      // The stack stays in L1: a sample right after a stack operand (a spilled divisor, a
+      // local) most likely stalls on something else. Pass over it to the previous data access,
+      // and report the stack access only when there is none.
+      if (!IsStackOperand(candidate)) return candidate;
+      if (stack_access.reason == UndecodedReason::kCount) stack_access = candidate;
     }
     for (int slot = 0; slot < kTimerRegCount; ++slot) {
       if (Writes(prev, slot)) registers_written[slot] = true;
     }
   }
+  if (stack_access.reason == UndecodedReason::kNone) return stack_access;
   // Nothing usable before the IP: the instruction about to execute has current registers.
   if (have_current) {
     if (const ZydisDecodedOperand* op = MemoryOperand(current)) {

@@ -189,6 +189,7 @@ struct SamplingSession::Impl {
   pthread_t drain_thread{};
   bool drain_started = false;
   bool stopped = false;
+  pid_t pid = 0;  // the process that owns the drain thread (a forked child does not)
 
   // Drain-thread state, allocated at Create.
   std::unique_ptr<AddressDecoder> decoder;
@@ -561,6 +562,7 @@ std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& 
   impl->sink = sink;
   impl->hooks = std::move(hooks);
   impl->page_size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  impl->pid = getpid();
   if (options.samplers.empty()) {
     *error = "sampling is off (--sampler none)";
     return nullptr;
@@ -664,6 +666,21 @@ void SamplingSession::OnThreadExit(pid_t tid) {
 void SamplingSession::Stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
+  if (getpid() != impl_->pid) {
+    // A forked child: the drain thread was not copied, the fds and rings were. Release them.
+    size_t used = impl_->slots_used.load();
+    for (size_t i = 0; i < used; ++i) {
+      Slot& slot = impl_->slots[i];
+      for (int e = 0; e < slot.nevents; ++e) {
+        munmap(slot.events[e].base, slot.events[e].map_bytes);
+        close(slot.events[e].fd);
+      }
+      slot.nevents = 0;
+    }
+    if (impl_->wake_fd >= 0) close(impl_->wake_fd);
+    impl_->wake_fd = -1;
+    return;
+  }
   impl_->stop_requested.store(true, std::memory_order_release);
   if (impl_->drain_started) {
     uint64_t one = 1;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "address_decoder.h"
@@ -688,6 +689,18 @@ void SamplingSession::Stop() {
     }
     pthread_join(impl_->drain_thread, nullptr);
   }
+  if (std::getenv("TIERSCOPE_SAMPLE_STATS") != nullptr) {  // for bench/sampling
+    const SessionStats s = stats();
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "sampling stats: samples=%lu decoded=%lu undecoded=%lu lost=%lu throttles=%lu "
+                  "threads=%lu drain_cpu_s=%.4f period=%lu",
+                  (unsigned long)s.samples, (unsigned long)s.decoded, (unsigned long)s.undecoded,
+                  (unsigned long)s.lost, (unsigned long)s.throttles,
+                  (unsigned long)s.threads_opened, s.drain_cpu_seconds,
+                  (unsigned long)s.current_period);
+    impl_->Notice(line);
+  }
   if (impl_->wake_fd >= 0) close(impl_->wake_fd);
   impl_->wake_fd = -1;
 }
@@ -704,9 +717,8 @@ SessionStats SamplingSession::stats() const {
   s.period_changes = impl_->period_changes.load();
   s.drain_cpu_seconds = double(impl_->drain_cpu_ns.load()) / 1e9;
   for (const auto& d : impl_->sources) {
-    if (d.adaptive) {
-      s.current_period = d.events.back().attr.sample_period << impl_->period_shift.load();
-    }
+    if (d.kind == trace::SAMPLER_FAULTS) continue;
+    s.current_period = d.events.back().attr.sample_period << (d.adaptive ? impl_->period_shift.load() : 0);
   }
   return s;
 }

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "runtime/config.h"
+#include "sampling_options.h"
 #include "subcommand.h"
 #include "trace_summary.h"
 
@@ -63,7 +64,15 @@ class RecordCommand : public Subcommand {
                    "bound on buffered events in bytes (default 67108864)");
     app.add_option("--overflow", overflow_,
                    "when that bound is reached: block (wait for the writer) or drop (count)");
-    app.add_option("--sampler", sampler_, "access sampling spec (see recorder/sampling)");
+    app.add_option("--sampler", sampler_,
+                   "access sampling: auto, pebs, ibs, timer, faults or none; faults combines "
+                   "with one other, e.g. timer+faults (default none)");
+    app.add_option("--sample-period", sample_period_,
+                   "sampling period: timer in time (1ms, 250us), PEBS/IBS in events");
+    app.add_option("--event", sample_event_,
+                   "PEBS events as libpfm4 strings, comma-separated (default per CPU model)");
+    app.add_option("--sample-budget", sample_budget_,
+                   "drain-thread CPU target for the adaptive period, e.g. 3% (0: fixed period)");
     app.add_flag("-q,--quiet", quiet_, "no summary at the end");
     app.add_option("command", command_, "PROGRAM [ARGS...] (after --)")->required();
   }
@@ -80,6 +89,10 @@ class RecordCommand : public Subcommand {
     if (!memory_limit_.empty()) env["TIERSCOPE_MEMORY_LIMIT"] = memory_limit_;
     if (!overflow_.empty()) env["TIERSCOPE_OVERFLOW"] = overflow_;
     if (!sampler_.empty()) env["TIERSCOPE_SAMPLER"] = sampler_;
+    if (!sample_period_.empty()) env["TIERSCOPE_SAMPLE_PERIOD"] = sample_period_;
+    if (!sample_event_.empty()) env["TIERSCOPE_SAMPLE_EVENT"] = sample_event_;
+    if (!sample_budget_.empty()) env["TIERSCOPE_SAMPLE_BUDGET"] = sample_budget_;
+    CheckSamplingFlags();
     // Validate with the library's own parser (flags win over inherited variables).
     std::string error;
     auto lookup = [&env](const char* name) -> const char* {
@@ -151,6 +164,20 @@ class RecordCommand : public Subcommand {
     return error;
   }
 
+  // The library reads the same variables with the same parsers; bad values stop here, named.
+  void CheckSamplingFlags() const {
+    recorder::SamplingOptions o;
+    std::string error;
+    if ((!sampler_.empty() && !recorder::ParseSamplerSpec(sampler_, &o.samplers, &error)) ||
+        (!sample_period_.empty() && !recorder::ParseSamplePeriod(sample_period_, &o.period, &error)) ||
+        (!sample_event_.empty() && !recorder::ParseSampleEvents(sample_event_, &o.events, &error)) ||
+        (!sample_budget_.empty() &&
+         !recorder::ParseSampleBudget(sample_budget_, &o.cpu_budget, &error))) {
+      throw UsageError(error);
+    }
+  }
+
+  std::string sample_period_, sample_event_, sample_budget_;
   std::string output_ = "tierscope.trace";
   std::string depth_, sample_bytes_, min_size_, buffer_bytes_, memory_limit_, overflow_, sampler_;
   bool no_follow_fork_ = false, follow_exec_ = false, quiet_ = false;

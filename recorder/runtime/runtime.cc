@@ -21,6 +21,7 @@
 #include "address_set.h"
 #include "module_maps.h"
 #include "runtime_state.h"
+#include "sampling/sampling_options.h"
 #include "tierscope/formats/sample_columns.h"
 #include "writer.h"
 
@@ -361,12 +362,21 @@ __attribute__((constructor(101))) void InitRecorder() {
     std::fprintf(stderr, "tierscope: recorder: no thread key left; not recording\n");
     return;
   }
-  // Access sampling plugs in here: the sampling room creates the source from
-  // s.config.sampler (TIERSCOPE_SAMPLER) with CreateSampleSource(options, &g_sink, &error),
-  // stores it in s.sampler (null = allocation tracing only) and says once on stderr why when
-  // it cannot open one. The header (MakeHeader) then lists s.sampler->configs().
-  (void)g_sink;
+  // Access sampling (recorder/sampling/): TIERSCOPE_SAMPLER and friends; allocation tracing
+  // goes on without it when no source opens. The header (MakeHeader) lists its configs().
   s.sampler = nullptr;
+  {
+    SamplingOptions sampling;
+    std::string why;
+    if (!SamplingOptionsFromEnv(&sampling, &why)) {
+      std::fprintf(stderr, "tierscope: recorder: %s; access sampling off\n", why.c_str());
+    } else if (!sampling.samplers.empty()) {
+      s.sampler = CreateSampleSource(sampling, &g_sink, &why);
+      if (s.sampler == nullptr) {
+        std::fprintf(stderr, "tierscope: recorder: %s; recording allocations only\n", why.c_str());
+      }
+    }
+  }
 
   ThreadState* main_thread = NewThreadState(0);
   if (main_thread == nullptr) return;

@@ -1,0 +1,177 @@
+#include "sampling_options.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace tierscope::recorder {
+namespace {
+
+bool ChoiceFromName(const std::string& name, SamplerChoice* out) {
+  static const struct {
+    const char* name;
+    SamplerChoice choice;
+  } kNames[] = {{"auto", SamplerChoice::kAuto},
+                {"pebs", SamplerChoice::kPebs},
+                {"ibs", SamplerChoice::kIbs},
+                {"timer", SamplerChoice::kTimer},
+                {"faults", SamplerChoice::kFaults}};
+  for (const auto& n : kNames) {
+    if (name == n.name) {
+      *out = n.choice;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Fail(std::string* error, std::string message) {
+  if (error) *error = std::move(message);
+  return false;
+}
+
+}  // namespace
+
+const char* SamplerChoiceName(SamplerChoice choice) {
+  switch (choice) {
+    case SamplerChoice::kAuto:
+      return "auto";
+    case SamplerChoice::kPebs:
+      return "pebs";
+    case SamplerChoice::kIbs:
+      return "ibs";
+    case SamplerChoice::kTimer:
+      return "timer";
+    case SamplerChoice::kFaults:
+      return "faults";
+  }
+  return "?";
+}
+
+std::string SamplerSpecString(const std::vector<SamplerChoice>& samplers) {
+  if (samplers.empty()) return "none";
+  std::string s;
+  for (auto c : samplers) {
+    if (!s.empty()) s += "+";
+    s += SamplerChoiceName(c);
+  }
+  return s;
+}
+
+bool ParseSamplerSpec(const std::string& spec, std::vector<SamplerChoice>* out,
+                      std::string* error) {
+  out->clear();
+  if (spec == "none") return true;
+  if (spec.empty())
+    return Fail(error, "empty --sampler (use auto, pebs, ibs, timer, faults, none)");
+  size_t start = 0;
+  int access_sources = 0;
+  while (start <= spec.size()) {
+    size_t plus = spec.find('+', start);
+    std::string name =
+        spec.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
+    SamplerChoice choice;
+    if (!ChoiceFromName(name, &choice)) {
+      return Fail(error, "unknown sampler '" + name + "' in --sampler '" + spec +
+                             "' (use auto, pebs, ibs, timer, faults, none, joined with +)");
+    }
+    for (auto c : *out) {
+      if (c == choice) return Fail(error, "sampler '" + name + "' given twice in '" + spec + "'");
+    }
+    if (choice != SamplerChoice::kFaults) ++access_sources;
+    out->push_back(choice);
+    if (plus == std::string::npos) break;
+    start = plus + 1;
+  }
+  // Two instruction-level sources would sample the same accesses twice with different weights.
+  if (access_sources > 1) {
+    return Fail(error, "--sampler '" + spec +
+                           "' combines several of auto/pebs/ibs/timer; pick one (faults may be "
+                           "added to any)");
+  }
+  return true;
+}
+
+bool ParseSamplePeriod(const std::string& text, uint64_t* out, std::string* error) {
+  if (text.empty() || text[0] < '0' || text[0] > '9') {
+    return Fail(error, "bad --sample-period '" + text + "' (a positive number, e.g. 1ms or 10007)");
+  }
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+  std::string unit(end);
+  uint64_t scale = 1;
+  if (unit == "" || unit == "ns")
+    scale = 1;
+  else if (unit == "us")
+    scale = 1000;
+  else if (unit == "ms")
+    scale = 1000000;
+  else if (unit == "s")
+    scale = 1000000000;
+  else
+    return Fail(error, "bad unit '" + unit + "' in --sample-period '" + text + "' (ns, us, ms, s)");
+  if (errno == ERANGE || value == 0 || value > (uint64_t{1} << 40) / scale) {
+    return Fail(error, "--sample-period '" + text + "' out of range (1 .. 2^40)");
+  }
+  *out = value * scale;
+  return true;
+}
+
+bool ParseSampleBudget(const std::string& text, double* out, std::string* error) {
+  if (text.empty()) return Fail(error, "empty --sample-budget (e.g. 3% or 0.03; 0 = fixed period)");
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  std::string rest(end);
+  if (rest == "%")
+    value /= 100;
+  else if (!rest.empty() || end == text.c_str()) {
+    return Fail(error, "bad --sample-budget '" + text + "' (e.g. 3% or 0.03; 0 = fixed period)");
+  }
+  if (!std::isfinite(value) || value < 0 || value >= 1) {
+    return Fail(error, "--sample-budget '" + text + "' must be in [0, 100%)");
+  }
+  *out = value;
+  return true;
+}
+
+bool ParseSampleEvents(const std::string& text, std::vector<std::string>* out, std::string* error) {
+  out->clear();
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string event =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (event.empty()) return Fail(error, "empty event name in --event '" + text + "'");
+    out->push_back(event);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return true;
+}
+
+bool SamplingOptionsFromEnv(SamplingOptions* options, std::string* error) {
+  auto with_name = [&](const char* name) {
+    if (error) *error = std::string(name) + ": " + *error;
+    return false;
+  };
+  if (const char* v = std::getenv("TIERSCOPE_SAMPLER")) {
+    if (!ParseSamplerSpec(v, &options->samplers, error)) return with_name("TIERSCOPE_SAMPLER");
+  }
+  if (const char* v = std::getenv("TIERSCOPE_SAMPLE_PERIOD")) {
+    if (!ParseSamplePeriod(v, &options->period, error)) {
+      return with_name("TIERSCOPE_SAMPLE_PERIOD");
+    }
+  }
+  if (const char* v = std::getenv("TIERSCOPE_SAMPLE_EVENT")) {
+    if (!ParseSampleEvents(v, &options->events, error)) return with_name("TIERSCOPE_SAMPLE_EVENT");
+  }
+  if (const char* v = std::getenv("TIERSCOPE_SAMPLE_BUDGET")) {
+    if (!ParseSampleBudget(v, &options->cpu_budget, error)) {
+      return with_name("TIERSCOPE_SAMPLE_BUDGET");
+    }
+  }
+  return true;
+}
+
+}  // namespace tierscope::recorder

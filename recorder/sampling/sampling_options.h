@@ -1,0 +1,40 @@
+// What the user asked of access sampling: which sources, at what period, under what CPU budget.
+// Parsed from `tierscope record` flags or from the TIERSCOPE_SAMPLE* environment (README.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tierscope::recorder {
+
+enum class SamplerChoice { kAuto, kPebs, kIbs, kTimer, kFaults };
+
+struct SamplingOptions {
+  // Empty: sampling off ("none"). "auto" picks PEBS, then IBS, then timer.
+  std::vector<SamplerChoice> samplers;
+  // 0: the source's default (timer 1 ms in ns, PEBS 10007 events, IBS 0x10000 ops, faults 1).
+  uint64_t period = 0;
+  // libpfm4 event strings for PEBS; empty: defaults for the CPU model.
+  std::vector<std::string> events;
+  // Target share of one core for the drain thread; 0 turns the adaptive period off.
+  double cpu_budget = 0.03;
+};
+
+// "auto", "none", "timer", "timer+faults", "pebs+faults"... Returns false and one line in *error.
+bool ParseSamplerSpec(const std::string& spec, std::vector<SamplerChoice>* out, std::string* error);
+// "1000", "1ms", "250us", "2000ns" (timer periods are in ns; event periods are plain counts).
+bool ParseSamplePeriod(const std::string& text, uint64_t* out, std::string* error);
+// "3%", "0.03", "0" (off). Must be below one core.
+bool ParseSampleBudget(const std::string& text, double* out, std::string* error);
+// Comma-separated libpfm4 event strings.
+bool ParseSampleEvents(const std::string& text, std::vector<std::string>* out, std::string* error);
+
+// Reads TIERSCOPE_SAMPLER, TIERSCOPE_SAMPLE_PERIOD, TIERSCOPE_SAMPLE_EVENT, TIERSCOPE_SAMPLE_BUDGET
+// over `options` (defaults kept for unset variables). Never allocates through exceptions.
+bool SamplingOptionsFromEnv(SamplingOptions* options, std::string* error);
+
+const char* SamplerChoiceName(SamplerChoice choice);
+std::string SamplerSpecString(const std::vector<SamplerChoice>& samplers);
+
+}  // namespace tierscope::recorder

@@ -1,0 +1,726 @@
+#include "sampling_session.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "address_decoder.h"
+#include "perf_attr.h"
+#include "perf_open.h"
+#include "ring_reader.h"
+#include "sample_record.h"
+
+namespace tierscope::recorder::sampling {
+namespace {
+
+constexpr int kMaxEventsPerSlot = 6;
+constexpr int kBatch = 512;
+constexpr int kMaxPeriodShift = 6;  // adaptive mode may stretch the period up to 64x
+constexpr int kPollMs = 200;
+
+enum SlotState : int { kFree = 0, kOpening, kActive, kExiting };
+
+// Samples without a data address from PEBS/IBS, next to the decoder's reasons.
+constexpr int kNoDataAddress = static_cast<int>(UndecodedReason::kCount);
+constexpr int kReasonSlots = kNoDataAddress + 1;
+
+struct SourceDef {
+  trace::SamplerKind kind = trace::SAMPLER_NONE;
+  std::vector<PebsEvent> events;  // in open order; a group leader precedes its member
+  size_t data_pages = 8;
+  bool adaptive = false;
+  bool stores_only = false;  // PEBS store event: samples are stores even without data_src
+  trace::SamplerConfig config;
+};
+
+struct EventRing {
+  int fd = -1;
+  void* base = nullptr;
+  size_t map_bytes = 0;
+  RingView view;
+  int source = 0;
+  int event = 0;
+};
+
+struct Slot {
+  std::atomic<int> state{kFree};
+  pid_t tid = 0;
+  int nevents = 0;
+  EventRing events[kMaxEventsPerSlot];
+};
+
+uint64_t NowNs(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+const char* KindName(trace::SamplerKind kind) {
+  switch (kind) {
+    case trace::SAMPLER_PEBS:
+      return "pebs";
+    case trace::SAMPLER_IBS:
+      return "ibs";
+    case trace::SAMPLER_TIMER:
+      return "timer";
+    case trace::SAMPLER_FAULTS:
+      return "faults";
+    default:
+      return "none";
+  }
+}
+
+// Opens every event of `def` on the calling thread and closes them again: proves the source works
+// here before the program's threads depend on it.
+bool TestOpen(const SourceDef& def, std::string* error) {
+  int fds[kMaxEventsPerSlot];
+  int n = 0;
+  int leader = -1;
+  bool ok = true;
+  for (const auto& e : def.events) {
+    int fd = PerfEventOpen(e.attr, 0, e.group_leader ? -1 : leader);
+    if (fd < 0) {
+      *error = ExplainOpenError(KindName(def.kind), -fd);
+      ok = false;
+      break;
+    }
+    fds[n++] = fd;
+    leader = e.group_leader ? fd : -1;
+  }
+  for (int i = 0; i < n; ++i) close(fds[i]);
+  return ok;
+}
+
+trace::SamplerConfig ConfigFor(trace::SamplerKind kind, const PebsEvent& e, bool adaptive,
+                               double budget) {
+  trace::SamplerConfig c;
+  c.set_kind(kind);
+  c.set_event(e.name);
+  c.set_period(e.attr.sample_period);
+  c.set_adaptive(adaptive);
+  c.set_cpu_budget(adaptive ? budget : 0);
+  c.set_perf_type(e.attr.type);
+  c.set_perf_config(e.attr.config);
+  c.set_perf_config1(e.attr.config1);
+  c.set_perf_config2(e.attr.config2);
+  switch (kind) {
+    case trace::SAMPLER_TIMER:
+      c.set_weighting(
+          "one sample per period of CPU time in user code: counts are weighted by stall time, not "
+          "by access count");
+      break;
+    case trace::SAMPLER_FAULTS:
+      c.set_weighting("one sample per first touch of a page (page fault)");
+      break;
+    default:
+      c.set_weighting("one sample per period of retired memory operations; weight = latency");
+      break;
+  }
+  return c;
+}
+
+bool MakeTimer(const SamplingOptions& o, SourceDef* def, std::string*) {
+  def->kind = trace::SAMPLER_TIMER;
+  def->events = {PebsEvent{"task-clock", TimerAttr(o.period), false}};
+  def->adaptive = o.cpu_budget > 0;
+  def->data_pages = 8;
+  return true;
+}
+
+bool MakeFaults(const SamplingOptions&, SourceDef* def, std::string*) {
+  def->kind = trace::SAMPLER_FAULTS;
+  def->events = {PebsEvent{"page-faults", FaultsAttr(), false}};
+  def->data_pages = 32;  // first touches come in bursts (a fresh buffer being filled)
+  return true;
+}
+
+bool MakeIbs(const SamplingOptions& o, SourceDef* def, std::string* error) {
+  IbsFeatures features;
+  if (!ReadIbsFeatures(&features, error)) return false;
+  def->kind = trace::SAMPLER_IBS;
+  def->events = {PebsEvent{"ibs_op", IbsOpAttr(features, o.period, false), false}};
+  def->adaptive = o.cpu_budget > 0;
+  def->data_pages = 32;
+  return true;
+}
+
+bool MakePebs(const SamplingOptions& o, SourceDef* def, std::string* error) {
+  std::vector<PebsEvent> events;
+  if (!PebsAttrs(o.events, o.period, &events, error)) return false;
+  if (events.size() > kMaxEventsPerSlot - 1) {
+    *error = "pebs: at most 4 events may be sampled together";
+    return false;
+  }
+  def->kind = trace::SAMPLER_PEBS;
+  def->events = std::move(events);
+  def->adaptive = o.cpu_budget > 0;
+  def->data_pages = 32;
+  return true;
+}
+
+using MakeFn = bool (*)(const SamplingOptions&, SourceDef*, std::string*);
+
+}  // namespace
+
+struct SamplingSession::Impl {
+  SamplingOptions options;
+  Sink* sink = nullptr;
+  SessionHooks hooks;
+  std::vector<SourceDef> sources;
+  size_t page_size = 4096;
+
+  std::unique_ptr<Slot[]> slots;
+  size_t nslots = 0;
+  std::atomic<size_t> slots_used{0};  // high-water mark
+  int wake_fd = -1;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> degraded{false};
+  std::atomic<int> period_shift{0};
+  pthread_t drain_thread{};
+  bool drain_started = false;
+  bool stopped = false;
+  pid_t pid = 0;  // the process that owns the drain thread (a forked child does not)
+
+  // Drain-thread state, allocated at Create.
+  std::unique_ptr<AddressDecoder> decoder;
+  std::unique_ptr<uint8_t[]> scratch;
+  std::unique_ptr<pollfd[]> pollfds;
+  std::unique_ptr<int[]> poll_slot;
+  formats::AccessSample batch[kBatch];
+  int batch_size = 0;
+  uint64_t reasons[kReasonSlots] = {};
+  uint64_t reasons_flushed[kReasonSlots] = {};
+  RingStats ring_totals, ring_flushed;
+  uint64_t errors_flushed = 0;
+
+  std::atomic<uint64_t> samples{0}, decoded{0}, undecoded{0}, lost{0}, throttles{0};
+  std::atomic<uint64_t> threads_opened{0}, open_failures{0}, period_changes{0};
+  std::atomic<uint64_t> drain_cpu_ns{0};
+  std::atomic<bool> warned_open{false};
+
+  void Notice(const std::string& line) {
+    if (hooks.notice)
+      hooks.notice(line);
+    else
+      WarnLine(line);
+  }
+
+  uint64_t PeriodFor(const SourceDef& def, const PebsEvent& e) const {
+    return def.adaptive ? e.attr.sample_period << period_shift.load(std::memory_order_relaxed)
+                        : e.attr.sample_period;
+  }
+
+  // Called in program threads: syscalls per thread, no allocation, no lock.
+  void Open(pid_t tid) {
+    if (degraded.load(std::memory_order_relaxed)) return;
+    Slot* slot = nullptr;
+    for (size_t i = 0; i < nslots; ++i) {
+      int expected = kFree;
+      if (slots[i].state.compare_exchange_strong(expected, kOpening, std::memory_order_acquire)) {
+        slot = &slots[i];
+        size_t used = slots_used.load(std::memory_order_relaxed);
+        while (used < i + 1 &&
+               !slots_used.compare_exchange_weak(used, i + 1, std::memory_order_relaxed)) {
+        }
+        break;
+      }
+    }
+    if (slot == nullptr) {
+      FailOpen(EMFILE, "too many threads for the sampling slots");
+      return;
+    }
+    slot->tid = tid;
+    slot->nevents = 0;
+    int leader = -1;
+    for (size_t s = 0; s < sources.size(); ++s) {
+      const SourceDef& def = sources[s];
+      for (size_t e = 0; e < def.events.size(); ++e) {
+        perf_event_attr attr = def.events[e].attr;
+        attr.sample_period = PeriodFor(def, def.events[e]);
+        int fd = PerfEventOpen(attr, tid, def.events[e].group_leader ? -1 : leader);
+        if (fd < 0) {
+          FailOpen(-fd, KindName(def.kind));
+          continue;
+        }
+        EventRing& ring = slot->events[slot->nevents];
+        ring.fd = fd;
+        ring.source = static_cast<int>(s);
+        ring.event = static_cast<int>(e);
+        ring.map_bytes = page_size * (1 + def.data_pages);
+        ring.base = mmap(nullptr, ring.map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (ring.base == MAP_FAILED) {
+          FailOpen(errno, "mmap of the perf ring");
+          close(fd);
+          continue;
+        }
+        ring.view = MakeRingView(ring.base, page_size, def.data_pages);
+        ++slot->nevents;
+        leader = def.events[e].group_leader ? fd : -1;
+      }
+    }
+    slot->state.store(kActive, std::memory_order_release);
+    threads_opened.fetch_add(1, std::memory_order_relaxed);
+    uint64_t one = 1;
+    if (write(wake_fd, &one, sizeof one) < 0) {
+    }
+  }
+
+  // One line, once per process; later failures are only counted.
+  void FailOpen(int err, const char* what) {
+    open_failures.fetch_add(1, std::memory_order_relaxed);
+    if (warned_open.exchange(true)) return;
+    char line[256];
+    int n = std::snprintf(line, sizeof line,
+                          "tierscope: sampling a new thread failed (%s: %s); it runs unsampled\n",
+                          what, strerrordesc_np(err));
+    if (n > 0 && write(STDERR_FILENO, line, std::min<size_t>(n, sizeof line - 1)) < 0) {
+    }
+  }
+
+  void MarkExiting(pid_t tid) {
+    size_t used = slots_used.load(std::memory_order_acquire);
+    for (size_t i = 0; i < used; ++i) {
+      int expected = kActive;
+      if (slots[i].tid == tid &&
+          slots[i].state.compare_exchange_strong(expected, kExiting, std::memory_order_acq_rel)) {
+        uint64_t one = 1;
+        if (write(wake_fd, &one, sizeof one) < 0) {
+        }
+        return;
+      }
+    }
+  }
+
+  // ---- Drain thread ----
+
+  struct Visitor : RecordVisitor {
+    Impl* impl;
+    const SourceDef* def;
+    const PebsEvent* event;
+    pid_t tid;
+    void OnSample(const uint8_t* record, size_t size) override {
+      impl->OnRecord(*def, *event, tid, record, size);
+    }
+  };
+
+  void Flush(pid_t tid, const SourceDef& def) {
+    if (batch_size == 0) return;
+    sink->OnSamples(static_cast<uint32_t>(tid), def.kind, batch, static_cast<size_t>(batch_size));
+    batch_size = 0;
+  }
+
+  void Undecoded(int reason) {
+    ++reasons[reason];
+    undecoded.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void OnRecord(const SourceDef& def, const PebsEvent& event, pid_t tid, const uint8_t* record,
+                size_t size) {
+    samples.fetch_add(1, std::memory_order_relaxed);
+    PerfSample s;
+    if (!ParsePerfSample(record, size, event.attr.sample_type, event.attr.sample_regs_user, &s)) {
+      Undecoded(static_cast<int>(UndecodedReason::kDecodeFailed));
+      return;
+    }
+    formats::AccessSample out;
+    out.time_ns = s.time;
+    out.ip = s.ip;
+    switch (def.kind) {
+      case trace::SAMPLER_TIMER: {
+        if (s.regs_abi == PERF_SAMPLE_REGS_ABI_NONE || s.nregs < kTimerRegCount) {
+          Undecoded(static_cast<int>(UndecodedReason::kNoUserRegs));
+          return;
+        }
+        DecodedAccess access;
+        UndecodedReason reason = decoder->Decode(s.regs, &access);
+        if (reason != UndecodedReason::kNone) {
+          Undecoded(static_cast<int>(reason));
+          return;
+        }
+        out.ip = access.instruction;
+        out.address = access.address;
+        out.access = access.is_store ? trace::ACCESS_STORE : trace::ACCESS_LOAD;
+        break;
+      }
+      case trace::SAMPLER_FAULTS:
+        out.address = s.addr;
+        out.access = trace::ACCESS_FIRST_TOUCH;
+        break;
+      default: {
+        if (s.addr == 0) {
+          Undecoded(kNoDataAddress);
+          return;
+        }
+        out.address = s.addr;
+        out.weight = s.weight > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(s.weight);
+        out.data_source = s.data_src;
+        const uint64_t mem_op = s.data_src & 0x1f;  // perf_mem_data_src.mem_op
+        if (mem_op & PERF_MEM_OP_STORE)
+          out.access = trace::ACCESS_STORE;
+        else if (mem_op & PERF_MEM_OP_LOAD)
+          out.access = trace::ACCESS_LOAD;
+        else
+          out.access = def.stores_only ? trace::ACCESS_STORE : trace::ACCESS_UNKNOWN;
+        break;
+      }
+    }
+    decoded.fetch_add(1, std::memory_order_relaxed);
+    batch[batch_size++] = out;
+    if (batch_size == kBatch) Flush(tid, def);
+  }
+
+  void DrainSlot(Slot& slot) {
+    for (int i = 0; i < slot.nevents; ++i) {
+      EventRing& ring = slot.events[i];
+      const SourceDef& def = sources[ring.source];
+      Visitor v;
+      v.impl = this;
+      v.def = &def;
+      v.event = &def.events[ring.event];
+      v.tid = slot.tid;
+      RingStats before = ring_totals;
+      DrainRing(ring.view, &v, &ring_totals, scratch.get());
+      Flush(slot.tid, def);
+      lost.fetch_add(ring_totals.lost - before.lost, std::memory_order_relaxed);
+      throttles.fetch_add(ring_totals.throttles - before.throttles, std::memory_order_relaxed);
+    }
+  }
+
+  void CloseSlot(Slot& slot) {
+    DrainSlot(slot);
+    for (int i = 0; i < slot.nevents; ++i) {
+      munmap(slot.events[i].base, slot.events[i].map_bytes);
+      close(slot.events[i].fd);
+    }
+    slot.nevents = 0;
+    slot.state.store(kFree, std::memory_order_release);
+  }
+
+  void FlushCounters() {
+    trace::Counters delta;
+    bool any = false;
+    if (ring_totals.lost != ring_flushed.lost) {
+      delta.set_samples_lost(ring_totals.lost - ring_flushed.lost);
+      any = true;
+    }
+    if (ring_totals.throttles != ring_flushed.throttles) {
+      delta.set_throttle_events(ring_totals.throttles - ring_flushed.throttles);
+      any = true;
+    }
+    ring_flushed = ring_totals;
+    uint64_t undecoded_delta = 0;
+    for (int r = 1; r < kReasonSlots; ++r) {
+      uint64_t d = reasons[r] - reasons_flushed[r];
+      if (d == 0) continue;
+      const char* name = r == kNoDataAddress ? "no_data_address"
+                                             : UndecodedReasonName(static_cast<UndecodedReason>(r));
+      (*delta.mutable_undecoded_by_reason())[name] = d;
+      undecoded_delta += d;
+      reasons_flushed[r] = reasons[r];
+    }
+    if (undecoded_delta) {
+      delta.set_samples_undecoded(undecoded_delta);
+      any = true;
+    }
+    uint64_t errors = open_failures.load(std::memory_order_relaxed);
+    if (errors != errors_flushed) {
+      (*delta.mutable_sampler_errors())["open_failed"] = errors - errors_flushed;
+      errors_flushed = errors;
+      any = true;
+    }
+    if (any) sink->AddCounters(delta);
+  }
+
+  // Keeps the drain thread's CPU share near the budget by stretching or restoring the period.
+  void Adapt(double share) {
+    bool any_adaptive = false;
+    for (const auto& d : sources) any_adaptive |= d.adaptive;
+    if (!any_adaptive || options.cpu_budget <= 0) return;
+    int shift = period_shift.load(std::memory_order_relaxed);
+    int next = shift;
+    if (share > options.cpu_budget && shift < kMaxPeriodShift)
+      next = shift + 1;
+    else if (share < options.cpu_budget / 4 && shift > 0)
+      next = shift - 1;
+    if (next == shift) return;
+    period_shift.store(next, std::memory_order_relaxed);
+    period_changes.fetch_add(1, std::memory_order_relaxed);
+    size_t used = slots_used.load(std::memory_order_acquire);
+    for (size_t i = 0; i < used; ++i) {
+      Slot& slot = slots[i];
+      if (slot.state.load(std::memory_order_acquire) != kActive) continue;
+      for (int e = 0; e < slot.nevents; ++e) {
+        const SourceDef& def = sources[slot.events[e].source];
+        if (!def.adaptive) continue;
+        uint64_t period = PeriodFor(def, def.events[slot.events[e].event]);
+        ioctl(slot.events[e].fd, PERF_EVENT_IOC_PERIOD, &period);
+      }
+    }
+  }
+
+  void DrainLoop() {
+    if (hooks.on_drain_thread_start) hooks.on_drain_thread_start();
+    uint64_t last_wall = NowNs(CLOCK_MONOTONIC), last_cpu = NowNs(CLOCK_THREAD_CPUTIME_ID);
+    const uint64_t start_cpu = last_cpu;
+    const int poll_ms =
+        static_cast<int>(std::min<uint64_t>(kPollMs, hooks.control_interval_ns / 1000000 + 1));
+    while (true) {
+      const bool stopping = stop_requested.load(std::memory_order_acquire);
+      size_t used = slots_used.load(std::memory_order_acquire);
+      nfds_t n = 0;
+      pollfds[n++] = {wake_fd, POLLIN, 0};
+      for (size_t i = 0; i < used; ++i) {
+        Slot& slot = slots[i];
+        int state = slot.state.load(std::memory_order_acquire);
+        if (state == kExiting || (stopping && state == kActive)) {
+          CloseSlot(slot);
+          continue;
+        }
+        if (state != kActive) continue;
+        for (int e = 0; e < slot.nevents; ++e) {
+          poll_slot[n] = static_cast<int>(i);
+          pollfds[n++] = {slot.events[e].fd, POLLIN, 0};
+        }
+      }
+      if (stopping) break;
+      int ready = poll(pollfds.get(), n, poll_ms);
+      if (ready < 0 && errno != EINTR) {
+        Degrade("poll failed");
+        break;
+      }
+      if (pollfds[0].revents & POLLIN) {
+        uint64_t v;
+        if (read(wake_fd, &v, sizeof v) < 0) {
+        }
+      }
+      // Every active ring is drained each round (checking one is a memory load); a hung-up fd
+      // means its thread exited without OnThreadExit: close it.
+      for (nfds_t k = 1; k < n; ++k) {
+        Slot& slot = slots[poll_slot[k]];
+        if (pollfds[k].revents & (POLLHUP | POLLERR)) {
+          int expected = kActive;
+          slot.state.compare_exchange_strong(expected, kExiting, std::memory_order_acq_rel);
+        }
+      }
+      for (size_t i = 0; i < used; ++i) {
+        Slot& slot = slots[i];
+        int state = slot.state.load(std::memory_order_acquire);
+        if (state == kActive)
+          DrainSlot(slot);
+        else if (state == kExiting)
+          CloseSlot(slot);
+      }
+      const uint64_t wall = NowNs(CLOCK_MONOTONIC);
+      if (wall - last_wall >= hooks.control_interval_ns) {
+        const uint64_t cpu = NowNs(CLOCK_THREAD_CPUTIME_ID);
+        Adapt(double(cpu - last_cpu) / double(wall - last_wall));
+        drain_cpu_ns.store(cpu - start_cpu, std::memory_order_relaxed);
+        FlushCounters();
+        last_wall = wall;
+        last_cpu = cpu;
+      }
+    }
+    drain_cpu_ns.store(NowNs(CLOCK_THREAD_CPUTIME_ID) - start_cpu, std::memory_order_relaxed);
+    FlushCounters();
+  }
+
+  void Degrade(const char* why) {
+    if (degraded.exchange(true)) return;
+    Notice(std::string("access sampling stopped (") + why + "); the program continues unsampled");
+    size_t used = slots_used.load(std::memory_order_acquire);
+    for (size_t i = 0; i < used; ++i) {
+      if (slots[i].state.load(std::memory_order_acquire) == kActive) CloseSlot(slots[i]);
+    }
+  }
+
+  static void* DrainMain(void* arg) {
+    static_cast<Impl*>(arg)->DrainLoop();
+    return nullptr;
+  }
+};
+
+SamplingSession::SamplingSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SamplingSession::~SamplingSession() {
+  Stop();
+}
+
+std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& options, Sink* sink,
+                                                         SessionHooks hooks, std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->sink = sink;
+  impl->hooks = std::move(hooks);
+  impl->page_size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  impl->pid = getpid();
+  if (options.samplers.empty()) {
+    *error = "sampling is off (--sampler none)";
+    return nullptr;
+  }
+
+  std::string failures;
+  auto add_failure = [&](const std::string& why) {
+    failures += failures.empty() ? why : "; " + why;
+  };
+  auto try_source = [&](MakeFn make) {
+    SourceDef def;
+    std::string why;
+    if (!make(options, &def, &why) || !TestOpen(def, &why)) {
+      add_failure(why);
+      return false;
+    }
+    for (const auto& e : def.events) {
+      if (e.group_leader) continue;
+      def.config = ConfigFor(def.kind, e, def.adaptive, options.cpu_budget);
+      def.stores_only = e.name.find("STORES") != std::string::npos;
+    }
+    impl->sources.push_back(std::move(def));
+    return true;
+  };
+  for (SamplerChoice choice : options.samplers) {
+    switch (choice) {
+      case SamplerChoice::kTimer:
+        try_source(MakeTimer);
+        break;
+      case SamplerChoice::kFaults:
+        try_source(MakeFaults);
+        break;
+      case SamplerChoice::kPebs:
+        try_source(MakePebs);
+        break;
+      case SamplerChoice::kIbs:
+        try_source(MakeIbs);
+        break;
+      case SamplerChoice::kAuto: {
+        std::string before = failures;
+        failures.clear();
+        const bool ok = try_source(MakePebs) || try_source(MakeIbs) || try_source(MakeTimer);
+        if (ok) {
+          impl->Notice(std::string("--sampler auto: using ") + KindName(impl->sources.back().kind) +
+                       (failures.empty() ? "" : " (" + failures + ")"));
+          failures = before;
+        } else {
+          failures = before.empty() ? failures : before + "; " + failures;
+        }
+        break;
+      }
+    }
+  }
+  if (impl->sources.empty()) {
+    *error = "no access sampler could be opened: " + failures;
+    return nullptr;
+  }
+  if (!failures.empty()) impl->Notice(failures);
+
+  impl->nslots = impl->hooks.max_threads;
+  impl->slots.reset(new Slot[impl->nslots]);
+  impl->pollfds.reset(new pollfd[impl->nslots * kMaxEventsPerSlot + 1]);
+  impl->poll_slot.reset(new int[impl->nslots * kMaxEventsPerSlot + 1]);
+  impl->decoder = std::make_unique<AddressDecoder>();
+  impl->scratch.reset(new uint8_t[kMaxRecordBytes]);
+  impl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (impl->wake_fd < 0) {
+    *error = std::string("sampling: eventfd: ") + std::strerror(errno);
+    return nullptr;
+  }
+  // The drain thread must not receive the program's signals.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(&impl->drain_thread, nullptr, &Impl::DrainMain, impl.get());
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) {
+    close(impl->wake_fd);
+    *error = std::string("sampling: cannot start the drain thread: ") + std::strerror(rc);
+    return nullptr;
+  }
+  pthread_setname_np(impl->drain_thread, "tierscope-drain");
+  impl->drain_started = true;
+  return std::unique_ptr<SamplingSession>(new SamplingSession(std::move(impl)));
+}
+
+std::vector<trace::SamplerConfig> SamplingSession::configs() const {
+  std::vector<trace::SamplerConfig> out;
+  for (const auto& d : impl_->sources) out.push_back(d.config);
+  return out;
+}
+
+void SamplingSession::OnThreadStart(pid_t tid) {
+  impl_->Open(tid);
+}
+
+void SamplingSession::OnThreadExit(pid_t tid) {
+  impl_->MarkExiting(tid);
+}
+
+void SamplingSession::Stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  if (getpid() != impl_->pid) {
+    // A forked child: the drain thread was not copied, the fds and rings were. Release them.
+    size_t used = impl_->slots_used.load();
+    for (size_t i = 0; i < used; ++i) {
+      Slot& slot = impl_->slots[i];
+      for (int e = 0; e < slot.nevents; ++e) {
+        munmap(slot.events[e].base, slot.events[e].map_bytes);
+        close(slot.events[e].fd);
+      }
+      slot.nevents = 0;
+    }
+    if (impl_->wake_fd >= 0) close(impl_->wake_fd);
+    impl_->wake_fd = -1;
+    return;
+  }
+  impl_->stop_requested.store(true, std::memory_order_release);
+  if (impl_->drain_started) {
+    uint64_t one = 1;
+    if (write(impl_->wake_fd, &one, sizeof one) < 0) {
+    }
+    pthread_join(impl_->drain_thread, nullptr);
+  }
+  if (std::getenv("TIERSCOPE_SAMPLE_STATS") != nullptr) {  // for bench/sampling
+    const SessionStats s = stats();
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "sampling stats: samples=%lu decoded=%lu undecoded=%lu lost=%lu throttles=%lu "
+                  "threads=%lu drain_cpu_s=%.4f period=%lu",
+                  (unsigned long)s.samples, (unsigned long)s.decoded, (unsigned long)s.undecoded,
+                  (unsigned long)s.lost, (unsigned long)s.throttles,
+                  (unsigned long)s.threads_opened, s.drain_cpu_seconds,
+                  (unsigned long)s.current_period);
+    impl_->Notice(line);
+  }
+  if (impl_->wake_fd >= 0) close(impl_->wake_fd);
+  impl_->wake_fd = -1;
+}
+
+SessionStats SamplingSession::stats() const {
+  SessionStats s;
+  s.samples = impl_->samples.load();
+  s.decoded = impl_->decoded.load();
+  s.undecoded = impl_->undecoded.load();
+  s.lost = impl_->lost.load();
+  s.throttles = impl_->throttles.load();
+  s.threads_opened = impl_->threads_opened.load();
+  s.open_failures = impl_->open_failures.load();
+  s.period_changes = impl_->period_changes.load();
+  s.drain_cpu_seconds = double(impl_->drain_cpu_ns.load()) / 1e9;
+  for (const auto& d : impl_->sources) {
+    if (d.kind == trace::SAMPLER_FAULTS) continue;
+    s.current_period = d.events.back().attr.sample_period << (d.adaptive ? impl_->period_shift.load() : 0);
+  }
+  return s;
+}
+
+}  // namespace tierscope::recorder::sampling

@@ -1,0 +1,75 @@
+// The sampling sources of one process: per-thread perf events with an mmap'd ring each, and one
+// drain thread woken by poll (watermark) that parses, decodes and hands samples to a sink.
+// Program threads only open/close their events (OnThreadStart/OnThreadExit): no lock, no
+// allocation, no syscall per sample on their side.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sampling_options.h"
+#include "tierscope/formats/sample_columns.h"
+#include "trace.pb.h"
+
+namespace tierscope::recorder::sampling {
+
+// Where samples go. Same shape as the recorder's SampleSink (recorder/runtime/sample_source.h).
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // From the drain thread only.
+  virtual void OnSamples(uint32_t tid, trace::SamplerKind source,
+                         const formats::AccessSample* samples, size_t count) = 0;
+  // Deltas of samples_lost, throttle_events, samples_undecoded, undecoded_by_reason,
+  // sampler_errors.
+  virtual void AddCounters(const trace::Counters& delta) = 0;
+};
+
+struct SessionHooks {
+  // Runs first in the drain thread (the recorder marks it internal there).
+  std::function<void()> on_drain_thread_start;
+  // Lines for stderr (which source `auto` chose, why a source could not open, degradation).
+  // Default: written to stderr prefixed with "tierscope: ".
+  std::function<void(const std::string&)> notice;
+  size_t max_threads = 4096;  // slots allocated up front
+  // How often the drain thread adapts the period and flushes counters.
+  uint64_t control_interval_ns = 1000000000;
+};
+
+// Totals for tests and benchmarks.
+struct SessionStats {
+  uint64_t samples = 0, decoded = 0, undecoded = 0, lost = 0, throttles = 0;
+  uint64_t threads_opened = 0, open_failures = 0, period_changes = 0;
+  uint64_t current_period = 0;
+  double drain_cpu_seconds = 0;
+};
+
+class SamplingSession {
+ public:
+  // Resolves `options` (auto → PEBS, IBS, timer), checks each source opens on this thread, starts
+  // the drain thread. Null and one line in *error when no source can be opened.
+  static std::unique_ptr<SamplingSession> Create(const SamplingOptions& options, Sink* sink,
+                                                 SessionHooks hooks, std::string* error);
+  ~SamplingSession();
+
+  std::vector<trace::SamplerConfig> configs() const;
+  // In the new thread (or for it: per-thread events take the tid).
+  void OnThreadStart(pid_t tid);
+  void OnThreadExit(pid_t tid);
+  // Drains everything, closes every event and joins the drain thread. Idempotent.
+  void Stop();
+  SessionStats stats() const;
+
+  struct Impl;
+
+ private:
+  explicit SamplingSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tierscope::recorder::sampling

@@ -1,0 +1,200 @@
+// End to end: ts-example-kvcache recorded with `tierscope record --sampler timer`; the trace's
+// samples, joined to the allocations live at their time by address, must rank the sites as the
+// workload designed them (index hot > values warm > log + archive cold).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "test_support.h"
+#include "tierscope/formats/alloc_columns.h"
+#include "tierscope/formats/sample_columns.h"
+#include "tierscope/formats/trace_io.h"
+
+namespace tierscope {
+namespace {
+
+using testing::RunCommand;
+
+enum Class { kHot, kWarm, kCold, kOther, kClasses };
+
+struct Site {
+  uint64_t bytes = 0;       // allocated over the run
+  uint64_t block_size = 0;  // bytes / allocs: exact for the single-size sites
+};
+
+// The sites from `--print-sites` ("site NAME ... bytes=B ... allocs=A"): the workload states its
+// own ground truth.
+std::map<std::string, Site> ParseSites(const std::string& out) {
+  std::map<std::string, Site> sites;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    char name[32];
+    unsigned long long bytes = 0, allocs = 0;
+    const size_t b = line.find("bytes="), a = line.find("allocs=");
+    if (std::sscanf(line.c_str(), "site %31s", name) != 1 || b == std::string::npos ||
+        a == std::string::npos) {
+      continue;
+    }
+    bytes = std::stoull(line.substr(b + 6));
+    allocs = std::stoull(line.substr(a + 7));
+    if (allocs > 0) sites[name] = {bytes, bytes / allocs};
+  }
+  return sites;
+}
+
+struct Joined {
+  uint64_t samples = 0;  // timer samples with an address
+  uint64_t undecoded = 0;
+  uint64_t by_class[kClasses] = {};
+  uint64_t malloc_headers = 0;  // in the 16 bytes before a live block
+  std::set<uint32_t> sample_tids, threads;
+};
+
+Joined JoinTrace(const std::string& path, const std::map<std::string, Site>& sites) {
+  std::vector<formats::AllocEvent> allocs;
+  std::vector<formats::AccessSample> samples;
+  Joined j;
+  formats::TraceReader reader(path);
+  trace::TraceChunk chunk;
+  trace::Counters counters;
+  while (reader.Next(&chunk)) {
+    for (const auto& batch : chunk.allocs()) {
+      formats::AllocBatchCursor cursor(batch);
+      formats::AllocEvent e;
+      while (cursor.Next(&e)) allocs.push_back(e);
+    }
+    for (const auto& batch : chunk.samples()) {
+      if (batch.source() != trace::SAMPLER_TIMER) continue;
+      j.sample_tids.insert(batch.tid());
+      formats::SampleBatchCursor cursor(batch);
+      formats::AccessSample s;
+      while (cursor.Next(&s)) samples.push_back(s);
+    }
+    for (const auto& t : chunk.threads()) j.threads.insert(t.tid());
+    if (chunk.has_counters()) counters = chunk.counters();
+  }
+  EXPECT_FALSE(reader.error().has_value());
+  j.undecoded = counters.samples_undecoded();
+  auto by_time = [](const auto& a, const auto& b) { return a.time_ns < b.time_ns; };
+  std::stable_sort(allocs.begin(), allocs.end(), by_time);
+  std::stable_sort(samples.begin(), samples.end(), by_time);
+
+  auto classify = [&](uint64_t size) {
+    auto is = [&](const char* site) {
+      auto it = sites.find(site);
+      return it != sites.end() && it->second.block_size == size;
+    };
+    if (is("index")) return kHot;
+    if (is("log") || is("archive")) return kCold;
+    if (size >= 64 && size <= 4096 && (size & (size - 1)) == 0) return kWarm;  // value blocks
+    return kOther;
+  };
+  struct Live {
+    uint64_t end;
+    Class cls;
+  };
+  std::map<uint64_t, Live> live;  // start -> block
+  size_t next = 0;
+  for (const auto& s : samples) {
+    for (; next < allocs.size() && allocs[next].time_ns <= s.time_ns; ++next) {
+      const auto& e = allocs[next];
+      if (formats::KindIsAllocation(e.kind)) {
+        live[e.address] = {e.address + e.size, classify(e.size)};
+      } else if (formats::KindIsRelease(e.kind)) {
+        live.erase(e.address);
+      }
+    }
+    ++j.samples;
+    auto it = live.upper_bound(s.address);
+    if (it == live.begin()) continue;
+    --it;
+    if (s.address < it->second.end) {
+      ++j.by_class[it->second.cls];
+      continue;
+    }
+    // glibc's chunk header (size field) sits in the 16 bytes before a block: malloc and free
+    // read it; it lives on the block's page, but it is not inside the block.
+    if (++it != live.end() && it->first - s.address <= 16) ++j.malloc_headers;
+  }
+  return j;
+}
+
+// Temperature is per byte: what a tier holds is bytes. Timer samples are weighted by stall
+// time, so a big block that misses the cache on every read can collect as many samples in total
+// as a small one read 3x more often; per byte the designed ranking is unambiguous.
+void RecordAndCheck(const std::string& threads) {
+  testing::TempDir dir;
+  const std::string trace = dir.File("kv.trace");
+  auto r = RunCommand({testing::TierscopeBin(), "record", "-q", "-o", trace, "--sampler", "timer",
+                       "--", testing::ExampleBin("ts-example-kvcache"), "--print-sites",
+                       "--threads", threads});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto sites = ParseSites(r.out);
+  for (const char* name : {"index", "values", "log", "archive"}) {
+    ASSERT_EQ(sites.count(name), 1u) << name << " missing in " << r.out;
+  }
+  Joined j = JoinTrace(trace, sites);
+  const uint64_t total = j.samples + j.undecoded;
+  const uint64_t in_heap =
+      j.by_class[kHot] + j.by_class[kWarm] + j.by_class[kCold] + j.by_class[kOther];
+  const double mib = 1 << 20;
+  const double hot = j.by_class[kHot] / (sites.at("index").bytes / mib);
+  const double warm = j.by_class[kWarm] / (sites.at("values").bytes / mib);
+  const double cold =
+      j.by_class[kCold] / ((sites.at("log").bytes + sites.at("archive").bytes) / mib);
+  std::printf(
+      "threads %s: %lu samples (%lu undecoded, %lu in live heap blocks, %lu on malloc headers): "
+      "hot %lu warm %lu cold %lu other %lu; per MiB: hot %.1f warm %.2f cold %.2f\n",
+      threads.c_str(), total, j.undecoded, in_heap, j.malloc_headers, j.by_class[kHot],
+      j.by_class[kWarm], j.by_class[kCold], j.by_class[kOther], hot, warm, cold);
+  ASSERT_GE(total, 200u) << "too few timer samples";
+  EXPECT_GE(2 * in_heap, total) << "fewer than half the samples inside a live heap block";
+  EXPECT_GT(hot, warm);
+  EXPECT_GT(warm, cold);
+  EXPECT_GT(j.by_class[kHot], j.by_class[kCold]);
+  EXPECT_GT(j.by_class[kWarm], j.by_class[kCold]);
+  for (uint32_t tid : j.threads) {
+    EXPECT_EQ(j.sample_tids.count(tid), 1u) << "no samples from thread " << tid;
+  }
+  EXPECT_EQ(j.threads.size(), static_cast<size_t>(std::stoi(threads)));
+}
+
+TEST(RecordWithTimerSampler, KvcacheSitesRankHotWarmCold) {
+  RecordAndCheck("1");
+}
+
+TEST(RecordWithTimerSampler, EveryWorkerThreadContributesSamples) {
+  RecordAndCheck("2");
+}
+
+TEST(RecordWithTimerSampler, BadSamplingFlagsAreOneLineUsageErrors) {
+  for (const std::vector<std::string>& flags : {std::vector<std::string>{"--sampler", "timr"},
+                                                {"--sample-period", "1h"},
+                                                {"--sample-budget", "200%"},
+                                                {"--sampler", "pebs+timer"}}) {
+    std::vector<std::string> argv = {testing::TierscopeBin(), "record", "-o", "/tmp/x.trace"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), {"--", "/bin/true"});
+    auto r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 2) << flags[0] << " " << flags[1];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST(RecordWithTimerSampler, UnavailableSamplerStillRunsTheProgram) {
+  testing::TempDir dir;
+  auto r = RunCommand({testing::TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"),
+                       "--sampler", "ibs", "--", "/bin/echo", "still here"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "still here\n");
+  if (r.err.find("ibs") == std::string::npos) GTEST_SKIP() << "this host has IBS";
+  EXPECT_NE(r.err.find("--sampler timer"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tierscope

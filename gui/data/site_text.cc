@@ -34,11 +34,11 @@ std::vector<Frame> SiteFrames(const profile::Site& site) {
 }
 
 QString SiteFunction(const profile::Site& site) {
-  for (const profile::Location& loc : site.stack())
-    for (const profile::SourceLine& line : loc.lines())
-      if (!line.function().empty()) return QString::fromStdString(line.function());
+  // The innermost frame is where the allocation happened; unsymbolized, its raw address says so.
   if (site.stack().empty()) return QStringLiteral("(no stack)");
-  return RawAddress(site.stack(0));
+  const profile::Location& loc = site.stack(0);
+  if (loc.lines().empty() || loc.lines(0).function().empty()) return RawAddress(loc);
+  return QString::fromStdString(loc.lines(0).function());
 }
 
 QString SiteModule(const profile::Site& site) {
@@ -46,11 +46,10 @@ QString SiteModule(const profile::Site& site) {
 }
 
 QString SiteSource(const profile::Site& site) {
-  for (const profile::Location& loc : site.stack())
-    for (const profile::SourceLine& line : loc.lines())
-      if (!line.file().empty())
-        return QStringLiteral("%1:%2").arg(QString::fromStdString(line.file())).arg(line.line());
-  return {};
+  if (site.stack().empty() || site.stack(0).lines().empty()) return {};
+  const profile::SourceLine& line = site.stack(0).lines(0);
+  if (line.file().empty()) return {};
+  return QStringLiteral("%1:%2").arg(QString::fromStdString(line.file())).arg(line.line());
 }
 
 double MedianLifetimeNs(const profile::Site& site) {

@@ -21,7 +21,7 @@ struct Frame {
 // The frames of a site's stack, innermost (the allocating function) first.
 std::vector<Frame> SiteFrames(const profile::Site& site);
 
-// The allocating function: the innermost symbolized frame (or the raw address).
+// The allocating function: the innermost frame (its raw address when unsymbolized).
 QString SiteFunction(const profile::Site& site);
 QString SiteModule(const profile::Site& site);  // base name of the innermost module
 QString SiteSource(const profile::Site& site);  // "file:line" of the innermost frame, or ""

@@ -14,10 +14,11 @@ void CallTreeModel::SetTree(std::shared_ptr<CallTree> tree, Measure measure) {
 }
 
 void CallTreeModel::SetMeasure(Measure measure) {
+  // Values of every expanded row change, the structure does not: views repaint what they show.
+  emit layoutAboutToBeChanged();
   measure_ = measure;
-  emit headerDataChanged(Qt::Horizontal, kValue, kShare);
-  // Values of every expanded row change; views repaint what they show.
   emit layoutChanged();
+  emit headerDataChanged(Qt::Horizontal, kValue, kShare);
 }
 
 CallNode* CallTreeModel::NodeAt(const QModelIndex& index) const {

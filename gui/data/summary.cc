@@ -1,5 +1,9 @@
 #include "data/summary.h"
 
+#include <QFileInfo>
+#include <cmath>
+#include <map>
+
 #include "data/site_text.h"
 
 namespace tierscope::gui {
@@ -24,7 +28,9 @@ double HeapSampleCoverage(const profile::Metadata& metadata) {
 QString SummaryHtml(const ProfileData& data) {
   const profile::ProfileChunk& p = data.profile;
   const profile::Metadata& m = p.metadata();
-  QString html = QStringLiteral("<h2>%1</h2>").arg(data.path.toHtmlEscaped());
+  QString html =
+      QStringLiteral("<h2>%1</h2><p>%2</p>")
+          .arg(QFileInfo(data.path).fileName().toHtmlEscaped(), data.path.toHtmlEscaped());
 
   html += QStringLiteral("<h3>Runs</h3><table cellspacing=4>");
   for (const profile::Run& run : m.runs()) {
@@ -48,7 +54,10 @@ QString SummaryHtml(const ProfileData& data) {
   html += Row(QStringLiteral("Heap sample coverage"),
               QStringLiteral("%1 of samples hit a tracked allocation")
                   .arg(FormatPercent(HeapSampleCoverage(m))));
-  for (const auto& [region, count] : m.samples_by_region())
+  // A protobuf map has no order: sort so the page reads the same every time.
+  const std::map<std::string, uint64_t> regions(m.samples_by_region().begin(),
+                                                m.samples_by_region().end());
+  for (const auto& [region, count] : regions)
     html += Row(QStringLiteral("Samples in %1").arg(Esc(region)), FormatCount(count));
   html += Row(QStringLiteral("Allocation sampling"),
               m.alloc_sample_bytes() > 0
@@ -85,10 +94,10 @@ QString SummaryHtml(const ProfileData& data) {
     for (const profile::Baseline& b : plan.baselines())
       html += Row(
           QStringLiteral("Baseline %1").arg(Esc(b.name())),
-          QStringLiteral("%1 fast share (plan %2 %3)")
+          QStringLiteral("%1 fast share (the plan: %2%3 points)")
               .arg(FormatPercent(b.fast_share()))
               .arg(plan.fast_share() >= b.fast_share() ? QStringLiteral("+") : QStringLiteral("−"))
-              .arg(FormatPercent(std::abs(plan.fast_share() - b.fast_share()))));
+              .arg(std::abs(plan.fast_share() - b.fast_share()) * 100, 0, 'f', 1));
     html += QStringLiteral("</table>");
   }
   return html;

@@ -1,6 +1,10 @@
 #include "models/sites_model.h"
 
+#include <QColor>
+#include <algorithm>
+
 #include "data/site_text.h"
+#include "widgets/color_scale.h"
 
 namespace tierscope::gui {
 
@@ -14,6 +18,7 @@ void SitesModel::SetData(std::shared_ptr<const ProfileData> data) {
   source_.clear();
   tier_.clear();
   lifetime_ns_.clear();
+  max_temperature_ = 0;
   if (data_) {
     for (const profile::Site& site : data_->profile.sites()) {
       function_ << SiteFunction(site);
@@ -21,6 +26,7 @@ void SitesModel::SetData(std::shared_ptr<const ProfileData> data) {
       source_ << SiteSource(site);
       tier_ << QString::fromStdString(data_->PlannedTier(site));
       lifetime_ns_.push_back(MedianLifetimeNs(site));
+      max_temperature_ = std::max(max_temperature_, site.temperature());
     }
   }
   endResetModel();
@@ -43,6 +49,8 @@ QVariant SitesModel::data(const QModelIndex& index, int role) const {
     return index.column() >= kTemperature && index.column() <= kLifetime
                ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
                : QVariant();
+  if (role == Qt::DecorationRole && index.column() == kTemperature)
+    return TemperatureColor(TemperatureShare(site.temperature(), max_temperature_));
   if (role == Qt::ToolTipRole && index.column() <= kSource)
     return QStringLiteral("%1\n%2\n%3").arg(function_[row], module_[row], source_[row]);
   if (role != Qt::DisplayRole && role != kSortRole) return {};
@@ -81,13 +89,15 @@ QVariant SitesModel::data(const QModelIndex& index, int role) const {
 
 QVariant SitesModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal) return {};
-  static const char* kNames[] = {
-      "Function",  "Module", "Source", "Temperature",       "Allocations", "Bytes",
-      "Peak live", "Loads",  "Stores", "Lifetime (median)", "Planned tier"};
+  static const char* kNames[] = {"Function",    "Module",   "Source",      "Temperature",
+                                 "Allocations", "Bytes",    "Peak live",   "Loads",
+                                 "Stores",      "Lifetime", "Planned tier"};
   if (role == Qt::DisplayRole && section >= 0 && section < kColumnCount)
     return QString::fromLatin1(kNames[section]);
   if (role == Qt::ToolTipRole && section == kTemperature)
     return QStringLiteral("Samples per byte-second of live memory, scaled by sampling rates");
+  if (role == Qt::ToolTipRole && section == kLifetime)
+    return QStringLiteral("Median lifetime of the site's freed allocations (- : never freed)");
   return {};
 }
 

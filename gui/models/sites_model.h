@@ -49,6 +49,7 @@ class SitesModel : public QAbstractTableModel {
   std::shared_ptr<const ProfileData> data_;
   QStringList function_, module_, source_, tier_;
   std::vector<double> lifetime_ns_;
+  double max_temperature_ = 0;
 };
 
 }  // namespace tierscope::gui

@@ -52,8 +52,7 @@ CallTreeView::CallTreeView(QWidget* parent)
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(tree_);
   split->addWidget(flame_);
-  split->setStretchFactor(0, 2);
-  split->setStretchFactor(1, 3);
+  split->setSizes({420, 860});
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(bar);

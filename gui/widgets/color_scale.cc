@@ -44,6 +44,11 @@ QColor DensityColor(double t) {
   return Interpolate(kStops, t);
 }
 
+double TemperatureShare(double temperature, double max) {
+  if (max <= 0 || temperature <= 0) return 0;
+  return std::clamp(1.0 + std::log10(temperature / max) / 4.0, 0.0, 1.0);
+}
+
 double Normalize(double value, double max, bool log_scale) {
   if (max <= 0 || value <= 0) return 0;
   if (log_scale) return std::log1p(value) / std::log1p(max);

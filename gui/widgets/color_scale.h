@@ -11,6 +11,10 @@ QColor TemperatureColor(double t);
 // Sample density in a heat-map cell, t in [0,1]: dark violet -> orange -> pale yellow ("inferno").
 QColor DensityColor(double t);
 
+// Where a temperature sits among the profile's: temperatures span decades, so the scale covers
+// the 4 decades below the hottest (`max`), logarithmically.
+double TemperatureShare(double temperature, double max);
+
 // Maps a value to [0,1] against `max`, linearly or on log(1+x).
 double Normalize(double value, double max, bool log_scale);
 

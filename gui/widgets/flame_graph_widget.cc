@@ -17,12 +17,6 @@ namespace {
 constexpr int kRowHeight = 20;
 constexpr double kMinBoxWidth = 2.0;  // narrower boxes (and their subtrees) are not drawn
 
-// Temperatures span decades: colour by position within 4 decades below the hottest.
-double TemperatureShare(double temperature, double max) {
-  if (max <= 0 || temperature <= 0) return 0;
-  return std::clamp(1.0 + std::log10(temperature / max) / 4.0, 0.0, 1.0);
-}
-
 }  // namespace
 
 FlameGraphWidget::FlameGraphWidget(QWidget* parent) : QWidget(parent) {

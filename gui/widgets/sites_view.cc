@@ -52,8 +52,13 @@ SitesView::SitesView(QWidget* parent)
   table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
   table_->horizontalHeader()->setStretchLastSection(true);
-  table_->setColumnWidth(SitesModel::kFunction, 240);
-  table_->setColumnWidth(SitesModel::kSource, 200);
+  // Fixed widths, not ResizeToContents: measuring 100k rows would stall the view.
+  for (int c = SitesModel::kTemperature; c <= SitesModel::kLifetime; ++c)
+    table_->setColumnWidth(c, 82);
+  table_->setColumnWidth(SitesModel::kFunction, 230);
+  table_->setColumnWidth(SitesModel::kModule, 130);
+  table_->setColumnWidth(SitesModel::kSource, 170);
+  table_->setColumnWidth(SitesModel::kTemperature, 100);
 
   stack_->setReadOnly(true);
   stack_->setLineWrapMode(QPlainTextEdit::NoWrap);

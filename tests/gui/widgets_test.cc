@@ -178,6 +178,25 @@ class WidgetsTest : public QObject {
     QVERIFY(log_image != linear_image);
   }
 
+  void PaintedViewsFollowThePalette() {
+    // A dark system palette reaches the custom-painted widgets through QPalette::Base.
+    MainWindow window;
+    window.show();
+    QVERIFY(window.OpenFile(kv_path_));
+    QPalette dark;
+    dark.setColor(QPalette::Base, QColor(30, 30, 34));
+    dark.setColor(QPalette::Text, QColor(230, 230, 230));
+    window.setPalette(dark);
+    window.tabs()->setCurrentIndex(3);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const QImage heat = window.heat_map()->grab().toImage();
+    QCOMPARE(heat.pixelColor(2, 2), QColor(30, 30, 34));
+    window.tabs()->setCurrentIndex(2);
+    FlameGraphWidget* flame = window.call_tree_view()->flame_graph();
+    const QImage image = flame->grab().toImage();
+    QCOMPARE(image.pixelColor(image.width() / 2, image.height() - 2), QColor(30, 30, 34));
+  }
+
   void WhatIfSaysItNeedsTheAnalyzer() {
     MainWindow window;
     QVERIFY(window.OpenFile(kv_path_));

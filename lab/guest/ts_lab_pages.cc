@@ -5,16 +5,26 @@
 //   ts-lab-pages topology [--nodes N] [--cpuless NODE] [--lower-tier SLOW:FAST]
 //   ts-lab-pages range PID ADDR LEN [--node N]      (PID 0 = this process; ADDR in hex)
 //   ts-lab-pages maps PID                           (/proc/PID/numa_maps, per mapping)
+//   ts-lab-pages run [--at output|exit] [--policy-on POLICY=NODE]... [--min-pages NODE=N]...
+//                    [--max-pages NODE=N]... -- PROGRAM [ARG...]
+//       runs PROGRAM and stops it at its first write to stdout (default: the examples print
+//       their result after the work, before freeing) or at exit, and sums its resident pages
+//       per memory policy and node from numa_maps; --policy-on: every page of the mappings
+//       with that policy ("bind:1", "prefer:0", ...) is on NODE, and there is at least one;
+//       --min/max-pages: 4 KiB pages on NODE in the whole process. Exits 1 on a mismatch,
+//       else with PROGRAM's status.
 #include <sys/types.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "numa_maps.h"
 #include "page_nodes.h"
+#include "stop_point.h"
 #include "topology.h"
 
 namespace lab = tierscope::lab;
@@ -141,6 +151,91 @@ int Maps(int argc, char** argv) {
   return 0;
 }
 
+// "KEY=NUMBER" split at the last '='.
+std::pair<std::string, long> KeyNumber(const char* text) {
+  const char* eq = std::strrchr(text, '=');
+  if (eq == nullptr || eq == text) Usage("expected KEY=NUMBER");
+  return {std::string(text, eq), Number(eq + 1)};
+}
+
+int Run(int argc, char** argv) {
+  std::vector<std::pair<std::string, long>> policy_on, min_pages, max_pages;
+  lab::StopPoint point = lab::StopPoint::kFirstStdoutWrite;
+  int i = 0;
+  for (; i < argc && std::strcmp(argv[i], "--") != 0; i += 2) {
+    if (i + 1 >= argc) Usage("option needs a value");
+    const std::string opt = argv[i];
+    if (opt == "--at") {
+      const std::string at = argv[i + 1];
+      if (at != "output" && at != "exit") Usage("--at wants output or exit");
+      point = at == "exit" ? lab::StopPoint::kExit : lab::StopPoint::kFirstStdoutWrite;
+      continue;
+    }
+    auto& list = opt == "--policy-on"   ? policy_on
+                 : opt == "--min-pages" ? min_pages
+                 : opt == "--max-pages" ? max_pages
+                                        : (Usage("unknown run option"), policy_on);
+    list.push_back(KeyNumber(argv[i + 1]));
+  }
+  if (i + 1 >= argc) Usage("run wants -- PROGRAM [ARG...]");
+  std::vector<std::string> program(argv + i + 1, argv + argc);
+
+  // Pages per policy and node, and per node overall, at the stop.
+  std::map<std::string, std::map<int, long>> by_policy;
+  std::map<int, long> by_node;
+  bool seen = false;
+  std::string error;
+  const int status = lab::RunStoppingAt(
+      program, point,
+      [&](pid_t pid) {
+        std::vector<lab::NumaMapping> maps;
+        if (!lab::ReadNumaMaps(pid, &maps, &error)) return;
+        seen = true;
+        for (const auto& m : maps) {
+          for (const auto& [node, pages] : m.pages) {
+            // In base pages, so huge and base mappings add up.
+            const long base = pages * (m.page_kb / 4);
+            by_policy[m.policy][node] += base;
+            by_node[node] += base;
+          }
+        }
+      },
+      &error);
+  if (status < 0 || !seen) SystemError(error.empty() ? "no numa_maps at the stop" : error);
+  for (const auto& [policy, nodes] : by_policy) {
+    std::printf("pages of policy %s:", policy.c_str());
+    for (const auto& [node, pages] : nodes) std::printf(" node%d=%ld", node, pages);
+    std::printf(" (4 KiB pages)\n");
+  }
+  int mismatches = 0;
+  auto check = [&](bool ok, const std::string& what) {
+    std::printf("%s: %s\n", ok ? "ok" : "MISMATCH", what.c_str());
+    if (!ok) ++mismatches;
+  };
+  for (const auto& [policy, node] : policy_on) {
+    const auto it = by_policy.find(policy);
+    long elsewhere = 0, on = 0;
+    if (it != by_policy.end()) {
+      for (const auto& [n, pages] : it->second) (n == node ? on : elsewhere) += pages;
+    }
+    check(on > 0 && elsewhere == 0,
+          "mappings with policy " + policy + " have " + std::to_string(on) + " pages on node " +
+              std::to_string(node) + " and " + std::to_string(elsewhere) + " elsewhere");
+  }
+  for (const auto& [node, pages] : min_pages) {
+    const long have = by_node.count(std::stoi(node)) ? by_node[std::stoi(node)] : 0;
+    check(have >= pages, "node " + node + " holds " + std::to_string(have) +
+                             " pages, want >= " + std::to_string(pages));
+  }
+  for (const auto& [node, pages] : max_pages) {
+    const long have = by_node.count(std::stoi(node)) ? by_node[std::stoi(node)] : 0;
+    check(have <= pages, "node " + node + " holds " + std::to_string(have) +
+                             " pages, want <= " + std::to_string(pages));
+  }
+  if (mismatches > 0) return 1;
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,5 +244,6 @@ int main(int argc, char** argv) {
   if (sub == "topology") return Topology(argc - 2, argv + 2);
   if (sub == "range") return Range(argc - 2, argv + 2);
   if (sub == "maps") return Maps(argc - 2, argv + 2);
+  if (sub == "run") return Run(argc - 2, argv + 2);
   Usage("unknown subcommand");
 }

@@ -42,7 +42,11 @@ std::pair<std::string, std::string> Split(const std::string& text, char sep) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) Fail("usage: ts-lab-profile OUT --keys FILE [--tier NAME=NODE[:CAP]]... [--plan SITE=TIER]... [--default TIER]");
+  if (argc < 2) {
+    Fail(
+        "usage: ts-lab-profile OUT --keys FILE [--tier NAME=NODE[:CAP]]... [--plan SITE=TIER]... "
+        "[--default TIER]");
+  }
   const std::string out = argv[1];
   tierscope::profile::ProfileChunk profile;
   std::map<std::string, tierscope::profile::Site*> sites;
@@ -77,7 +81,8 @@ int main(int argc, char** argv) {
       tier->set_policy("bind");
       const auto colon = where.find(':');
       tier->add_nodes(std::stoul(where.substr(0, colon)));
-      if (colon != std::string::npos) tier->set_capacity_bytes(std::stoull(where.substr(colon + 1)));
+      if (colon != std::string::npos)
+        tier->set_capacity_bytes(std::stoull(where.substr(colon + 1)));
     } else if (opt == "--plan") {
       const auto [site, tier] = Split(value, '=');
       plan[site] = tier;

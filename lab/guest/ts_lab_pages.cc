@@ -6,12 +6,13 @@
 //   ts-lab-pages range PID ADDR LEN [--node N]      (PID 0 = this process; ADDR in hex)
 //   ts-lab-pages maps PID                           (/proc/PID/numa_maps, per mapping)
 //   ts-lab-pages run [--at output|exit] [--policy-on POLICY=NODE]... [--min-pages NODE=N]...
-//                    [--max-pages NODE=N]... -- PROGRAM [ARG...]
+//                    [--max-pages NODE=N]... [--min-policy-pages POLICY=N]... -- PROGRAM [ARG...]
 //       runs PROGRAM and stops it at its first write to stdout (default: the examples print
 //       their result after the work, before freeing) or at exit, and sums its resident pages
 //       per memory policy and node from numa_maps; --policy-on: every page of the mappings
 //       with that policy ("bind:1", "prefer:0", ...) is on NODE, and there is at least one;
-//       --min/max-pages: 4 KiB pages on NODE in the whole process. Exits 1 on a mismatch,
+//       --min/max-pages: 4 KiB pages on NODE in the whole process; --min-policy-pages: 4 KiB
+//       pages in the mappings with POLICY, on any node. Exits 1 on a mismatch,
 //       else with PROGRAM's status.
 #include <sys/types.h>
 
@@ -159,7 +160,7 @@ std::pair<std::string, long> KeyNumber(const char* text) {
 }
 
 int Run(int argc, char** argv) {
-  std::vector<std::pair<std::string, long>> policy_on, min_pages, max_pages;
+  std::vector<std::pair<std::string, long>> policy_on, min_pages, max_pages, min_policy_pages;
   lab::StopPoint point = lab::StopPoint::kFirstStdoutWrite;
   int i = 0;
   for (; i < argc && std::strcmp(argv[i], "--") != 0; i += 2) {
@@ -171,10 +172,11 @@ int Run(int argc, char** argv) {
       point = at == "exit" ? lab::StopPoint::kExit : lab::StopPoint::kFirstStdoutWrite;
       continue;
     }
-    auto& list = opt == "--policy-on"   ? policy_on
-                 : opt == "--min-pages" ? min_pages
-                 : opt == "--max-pages" ? max_pages
-                                        : (Usage("unknown run option"), policy_on);
+    auto& list = opt == "--policy-on"          ? policy_on
+                 : opt == "--min-pages"        ? min_pages
+                 : opt == "--max-pages"        ? max_pages
+                 : opt == "--min-policy-pages" ? min_policy_pages
+                                               : (Usage("unknown run option"), policy_on);
     list.push_back(KeyNumber(argv[i + 1]));
   }
   if (i + 1 >= argc) Usage("run wants -- PROGRAM [ARG...]");
@@ -231,6 +233,14 @@ int Run(int argc, char** argv) {
     const long have = by_node.count(std::stoi(node)) ? by_node[std::stoi(node)] : 0;
     check(have <= pages, "node " + node + " holds " + std::to_string(have) +
                              " pages, want <= " + std::to_string(pages));
+  }
+  for (const auto& [policy, pages] : min_policy_pages) {
+    long have = 0;
+    if (by_policy.count(policy)) {
+      for (const auto& [node, n] : by_policy[policy]) have += n;
+    }
+    check(have >= pages, "mappings with policy " + policy + " hold " + std::to_string(have) +
+                             " pages, want >= " + std::to_string(pages));
   }
   if (mismatches > 0) return 1;
   return status;

@@ -7,11 +7,13 @@ set -eu
 check=$1
 tiers="fast=node:0;slow=node:1"
 
-# PROFILE TIERS PROGRAM [ARG...]: PROGRAM under the placer.
+# PROFILE TIERS PROGRAM [ARG...]: PROGRAM under the placer. `tierscope run` preloads the placer
+# and passes the profile and tiers in the environment, which a static checker (ts-lab-pages)
+# hands on unchanged to the program it runs.
 placed() {
   profile=$1 spec=$2
   shift 2
-  TIERSCOPE_TIERS=$spec "$TIERSCOPE" run --profile "$profile" -- "$@"
+  "$TIERSCOPE" run --profile "$profile" --tiers "$spec" -- "$@"
 }
 # STATUS COMMAND...: COMMAND must exit with STATUS (1 = the checker saw a mismatch).
 expect_status() {

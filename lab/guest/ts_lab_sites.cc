@@ -3,17 +3,18 @@
 // it allocated is then checked page by page with move_pages: the sharpest per-site assertion
 // there is, because the program knows exactly which pointer came from which site.
 //
-// Sites (each allocates kLarge objects of 512 KiB and kSmall of 2 KiB, touching every byte):
+// Sites (each allocates --large objects of 512 KiB (default 8), then 512 of 2 KiB, touching
+// every byte):
 //   hot, cold, unplanned   malloc from lab_site_hot / lab_site_cold / lab_site_unplanned
 //   hint-hot, hint-cold    ts_malloc_hot / ts_malloc_cold, the placer's hint API (looked up at
 //                          run time, so the same binary runs with and without the placer)
 //
 //   ts-lab-sites --keys                      print each malloc site's match key, for a profile
-//   ts-lab-sites [--sites LIST] [--expect SITE=NODE]... [--spill SITE=BYTES]...
+//   ts-lab-sites [--sites LIST] [--large N] [--expect SITE=NODE]... [--spill SITE=BYTES]...
 //       --sites: comma-separated sites to allocate from (default: hot,cold,unplanned)
 //       --expect: every page of every object from SITE is on NODE
 //       --spill: the budget guard: every object of SITE is wholly on one node, the first is on
-//                node 0, at most BYTES of them are on node 0 and at least one is on node 1
+//                node 0, at most BYTES of them are on node 0 and all the rest on node 1
 // Exit 0 when every expectation holds, 1 with "MISMATCH: ..." lines otherwise, 2 on errors.
 #include <dlfcn.h>
 
@@ -31,7 +32,8 @@ namespace lab = tierscope::lab;
 
 namespace {
 
-constexpr size_t kLarge = 8, kLargeBytes = 512u << 10;
+size_t g_large = 8;
+constexpr size_t kLargeBytes = 512u << 10;
 constexpr size_t kSmall = 512, kSmallBytes = 2u << 10;
 
 using AllocFn = void* (*)(size_t);
@@ -101,8 +103,8 @@ struct Object {
 std::vector<Object> Allocate(const std::string& site) {
   const AllocFn fn = SiteFunction(site);
   std::vector<Object> objects;
-  for (size_t i = 0; i < kLarge + kSmall; ++i) {
-    const size_t bytes = i < kLarge ? kLargeBytes : kSmallBytes;
+  for (size_t i = 0; i < g_large + kSmall; ++i) {
+    const size_t bytes = i < g_large ? kLargeBytes : kSmallBytes;
     auto* p = static_cast<char*>(fn(bytes));
     if (p == nullptr) Fail("out of memory at site " + site);
     std::memset(p, 0x5a, bytes);  // first touch: the page's node is chosen now
@@ -141,9 +143,10 @@ void PrintKeys() {
 }
 
 void CheckSpill(const std::string& site, const std::vector<Object>& objects, long budget) {
-  size_t on0 = 0, on1 = 0;
+  size_t on0 = 0, on1 = 0, total = 0;
   bool whole = true;
   for (const Object& o : objects) {
+    total += o.bytes;
     if (o.where.size() != 1 || o.where.begin()->first < 0) whole = false;
     if (lab::AllOnNode(o.where, 0)) on0 += o.bytes;
     if (lab::AllOnNode(o.where, 1)) on1 += o.bytes;
@@ -151,9 +154,10 @@ void CheckSpill(const std::string& site, const std::vector<Object>& objects, lon
   Check(whole, site + ": every object wholly on one node");
   Check(!objects.empty() && lab::AllOnNode(objects.front().where, 0),
         site + ": the first object is on node 0 (the fast tier had room)");
-  Check(on0 <= static_cast<size_t>(budget) && on1 > 0,
+  Check(on0 <= static_cast<size_t>(budget) && on1 > 0 && on0 + on1 == total,
         site + ": " + std::to_string(on0) + " bytes on node 0 (budget " + std::to_string(budget) +
-            "), " + std::to_string(on1) + " spilled to node 1");
+            "), the other " + std::to_string(on1) + " of " + std::to_string(total) +
+            " spilled to node 1");
 }
 
 }  // namespace
@@ -171,6 +175,10 @@ int main(int argc, char** argv) {
     const std::string v = argv[++i];
     if (a == "--sites") {
       sites = v;
+      continue;
+    }
+    if (a == "--large") {
+      g_large = std::strtoul(v.c_str(), nullptr, 10);
       continue;
     }
     const auto eq = v.rfind('=');

@@ -1,0 +1,77 @@
+# tests/lab/placer_guest.sh CHECK: runs in the lab guest (busybox sh), from placer_lab.sh.
+# Node 0 = CPU + memory (tier "fast"), node 1 = CPU-less, lower memory tier ("slow").
+# Every check is page by page with move_pages (ts-lab-sites on its own pointers) or numa_maps
+# (ts-lab-pages on an unmodified program), and each has a control that must come out the other
+# way, so a placer that does nothing cannot pass.
+set -eu
+check=$1
+tiers="fast=node:0;slow=node:1"
+
+# PROFILE TIERS PROGRAM [ARG...]: PROGRAM under the placer. `tierscope run` preloads the placer
+# and passes the profile and tiers in the environment, which a static checker (ts-lab-pages)
+# hands on unchanged to the program it runs.
+placed() {
+  profile=$1 spec=$2
+  shift 2
+  "$TIERSCOPE" run --profile "$profile" --tiers "$spec" -- "$@"
+}
+# STATUS COMMAND...: COMMAND must exit with STATUS (1 = the checker saw a mismatch).
+expect_status() {
+  want=$1
+  shift
+  set +e
+  "$@"
+  got=$?
+  set -e
+  [ "$got" -eq "$want" ] || { echo "placer_guest: '$*' exited $got, expected $want"; exit 1; }
+}
+
+case "$check" in
+  sites)
+    echo "== plan hot=fast cold=slow: each site's objects on its tier's node"
+    placed "$PROFILES/sites.prof" "$tiers" "$SITES" --expect hot=0 --expect cold=1 --expect unplanned=0
+    echo "== the same program with the plan swapped: the pages follow the plan"
+    placed "$PROFILES/swapped.prof" "$tiers" "$SITES" --expect hot=1 --expect cold=0 --expect unplanned=0
+    echo "== control: without the placer nothing reaches node 1"
+    expect_status 1 "$SITES" --expect cold=1
+    ;;
+  budget)
+    # The fast tier may hand out its capacity plus the placer's fixed 4 MiB allowance for its
+    # arena's metadata (placer/src/tier_arenas.h): 1 MiB + 4 MiB. 24 MiB of hot objects: at most
+    # 5 MiB of them on node 0, every other byte on node 1.
+    echo "== fast tier capped at 1 MiB: the hot site fills it, then spills to node 1"
+    placed "$PROFILES/sites.prof" "fast=node:0,capacity=1M;slow=node:1" "$SITES" --sites hot \
+      --large 48 --spill hot=5242880
+    echo "== control: with room in the fast tier nothing spills"
+    expect_status 1 placed "$PROFILES/sites.prof" "$tiers" "$SITES" --sites hot --large 48 \
+      --spill hot=5242880
+    ;;
+  hints)
+    echo "== ts_malloc_hot / ts_malloc_cold"
+    placed "$PROFILES/sites.prof" "$tiers" "$SITES" --sites hint-hot,hint-cold \
+      --expect hint-hot=0 --expect hint-cold=1
+    echo "== hints obey the budget guard"
+    placed "$PROFILES/sites.prof" "fast=node:0,capacity=1M;slow=node:1" "$SITES" --sites hint-hot \
+      --large 48 --spill hint-hot=5242880
+    ;;
+  kvcache)
+    args="--ops 20000 --keys 65536"
+    plain=$("$KVCACHE" $args)
+    echo "plain: $plain"
+    # Archive: 4 x 8 MiB, every page touched (8192 pages). Index (2 MiB) + values (~76 MiB):
+    # well over 9000 pages. Log: 16 MiB allocated, a few pages touched. So the slow arenas
+    # (bind:1) hold the archive and a little more, never the index; the fast arenas (bind:0)
+    # hold the index and values.
+    echo "== kvcache: index+values planned fast, log+archive slow"
+    placed "$PROFILES/kv.prof" "$tiers" "$PAGES" run --policy-on bind:1=1 --policy-on bind:0=0 \
+      --min-policy-pages bind:1=8192 --min-policy-pages bind:0=9000 --max-pages 1=8400 \
+      -- "$KVCACHE" $args >/tmp/placed.out
+    cat /tmp/placed.out
+    grep -qxF "$plain" /tmp/placed.out || { echo "placer_guest: output differs from the plain run"; exit 1; }
+    ;;
+  *)
+    echo "placer_guest: unknown check '$check'"
+    exit 2
+    ;;
+esac
+echo "placer_guest: $check passed"

@@ -115,8 +115,9 @@ class RecordCommand : public Subcommand {
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status)
-                                       : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+    const int code = WIFEXITED(status)     ? WEXITSTATUS(status)
+                     : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                           : 1;
     if (WIFEXITED(status) && code == 127 && ::access(output_.c_str(), F_OK) != 0) {
       return code;  // the program could not be started (already said by the child)
     }
@@ -150,10 +151,13 @@ class RecordCommand : public Subcommand {
   // "TIERSCOPE_DEPTH='x': expected ..." -> "--depth 'x': expected ..." for the command line.
   static std::string FlagName(const std::string& error) {
     static const std::map<std::string, std::string> flags = {
-        {"TIERSCOPE_OUTPUT", "--output"},       {"TIERSCOPE_DEPTH", "--depth"},
+        {"TIERSCOPE_OUTPUT", "--output"},
+        {"TIERSCOPE_DEPTH", "--depth"},
         {"TIERSCOPE_ALLOC_SAMPLE_BYTES", "--alloc-sample-bytes"},
-        {"TIERSCOPE_MIN_SIZE", "--min-size"},   {"TIERSCOPE_BUFFER_BYTES", "--buffer-bytes"},
-        {"TIERSCOPE_MEMORY_LIMIT", "--memory-limit"}, {"TIERSCOPE_OVERFLOW", "--overflow"}};
+        {"TIERSCOPE_MIN_SIZE", "--min-size"},
+        {"TIERSCOPE_BUFFER_BYTES", "--buffer-bytes"},
+        {"TIERSCOPE_MEMORY_LIMIT", "--memory-limit"},
+        {"TIERSCOPE_OVERFLOW", "--overflow"}};
     for (const auto& [var, flag] : flags) {
       if (error.rfind(var + "=", 0) == 0) return flag + " " + error.substr(var.size() + 1);
     }
@@ -182,6 +186,8 @@ class RecordCommand : public Subcommand {
 
 }  // namespace
 
-std::unique_ptr<Subcommand> MakeRecordCommand() { return std::make_unique<RecordCommand>(); }
+std::unique_ptr<Subcommand> MakeRecordCommand() {
+  return std::make_unique<RecordCommand>();
+}
 
 }  // namespace tierscope::cli

@@ -14,7 +14,9 @@ using tierscope::trace::EventKind;
 
 namespace {
 
-void* BootstrapOrNull(size_t size, size_t alignment = 16) { return BootstrapAlloc(size, alignment); }
+void* BootstrapOrNull(size_t size, size_t alignment = 16) {
+  return BootstrapAlloc(size, alignment);
+}
 
 }  // namespace
 

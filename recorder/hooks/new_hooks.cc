@@ -62,14 +62,20 @@ __attribute__((always_inline)) inline void DeleteImpl(void* p, trace::EventKind 
   real.free(p);
 }
 
-constexpr size_t A(std::align_val_t a) { return static_cast<size_t>(a); }
+constexpr size_t A(std::align_val_t a) {
+  return static_cast<size_t>(a);
+}
 
 }  // namespace
 
 #define TS_NEW __attribute__((visibility("default")))
 
-TS_NEW void* operator new(size_t n) { return NewImpl(n, 0, false, trace::NEW); }
-TS_NEW void* operator new[](size_t n) { return NewImpl(n, 0, false, trace::NEW_ARRAY); }
+TS_NEW void* operator new(size_t n) {
+  return NewImpl(n, 0, false, trace::NEW);
+}
+TS_NEW void* operator new[](size_t n) {
+  return NewImpl(n, 0, false, trace::NEW_ARRAY);
+}
 TS_NEW void* operator new(size_t n, const std::nothrow_t&) noexcept {
   return NewImpl(n, 0, true, trace::NEW);
 }
@@ -89,17 +95,27 @@ TS_NEW void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&)
   return NewImpl(n, A(a), true, trace::NEW_ARRAY);
 }
 
-TS_NEW void operator delete(void* p) noexcept { DeleteImpl(p, trace::DELETE); }
-TS_NEW void operator delete[](void* p) noexcept { DeleteImpl(p, trace::DELETE_ARRAY); }
-TS_NEW void operator delete(void* p, size_t) noexcept { DeleteImpl(p, trace::DELETE); }
-TS_NEW void operator delete[](void* p, size_t) noexcept { DeleteImpl(p, trace::DELETE_ARRAY); }
+TS_NEW void operator delete(void* p) noexcept {
+  DeleteImpl(p, trace::DELETE);
+}
+TS_NEW void operator delete[](void* p) noexcept {
+  DeleteImpl(p, trace::DELETE_ARRAY);
+}
+TS_NEW void operator delete(void* p, size_t) noexcept {
+  DeleteImpl(p, trace::DELETE);
+}
+TS_NEW void operator delete[](void* p, size_t) noexcept {
+  DeleteImpl(p, trace::DELETE_ARRAY);
+}
 TS_NEW void operator delete(void* p, const std::nothrow_t&) noexcept {
   DeleteImpl(p, trace::DELETE);
 }
 TS_NEW void operator delete[](void* p, const std::nothrow_t&) noexcept {
   DeleteImpl(p, trace::DELETE_ARRAY);
 }
-TS_NEW void operator delete(void* p, std::align_val_t) noexcept { DeleteImpl(p, trace::DELETE); }
+TS_NEW void operator delete(void* p, std::align_val_t) noexcept {
+  DeleteImpl(p, trace::DELETE);
+}
 TS_NEW void operator delete[](void* p, std::align_val_t) noexcept {
   DeleteImpl(p, trace::DELETE_ARRAY);
 }

@@ -101,7 +101,9 @@ TS_EXPORT void _exit(int status) {
   __builtin_unreachable();
 }
 
-TS_EXPORT void _Exit(int status) { _exit(status); }
+TS_EXPORT void _Exit(int status) {
+  _exit(status);
+}
 
 TS_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
   return DoExecve(path, argv, envp, false);

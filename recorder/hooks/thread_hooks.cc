@@ -32,8 +32,8 @@ void* ThreadTrampoline(void* p) {
 
 }  // namespace
 
-TS_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
-                             void* (*routine)(void*), void* arg) {
+TS_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*routine)(void*),
+                             void* arg) {
   if (!Ready(real.pthread_create) || real.pthread_create == nullptr) return EAGAIN;
   const bool internal = t_guard > 0;  // the writer, a sampler, ... starting a helper
   if (!g_recording.load(std::memory_order_relaxed) && !internal) {

@@ -41,8 +41,7 @@ EventBuffer* BufferPool::Acquire(uint32_t tid) {
     if (mem == nullptr) return nullptr;  // the slot stays unused; the bound only shrinks
     b = new (mem) EventBuffer;
     b->index = n;
-    b->capacity =
-        static_cast<uint32_t>((buffer_bytes_ - sizeof(EventBuffer)) / sizeof(RawEvent));
+    b->capacity = static_cast<uint32_t>((buffer_bytes_ - sizeof(EventBuffer)) / sizeof(RawEvent));
     b->events = reinterpret_cast<RawEvent*>(static_cast<char*>(mem) + sizeof(EventBuffer));
     buffers_[n] = b;
   }

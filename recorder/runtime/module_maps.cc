@@ -34,8 +34,8 @@ int AddModule(dl_phdr_info* info, size_t, void* data) {
       s->set_end(start + ph.p_memsz);
       s->set_executable((ph.p_flags & PF_X) != 0);
     } else if (ph.p_type == PT_NOTE && m.build_id().empty()) {
-      m.set_build_id(
-          BuildIdFromNotes({reinterpret_cast<const char*>(start), static_cast<size_t>(ph.p_memsz)}));
+      m.set_build_id(BuildIdFromNotes(
+          {reinterpret_cast<const char*>(start), static_cast<size_t>(ph.p_memsz)}));
     }
   }
   if (m.segments_size() > 0) *map->add_modules() = std::move(m);

@@ -17,6 +17,8 @@ inline void* RawMap(size_t bytes) {
   return r < 0 && r > -4096 ? nullptr : reinterpret_cast<void*>(r);
 }
 
-inline void RawUnmap(void* p, size_t bytes) { syscall(SYS_munmap, p, bytes); }
+inline void RawUnmap(void* p, size_t bytes) {
+  syscall(SYS_munmap, p, bytes);
+}
 
 }  // namespace tierscope::recorder

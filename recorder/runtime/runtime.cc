@@ -47,7 +47,9 @@ std::atomic<size_t> g_thread_slab_used{0};
 pthread_key_t g_thread_key;
 AddressSet g_sampled;  // addresses of sampled blocks (sampling / min-size modes)
 
-uint32_t SysTid() { return static_cast<uint32_t>(syscall(SYS_gettid)); }
+uint32_t SysTid() {
+  return static_cast<uint32_t>(syscall(SYS_gettid));
+}
 
 struct Guard {
   Guard() { ++t_guard; }
@@ -232,8 +234,12 @@ bool StartWriter(RuntimeState& s) {
   return true;
 }
 
-void ForkPrepare() { g_state->side_mutex.lock(); }
-void ForkParent() { g_state->side_mutex.unlock(); }
+void ForkPrepare() {
+  g_state->side_mutex.lock();
+}
+void ForkParent() {
+  g_state->side_mutex.unlock();
+}
 
 void ForkChild() {
   RuntimeState& s = *g_state;
@@ -312,7 +318,8 @@ class RuntimeSink : public SampleSink {
     c->set_samples_lost(c->samples_lost() + delta.samples_lost());
     c->set_throttle_events(c->throttle_events() + delta.throttle_events());
     c->set_samples_undecoded(c->samples_undecoded() + delta.samples_undecoded());
-    for (const auto& [k, v] : delta.undecoded_by_reason()) (*c->mutable_undecoded_by_reason())[k] += v;
+    for (const auto& [k, v] : delta.undecoded_by_reason())
+      (*c->mutable_undecoded_by_reason())[k] += v;
     for (const auto& [k, v] : delta.sampler_errors()) (*c->mutable_sampler_errors())[k] += v;
   }
 };
@@ -343,14 +350,14 @@ __attribute__((constructor(101))) void InitRecorder() {
   s.pid = pid;
   s.output = output;
   if (!s.pool.Init(s.config.buffer_bytes, s.config.memory_limit_bytes) ||
-      !s.stacks.Init(size_t{1} << 21, size_t{1} << 24) ||
-      !g_sampled.Init(size_t{1} << 22) ||
-      (g_thread_slab = static_cast<ThreadState*>(
-           RawMap(kMaxThreadStates * sizeof(ThreadState)))) == nullptr) {
+      !s.stacks.Init(size_t{1} << 21, size_t{1} << 24) || !g_sampled.Init(size_t{1} << 20) ||
+      (g_thread_slab = static_cast<ThreadState*>(RawMap(kMaxThreadStates * sizeof(ThreadState)))) ==
+          nullptr) {
     std::fprintf(stderr, "tierscope: recorder: cannot map its memory; not recording\n");
     return;
   }
   dl_iterate_phdr(FindOwnText, &s);
+  s.clock.Init();
   if (pthread_key_create(&g_thread_key, ThreadKeyDestructor) != 0) {
     std::fprintf(stderr, "tierscope: recorder: no thread key left; not recording\n");
     return;
@@ -386,7 +393,9 @@ __attribute__((destructor(101))) void ShutdownRecorder() {
 
 }  // namespace
 
-RuntimeState& State() { return *g_state; }
+RuntimeState& State() {
+  return *g_state;
+}
 
 uint64_t NowNs() {
   timespec ts;
@@ -394,9 +403,13 @@ uint64_t NowNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-uint32_t CurrentTid() { return t_state != nullptr ? t_state->tid : SysTid(); }
+uint32_t CurrentTid() {
+  return t_state != nullptr ? t_state->tid : SysTid();
+}
 
-void MarkInternalThread() { t_guard = 1; }
+void MarkInternalThread() {
+  t_guard = 1;
+}
 
 ThreadState* NewThreadState(uint32_t creator_tid) {
   if (g_state == nullptr) return nullptr;
@@ -447,7 +460,7 @@ void RecordAlloc(trace::EventKind kind, const void* address, size_t size) {
     g_sampled.Insert(reinterpret_cast<uint64_t>(address));
   }
   RawEvent e;
-  e.time_ns = NowNs();
+  e.time_ns = s.clock.Ticks();
   e.address = reinterpret_cast<uint64_t>(address);
   e.size = size;
   e.stack_id = CaptureStack();
@@ -470,7 +483,7 @@ void RecordRelease(trace::EventKind kind, const void* address, size_t size) {
     return;
   }
   RawEvent e;
-  e.time_ns = NowNs();
+  e.time_ns = s.clock.Ticks();
   e.address = reinterpret_cast<uint64_t>(address);
   e.size = size;
   e.stack_id = 0;
@@ -493,16 +506,21 @@ void Finish(const char* reason, int exit_status, bool from_signal) {
   if (s.sampler) s.sampler->Stop();
   g_recording.store(false, std::memory_order_release);
   if (t_state != nullptr) prctl(PR_GET_NAME, t_state->name, 0, 0, 0);
-  if (s.writer != nullptr && s.writer->running()) s.writer->Finish(reason, exit_status, from_signal);
+  if (s.writer != nullptr && s.writer->running())
+    s.writer->Finish(reason, exit_status, from_signal);
 }
 
 void BeforeExec() {
   if (g_state != nullptr && IsRootProcess()) Finish("exec", 0, false);
 }
 
-bool FollowExec() { return g_state != nullptr && g_state->config.follow_exec; }
+bool FollowExec() {
+  return g_state != nullptr && g_state->config.follow_exec;
+}
 
-bool IsRootProcess() { return g_state != nullptr && getpid() == g_state->pid; }
+bool IsRootProcess() {
+  return g_state != nullptr && getpid() == g_state->pid;
+}
 
 void SetExitStatus(int status) {
   if (g_state != nullptr) g_state->exit_status.store(status);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "event_buffer.h"
+#include "event_clock.h"
 #include "runtime.h"
 #include "sample_source.h"
 #include "stack_table.h"
@@ -23,9 +24,10 @@ struct RuntimeState {
   Config config;
   pid_t pid = 0;
   std::string output;  // the path this process writes
+  EventClock clock;    // RawEvent.time_ns holds its ticks until the writer converts them
   BufferPool pool;
   StackTable stacks;
-  std::atomic<ThreadState*> threads{nullptr};  // every ThreadState, newest first
+  std::atomic<ThreadState*> threads{nullptr};   // every ThreadState, newest first
   std::atomic<uint64_t> threads_unrecorded{0};  // slab full
   std::atomic<uint64_t> dropped_without_thread{0};
   uint64_t own_text_start = 0, own_text_end = 0;  // our code: frames skipped
@@ -43,6 +45,5 @@ struct RuntimeState {
 };
 
 RuntimeState& State();
-uint64_t NowNs();
 
 }  // namespace tierscope::recorder

@@ -63,8 +63,7 @@ uint32_t StackTable::Intern(const uint64_t* frames, uint32_t depth, bool truncat
   return 0;
 }
 
-bool StackTable::Get(uint32_t id, const uint64_t** frames, uint32_t* depth,
-                     bool* truncated) const {
+bool StackTable::Get(uint32_t id, const uint64_t** frames, uint32_t* depth, bool* truncated) const {
   if (id == 0 || id > max_ids_ || id >= next_id_.load(std::memory_order_acquire)) return false;
   uint32_t slot;
   while ((slot = by_id_[id].load(std::memory_order_acquire)) == 0) {

@@ -12,7 +12,7 @@
 namespace tierscope::recorder {
 namespace {
 
-constexpr long kCycleNs = 5'000'000;    // how often the writer looks for full buffers
+constexpr long kCycleNs = 5'000'000;     // how often the writer looks for full buffers
 constexpr int kMaxBatchesPerChunk = 64;  // bounds a chunk to ~128k events (64 KiB buffers)
 
 void SleepNs(long ns) {
@@ -28,7 +28,7 @@ std::string ThreadNameFromProc(uint32_t tid) {
 }
 
 void AddBuffer(trace::TraceChunk* chunk, const EventBuffer* b, uint32_t count,
-               uint64_t* allocs, uint64_t* frees) {
+               const EventClock& clock, uint64_t* allocs, uint64_t* frees) {
   if (count == 0) return;
   trace::AllocBatch* batch = chunk->add_allocs();
   batch->set_tid(b->tid);
@@ -36,7 +36,7 @@ void AddBuffer(trace::TraceChunk* chunk, const EventBuffer* b, uint32_t count,
   for (uint32_t i = 0; i < count; ++i) {
     const RawEvent& r = b->events[i];
     formats::AllocEvent e;
-    e.time_ns = r.time_ns;
+    e.time_ns = clock.ToNs(r.time_ns);
     e.kind = static_cast<trace::EventKind>(r.kind);
     e.address = r.address;
     e.size = r.size;
@@ -98,9 +98,13 @@ void Writer::Finish(const std::string& reason, int exit_status, bool bounded_wai
 }
 
 void Writer::Cycle(bool final) {
+  state_->clock.Recalibrate();
   EventBuffer* full = state_->pool.TakeAllFull();
   do {
-    trace::TraceChunk chunk;
+    // One chunk object for the whole run: Clear() keeps its columns' capacity, so the writer does
+    // not grow and give back megabytes of heap (and page faults) every cycle.
+    trace::TraceChunk& chunk = chunk_;
+    chunk.Clear();
     if (!header_written_) {
       *chunk.mutable_header() = header_;
       header_written_ = true;
@@ -115,8 +119,8 @@ void Writer::Cycle(bool final) {
     int batches = 0;
     while (full != nullptr && batches < kMaxBatchesPerChunk) {
       EventBuffer* next = full->next_full;
-      AddBuffer(&chunk, full, full->count.load(std::memory_order_acquire), &alloc_events_,
-                &free_events_);
+      AddBuffer(&chunk, full, full->count.load(std::memory_order_acquire), state_->clock,
+                &alloc_events_, &free_events_);
       state_->pool.Release(full);
       full = next;
       ++batches;
@@ -126,7 +130,7 @@ void Writer::Cycle(bool final) {
       for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
         if (t->dead || t->buffer == nullptr) continue;
         AddBuffer(&chunk, t->buffer, t->buffer->count.load(std::memory_order_acquire),
-                  &alloc_events_, &free_events_);
+                  state_->clock, &alloc_events_, &free_events_);
       }
     }
     AddStacks(&chunk);  // after the batches: covers every id they use
@@ -164,6 +168,7 @@ void Writer::AddStacks(trace::TraceChunk* chunk) {
 
 void Writer::AddThreads(trace::TraceChunk* chunk) {
   const bool final = stop_.load();
+  const uint64_t now = NowNs();
   for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
     if (t->dead) continue;
     const uint64_t end = t->end_ns.load(std::memory_order_acquire);
@@ -174,7 +179,8 @@ void Writer::AddThreads(trace::TraceChunk* chunk) {
     out->set_tid(t->tid);
     out->set_name(t->name[0] != '\0' ? std::string(t->name) : ThreadNameFromProc(t->tid));
     out->set_start_ns(t->start_ns);
-    out->set_end_ns(end);
+    // Threads still running at the end of the trace end with it.
+    out->set_end_ns(end != 0 ? end : final ? now : 0);
     out->set_creator_tid(t->creator_tid);
     t->reported.store(want);
   }

@@ -37,6 +37,7 @@ class Writer {
   RuntimeState* state_;
   formats::TraceWriter out_;
   trace::Header header_;
+  trace::TraceChunk chunk_;
   bool header_written_ = false;
   pthread_t thread_{};
   std::atomic<bool> running_{false};

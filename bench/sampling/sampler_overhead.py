@@ -8,9 +8,11 @@ For each example workload, runs (interleaved, --repeat times each):
   record faults    + first-touch page-fault sampling
   record timer+faults
 and prints a Markdown table: median wall and CPU seconds (user+sys of the whole process tree,
-which includes the recorder's writer and drain threads), the sampler's slowdown against
-"record none", samples/s, fraction decoded, lost samples, and the drain thread's CPU share of one
-core (from TIERSCOPE_SAMPLE_STATS). CPU time is the robust figure on a shared machine.
+which includes the recorder's writer and drain threads and the kernel's sampling interrupts),
+the sampler's slowdown in CPU time against "record none", samples per second of the program's
+CPU time, fraction decoded (timer: an address was recovered; faults always carry one), lost
+samples, and the drain thread's CPU share of one core over the run's wall time (from
+TIERSCOPE_SAMPLE_STATS). CPU time is the robust figure on a shared machine.
 
 usage: bench/sampling/sampler_overhead.py [--build build/release] [--repeat 3]
 """
@@ -59,7 +61,7 @@ def main():
     ]
     configs = ["plain", "none", "timer", "faults", "timer+faults"]
     env = dict(os.environ, TIERSCOPE_SAMPLE_STATS="1")
-    print("| workload | config | wall s | CPU s | CPU vs record none | samples/s | decoded | lost "
+    print("| workload | config | wall s | CPU s | CPU vs record none | samples per CPU s | decoded | lost "
           "| drain CPU (share of one core) |")
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +85,7 @@ def main():
                                                 for m in stats)
                     lost = statistics.median(int(m.group(4)) for m in stats)
                     drain = statistics.median(float(m.group(7)) for m in stats)
-                    cols = [f"{samples / wall:.0f}", f"{100 * decoded:.1f}%", f"{lost:.0f}",
+                    cols = [f"{samples / cpu:.0f}", f"{100 * decoded:.1f}%", f"{lost:.0f}",
                             f"{drain:.3f} s ({100 * drain / wall:.2f}%)"]
                 else:
                     cols = ["", "", "", ""]

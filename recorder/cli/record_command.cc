@@ -169,8 +169,10 @@ class RecordCommand : public Subcommand {
     recorder::SamplingOptions o;
     std::string error;
     if ((!sampler_.empty() && !recorder::ParseSamplerSpec(sampler_, &o.samplers, &error)) ||
-        (!sample_period_.empty() && !recorder::ParseSamplePeriod(sample_period_, &o.period, &error)) ||
-        (!sample_event_.empty() && !recorder::ParseSampleEvents(sample_event_, &o.events, &error)) ||
+        (!sample_period_.empty() &&
+         !recorder::ParseSamplePeriod(sample_period_, &o.period, &error)) ||
+        (!sample_event_.empty() &&
+         !recorder::ParseSampleEvents(sample_event_, &o.events, &error)) ||
         (!sample_budget_.empty() &&
          !recorder::ParseSampleBudget(sample_budget_, &o.cpu_budget, &error))) {
       throw UsageError(error);

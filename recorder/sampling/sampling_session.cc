@@ -718,7 +718,8 @@ SessionStats SamplingSession::stats() const {
   s.drain_cpu_seconds = double(impl_->drain_cpu_ns.load()) / 1e9;
   for (const auto& d : impl_->sources) {
     if (d.kind == trace::SAMPLER_FAULTS) continue;
-    s.current_period = d.events.back().attr.sample_period << (d.adaptive ? impl_->period_shift.load() : 0);
+    s.current_period = d.events.back().attr.sample_period
+                       << (d.adaptive ? impl_->period_shift.load() : 0);
   }
   return s;
 }

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Subcommand>> commands;
   commands.push_back(MakeDumpCommand());
+  commands.push_back(MakeRecordCommand());
   commands.push_back(MakeAnalyzeCommand());
   commands.push_back(MakeReportCommand());
   commands.push_back(MakePlanCommand());

@@ -8,6 +8,7 @@
 namespace tierscope::cli {
 
 std::unique_ptr<Subcommand> MakeDumpCommand();
+std::unique_ptr<Subcommand> MakeRecordCommand();
 std::unique_ptr<Subcommand> MakeAnalyzeCommand();
 std::unique_ptr<Subcommand> MakeReportCommand();
 std::unique_ptr<Subcommand> MakePlanCommand();

@@ -33,11 +33,22 @@ void DescribeSampler(const trace::Header& header, profile::Metadata* meta) {
   for (const auto& s : header.samplers()) {
     const char* name = "none";
     switch (s.kind()) {
-      case trace::SAMPLER_PEBS: name = "pebs"; per_sample = double(std::max<uint64_t>(1, s.period())); break;
-      case trace::SAMPLER_IBS: name = "ibs"; per_sample = double(std::max<uint64_t>(1, s.period())); break;
-      case trace::SAMPLER_TIMER: name = "timer"; break;
-      case trace::SAMPLER_FAULTS: name = "faults"; break;
-      default: break;
+      case trace::SAMPLER_PEBS:
+        name = "pebs";
+        per_sample = double(std::max<uint64_t>(1, s.period()));
+        break;
+      case trace::SAMPLER_IBS:
+        name = "ibs";
+        per_sample = double(std::max<uint64_t>(1, s.period()));
+        break;
+      case trace::SAMPLER_TIMER:
+        name = "timer";
+        break;
+      case trace::SAMPLER_FAULTS:
+        name = "faults";
+        break;
+      default:
+        break;
     }
     if (!names.empty()) names += "+";
     names += name;
@@ -72,7 +83,8 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   meta->set_alloc_sample_bytes(double(sample_bytes));
 
   TimeBins bins;
-  uint64_t first = trace.events.empty() ? trace.header.start_time_ns() : trace.events.front().time_ns;
+  uint64_t first =
+      trace.events.empty() ? trace.header.start_time_ns() : trace.events.front().time_ns;
   uint64_t last = trace.events.empty() ? first : trace.events.back().time_ns;
   if (trace.header.start_time_ns() != 0 && trace.header.start_time_ns() <= first) {
     first = trace.header.start_time_ns();
@@ -105,8 +117,10 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
     auto hit = site_of_stack.find(stack_id);
     if (hit != site_of_stack.end()) return hit->second;
     auto stack = trace.stacks.find(stack_id);
-    const auto& frames = stack == trace.stacks.end() ? no_frames : std::vector<uint64_t>(
-        stack->second.frames().begin(), stack->second.frames().end());
+    const auto& frames =
+        stack == trace.stacks.end()
+            ? no_frames
+            : std::vector<uint64_t>(stack->second.frames().begin(), stack->second.frames().end());
     std::vector<uint64_t> kept = keyer.Truncate(frames);
     const std::string key = keyer.Key(kept);
     auto [it, added] = site_of_key.emplace(key, static_cast<uint32_t>(sites.size()));

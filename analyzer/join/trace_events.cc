@@ -19,10 +19,9 @@ TraceContents LoadTrace(const std::string& path, const LoadOptions& options) {
   TraceContents out;
   formats::TraceReader reader(path);
   if (!reader.error() && reader.container().kind() != formats::FileKind::kTrace) {
-    out.error = formats::FormatError{formats::FormatError::Kind::kWrongKind, path, 12,
-                                     std::string("is a ") +
-                                         formats::FileKindName(reader.container().kind()) +
-                                         ", not a trace"};
+    out.error = formats::FormatError{
+        formats::FormatError::Kind::kWrongKind, path, 12,
+        std::string("is a ") + formats::FileKindName(reader.container().kind()) + ", not a trace"};
     return out;
   }
   trace::TraceChunk chunk;
@@ -47,9 +46,9 @@ TraceContents LoadTrace(const std::string& path, const LoadOptions& options) {
                                        static_cast<uint16_t>(e.kind), 0, 0});
       }
       if (!cursor.error().empty()) {
-        out.error = Damage(path, info.offset, "alloc batch of thread " +
-                                                  std::to_string(batch.tid()) + ": " +
-                                                  cursor.error());
+        out.error =
+            Damage(path, info.offset,
+                   "alloc batch of thread " + std::to_string(batch.tid()) + ": " + cursor.error());
         break;
       }
     }
@@ -62,9 +61,9 @@ TraceContents LoadTrace(const std::string& path, const LoadOptions& options) {
                                        static_cast<uint8_t>(batch.source())});
       }
       if (!cursor.error().empty()) {
-        out.error = Damage(path, info.offset, "sample batch of thread " +
-                                                  std::to_string(batch.tid()) + ": " +
-                                                  cursor.error());
+        out.error =
+            Damage(path, info.offset,
+                   "sample batch of thread " + std::to_string(batch.tid()) + ": " + cursor.error());
         break;
       }
     }

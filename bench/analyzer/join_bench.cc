@@ -123,10 +123,11 @@ int main(int argc, char** argv) {
   const uint64_t joined = m.alloc_events() + m.free_events() + m.total_samples();
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("analyzed %llu events (%d sites, %llu heap samples) in %.2f s wall, %.2f s CPU: "
-              "%.1f M events/s wall, %.1f M events per CPU-second, peak RSS %.0f MiB\n",
-              static_cast<unsigned long long>(joined), result.profile.sites_size(),
-              static_cast<unsigned long long>(m.heap_samples()), s, cpu, double(joined) / s / 1e6,
-              double(joined) / cpu / 1e6, double(usage.ru_maxrss) / 1024);
+  std::printf(
+      "analyzed %llu events (%d sites, %llu heap samples) in %.2f s wall, %.2f s CPU: "
+      "%.1f M events/s wall, %.1f M events per CPU-second, peak RSS %.0f MiB\n",
+      static_cast<unsigned long long>(joined), result.profile.sites_size(),
+      static_cast<unsigned long long>(m.heap_samples()), s, cpu, double(joined) / s / 1e6,
+      double(joined) / cpu / 1e6, double(usage.ru_maxrss) / 1024);
   return 0;
 }

@@ -11,7 +11,9 @@
 namespace tierscope::testing {
 namespace {
 
-int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int Lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 void ExpectOneLineError(const CommandResult& r, int code, const std::string& fragment) {
   EXPECT_EQ(r.exit_code, code) << r.err;
@@ -40,7 +42,8 @@ TEST(AnalyzerCli, AnalyzeReportPlanExportMergeDiff) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("prog+0x401000"), std::string::npos) << text.out;
 
-  auto json = RunCommand({TierscopeBin(), "report", "--format", "json", "--top", "1", dir.File("p")});
+  auto json =
+      RunCommand({TierscopeBin(), "report", "--format", "json", "--top", "1", dir.File("p")});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto doc = nlohmann::json::parse(json.out);
   ASSERT_EQ(doc["sites"].size(), 1u);
@@ -50,8 +53,8 @@ TEST(AnalyzerCli, AnalyzeReportPlanExportMergeDiff) {
   ASSERT_EQ(csv.exit_code, 0);
   EXPECT_EQ(Lines(csv.out), 3);  // header + 2 sites
 
-  auto plan = RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=64",
-                          "--tier", "slow=rest", "--latency", "fast=80ns,slow=250ns"});
+  auto plan = RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=64", "--tier",
+                          "slow=rest", "--latency", "fast=80ns,slow=250ns"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_NE(plan.out.find("oracle"), std::string::npos) << plan.out;
   p = formats::LoadProfile(dir.File("p"));
@@ -66,7 +69,8 @@ TEST(AnalyzerCli, AnalyzeReportPlanExportMergeDiff) {
   ASSERT_EQ(exp.exit_code, 0) << exp.err;
   EXPECT_EQ(formats::ReadPprof(dir.File("x.pb.gz")).sample_size(), 2);
 
-  auto merge = RunCommand({TierscopeBin(), "merge", "-o", dir.File("m"), dir.File("p"), dir.File("p")});
+  auto merge =
+      RunCommand({TierscopeBin(), "merge", "-o", dir.File("m"), dir.File("p"), dir.File("p")});
   ASSERT_EQ(merge.exit_code, 0) << merge.err;
   auto m = formats::LoadProfile(dir.File("m"));
   ASSERT_EQ(m.sites_size(), 2);
@@ -85,7 +89,8 @@ TEST(AnalyzerCli, ErrorsAreOneLine) {
   ExpectOneLineError(RunCommand({TierscopeBin(), "analyze", dir.File("t"), "-o", "/no/dir/p"}), 2,
                      "/no/dir");
   ExpectOneLineError(RunCommand({TierscopeBin(), "report", dir.File("t")}), 1, "not a profile");
-  ASSERT_EQ(RunCommand({TierscopeBin(), "analyze", dir.File("t"), "-o", dir.File("p")}).exit_code, 0);
+  ASSERT_EQ(RunCommand({TierscopeBin(), "analyze", dir.File("t"), "-o", dir.File("p")}).exit_code,
+            0);
   ExpectOneLineError(RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=8Q"}), 2,
                      "8Q");
   ExpectOneLineError(RunCommand({TierscopeBin(), "plan", dir.File("p")}), 2, "--tier");

@@ -1,7 +1,7 @@
 // Merge associativity, diff labels, pprof export round trip, symbolization of a known function.
 #include <dlfcn.h>
-#include <gtest/gtest.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
 
 #include "test_support.h"
 #include "tierscope/analyzer/export.h"
@@ -13,7 +13,8 @@ namespace tierscope::testing {
 namespace {
 
 // Integer-valued numbers so that sums are exact in any order.
-profile::ProfileChunk RunProfile(uint64_t bin_ns, std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> sites) {
+profile::ProfileChunk RunProfile(uint64_t bin_ns,
+                                 std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> sites) {
   profile::ProfileChunk p;
   p.mutable_metadata()->set_bin_ns(bin_ns);
   p.mutable_metadata()->set_sampler("timer");
@@ -74,7 +75,8 @@ TEST(Diff, LabelsHotterColderNewGone) {
   const auto a = RunProfile(100, {{0x10, 64, 3}, {0x20, 128, 10}, {0x30, 8, 1}});
   const auto b = RunProfile(100, {{0x10, 64, 30}, {0x20, 128, 1}, {0x40, 8, 1}});
   std::map<uint64_t, std::string> change;
-  for (const auto& r : analyzer::DiffProfiles(a, b)) change[std::stoull(r.site.substr(r.site.find('+') + 1), nullptr, 16)] = r.change;
+  for (const auto& r : analyzer::DiffProfiles(a, b))
+    change[std::stoull(r.site.substr(r.site.find('+') + 1), nullptr, 16)] = r.change;
   EXPECT_EQ(change[0x10], "hotter");
   EXPECT_EQ(change[0x20], "colder");
   EXPECT_EQ(change[0x30], "gone");
@@ -94,9 +96,9 @@ TEST(Export, PprofRoundTripKeepsValuesAndStacks) {
   EXPECT_EQ(back.string_table(back.sample_type(0).type()), "alloc_space");
   EXPECT_EQ(back.string_table(back.sample_type(3).type()), "store_samples");
   ASSERT_EQ(back.sample_size(), 2);
-  EXPECT_EQ(back.sample(0).value(0), 64);   // alloc bytes
-  EXPECT_EQ(back.sample(0).value(1), 64);   // peak live
-  EXPECT_EQ(back.sample(0).value(2), 3);    // loads
+  EXPECT_EQ(back.sample(0).value(0), 64);  // alloc bytes
+  EXPECT_EQ(back.sample(0).value(1), 64);  // peak live
+  EXPECT_EQ(back.sample(0).value(2), 3);   // loads
   ASSERT_EQ(back.sample(0).location_id_size(), 1);
   const auto& loc = back.location(back.sample(0).location_id(0) - 1);
   EXPECT_EQ(loc.address(), 0x10u);
@@ -107,7 +109,9 @@ TEST(Export, PprofRoundTripKeepsValuesAndStacks) {
   EXPECT_EQ(back.string_table(back.mapping(0).build_id()), "0102");
 }
 
-__attribute__((noinline)) int KnownFunctionForSymbolizer(int x) { return x * 3 + 1; }
+__attribute__((noinline)) int KnownFunctionForSymbolizer(int x) {
+  return x * 3 + 1;
+}
 
 TEST(Symbolize, FindsAFunctionOfThisBinaryAndNeverFailsOnMissingFiles) {
   Dl_info info;

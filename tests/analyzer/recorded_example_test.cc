@@ -46,8 +46,8 @@ TEST(RecordedExample, KvcacheSitesMatchTheProgramsOwnCounts) {
   const auto truth = ParseSites(rec.out);
   ASSERT_EQ(truth.size(), 4u) << rec.out;
 
-  auto an = RunCommand({TierscopeBin(), "analyze", "--site-depth", "1", dir.File("t"), "-o",
-                        dir.File("p")});
+  auto an = RunCommand(
+      {TierscopeBin(), "analyze", "--site-depth", "1", dir.File("t"), "-o", dir.File("p")});
   ASSERT_EQ(an.exit_code, 0) << an.err;
   const auto p = formats::LoadProfile(dir.File("p"));
   std::map<std::string, const profile::Site*> by_function;
@@ -65,8 +65,8 @@ TEST(RecordedExample, KvcacheSitesMatchTheProgramsOwnCounts) {
     EXPECT_GT(it->second->peak_live_bytes(), 0u) << function;
   }
   // The plan and the report run on a real profile.
-  auto plan = RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=1M", "--tier",
-                          "slow=rest"});
+  auto plan = RunCommand(
+      {TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=1M", "--tier", "slow=rest"});
   EXPECT_EQ(plan.exit_code, 0) << plan.err;
   auto report = RunCommand({TierscopeBin(), "report", dir.File("p")});
   EXPECT_EQ(report.exit_code, 0) << report.err;

@@ -83,9 +83,15 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   meta->set_alloc_sample_bytes(double(sample_bytes));
 
   TimeBins bins;
-  uint64_t first =
-      trace.events.empty() ? trace.header.start_time_ns() : trace.events.front().time_ns;
-  uint64_t last = trace.events.empty() ? first : trace.events.back().time_ns;
+  // Each batch is sorted: its first and last events bound the run.
+  uint64_t first = UINT64_MAX, last = 0;
+  for (const auto& batch : trace.batches) {
+    if (batch.empty()) continue;
+    first = std::min(first, batch.front().time_ns);
+    last = std::max(last, batch.back().time_ns);
+  }
+  if (first == UINT64_MAX) first = last = trace.header.start_time_ns();
+
   if (trace.header.start_time_ns() != 0 && trace.header.start_time_ns() <= first) {
     first = trace.header.start_time_ns();
   }
@@ -147,11 +153,13 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
     sites[block.site]->OnRelease(now, end - start, block.scale, block.alloc_time_ns, whole);
   };
 
-  const size_t n = trace.events.size();
-  for (size_t i = 0; i < n; ++i) {
-    const JoinEvent& e = trace.events[i];
+  const uint64_t n = trace.event_count;
+  EventMerger merger(trace);
+  uint64_t i = 0;
+  while (const JoinEvent* next = merger.Next()) {
+    const JoinEvent& e = *next;
     now = e.time_ns;
-    if ((i & 0xfffff) == 0 && i > 0) {
+    if ((++i & 0xfffff) == 0) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
         result.cancelled = true;
         return result;

@@ -75,7 +75,9 @@ TEST(Knapsack, GreedyWithinHalfOfExactAndOracleBoundsBoth) {
     ASSERT_TRUE(analyzer::Fits(items, exact, capacity));
     const double g = analyzer::ValueOf(items, greedy), e = analyzer::ValueOf(items, exact);
     EXPECT_GE(e, g);
-    if (bins == 1) EXPECT_GE(2 * g, e) << "round " << round;
+    if (bins == 1) {
+      EXPECT_GE(2 * g, e) << "round " << round;
+    }
     EXPECT_GE(analyzer::OracleValue(items, capacity) + 1e-9, e) << "round " << round;
   }
 }

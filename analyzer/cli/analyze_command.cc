@@ -15,7 +15,8 @@ class AnalyzeCommand : public Subcommand {
  public:
   const char* name() const override { return "analyze"; }
   const char* summary() const override {
-    return "Join a trace's samples to allocations: sites, temperature, symbolized stacks -> profile";
+    return "Join a trace's samples to allocations: sites, temperature, symbolized stacks -> "
+           "profile";
   }
   void Configure(CLI::App& app) override {
     app.add_option("traces", traces_, "Trace files (several: one merged profile)")->required();
@@ -73,6 +74,8 @@ class AnalyzeCommand : public Subcommand {
 
 }  // namespace
 
-std::unique_ptr<Subcommand> MakeAnalyzeCommand() { return std::make_unique<AnalyzeCommand>(); }
+std::unique_ptr<Subcommand> MakeAnalyzeCommand() {
+  return std::make_unique<AnalyzeCommand>();
+}
 
 }  // namespace tierscope::cli

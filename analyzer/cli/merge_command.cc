@@ -14,7 +14,9 @@ namespace {
 class MergeCommand : public Subcommand {
  public:
   const char* name() const override { return "merge"; }
-  const char* summary() const override { return "Combine profiles of many runs (matched by site key)"; }
+  const char* summary() const override {
+    return "Combine profiles of many runs (matched by site key)";
+  }
   void Configure(CLI::App& app) override {
     app.add_option("profiles", inputs_, "Profiles to merge")->required();
     app.add_option("-o,--output", output_, "Merged profile")->required();
@@ -24,7 +26,8 @@ class MergeCommand : public Subcommand {
     RequireWritable(output_);
     profile::ProfileChunk merged;
     // One profile in memory at a time besides the result: the merge streams over the inputs.
-    for (const auto& p : inputs_) analyzer::MergeInto(&merged, analyzer::cli::LoadProfileOrThrow(p));
+    for (const auto& p : inputs_)
+      analyzer::MergeInto(&merged, analyzer::cli::LoadProfileOrThrow(p));
     formats::WriteProfile(output_, merged);
     return 0;
   }
@@ -37,7 +40,9 @@ class MergeCommand : public Subcommand {
 class DiffCommand : public Subcommand {
  public:
   const char* name() const override { return "diff"; }
-  const char* summary() const override { return "Which sites got hotter, colder, bigger from A to B"; }
+  const char* summary() const override {
+    return "Which sites got hotter, colder, bigger from A to B";
+  }
   void Configure(CLI::App& app) override {
     app.add_option("a", a_, "Profile before")->required();
     app.add_option("b", b_, "Profile after")->required();
@@ -77,8 +82,14 @@ class ExportCommand : public Subcommand {
 
 }  // namespace
 
-std::unique_ptr<Subcommand> MakeMergeCommand() { return std::make_unique<MergeCommand>(); }
-std::unique_ptr<Subcommand> MakeDiffCommand() { return std::make_unique<DiffCommand>(); }
-std::unique_ptr<Subcommand> MakeExportCommand() { return std::make_unique<ExportCommand>(); }
+std::unique_ptr<Subcommand> MakeMergeCommand() {
+  return std::make_unique<MergeCommand>();
+}
+std::unique_ptr<Subcommand> MakeDiffCommand() {
+  return std::make_unique<DiffCommand>();
+}
+std::unique_ptr<Subcommand> MakeExportCommand() {
+  return std::make_unique<ExportCommand>();
+}
 
 }  // namespace tierscope::cli

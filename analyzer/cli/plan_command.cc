@@ -72,7 +72,8 @@ class PlanCommand : public Subcommand {
     std::map<std::string, int> per_tier;
     for (const auto& a : plan.assignments()) ++per_tier[a.tier()];
     std::printf("plan (%s, site depth %u):", plan.method().c_str(), plan.site_depth());
-    for (const auto& t : p.tiers()) std::printf(" %s=%d sites", t.name().c_str(), per_tier[t.name()]);
+    for (const auto& t : p.tiers())
+      std::printf(" %s=%d sites", t.name().c_str(), per_tier[t.name()]);
     std::printf("\n%-16s %12s %18s\n", "placement", "fast share", "stall saved (ms)");
     std::printf("%-16s %11.1f%% %18.3f\n", "tierscope", plan.fast_share() * 100,
                 plan.stall_saved_ns() * 1e-6);
@@ -90,6 +91,8 @@ class PlanCommand : public Subcommand {
 
 }  // namespace
 
-std::unique_ptr<Subcommand> MakePlanCommand() { return std::make_unique<PlanCommand>(); }
+std::unique_ptr<Subcommand> MakePlanCommand() {
+  return std::make_unique<PlanCommand>();
+}
 
 }  // namespace tierscope::cli

@@ -37,6 +37,8 @@ class ReportCommand : public Subcommand {
 
 }  // namespace
 
-std::unique_ptr<Subcommand> MakeReportCommand() { return std::make_unique<ReportCommand>(); }
+std::unique_ptr<Subcommand> MakeReportCommand() {
+  return std::make_unique<ReportCommand>();
+}
 
 }  // namespace tierscope::cli

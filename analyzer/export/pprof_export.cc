@@ -25,8 +25,10 @@ class StringTable {
 perftools::profiles::Profile ToPprof(const profile::ProfileChunk& profile) {
   perftools::profiles::Profile out;
   StringTable strings(&out);
-  for (auto [type, unit] : {std::pair{"alloc_space", "bytes"}, {"peak_live_space", "bytes"},
-                            {"load_samples", "count"}, {"store_samples", "count"}}) {
+  for (auto [type, unit] : {std::pair{"alloc_space", "bytes"},
+                            {"peak_live_space", "bytes"},
+                            {"load_samples", "count"},
+                            {"store_samples", "count"}}) {
     auto* t = out.add_sample_type();
     t->set_type(strings.Get(type));
     t->set_unit(strings.Get(unit));

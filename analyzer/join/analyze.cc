@@ -33,11 +33,22 @@ void DescribeSampler(const trace::Header& header, profile::Metadata* meta) {
   for (const auto& s : header.samplers()) {
     const char* name = "none";
     switch (s.kind()) {
-      case trace::SAMPLER_PEBS: name = "pebs"; per_sample = double(std::max<uint64_t>(1, s.period())); break;
-      case trace::SAMPLER_IBS: name = "ibs"; per_sample = double(std::max<uint64_t>(1, s.period())); break;
-      case trace::SAMPLER_TIMER: name = "timer"; break;
-      case trace::SAMPLER_FAULTS: name = "faults"; break;
-      default: break;
+      case trace::SAMPLER_PEBS:
+        name = "pebs";
+        per_sample = double(std::max<uint64_t>(1, s.period()));
+        break;
+      case trace::SAMPLER_IBS:
+        name = "ibs";
+        per_sample = double(std::max<uint64_t>(1, s.period()));
+        break;
+      case trace::SAMPLER_TIMER:
+        name = "timer";
+        break;
+      case trace::SAMPLER_FAULTS:
+        name = "faults";
+        break;
+      default:
+        break;
     }
     if (!names.empty()) names += "+";
     names += name;
@@ -72,8 +83,15 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   meta->set_alloc_sample_bytes(double(sample_bytes));
 
   TimeBins bins;
-  uint64_t first = trace.events.empty() ? trace.header.start_time_ns() : trace.events.front().time_ns;
-  uint64_t last = trace.events.empty() ? first : trace.events.back().time_ns;
+  // Each batch is sorted: its first and last events bound the run.
+  uint64_t first = UINT64_MAX, last = 0;
+  for (const auto& batch : trace.batches) {
+    if (batch.empty()) continue;
+    first = std::min(first, batch.front().time_ns);
+    last = std::max(last, batch.back().time_ns);
+  }
+  if (first == UINT64_MAX) first = last = trace.header.start_time_ns();
+
   if (trace.header.start_time_ns() != 0 && trace.header.start_time_ns() <= first) {
     first = trace.header.start_time_ns();
   }
@@ -105,8 +123,10 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
     auto hit = site_of_stack.find(stack_id);
     if (hit != site_of_stack.end()) return hit->second;
     auto stack = trace.stacks.find(stack_id);
-    const auto& frames = stack == trace.stacks.end() ? no_frames : std::vector<uint64_t>(
-        stack->second.frames().begin(), stack->second.frames().end());
+    const auto& frames =
+        stack == trace.stacks.end()
+            ? no_frames
+            : std::vector<uint64_t>(stack->second.frames().begin(), stack->second.frames().end());
     std::vector<uint64_t> kept = keyer.Truncate(frames);
     const std::string key = keyer.Key(kept);
     auto [it, added] = site_of_key.emplace(key, static_cast<uint32_t>(sites.size()));
@@ -133,11 +153,13 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
     sites[block.site]->OnRelease(now, end - start, block.scale, block.alloc_time_ns, whole);
   };
 
-  const size_t n = trace.events.size();
-  for (size_t i = 0; i < n; ++i) {
-    const JoinEvent& e = trace.events[i];
+  const uint64_t n = trace.event_count;
+  EventMerger merger(trace);
+  uint64_t i = 0;
+  while (const JoinEvent* next = merger.Next()) {
+    const JoinEvent& e = *next;
     now = e.time_ns;
-    if ((i & 0xfffff) == 0 && i > 0) {
+    if ((++i & 0xfffff) == 0) {
       if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
         result.cancelled = true;
         return result;

@@ -12,8 +12,8 @@ struct LiveBlock {
   uint64_t end = 0;  // one past the last byte
   uint32_t site = 0;
   uint64_t alloc_time_ns = 0;
-  uint64_t serial = 0;  // which allocation; pieces of a split mapping share it
-  double scale = 1;     // allocations this one stands for (recorder's allocation sampling)
+  uint64_t serial = 0;   // which allocation; pieces of a split mapping share it
+  double scale = 1;      // allocations this one stands for (recorder's allocation sampling)
   bool mapping = false;  // mmap/mremap: may be unmapped piecewise
 };
 

@@ -1,6 +1,7 @@
-// Reads a whole trace into time order. Batches of different threads arrive out of time order
-// (a thread's buffer is flushed when full or at exit); each thread's own events are in order, so
-// a stable sort by time restores the program's order without reordering any thread.
+// Reads a whole trace, then replays it in time order. Batches of different threads arrive out of
+// time order (a thread's buffer is flushed when full or at exit); each thread's own events are in
+// order, so the trace is a merge of per-thread sorted streams: EventMerger k-way merges them with
+// a heap. Each batch is decoded into its own exactly-sized vector (no regrowth copies).
 #pragma once
 
 #include <atomic>
@@ -31,7 +32,11 @@ struct TraceContents {
   trace::Header header;
   std::vector<trace::Module> modules;  // every module seen, latest map last
   std::unordered_map<uint32_t, trace::Stack> stacks;
-  std::vector<JoinEvent> events;  // in time order; at equal times, allocator events first
+  // Decoded batches; batches of one stream (thread + allocator or sampler) are in file order.
+  std::vector<std::vector<JoinEvent>> batches;
+  std::vector<uint32_t> stream_of_batch;
+  uint32_t streams = 0;
+  uint64_t event_count = 0;
   trace::Counters counters;
   bool has_footer = false;
   trace::Footer footer;
@@ -42,6 +47,35 @@ struct TraceContents {
 struct LoadOptions {
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(double)> progress;
+};
+
+// Yields the events of `trace` in time order; at equal times allocator events come first (a block
+// allocated and touched within one clock tick must receive the touch), then by stream.
+class EventMerger {
+ public:
+  explicit EventMerger(const TraceContents& trace);
+  const JoinEvent* Next();
+
+ private:
+  struct Stream {
+    std::vector<uint32_t> batches;
+    size_t batch = 0, index = 0;
+  };
+  struct Head {
+    uint64_t time;
+    bool sample;
+    uint32_t stream;
+    bool operator>(const Head& o) const {
+      if (time != o.time) return time > o.time;
+      if (sample != o.sample) return sample > o.sample;
+      return stream > o.stream;
+    }
+  };
+  void Push(uint32_t stream);
+
+  const TraceContents& trace_;
+  std::vector<Stream> streams_;
+  std::vector<Head> heap_;
 };
 
 TraceContents LoadTrace(const std::string& path, const LoadOptions& options = {});

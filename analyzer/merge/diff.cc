@@ -14,7 +14,9 @@ int64_t Samples(const profile::Site& s) {
   return static_cast<int64_t>(s.load_samples() + s.store_samples() + s.other_samples());
 }
 
-bool Grew(double a, double b, double ratio) { return b > a * ratio && b > 0; }
+bool Grew(double a, double b, double ratio) {
+  return b > a * ratio && b > 0;
+}
 
 }  // namespace
 
@@ -42,11 +44,16 @@ std::vector<DiffRow> DiffProfiles(const profile::ProfileChunk& a, const profile:
       r.temperature_b = sb.temperature();
       r.peak_b = static_cast<int64_t>(sb.peak_live_bytes());
       r.samples_b = Samples(sb);
-      if (Grew(r.temperature_a, r.temperature_b, ratio)) r.change = "hotter";
-      else if (Grew(r.temperature_b, r.temperature_a, ratio)) r.change = "colder";
-      else if (Grew(double(r.peak_a), double(r.peak_b), ratio)) r.change = "bigger";
-      else if (Grew(double(r.peak_b), double(r.peak_a), ratio)) r.change = "smaller";
-      else r.change = "same";
+      if (Grew(r.temperature_a, r.temperature_b, ratio))
+        r.change = "hotter";
+      else if (Grew(r.temperature_b, r.temperature_a, ratio))
+        r.change = "colder";
+      else if (Grew(double(r.peak_a), double(r.peak_b), ratio))
+        r.change = "bigger";
+      else if (Grew(double(r.peak_b), double(r.peak_a), ratio))
+        r.change = "smaller";
+      else
+        r.change = "same";
     }
     rows.push_back(r);
   }
@@ -61,7 +68,8 @@ std::vector<DiffRow> DiffProfiles(const profile::ProfileChunk& a, const profile:
   }
   // Biggest movers first: by change in samples, then in peak bytes.
   std::stable_sort(rows.begin(), rows.end(), [](const DiffRow& x, const DiffRow& y) {
-    const auto dx = std::llabs(x.samples_b - x.samples_a), dy = std::llabs(y.samples_b - y.samples_a);
+    const auto dx = std::llabs(x.samples_b - x.samples_a),
+               dy = std::llabs(y.samples_b - y.samples_a);
     if (dx != dy) return dx > dy;
     return std::llabs(x.peak_b - x.peak_a) > std::llabs(y.peak_b - y.peak_a);
   });

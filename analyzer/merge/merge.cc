@@ -60,8 +60,8 @@ std::string JoinUnique(const std::string& a, const std::string& b, char sep) {
 
 void MergeSite(profile::Site* into, const profile::Site& s) {
   const double bs = into->live_byte_seconds() + s.live_byte_seconds();
-  const double heat = into->temperature() * into->live_byte_seconds() +
-                      s.temperature() * s.live_byte_seconds();
+  const double heat =
+      into->temperature() * into->live_byte_seconds() + s.temperature() * s.live_byte_seconds();
   into->set_allocations(into->allocations() + s.allocations());
   into->set_bytes(into->bytes() + s.bytes());
   if (s.peak_live_bytes() > into->peak_live_bytes() ||
@@ -101,7 +101,8 @@ void MergeInto(profile::ProfileChunk* into, const profile::ProfileChunk& other) 
   m->set_duration_ns(std::max(m->duration_ns(), o.duration_ns()));
   m->set_total_samples(m->total_samples() + o.total_samples());
   m->set_heap_samples(m->heap_samples() + o.heap_samples());
-  for (const auto& [region, n] : o.samples_by_region()) (*m->mutable_samples_by_region())[region] += n;
+  for (const auto& [region, n] : o.samples_by_region())
+    (*m->mutable_samples_by_region())[region] += n;
   m->set_alloc_sample_bytes(std::max(m->alloc_sample_bytes(), o.alloc_sample_bytes()));
   if (m->tierscope_version().empty()) m->set_tierscope_version(o.tierscope_version());
   m->set_unknown_frees(m->unknown_frees() + o.unknown_frees());

@@ -119,7 +119,8 @@ double OracleValue(const std::vector<PlanItem>& items, uint64_t capacity) {
       if (item.samples_by_bin[b] > 0) in_bin.push_back(&item);
     }
     auto density = [b](const PlanItem* i) {
-      return i->size_by_bin[b] == 0 ? 1e300 : double(i->samples_by_bin[b]) / double(i->size_by_bin[b]);
+      return i->size_by_bin[b] == 0 ? 1e300
+                                    : double(i->samples_by_bin[b]) / double(i->size_by_bin[b]);
     };
     std::sort(in_bin.begin(), in_bin.end(),
               [&](const PlanItem* x, const PlanItem* y) { return density(x) > density(y); });

@@ -117,12 +117,12 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
   }
   std::set<std::string> names;
   for (const auto& t : tiers) {
-    if (!names.insert(t.name).second) throw std::invalid_argument("tier '" + t.name + "' given twice");
+    if (!names.insert(t.name).second)
+      throw std::invalid_argument("tier '" + t.name + "' given twice");
   }
   const std::vector<PlanItem> all = PlanItems(*profile);
-  const double per_sample = profile->metadata().accesses_per_sample() > 0
-                                ? profile->metadata().accesses_per_sample()
-                                : 1;
+  const double per_sample =
+      profile->metadata().accesses_per_sample() > 0 ? profile->metadata().accesses_per_sample() : 1;
 
   // Fill tiers fastest first with what is left.
   std::vector<int> tier_of(all.size(), static_cast<int>(tiers.size()) - 1);
@@ -134,9 +134,9 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
     for (size_t i : left) pool.push_back(all[i]);
     size_t candidates = 0;
     for (const auto& item : pool) candidates += item.value > 0;
-    const bool exact = options.method == PlanOptions::Method::kExact ||
-                       (options.method == PlanOptions::Method::kAuto &&
-                        candidates <= options.exact_max_sites);
+    const bool exact =
+        options.method == PlanOptions::Method::kExact ||
+        (options.method == PlanOptions::Method::kAuto && candidates <= options.exact_max_sites);
     if (exact && t == 0) method = "knapsack";
     const auto chosen = exact ? ExactFill(pool, tiers[t].capacity_bytes)
                               : GreedyFill(pool, tiers[t].capacity_bytes);

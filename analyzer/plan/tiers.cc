@@ -27,10 +27,18 @@ uint64_t ParseSize(const std::string& text, const std::string& what) {
   }
   if (!suffix.empty()) {
     switch (std::toupper(static_cast<unsigned char>(suffix[0]))) {
-      case 'K': scale = 1024.0; break;
-      case 'M': scale = 1024.0 * 1024; break;
-      case 'G': scale = 1024.0 * 1024 * 1024; break;
-      case 'T': scale = 1024.0 * 1024 * 1024 * 1024; break;
+      case 'K':
+        scale = 1024.0;
+        break;
+      case 'M':
+        scale = 1024.0 * 1024;
+        break;
+      case 'G':
+        scale = 1024.0 * 1024 * 1024;
+        break;
+      case 'T':
+        scale = 1024.0 * 1024 * 1024 * 1024;
+        break;
       default:
         throw std::invalid_argument(what + ": unknown size suffix in '" + text + "'");
     }
@@ -57,7 +65,8 @@ double ParseLatency(const std::string& text, const std::string& what) {
 TierSpec ParseTier(const std::string& spec) {
   const auto eq = spec.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw std::invalid_argument("--tier " + spec + ": expected NAME=SIZE (e.g. fast=8G, slow=rest)");
+    throw std::invalid_argument("--tier " + spec +
+                                ": expected NAME=SIZE (e.g. fast=8G, slow=rest)");
   }
   TierSpec t;
   t.name = spec.substr(0, eq);

@@ -49,11 +49,13 @@ std::string CsvField(const std::string& s) {
 }  // namespace
 
 std::string FrameName(const profile::Location& loc) {
-  const std::string where = (loc.module().empty() ? "?" : Basename(loc.module())) + "+" + Hex(loc.offset());
+  const std::string where =
+      (loc.module().empty() ? "?" : Basename(loc.module())) + "+" + Hex(loc.offset());
   if (loc.lines_size() == 0) return where;
   const auto& line = loc.lines(0);
   std::string name = line.function().empty() ? where : line.function();
-  if (!line.file().empty()) name += " (" + Basename(line.file()) + ":" + std::to_string(line.line()) + ")";
+  if (!line.file().empty())
+    name += " (" + Basename(line.file()) + ":" + std::to_string(line.line()) + ")";
   return name;
 }
 

@@ -8,7 +8,10 @@
 namespace tierscope::analyzer {
 
 SiteAccumulator::SiteAccumulator(std::vector<uint64_t> frames, const TimeBins& bins)
-    : frames_(std::move(frames)), bins_(bins), histogram_(bins.count), live_histogram_(bins.count) {}
+    : frames_(std::move(frames)),
+      bins_(bins),
+      histogram_(bins.count),
+      live_histogram_(bins.count) {}
 
 void SiteAccumulator::ChangeLive(uint64_t time_ns, double delta) {
   if (time_ns > last_change_ns_) {
@@ -50,9 +53,15 @@ void SiteAccumulator::OnRelease(uint64_t time_ns, uint64_t bytes, double scale,
 
 void SiteAccumulator::OnSample(uint64_t time_ns, uint8_t access, uint64_t weight, double scale) {
   switch (access) {
-    case trace::ACCESS_LOAD: ++loads_; break;
-    case trace::ACCESS_STORE: ++stores_; break;
-    default: ++others_; break;
+    case trace::ACCESS_LOAD:
+      ++loads_;
+      break;
+    case trace::ACCESS_STORE:
+      ++stores_;
+      break;
+    default:
+      ++others_;
+      break;
   }
   latency_ += double(weight);
   weighted_samples_ += scale;

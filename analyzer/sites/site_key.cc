@@ -46,8 +46,8 @@ void SiteKeyer::Describe(const std::vector<uint64_t>& frames, profile::Site* sit
 
 std::string LocationKey(const profile::Site& site, uint32_t depth) {
   std::string key;
-  const int n = depth == 0 ? site.stack_size()
-                           : std::min<int>(site.stack_size(), static_cast<int>(depth));
+  const int n =
+      depth == 0 ? site.stack_size() : std::min<int>(site.stack_size(), static_cast<int>(depth));
   for (int i = 0; i < n; ++i) {
     const auto& loc = site.stack(i);
     const std::string& id = loc.build_id().empty() ? loc.module() : loc.build_id();

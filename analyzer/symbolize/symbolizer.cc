@@ -130,10 +130,10 @@ bool Symbolizer::Symbolize(profile::Location* loc, bool return_address) {
         // No DWARF: the ELF symbol table still names the function.
         const char* name = dwfl_module_addrname(m->module, address);
         if (name) {
+          // Without a DWARF scope the nearest line-table row may belong to another function:
+          // name the function only.
           profile::SourceLine sl;
           sl.set_function(Demangle(name));
-          sl.set_file(file);
-          sl.set_line(static_cast<uint32_t>(line));
           lines.push_back(sl);
         }
       }

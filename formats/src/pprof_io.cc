@@ -38,17 +38,20 @@ void WritePprof(const std::string& path, const perftools::profiles::Profile& pro
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file.write(out.data(), static_cast<std::streamsize>(out.size()));
   file.close();
-  if (!file) Fail(FormatError::Kind::kIo, path, 0, std::string("cannot write: ") + std::strerror(errno));
+  if (!file)
+    Fail(FormatError::Kind::kIo, path, 0, std::string("cannot write: ") + std::strerror(errno));
 }
 
 perftools::profiles::Profile ReadPprof(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) Fail(FormatError::Kind::kIo, path, 0, std::string("cannot read: ") + std::strerror(errno));
+  if (!file)
+    Fail(FormatError::Kind::kIo, path, 0, std::string("cannot read: ") + std::strerror(errno));
   std::stringstream ss;
   ss << file.rdbuf();
   const std::string in = ss.str();
   z_stream z{};
-  if (inflateInit2(&z, 15 + 16) != Z_OK) Fail(FormatError::Kind::kIo, path, 0, "zlib could not start");
+  if (inflateInit2(&z, 15 + 16) != Z_OK)
+    Fail(FormatError::Kind::kIo, path, 0, "zlib could not start");
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z.avail_in = static_cast<uInt>(in.size());
   std::string raw;

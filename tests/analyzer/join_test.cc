@@ -108,8 +108,8 @@ TEST(Join, PartialMunmapSplitsAMapping) {
   auto r = AnalyzeTrace(dir.File("t"));
   ASSERT_FALSE(r.error);
   const auto& m = SiteOf(r.profile, 1);
-  EXPECT_EQ(m.load_samples(), 2u);   // head and tail, not the hole, not after the unmap
-  EXPECT_EQ(m.frees(), 1u);          // one mapping, gone once its last piece is
+  EXPECT_EQ(m.load_samples(), 2u);  // head and tail, not the hole, not after the unmap
+  EXPECT_EQ(m.frees(), 1u);         // one mapping, gone once its last piece is
   EXPECT_EQ(m.peak_live_bytes(), 0x4000u);
   // 0x4000 B for 10 ns, then 0x3000 B for 20 ns.
   EXPECT_DOUBLE_EQ(m.live_byte_seconds(), (0x4000 * 10 + 0x3000 * 20) * 1e-9);

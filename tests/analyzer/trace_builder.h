@@ -15,8 +15,7 @@ inline constexpr uint64_t kTextStart = 0x400000, kTextEnd = 0x500000;
 
 class TraceBuilder {
  public:
-  explicit TraceBuilder(const std::string& path, uint64_t alloc_sample_bytes = 0)
-      : writer_(path) {
+  explicit TraceBuilder(const std::string& path, uint64_t alloc_sample_bytes = 0) : writer_(path) {
     trace::TraceChunk chunk;
     auto* h = chunk.mutable_header();
     h->set_pid(77);
@@ -37,7 +36,7 @@ class TraceBuilder {
       auto* s = chunk.add_stacks();
       s->set_id(id);
       s->add_frames(kTextStart + 0x1000 * id);  // stacks 1..4: distinct sites
-      s->add_frames(kTextStart + 0x100);       // a common caller
+      s->add_frames(kTextStart + 0x100);        // a common caller
     }
     writer_.Append(chunk);
   }

@@ -14,7 +14,7 @@
 namespace tierscope::analyzer {
 
 struct AnalyzeOptions {
-  uint32_t site_depth = 0;   // frames that group allocations into a site; 0: the whole stack
+  uint32_t site_depth = 0;     // frames that group allocations into a site; 0: the whole stack
   uint32_t target_bins = 200;  // time bins of Site.histogram (100-500 keeps the viewer readable)
   // Called now and then with the share of input read (0..1). May be empty.
   std::function<void(double)> progress;

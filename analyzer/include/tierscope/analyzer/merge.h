@@ -16,7 +16,7 @@ namespace tierscope::analyzer {
 void MergeInto(profile::ProfileChunk* into, const profile::ProfileChunk& other);
 
 struct DiffRow {
-  std::string site;  // innermost frame name
+  std::string site;    // innermost frame name
   std::string change;  // "hotter", "colder", "bigger", "smaller", "new", "gone", "same"
   double temperature_a = 0, temperature_b = 0;
   int64_t peak_a = 0, peak_b = 0;

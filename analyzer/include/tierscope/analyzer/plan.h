@@ -18,16 +18,16 @@ struct TierSpec {
 struct PlanOptions {
   std::vector<TierSpec> tiers;  // fastest first; the last one takes whatever is left
   enum class Method { kAuto, kGreedy, kExact } method = Method::kAuto;
-  size_t exact_max_sites = 20;   // kAuto uses the exact search up to this many candidate sites
+  size_t exact_max_sites = 20;     // kAuto uses the exact search up to this many candidate sites
   uint64_t size_threshold = 4096;  // memtier baseline: allocations up to this size go fast
-  uint32_t max_site_depth = 8;   // cap on Plan.site_depth
+  uint32_t max_site_depth = 8;     // cap on Plan.site_depth
 };
 
 // One site as the planner sees it.
 struct PlanItem {
-  size_t index = 0;       // into the profile's sites
-  double value = 0;       // samples it would move to a faster tier
-  uint64_t peak = 0;      // peak live bytes
+  size_t index = 0;                   // into the profile's sites
+  double value = 0;                   // samples it would move to a faster tier
+  uint64_t peak = 0;                  // peak live bytes
   std::vector<uint64_t> size_by_bin;  // live bytes it needs in each time bin
   std::vector<uint32_t> samples_by_bin;
   uint64_t first_alloc_ns = 0;

@@ -13,7 +13,7 @@
 namespace tierscope::analyzer {
 
 struct SymbolizeOptions {
-  std::string sysroot;                 // prefixed to module paths
+  std::string sysroot;                  // prefixed to module paths
   std::vector<std::string> debug_dirs;  // e.g. /usr/lib/debug (searched by build-id)
 };
 

@@ -97,6 +97,12 @@ bool ModuleTable::RefreshIfChanged() {
   return true;
 }
 
+bool ModuleTable::UnloadedSinceRefresh() const {
+  Counters c;
+  dl_iterate_phdr(ReadCounters, &c);
+  return c.subs != subs_;
+}
+
 const Module* ModuleTable::Find(uintptr_t address) const {
   for (size_t i = 0; i < count_; ++i) {
     if (address >= modules_[i].start && address < modules_[i].end) return &modules_[i];

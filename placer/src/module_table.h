@@ -25,6 +25,9 @@ class ModuleTable {
   bool Init();  // maps the table; false when out of memory
   // Re-reads the loader's list when it changed since the last call. True when it did.
   bool RefreshIfChanged();
+  // Whether a library was unloaded since the last refresh (raw addresses may now mean another
+  // module). Reads the loader's counters only; the table keeps its old content.
+  bool UnloadedSinceRefresh() const;
   const Module* Find(uintptr_t address) const;
   ModuleOffset Translate(uintptr_t address) const;
   size_t size() const { return count_; }

@@ -155,27 +155,26 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
 std::optional<std::string> WriteLearnedSites(const std::string& path) {
   namespace pb = tierscope::profile;
   g_state.modules.RefreshIfChanged();
+  g_state.learned.Fold(g_state.cache, g_state.modules);
   pb::ProfileChunk profile;
   profile.mutable_metadata()->set_site_depth(g_state.depth);
   profile.mutable_metadata()->set_tierscope_version("placer-learn");
   uint64_t id = 0;
-  const SiteCache& cache = g_state.cache;
-  for (size_t slot = 0; slot < SiteCache::kSlots; ++slot) {
-    if (cache.entry(slot) == 0 || cache.allocs(slot) == 0) continue;
+  const LearnedSites& learned = g_state.learned;
+  for (size_t i = 0; i < LearnedSites::kSites; ++i) {
+    const LearnedSite& s = learned.site(i);
+    if (s.key == 0 || s.allocs == 0) continue;
     pb::Site* site = profile.add_sites();
     site->set_id(++id);
-    site->set_allocations(cache.allocs(slot));
-    site->set_bytes(cache.bytes(slot));
-    for (int d = 0; d < cache.depth(slot); ++d) {
-      const uintptr_t address = cache.frames(slot)[d];
+    site->set_allocations(s.allocs);
+    site->set_bytes(s.bytes);
+    for (int d = 0; d < s.depth; ++d) {
       pb::Location* loc = site->add_stack();
-      if (const Module* m = g_state.modules.Find(address)) {
-        loc->set_module(m->path);
-        loc->set_build_id(std::string(reinterpret_cast<const char*>(m->build_id), m->build_id_len));
-        loc->set_offset(address - m->bias);
-      } else {
-        loc->set_offset(address);
-      }
+      loc->set_offset(s.offset[d]);
+      if (s.module[d] == 0xFFFF) continue;
+      const LearnedModule& m = learned.module(s.module[d]);
+      loc->set_module(m.path);
+      loc->set_build_id(std::string(reinterpret_cast<const char*>(m.build_id), m.build_id_len));
     }
   }
   try {

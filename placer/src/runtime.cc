@@ -142,8 +142,13 @@ uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
   }
   t_thread.guard++;
   Bump(c.cache_misses, 1);
-  // dlopen/dlclose since the last miss: a raw address may now belong to another module.
-  if (g_state.modules.RefreshIfChanged()) g_state.cache.Clear();
+  // dlclose since the last miss: a raw address may now belong to another module. Learned counts
+  // are folded in with the old module table first, so unloaded libraries keep their names.
+  if (g_state.modules.UnloadedSinceRefresh()) {
+    if (g_state.cache.learning()) g_state.learned.Fold(g_state.cache, g_state.modules);
+    g_state.cache.Clear();
+  }
+  g_state.modules.RefreshIfChanged();
   uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
   if (code == kNoCode) {
     ModuleOffset key[kMaxDepth];

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "learned_sites.h"
 #include "module_table.h"
 #include "site_cache.h"
 #include "tier_arenas.h"
@@ -69,6 +70,7 @@ struct State {
   SiteCache cache;
   KeyTable keys;
   ModuleTable modules;
+  LearnedSites learned;  // learning mode only
   std::atomic<bool> miss_lock{false};
 };
 

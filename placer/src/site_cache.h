@@ -76,6 +76,8 @@ class SiteCache {
     bytes_[slot].fetch_add(bytes, std::memory_order_relaxed);
   }
   uint64_t entry(size_t slot) const { return slots_[slot].load(std::memory_order_acquire); }
+  uint64_t TakeAllocs(size_t slot) { return allocs_[slot].exchange(0, std::memory_order_relaxed); }
+  uint64_t TakeBytes(size_t slot) { return bytes_[slot].exchange(0, std::memory_order_relaxed); }
   uint64_t allocs(size_t slot) const { return allocs_[slot].load(std::memory_order_relaxed); }
   uint64_t bytes(size_t slot) const { return bytes_[slot].load(std::memory_order_relaxed); }
   const uint64_t* frames(size_t slot) const { return frames_ + slot * kMaxDepth; }

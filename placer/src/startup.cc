@@ -118,7 +118,8 @@ bool Configure() {
   g_state.tiers_ready = true;
   g_info.tiers = tiers;
   if (!g_state.modules.Init() || !g_state.cache.Init(!sites_path.empty()) ||
-      !g_state.keys.Init(static_cast<size_t>(profile.plan().assignments_size()))) {
+      !g_state.keys.Init(static_cast<size_t>(profile.plan().assignments_size())) ||
+      (!sites_path.empty() && !g_state.learned.Init())) {
     g_info.reason = "out of memory for the placer's tables";
     return false;
   }

@@ -168,6 +168,48 @@ TEST(PlacerRun, KvcachePlanPutsEachSiteOnItsTier) {
   EXPECT_EQ(fast["fallbacks"].get<uint64_t>(), 0u);
 }
 
+// Sites inside a library loaded by dlopen after the placer started (and unloaded, and loaded
+// again at each round) are still matched: module + offset, not raw addresses.
+TEST(PlacerRun, SitesInADlopenedLibraryFollowThePlan) {
+  TempDir dir;
+  const std::string prog = ExampleBin("ts-example-dlopen");
+  const std::vector<std::string> args = {prog, "--rounds", "3", "--blocks", "2000"};
+  std::vector<std::string> learn = {TierscopeBin(),          "run", "--tiers", kTwoTiers, "--learn",
+                                    dir.File("learned.tsp"), "--"};
+  learn.insert(learn.end(), args.begin(), args.end());
+  ASSERT_EQ(RunCommand(learn).exit_code, 0);
+  auto profile = formats::LoadProfile(dir.File("learned.tsp"));
+  int plugin_sites = 0;
+  for (const auto& site : profile.sites()) {
+    const bool in_plugin =
+        site.stack(0).module().find("libts-example-plugin.so") != std::string::npos;
+    plugin_sites += in_plugin;
+    auto* a = profile.mutable_plan()->add_assignments();
+    a->set_site_id(site.id());
+    a->set_tier(in_plugin ? "slow" : "fast");
+  }
+  ASSERT_GT(plugin_sites, 0);
+  profile.mutable_plan()->set_site_depth(profile.metadata().site_depth());
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  const auto plain = RunCommand(args);
+  std::vector<std::string> run = {TierscopeBin(),
+                                  "run",
+                                  "--profile",
+                                  dir.File("plan.tsp"),
+                                  "--tiers",
+                                  kTwoTiers,
+                                  "--stats",
+                                  dir.File("stats.json"),
+                                  "--"};
+  run.insert(run.end(), args.begin(), args.end());
+  const auto placed = RunCommand(run);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  const json stats = ReadJson(dir.File("stats.json"));
+  // Every round's plugin blocks: 3 x 2000.
+  EXPECT_GE(Tier(stats, "slow")["allocations"].get<uint64_t>(), 6000u) << stats.dump();
+}
+
 TEST(PlacerRun, BudgetGuardSpillsToTheNextTier) {
   TempDir dir;
   const std::string kv = ExampleBin("ts-example-kvcache");

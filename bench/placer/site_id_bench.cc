@@ -8,6 +8,10 @@
 
 using namespace tierscope::placer;
 
+namespace tierscope::placer {
+void InitThreadMachinery(ThreadCounters* blocks);  // runtime.cc
+}
+
 namespace {
 
 // A call chain deep enough for every depth measured; noinline keeps each frame real.
@@ -30,6 +34,7 @@ __attribute__((noinline)) int Identify(benchmark::State& state) {
 void SetUp(int depth, Unwinder unwinder) {
   static bool ready = false;
   if (!ready) {
+    InitThreadMachinery(MapArray<ThreadCounters>(4096));  // per-thread counters, as preloaded
     g_state.cache.Init(false);
     g_state.keys.Init(16);
     g_state.modules.Init();
@@ -64,6 +69,18 @@ void BM_JemallocMallocxDallocx(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_JemallocMallocxDallocx);
+
+// jemalloc alone with the flags a tier allocation uses: explicit arena + explicit tcache.
+void BM_JemallocArenaTcache(benchmark::State& state) {
+  SetUp(1, Unwinder::kFramePointers);
+  const int flags = MALLOCX_ARENA(g_state.arenas.arena(1)) | TcacheFlags(1);
+  for (auto _ : state) {
+    void* p = mallocx(64, flags);
+    benchmark::DoNotOptimize(p);
+    dallocx(p, TcacheFlags(1));
+  }
+}
+BENCHMARK(BM_JemallocArenaTcache);
 
 void BM_TierAllocFree(benchmark::State& state) {
   SetUp(1, Unwinder::kFramePointers);

@@ -1,5 +1,7 @@
 #include "tierscope/placer/run_config.h"
 
+#include <algorithm>
+
 #include "tierscope/placer/topology.h"
 
 namespace tierscope::placer {
@@ -32,11 +34,18 @@ std::optional<ResolvedTiers> ResolveTiers(const std::vector<TierSpec>* explicit_
     r.tiers = *explicit_tiers;
     r.source = "explicit";
   } else if (profile && profile->tiers_size() > 0) {
+    std::optional<DiscoveredTiers> discovered;
     for (const auto& t : profile->tiers()) {
       TierSpec spec;
       spec.name = t.name();
       spec.nodes.assign(t.nodes().begin(), t.nodes().end());
-      if (spec.nodes.empty()) spec.nodes.push_back(0);
+      if (spec.nodes.empty()) {
+        // A plan made offline names tiers, not nodes: take the i-th tier of this machine.
+        if (!discovered) discovered = DiscoverTiers();
+        spec.nodes =
+            discovered->tiers[std::min(r.tiers.size(), discovered->tiers.size() - 1)].nodes;
+        r.single_node = discovered->single_node;
+      }
       spec.capacity_bytes = t.capacity_bytes();
       auto policy = ParsePolicy(t.policy());
       if (!policy) {
@@ -44,7 +53,7 @@ std::optional<ResolvedTiers> ResolveTiers(const std::vector<TierSpec>* explicit_
         return std::nullopt;
       }
       spec.policy = *policy;
-      spec.thp = t.huge_pages() ? Thp::kOn : Thp::kOff;
+      spec.thp = t.huge_pages() ? Thp::kOn : Thp::kDefault;
       r.tiers.push_back(spec);
     }
     if (r.tiers.size() > 8) {

@@ -110,6 +110,13 @@ TEST(RunConfig, PlanMustNameKnownTiers) {
   auto from_profile = ResolveTiers(nullptr, &profile, &error);
   ASSERT_TRUE(from_profile) << error;
   EXPECT_EQ(from_profile->tiers[0].name, "only");
+  EXPECT_EQ(from_profile->tiers[0].nodes, std::vector<int>{0});
+  // A tier without nodes (a plan made on another host) takes this machine's tier at its rank.
+  auto* slow = profile.add_tiers();
+  slow->set_name("later");
+  auto filled = ResolveTiers(nullptr, &profile, &error);
+  ASSERT_TRUE(filled) << error;
+  EXPECT_EQ(filled->tiers[1].nodes, DiscoverTiers().tiers[1].nodes);
   auto from_spec = ResolveTiers(&tiers, &profile, &error);
   EXPECT_EQ(from_spec->tiers[0].name, "fast");
   t->set_policy("sideways");

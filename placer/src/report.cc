@@ -113,8 +113,13 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   for (int i = 0; g_state.tiers_ready && i < g_state.arenas.count(); ++i) {
     const TierSpec& spec = info.tiers[i];
     const TierSlice& slice = g_state.arenas.slice(i);
-    const unsigned arena = g_state.arenas.arena(i);
-    const uint64_t live = ArenaStat(arena, "small.allocated") + ArenaStat(arena, "large.allocated");
+    uint64_t live = 0;
+    json arenas = json::array();
+    for (int a = 0; a < slice.arena_count; ++a) {
+      live += ArenaStat(slice.arenas[a], "small.allocated") +
+              ArenaStat(slice.arenas[a], "large.allocated");
+      arenas.push_back(slice.arenas[a]);
+    }
     tiers_live += live;
     json tier;
     tier["name"] = spec.name;
@@ -122,7 +127,7 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
     tier["policy"] = PolicyName(spec.policy);
     tier["huge_pages"] = WantsHugePages(spec, i);
     tier["capacity_bytes"] = spec.capacity_bytes;
-    tier["arena"] = arena;
+    tier["arenas"] = arenas;
     tier["allocations"] = t.allocs[i];
     tier["bytes_allocated"] = t.bytes[i];
     tier["live_bytes"] = live;

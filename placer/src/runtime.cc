@@ -74,6 +74,8 @@ ThreadCounters& AcquireCounters() {
       }
     }
   }
+  static std::atomic<unsigned> next_pick{0};
+  t_thread.arena_pick = next_pick.fetch_add(1, std::memory_order_relaxed);
   t_thread.shared_counters = mine == nullptr;
   t_thread.counters = mine ? mine : &g_shared_counters;
   RegisterThreadExit();
@@ -166,7 +168,8 @@ void* TierAlloc(int tier, size_t size, int flags) {
   const TierArenas& arenas = g_state.arenas;
   ThreadCounters& c = Counters();
   for (int t = tier; t < arenas.count(); ++t) {
-    void* p = mallocx(size, flags | MALLOCX_ARENA(arenas.arena(t)) | TcacheFlags(t));
+    void* p =
+        mallocx(size, flags | MALLOCX_ARENA(arenas.arena(t, t_thread.arena_pick)) | TcacheFlags(t));
     if (__builtin_expect(p != nullptr, 1)) {
       if (t != tier) Bump(c.fallbacks[tier], 1);
       Bump(c.allocs[t], 1);

@@ -52,6 +52,7 @@ struct ThreadState {
   bool shared_counters;  // the overflow block: atomic adds
   bool dead;             // thread exit ran: tcaches destroyed
   uint8_t guard;         // inside the placer: nested allocations take the default path
+  unsigned arena_pick;   // which of a tier's arenas this thread uses
   bool has_stack_bounds;
   uintptr_t stack_lo, stack_hi;
 };

@@ -2,6 +2,9 @@
 
 #include <numaif.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -108,6 +111,9 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error) 
     *error = std::string("cannot reserve address space for the tiers: ") + std::strerror(errno);
     return false;
   }
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  const int count = static_cast<int>(std::clamp(2 * cpus, 1l, long{kMaxArenasPerTier}));
+  const uint64_t allowance = kMetadataAllowance * count;
   base_ = reinterpret_cast<uintptr_t>(region);
   total_ = tiers.size() << shift_;
   for (size_t i = 0; i < tiers.size(); ++i) {
@@ -116,8 +122,8 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error) 
     s.base = base_ + (i << shift_);
     s.next.store(s.base);
     const uint64_t slice = uint64_t{1} << shift_;
-    s.limit = s.base + (tier.capacity_bytes && tier.capacity_bytes + kMetadataAllowance < slice
-                            ? tier.capacity_bytes + kMetadataAllowance
+    s.limit = s.base + (tier.capacity_bytes && tier.capacity_bytes + allowance < slice
+                            ? tier.capacity_bytes + allowance
                             : slice);
     void* addr = reinterpret_cast<void*>(s.base);
     if (!Bind(addr, slice, tier, error)) return false;
@@ -126,16 +132,21 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error) 
                              ExtentCommit,      ExtentDecommit, ExtentPurgeLazy,
                              ExtentPurgeForced, ExtentSplit,    ExtentMerge};
     extent_hooks_t* hooks = &s.hooks;
-    size_t len = sizeof(s.arena);
-    if (int rc = mallctl("arenas.create", &s.arena, &len, &hooks, sizeof(hooks)); rc != 0) {
-      *error = "tier '" + tier.name + "': jemalloc arenas.create failed: " + std::strerror(rc);
-      return false;
-    }
-    if (tier.capacity_bytes) {
-      // Grow a budgeted arena in small steps so the budget is not spent on one big extent.
-      size_t grow = 2u << 20;
-      const std::string name = "arena." + std::to_string(s.arena) + ".retain_grow_limit";
-      mallctl(name.c_str(), nullptr, nullptr, &grow, sizeof(grow));
+    // Every arena of the tier carves from the same slice through the same hooks.
+    for (s.arena_count = 0; s.arena_count < count; ++s.arena_count) {
+      unsigned& arena = s.arenas[s.arena_count];
+      size_t len = sizeof(arena);
+      if (int rc = mallctl("arenas.create", &arena, &len, &hooks, sizeof(hooks)); rc != 0) {
+        if (s.arena_count > 0) break;
+        *error = "tier '" + tier.name + "': jemalloc arenas.create failed: " + std::strerror(rc);
+        return false;
+      }
+      if (tier.capacity_bytes) {
+        // Grow a budgeted arena in small steps so the budget is not spent on one big extent.
+        size_t grow = 2u << 20;
+        const std::string name = "arena." + std::to_string(arena) + ".retain_grow_limit";
+        mallctl(name.c_str(), nullptr, nullptr, &grow, sizeof(grow));
+      }
     }
     count_ = static_cast<int>(i + 1);
   }

@@ -22,6 +22,9 @@
 namespace tierscope::placer {
 
 constexpr int kMaxTiers = 8;
+// Arenas per tier: threads spread over them like over jemalloc's own arenas, so a tier's bins
+// are not one lock for every thread.
+constexpr int kMaxArenasPerTier = 16;
 
 struct TierSlice {
   extent_hooks_t hooks;  // first: jemalloc hands this pointer back to the hooks
@@ -29,7 +32,8 @@ struct TierSlice {
   uintptr_t limit = 0;  // base + budget
   std::atomic<uintptr_t> next{0};
   std::atomic<uint64_t> refused{0};  // extent requests refused by the budget
-  unsigned arena = 0;
+  unsigned arenas[kMaxArenasPerTier] = {};
+  int arena_count = 0;
 };
 
 class TierArenas {
@@ -44,7 +48,11 @@ class TierArenas {
     const uintptr_t off = reinterpret_cast<uintptr_t>(p) - base_;
     return off < total_ ? static_cast<int>(off >> shift_) : -1;
   }
-  unsigned arena(int tier) const { return slices_[tier].arena; }
+  unsigned arena(int tier) const { return slices_[tier].arenas[0]; }
+  // The arena of `tier` for a thread with the spreading index `pick`.
+  unsigned arena(int tier, unsigned pick) const {
+    return slices_[tier].arenas[pick % slices_[tier].arena_count];
+  }
   const TierSlice& slice(int tier) const { return slices_[tier]; }
   uint64_t used_bytes(int tier) const {
     return slices_[tier].next.load(std::memory_order_relaxed) - slices_[tier].base;
@@ -58,7 +66,7 @@ class TierArenas {
   int shift_ = 0;
 };
 
-// The jemalloc arena metadata that lives in a tier's slice besides user extents.
-constexpr uint64_t kMetadataAllowance = 4ull << 20;
+// The jemalloc arena metadata (per arena) that lives in a tier's slice besides user extents.
+constexpr uint64_t kMetadataAllowance = 4ull << 20;  // per arena
 
 }  // namespace tierscope::placer

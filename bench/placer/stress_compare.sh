@@ -14,7 +14,7 @@ jemalloc=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 args=(--threads 2 --ops "$ops" --depth "$depth")
-tiers="fast=node:0;slow=node:0,thp=off"
+tiers=${TIERSCOPE_BENCH_TIERS:-"fast=node:0;slow=node:0,thp=off"}
 
 # Learn the program's sites at the plan's depth, then plan all of them onto the fast tier.
 "$tierscope" run --tiers "$tiers" --depth "$depth" --learn "$tmp/learned.tsp" -- "$stress" --threads 2 --ops 10000 --depth "$depth" >/dev/null

@@ -63,6 +63,8 @@ std::vector<Program> RealPrograms(const TempDir& dir) {
       {{"/usr/bin/git", "--version"}, ""},
       {{"/usr/bin/sqlite3", ":memory:", ".read " + dir.File("q.sql")}, ""},
       {{ExampleBin("ts-example-stress"), "--threads", "2", "--ops", "200000", "--depth", "3"}, ""},
+      // Every C and C++ allocation entry point, with alignment and content checks.
+      {{ExampleBin("ts-example-allocapi")}, ""},
   };
 }
 

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   commands.push_back(MakeMergeCommand());
   commands.push_back(MakeDiffCommand());
   commands.push_back(MakeExportCommand());
+  commands.push_back(MakeRunCommand());
+  commands.push_back(MakeTopologyCommand());
 
   std::vector<std::pair<CLI::App*, Subcommand*>> registered;
   for (auto& command : commands) {

@@ -15,5 +15,7 @@ std::unique_ptr<Subcommand> MakePlanCommand();
 std::unique_ptr<Subcommand> MakeMergeCommand();
 std::unique_ptr<Subcommand> MakeDiffCommand();
 std::unique_ptr<Subcommand> MakeExportCommand();
+std::unique_ptr<Subcommand> MakeRunCommand();
+std::unique_ptr<Subcommand> MakeTopologyCommand();
 
 }  // namespace tierscope::cli

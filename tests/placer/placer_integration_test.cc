@@ -1,0 +1,356 @@
+// The placer preloaded into real programs: same output as plain runs, plans that route sites to
+// tiers (checked against jemalloc's own arena lookup and the kernel's page placement in the
+// stats), the budget guard, and bad input that degrades to default placement with one line.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "plan_helper.h"
+#include "test_support.h"
+#include "tierscope/formats/profile_io.h"
+
+namespace tierscope::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string Lib() {
+  return BuildDir() + "/lib/libtierscope-placer.so";
+}
+std::string Probe() {
+  return BuildDir() + "/tests/placer/ts-placer-probe";
+}
+
+int Lines(const std::string& text) {
+  int n = 0;
+  for (char c : text) n += c == '\n';
+  return n;
+}
+
+json ReadJson(const std::string& path) {
+  return json::parse(ReadBytes(path));
+}
+
+const json& Tier(const json& stats, const std::string& name) {
+  for (const auto& t : stats["tiers"]) {
+    if (t["name"] == name) return t;
+  }
+  static json none;
+  ADD_FAILURE() << "no tier " << name << " in " << stats.dump();
+  return none;
+}
+
+constexpr const char* kTwoTiers = "fast=node:0;slow=node:0,thp=off";
+
+struct Program {
+  std::vector<std::string> argv;
+  std::string input;
+};
+
+std::vector<Program> RealPrograms(const TempDir& dir) {
+  WriteBytes(dir.File("q.sql"),
+             "create table t(a,b); insert into t values(1,'x'),(2,'y');"
+             "insert into t select a+2, b||b from t; select count(*), group_concat(b) from t;\n");
+  return {
+      {{"/usr/bin/python3", "-c",
+        "import json,collections\nd={str(i):list(range(i%50)) for i in range(20000)}\n"
+        "print(len(json.dumps(d)), sum(collections.Counter(str(i%97) for i in "
+        "range(50000)).values()))"},
+       ""},
+      {{"/usr/bin/perl", "-e",
+        "my %h; $h{$_}=[1..($_%40)] for 1..20000; my $s=0; $s+=scalar(@{$h{$_}}) for keys %h; "
+        "print \"$s\\n\";"},
+       ""},
+      {{"/usr/bin/git", "--version"}, ""},
+      {{"/usr/bin/sqlite3", ":memory:", ".read " + dir.File("q.sql")}, ""},
+      {{ExampleBin("ts-example-stress"), "--threads", "2", "--ops", "200000", "--depth", "3"}, ""},
+      // Every C and C++ allocation entry point, with alignment and content checks.
+      {{ExampleBin("ts-example-allocapi")}, ""},
+  };
+}
+
+TEST(PlacerRun, RealProgramsGiveTheSameOutputUnderThePlacer) {
+  TempDir dir;
+  for (const auto& program : RealPrograms(dir)) {
+    const auto plain = RunCommand(program.argv, {}, program.input);
+    ASSERT_EQ(plain.exit_code, 0) << program.argv[0] << plain.err;
+    std::vector<std::string> argv = {TierscopeBin(),
+                                     "run",
+                                     "--tiers",
+                                     kTwoTiers,
+                                     "--stats",
+                                     dir.File("stats.json"),
+                                     "--learn",
+                                     dir.File("learned.tsp"),
+                                     "--"};
+    argv.insert(argv.end(), program.argv.begin(), program.argv.end());
+    const auto placed = RunCommand(argv, {}, program.input);
+    EXPECT_EQ(placed.exit_code, 0) << program.argv[0] << placed.err;
+    EXPECT_EQ(placed.out, plain.out) << program.argv[0];
+    EXPECT_EQ(placed.err, plain.err) << program.argv[0];
+    const json stats = ReadJson(dir.File("stats.json"));
+    EXPECT_GT(stats["unknown_sites"].get<uint64_t>(), 0u) << program.argv[0];  // learning saw sites
+    const auto learned = formats::ReadProfile(dir.File("learned.tsp"));
+    ASSERT_TRUE(learned.ok()) << program.argv[0];
+    EXPECT_GT(learned.profile.sites_size(), 0) << program.argv[0];
+  }
+}
+
+// Routes every learned site of a real program (whatever function) alternately to fast and slow.
+TEST(PlacerRun, RealProgramsUnderAPlanThatRoutesTheirSitesToSeveralTiers) {
+  TempDir dir;
+  for (const auto& program : RealPrograms(dir)) {
+    std::vector<std::string> learn = {
+        TierscopeBin(),          "run", "--tiers", kTwoTiers, "--depth", "2", "--learn",
+        dir.File("learned.tsp"), "--"};
+    learn.insert(learn.end(), program.argv.begin(), program.argv.end());
+    const auto plain = RunCommand(learn, {}, program.input);
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    auto profile = formats::LoadProfile(dir.File("learned.tsp"));
+    int i = 0;
+    for (const auto& site : profile.sites()) {
+      auto* a = profile.mutable_plan()->add_assignments();
+      a->set_site_id(site.id());
+      a->set_tier(i++ % 2 ? "slow" : "fast");
+    }
+    profile.mutable_plan()->set_site_depth(2);
+    formats::WriteProfile(dir.File("plan.tsp"), profile);
+    std::vector<std::string> run = {TierscopeBin(),
+                                    "run",
+                                    "--profile",
+                                    dir.File("plan.tsp"),
+                                    "--tiers",
+                                    kTwoTiers,
+                                    "--stats",
+                                    dir.File("stats.json"),
+                                    "--"};
+    run.insert(run.end(), program.argv.begin(), program.argv.end());
+    const auto placed = RunCommand(run, {}, program.input);
+    EXPECT_EQ(placed.exit_code, 0) << placed.err;
+    EXPECT_EQ(placed.out, plain.out) << program.argv[0];
+    const json stats = ReadJson(dir.File("stats.json"));
+    EXPECT_EQ(stats["placement"], "plan");
+    EXPECT_GT(stats["plan_hits"].get<uint64_t>(), 0u) << program.argv[0];
+    EXPECT_GT(Tier(stats, "fast")["allocations"].get<uint64_t>(), 0u) << program.argv[0];
+    EXPECT_GT(Tier(stats, "slow")["allocations"].get<uint64_t>(), 0u) << program.argv[0];
+  }
+}
+
+// learn -> plan -> run on the key-value example: the hot index and the values on fast, the log
+// and archive on slow; the stats show the bytes and the resident pages on each tier.
+TEST(PlacerRun, KvcachePlanPutsEachSiteOnItsTier) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  const std::vector<std::string> args = {kv, "--ops", "20000"};
+  auto learn = RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
+                           dir.File("learned.tsp"), "--", kv, "--ops", "20000"});
+  ASSERT_EQ(learn.exit_code, 0) << learn.err;
+  auto profile = MakePlan(dir.File("learned.tsp"), kv, [](const std::string& fn) -> std::string {
+    if (fn == "kv_alloc_index" || fn == "kv_alloc_value") return "fast";
+    if (fn == "kv_alloc_log" || fn == "kv_alloc_archive_chunk") return "slow";
+    return "";
+  });
+  ASSERT_GE(profile.plan().assignments_size(), 4);
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  const auto plain = RunCommand(args);
+  const auto placed =
+      RunCommand({TierscopeBin(), "run", "--profile", dir.File("plan.tsp"), "--tiers", kTwoTiers,
+                  "--stats", dir.File("stats.json"), "--", kv, "--ops", "20000"});
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  const json stats = ReadJson(dir.File("stats.json"));
+  const json& fast = Tier(stats, "fast");
+  const json& slow = Tier(stats, "slow");
+  // kv_alloc_log: 16 MiB, kv_alloc_archive_chunk: 4 x 8 MiB.
+  EXPECT_GE(slow["bytes_allocated"].get<uint64_t>(), 48ull << 20);
+  EXPECT_LT(slow["bytes_allocated"].get<uint64_t>(), 49ull << 20);
+  // The index (2 MiB) and ~76 MiB of values.
+  EXPECT_GE(fast["bytes_allocated"].get<uint64_t>(), 70ull << 20);
+  EXPECT_GT(stats["plan_hits"].get<uint64_t>(), 65536u);
+  EXPECT_GT(fast["resident_by_node"]["0"].get<uint64_t>(), 64ull << 20);
+  EXPECT_EQ(fast["fallbacks"].get<uint64_t>(), 0u);
+}
+
+// Sites inside a library loaded by dlopen after the placer started (and unloaded, and loaded
+// again at each round) are still matched: module + offset, not raw addresses.
+TEST(PlacerRun, SitesInADlopenedLibraryFollowThePlan) {
+  TempDir dir;
+  const std::string prog = ExampleBin("ts-example-dlopen");
+  const std::vector<std::string> args = {prog, "--rounds", "3", "--blocks", "2000"};
+  std::vector<std::string> learn = {TierscopeBin(),          "run", "--tiers", kTwoTiers, "--learn",
+                                    dir.File("learned.tsp"), "--"};
+  learn.insert(learn.end(), args.begin(), args.end());
+  ASSERT_EQ(RunCommand(learn).exit_code, 0);
+  auto profile = formats::LoadProfile(dir.File("learned.tsp"));
+  int plugin_sites = 0;
+  for (const auto& site : profile.sites()) {
+    const bool in_plugin =
+        site.stack(0).module().find("libts-example-plugin.so") != std::string::npos;
+    plugin_sites += in_plugin;
+    auto* a = profile.mutable_plan()->add_assignments();
+    a->set_site_id(site.id());
+    a->set_tier(in_plugin ? "slow" : "fast");
+  }
+  ASSERT_GT(plugin_sites, 0);
+  profile.mutable_plan()->set_site_depth(profile.metadata().site_depth());
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  const auto plain = RunCommand(args);
+  std::vector<std::string> run = {TierscopeBin(),
+                                  "run",
+                                  "--profile",
+                                  dir.File("plan.tsp"),
+                                  "--tiers",
+                                  kTwoTiers,
+                                  "--stats",
+                                  dir.File("stats.json"),
+                                  "--"};
+  run.insert(run.end(), args.begin(), args.end());
+  const auto placed = RunCommand(run);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  const json stats = ReadJson(dir.File("stats.json"));
+  // Every round's plugin blocks: 3 x 2000.
+  EXPECT_GE(Tier(stats, "slow")["allocations"].get<uint64_t>(), 6000u) << stats.dump();
+}
+
+TEST(PlacerRun, BudgetGuardSpillsToTheNextTier) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_EQ(RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
+                        dir.File("learned.tsp"), "--", kv, "--ops", "2000"})
+                .exit_code,
+            0);
+  auto profile = MakePlan(dir.File("learned.tsp"), kv, [](const std::string& fn) {
+    return fn.rfind("kv_alloc_", 0) == 0 ? "fast" : "";  // everything hot
+  });
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  const auto plain = RunCommand({kv, "--ops", "2000"});
+  const auto placed = RunCommand({TierscopeBin(), "run", "--profile", dir.File("plan.tsp"),
+                                  "--tiers", "fast=node:0,capacity=8M;slow=node:0", "--stats",
+                                  dir.File("stats.json"), "--", kv, "--ops", "2000"});
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  const json stats = ReadJson(dir.File("stats.json"));
+  const json& fast = Tier(stats, "fast");
+  EXPECT_GT(fast["fallbacks"].get<uint64_t>(), 0u);
+  EXPECT_GT(fast["budget_refusals"].get<uint64_t>(), 0u);
+  // The budget plus 4 MiB of jemalloc metadata per arena of the tier.
+  EXPECT_LE(fast["footprint_bytes"].get<uint64_t>(),
+            (8ull << 20) + (4ull << 20) * fast["arenas"].size());
+  EXPECT_GT(Tier(stats, "slow")["bytes_allocated"].get<uint64_t>(), 100ull << 20);
+}
+
+// The probe links the placer and asks jemalloc (arenas.lookup) where each block lives.
+TEST(PlacerRun, RoutedSitesAndHintsComeFromTheirTierArenas) {
+  TempDir dir;
+  const std::vector<std::string> tiers = {"TIERSCOPE_TIERS=fast=node:0;slow=node:0,thp=off"};
+  auto env = tiers;
+  env.push_back("TIERSCOPE_PLACER_SITES=" + dir.File("learned.tsp"));
+  env.push_back("TIERSCOPE_PLACER_DEPTH=1");
+  ASSERT_EQ(RunCommand({Probe()}, env).exit_code, 0);
+  auto profile = MakePlan(dir.File("learned.tsp"), Probe(), [](const std::string& fn) {
+    return fn == "probe_site_a" ? "slow" : fn == "probe_site_b" ? "fast" : "";
+  });
+  ASSERT_EQ(profile.plan().assignments_size(), 2);
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  env = tiers;
+  env.push_back("TIERSCOPE_PROFILE=" + dir.File("plan.tsp"));
+  env.push_back("TIERSCOPE_PLACER_STATS=" + dir.File("stats.json"));
+  const auto run = RunCommand({Probe()}, env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  const json fast_arenas = Tier(stats, "fast")["arenas"];
+  const json slow_arenas = Tier(stats, "slow")["arenas"];
+  auto expect = [&](const std::string& what, int tier, const json& arenas) {
+    const std::string prefix = what + " tier=" + std::to_string(tier) + " arena=";
+    const auto at = run.out.find(prefix);
+    ASSERT_NE(at, std::string::npos) << prefix << " in:\n" << run.out;
+    const unsigned arena = std::stoul(run.out.substr(at + prefix.size()));
+    bool found = false;
+    for (const auto& a : arenas) found |= a.get<unsigned>() == arena;
+    EXPECT_TRUE(found) << what << ": jemalloc says arena " << arena << ", tier's are "
+                       << arenas.dump();
+  };
+  expect("site_a", 1, slow_arenas);
+  expect("site_b", 0, fast_arenas);
+  expect("site_a_realloc", 1, slow_arenas);
+  expect("hint_hot", 0, fast_arenas);
+  expect("hint_cold", 1, slow_arenas);
+  expect("hint_slow", 1, slow_arenas);
+  EXPECT_NE(run.out.find("hint_unknown tier=-1 "), std::string::npos) << run.out;
+  EXPECT_EQ(Tier(stats, "fast")["hint_calls"].get<uint64_t>(), 1u);
+  EXPECT_EQ(Tier(stats, "slow")["hint_calls"].get<uint64_t>(), 2u);
+}
+
+TEST(PlacerRun, BadProfileThroughTheEnvironmentDegradesWithOneLine) {
+  TempDir dir;
+  WriteBytes(dir.File("bad.tsp"), "this is not a profile");
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  const auto plain = RunCommand({kv, "--ops", "2000"});
+  const std::vector<std::vector<std::string>> envs = {
+      {"TIERSCOPE_PROFILE=" + dir.File("bad.tsp")},
+      {"TIERSCOPE_PROFILE=" + dir.File("missing.tsp")},
+      {"TIERSCOPE_TIERS=fast=node:0;slow=node:77"},
+      {"TIERSCOPE_TIERS=fast=node:0,policy=sideways"},
+      {"TIERSCOPE_PLACER_DEPTH=99"},
+  };
+  for (auto env : envs) {
+    env.push_back("LD_PRELOAD=" + Lib());
+    const auto run = RunCommand({kv, "--ops", "2000"}, env);
+    EXPECT_EQ(run.exit_code, 0) << env[0];
+    EXPECT_EQ(run.out, plain.out) << env[0];
+    EXPECT_EQ(Lines(run.err), 1) << env[0] << ": " << run.err;
+    EXPECT_NE(run.err.find("default placement"), std::string::npos) << run.err;
+  }
+}
+
+TEST(PlacerRun, RunRefusesBadInputBeforeStartingTheProgram) {
+  TempDir dir;
+  WriteBytes(dir.File("bad.tsp"), "this is not a profile");
+  profile::ProfileChunk no_plan;
+  no_plan.add_sites()->set_id(1);
+  formats::WriteProfile(dir.File("noplan.tsp"), no_plan);
+  profile::ProfileChunk wrong_tier = no_plan;
+  auto* a = wrong_tier.mutable_plan()->add_assignments();
+  a->set_site_id(1);
+  a->set_tier("warp");
+  formats::WriteProfile(dir.File("wrongtier.tsp"), wrong_tier);
+  const std::string marker = dir.File("ran");
+  const std::vector<std::vector<std::string>> cases = {
+      {"--profile", dir.File("bad.tsp")},
+      {"--profile", dir.File("missing.tsp")},
+      {"--profile", dir.File("noplan.tsp")},
+      {"--profile", dir.File("wrongtier.tsp")},
+      {"--profile", dir.File("wrongtier.tsp"), "--tiers", "fast=0;slow=99"},
+      {"--profile", dir.File("wrongtier.tsp"), "--tiers", "fast"},
+      {"--learn", dir.File("x.tsp"), "--depth", "12"},
+  };
+  for (const auto& flags : cases) {
+    std::vector<std::string> argv = {TierscopeBin(), "run"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), {"--", "/usr/bin/touch", marker});
+    const auto run = RunCommand(argv);
+    EXPECT_EQ(run.exit_code, 2) << flags[1] << run.err;
+    EXPECT_EQ(Lines(run.err), 1) << run.err;
+    EXPECT_NE(run.err.find("error"), std::string::npos) << run.err;
+  }
+  EXPECT_EQ(ReadBytes(marker), "");
+  EXPECT_NE(access(marker.c_str(), F_OK), 0) << "the program ran";
+}
+
+TEST(PlacerRun, ExitStatusIsTheProgramsAndTopologyListsTheTiers) {
+  EXPECT_EQ(
+      RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--", "/bin/sh", "-c", "exit 7"})
+          .exit_code,
+      7);
+  const auto topo = RunCommand({TierscopeBin(), "topology"});
+  ASSERT_EQ(topo.exit_code, 0) << topo.err;
+  EXPECT_NE(topo.out.find("fast  nodes="), std::string::npos) << topo.out;
+  EXPECT_NE(topo.out.find("slow  nodes="), std::string::npos) << topo.out;
+  EXPECT_NE(topo.out.find("node 0"), std::string::npos) << topo.out;
+  const auto bad = RunCommand({TierscopeBin(), "topology", "--tiers", "fast=node:42"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("node 42"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace tierscope::testing

@@ -1,0 +1,253 @@
+// Unit tests of the placer's parts: tier specs, plan checks, the key table and site cache, the
+// module table, and the tier arenas' extent hooks with the kernel's view of their memory policy.
+#include <gtest/gtest.h>
+#include <numaif.h>
+
+#include <cstring>
+
+#include "module_table.h"
+#include "site_cache.h"
+#include "site_hash.h"
+#include "tier_arenas.h"
+#include "tierscope/placer/run_config.h"
+#include "tierscope/placer/tier_spec.h"
+#include "tierscope/placer/topology.h"
+
+namespace tierscope::placer {
+namespace {
+
+TEST(TierSpec, ParsesNamesNodesAndOptions) {
+  std::string error;
+  auto tiers = ParseTierSpec(
+      " fast=node:0,capacity=64M ; slow=1+3,policy=preferred,thp=on;cxl=4-6,policy=interleave",
+      &error);
+  ASSERT_TRUE(tiers) << error;
+  ASSERT_EQ(tiers->size(), 3u);
+  EXPECT_EQ((*tiers)[0].name, "fast");
+  EXPECT_EQ((*tiers)[0].nodes, std::vector<int>{0});
+  EXPECT_EQ((*tiers)[0].capacity_bytes, 64ull << 20);
+  EXPECT_EQ((*tiers)[0].policy, Policy::kBind);
+  EXPECT_EQ((*tiers)[1].nodes, (std::vector<int>{1, 3}));
+  EXPECT_EQ((*tiers)[1].policy, Policy::kPreferred);
+  EXPECT_TRUE(WantsHugePages((*tiers)[1], 1));
+  EXPECT_FALSE(WantsHugePages((*tiers)[2], 2));
+  EXPECT_TRUE(WantsHugePages((*tiers)[0], 0));
+  EXPECT_EQ((*tiers)[2].nodes, (std::vector<int>{4, 5, 6}));
+  auto again = ParseTierSpec(FormatTierSpec(*tiers), &error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(FormatTierSpec(*again), FormatTierSpec(*tiers));
+}
+
+TEST(TierSpec, RejectsBadSpecsWithOneLineNamingTheProblem) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "no tiers"},
+      {"fast", "NAME=NODES"},
+      {"fast=node:x", "bad node list"},
+      {"fast=3-1", "bad node list"},
+      {"fast=0,policy=sideways", "unknown policy"},
+      {"fast=0,capacity=lots", "bad capacity"},
+      {"fast=0,thp=maybe", "thp must be"},
+      {"fast=0,color=red", "unknown option"},
+      {"fast=0;fast=1", "listed twice"},
+      {"default=0", "reserved"},
+      {"fa st=0", "tier name"},
+  };
+  for (const auto& [spec, problem] : cases) {
+    std::string error;
+    EXPECT_FALSE(ParseTierSpec(spec, &error)) << spec;
+    EXPECT_NE(error.find(problem), std::string::npos) << spec << " -> " << error;
+    EXPECT_EQ(error.find('\n'), std::string::npos);
+  }
+}
+
+TEST(TierSpec, SizesAndNodeValidation) {
+  EXPECT_EQ(ParseSize("4096"), 4096u);
+  EXPECT_EQ(ParseSize("2K"), 2048u);
+  EXPECT_EQ(ParseSize("3G"), 3ull << 30);
+  EXPECT_FALSE(ParseSize("-1"));
+  EXPECT_FALSE(ParseSize("1X"));
+  EXPECT_FALSE(ParseSize("99999999999999T"));
+  std::string error;
+  auto ok = ParseTierSpec("fast=0;slow=0", &error);
+  EXPECT_FALSE(ValidateTierNodes(*ok));
+  auto bad = ParseTierSpec("fast=0;slow=9", &error);
+  auto problem = ValidateTierNodes(*bad);
+  ASSERT_TRUE(problem);
+  EXPECT_NE(problem->find("node 9"), std::string::npos) << *problem;
+}
+
+TEST(Topology, DiscoveredTiersAreAllowedNodesAndAtLeastFastAndSlow) {
+  const DiscoveredTiers found = DiscoverTiers();
+  ASSERT_GE(found.tiers.size(), 2u);
+  EXPECT_EQ(found.tiers[0].name, "fast");
+  EXPECT_EQ(found.tiers[1].name, "slow");
+  EXPECT_FALSE(ValidateTierNodes(found.tiers));
+  EXPECT_EQ(ParseKernelList("0-2,5"), (std::vector<int>{0, 1, 2, 5}));
+}
+
+TEST(RunConfig, PlanMustNameKnownTiers) {
+  std::string error;
+  auto tiers = *ParseTierSpec("fast=0;slow=0", &error);
+  profile::ProfileChunk profile;
+  EXPECT_TRUE(CheckPlan(profile, tiers));  // no plan
+  auto* a = profile.mutable_plan()->add_assignments();
+  a->set_site_id(1);
+  a->set_tier("slow");
+  EXPECT_FALSE(CheckPlan(profile, tiers));
+  profile.mutable_plan()->set_default_tier("default");
+  EXPECT_FALSE(CheckPlan(profile, tiers));
+  a->set_tier("warp");
+  auto problem = CheckPlan(profile, tiers);
+  ASSERT_TRUE(problem);
+  EXPECT_NE(problem->find("'warp'"), std::string::npos);
+  EXPECT_EQ(TierIndex(tiers, "slow"), 1);
+  EXPECT_EQ(TierIndex(tiers, "default"), -1);
+  EXPECT_EQ(TierIndex(tiers, "warp"), -2);
+  // Explicit tiers win over the profile's.
+  auto* t = profile.add_tiers();
+  t->set_name("only");
+  t->add_nodes(0);
+  auto from_profile = ResolveTiers(nullptr, &profile, &error);
+  ASSERT_TRUE(from_profile) << error;
+  EXPECT_EQ(from_profile->tiers[0].name, "only");
+  EXPECT_EQ(from_profile->tiers[0].nodes, std::vector<int>{0});
+  // A tier without nodes (a plan made on another host) takes this machine's tier at its rank.
+  auto* slow = profile.add_tiers();
+  slow->set_name("later");
+  auto filled = ResolveTiers(nullptr, &profile, &error);
+  ASSERT_TRUE(filled) << error;
+  EXPECT_EQ(filled->tiers[1].nodes, DiscoverTiers().tiers[1].nodes);
+  auto from_spec = ResolveTiers(&tiers, &profile, &error);
+  EXPECT_EQ(from_spec->tiers[0].name, "fast");
+  t->set_policy("sideways");
+  EXPECT_FALSE(ResolveTiers(nullptr, &profile, &error));
+}
+
+TEST(KeyTable, FindsWhatWasAddedAndFlagsConflicts) {
+  KeyTable keys;
+  ASSERT_TRUE(keys.Init(100));
+  ModuleOffset a[2] = {{HashBytes("exe"), 0x1234}, {HashBytes("exe"), 0x5678}};
+  ModuleOffset b[2] = {{HashBytes("exe"), 0x5678}, {HashBytes("exe"), 0x1234}};  // other order
+  EXPECT_TRUE(keys.Add(HashKey(a, 2), 1));
+  EXPECT_TRUE(keys.Add(HashKey(b, 2), 2));
+  EXPECT_TRUE(keys.Add(HashKey(a, 1), 2));   // depth is part of the key
+  EXPECT_TRUE(keys.Add(HashKey(a, 2), 1));   // same again: fine
+  EXPECT_FALSE(keys.Add(HashKey(a, 2), 2));  // same key, other tier: ambiguous
+  EXPECT_EQ(keys.Find(HashKey(a, 2)), 1);
+  EXPECT_EQ(keys.Find(HashKey(b, 2)), 2);
+  ModuleOffset c[1] = {{HashBytes("lib.so"), 0x1234}};
+  EXPECT_EQ(keys.Find(HashKey(c, 1)), kNoCode);
+  EXPECT_EQ(keys.size(), 3u);
+}
+
+TEST(SiteCache, InsertFindClearAndLearningCounts) {
+  SiteCache cache;
+  ASSERT_TRUE(cache.Init(true));
+  const uint64_t frames[2] = {0x401000, 0x402000};
+  const uint64_t h = HashFrames(frames, 2);
+  size_t slot = 0;
+  EXPECT_EQ(cache.Find(h, &slot), kNoCode);
+  const long inserted = cache.Insert(h, 3, frames, 2);
+  ASSERT_GE(inserted, 0);
+  EXPECT_EQ(cache.Find(h, &slot), 3);
+  EXPECT_EQ(static_cast<long>(slot), inserted);
+  cache.Count(slot, 100);
+  cache.Count(slot, 28);
+  EXPECT_EQ(cache.allocs(slot), 2u);
+  EXPECT_EQ(cache.bytes(slot), 128u);
+  EXPECT_EQ(cache.depth(slot), 2);
+  EXPECT_EQ(cache.frames(slot)[1], 0x402000u);
+  // Colliding slots probe onward.
+  for (uint64_t i = 1; i < 20; ++i) {
+    ASSERT_GE(cache.Insert(h + (i << 20), 1, frames, 1), 0);
+  }
+  EXPECT_EQ(cache.Find(h, &slot), 3);
+  EXPECT_EQ(cache.Find(h + (5ull << 20), &slot), 1);
+  cache.Clear();
+  EXPECT_EQ(cache.Find(h, &slot), kNoCode);
+}
+
+extern "C" __attribute__((noinline)) int ModuleTableProbe() {
+  return 42;
+}
+
+TEST(ModuleTable, TranslatesAnAddressToThisProgramAndOffset) {
+  ModuleTable modules;
+  ASSERT_TRUE(modules.Init());
+  EXPECT_TRUE(modules.RefreshIfChanged());
+  EXPECT_FALSE(modules.RefreshIfChanged());  // nothing loaded since
+  const auto address = reinterpret_cast<uintptr_t>(&ModuleTableProbe);
+  const Module* m = modules.Find(address);
+  ASSERT_NE(m, nullptr);
+  EXPECT_NE(std::string(m->path).find("placer_unit_test"), std::string::npos) << m->path;
+  const ModuleOffset mo = modules.Translate(address);
+  EXPECT_EQ(mo.identity, m->identity);
+  EXPECT_EQ(mo.offset, address - m->bias);
+  EXPECT_EQ(modules.Find(0x10), nullptr);
+  EXPECT_EQ(modules.Translate(0x10).identity, 0u);
+}
+
+int PolicyOf(void* p, unsigned long* mask) {
+  int mode = -1;
+  if (get_mempolicy(&mode, mask, 1024, p, MPOL_F_ADDR) != 0) return -1;
+  return mode;
+}
+
+TEST(TierArenas, ExtentsAreBoundToTheTierNodesAndPointersKnowTheirTier) {
+  std::string error;
+  auto tiers = *ParseTierSpec("fast=node:0;slow=node:0,policy=preferred", &error);
+  static TierArenas arenas;  // arenas live as long as the process, like the placer's
+  ASSERT_TRUE(arenas.Create(tiers, &error)) << error;
+  ASSERT_EQ(arenas.count(), 2);
+  void* fast = mallocx(1 << 20, MALLOCX_ARENA(arenas.arena(0)) | MALLOCX_TCACHE_NONE);
+  void* slow = mallocx(100, MALLOCX_ARENA(arenas.arena(1)) | MALLOCX_TCACHE_NONE);
+  ASSERT_NE(fast, nullptr);
+  ASSERT_NE(slow, nullptr);
+  std::memset(fast, 1, 1 << 20);
+  EXPECT_EQ(arenas.TierOf(fast), 0);
+  EXPECT_EQ(arenas.TierOf(slow), 1);
+  int on_stack = 0;
+  EXPECT_EQ(arenas.TierOf(&on_stack), -1);
+  unsigned long mask[16] = {};
+  EXPECT_EQ(PolicyOf(fast, mask), MPOL_BIND);
+  EXPECT_EQ(mask[0], 1ul);
+  std::memset(mask, 0, sizeof(mask));
+  EXPECT_EQ(PolicyOf(slow, mask), MPOL_PREFERRED);
+  EXPECT_EQ(mask[0], 1ul);
+  // The kernel put the touched pages on node 0.
+  void* page = fast;
+  int status = -1;
+  ASSERT_EQ(move_pages(0, 1, &page, nullptr, &status, 0), 0);
+  EXPECT_EQ(status, 0);
+  unsigned arena = 0;
+  size_t len = sizeof(arena);
+  ASSERT_EQ(mallctl("arenas.lookup", &arena, &len, &slow, sizeof(slow)), 0);
+  EXPECT_EQ(arena, arenas.arena(1));
+  dallocx(fast, MALLOCX_TCACHE_NONE);
+  dallocx(slow, MALLOCX_TCACHE_NONE);
+}
+
+TEST(TierArenas, BudgetRefusesExtentsBeyondCapacity) {
+  std::string error;
+  auto tiers = *ParseTierSpec("small=node:0,capacity=4M", &error);
+  static TierArenas arenas;
+  ASSERT_TRUE(arenas.Create(tiers, &error)) << error;
+  std::vector<void*> blocks;
+  void* p;
+  while ((p = mallocx(1 << 20, MALLOCX_ARENA(arenas.arena(0)) | MALLOCX_TCACHE_NONE)) &&
+         blocks.size() < 256) {
+    blocks.push_back(p);
+  }
+  EXPECT_EQ(p, nullptr);  // refused before 256 MiB
+  EXPECT_GE(blocks.size(), 3u);
+  EXPECT_LE(arenas.used_bytes(0), (4ull << 20) + kMetadataAllowance * arenas.slice(0).arena_count);
+  EXPECT_GT(arenas.slice(0).refused.load(), 0u);
+  for (void* b : blocks) dallocx(b, MALLOCX_TCACHE_NONE);
+  // Freed memory is reused within the budget.
+  p = mallocx(1 << 20, MALLOCX_ARENA(arenas.arena(0)) | MALLOCX_TCACHE_NONE);
+  EXPECT_NE(p, nullptr);
+  dallocx(p, MALLOCX_TCACHE_NONE);
+}
+
+}  // namespace
+}  // namespace tierscope::placer

@@ -19,10 +19,30 @@ std::string Hex(uint64_t v) {
   return buf;
 }
 
+// Build-ids are bytes; people compare them with `file` and `readelf -n` output, which is hex.
+class HexBytesPrinter : public google::protobuf::TextFormat::FastFieldValuePrinter {
+ public:
+  void PrintBytes(const std::string& value,
+                  google::protobuf::TextFormat::BaseTextGenerator* out) const override {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex = "\"";
+    for (unsigned char c : value) {
+      hex += kDigits[c >> 4];
+      hex += kDigits[c & 15];
+    }
+    hex += '"';
+    out->PrintString(hex);
+  }
+};
+
 void PrintText(const google::protobuf::Message& message, std::ostream& out) {
   std::string text;
   google::protobuf::TextFormat::Printer printer;
   printer.SetUseShortRepeatedPrimitives(true);
+  printer.RegisterFieldValuePrinter(trace::Module::descriptor()->FindFieldByName("build_id"),
+                                    new HexBytesPrinter);
+  printer.RegisterFieldValuePrinter(profile::Location::descriptor()->FindFieldByName("build_id"),
+                                    new HexBytesPrinter);
   printer.PrintToString(message, &text);
   out << text;
 }

@@ -67,6 +67,7 @@ TEST(Cli, DumpShowsAFileAndReportsDamageWithOffset) {
     formats::TraceWriter writer(dir.File("t"));
     trace::TraceChunk chunk;
     chunk.mutable_header()->set_pid(4242);
+    chunk.add_module_maps()->add_modules()->set_build_id(std::string("\x01\xab\xff", 3));
     writer.Append(chunk);
     chunk.Clear();
     for (int i = 0; i < 100; ++i) chunk.add_stacks()->set_id(i);
@@ -78,6 +79,7 @@ TEST(Cli, DumpShowsAFileAndReportsDamageWithOffset) {
   EXPECT_NE(ok.out.find("kind: trace"), std::string::npos);
   EXPECT_NE(ok.out.find("--- 2 chunks"), std::string::npos) << ok.out;
   EXPECT_NE(ok.out.find("pid: 4242"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("build_id: \"01abff\""), std::string::npos) << "build-ids print as hex";
 
   const std::string bytes = ReadBytes(dir.File("t"));
   WriteBytes(dir.File("cut"), bytes.substr(0, bytes.size() - 3));

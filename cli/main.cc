@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Subcommand>> commands;
   commands.push_back(MakeDumpCommand());
+  commands.push_back(MakeRunCommand());
+  commands.push_back(MakeTopologyCommand());
 
   std::vector<std::pair<CLI::App*, Subcommand*>> registered;
   for (auto& command : commands) {

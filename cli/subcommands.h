@@ -8,5 +8,7 @@
 namespace tierscope::cli {
 
 std::unique_ptr<Subcommand> MakeDumpCommand();
+std::unique_ptr<Subcommand> MakeRunCommand();
+std::unique_ptr<Subcommand> MakeTopologyCommand();
 
 }  // namespace tierscope::cli

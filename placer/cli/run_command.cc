@@ -1,0 +1,150 @@
+// `tierscope run`: checks the profile and tiers, then runs the program with the placer preloaded.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "subcommands.h"
+#include "tierscope/formats/profile_io.h"
+#include "tierscope/placer/run_config.h"
+
+namespace tierscope::cli {
+namespace {
+
+std::string PlacerLibrary() {
+  if (const char* env = getenv("TIERSCOPE_PLACER_LIB")) return env;
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n <= 0) throw RunError("cannot find the tierscope binary (/proc/self/exe)");
+  exe[n] = '\0';
+  std::string dir(exe);
+  dir = dir.substr(0, dir.rfind('/'));
+  return dir + "/../lib/libtierscope-placer.so";
+}
+
+class RunCommand : public Subcommand {
+ public:
+  const char* name() const override { return "run"; }
+  const char* summary() const override {
+    return "Run a program with its allocations placed on memory tiers by a profile's plan";
+  }
+  void Configure(CLI::App& app) override {
+    app.add_option("--profile", profile_, "Profile with a plan (tierscope analyze/plan)");
+    app.add_option("--tiers", tiers_,
+                   "Tiers, fastest first: 'fast=node:0,capacity=1G;slow=node:1' or @FILE "
+                   "(default: the profile's, else the machine's)");
+    app.add_option("--stats", stats_, "Write placement stats (JSON) here at exit");
+    app.add_option("--learn", learn_,
+                   "Write the allocation sites this run saw (a profile without plan) here");
+    app.add_option("--depth", depth_, "Frames per site key (default: the plan's)")
+        ->check(CLI::Range(1, 8));
+    app.add_option("--default-tier", default_tier_,
+                   "Tier for sites not in the plan (default: the plan's, else the kernel's)");
+    app.add_option("--unwind", unwind_, "Stack walk: fp (frame pointers) or libunwind")
+        ->check(CLI::IsMember({"fp", "libunwind"}));
+    app.add_option("command", command_, "PROGRAM [ARGS...] (after --)")->required();
+    app.positionals_at_end();
+  }
+
+  int Run() override {
+    std::vector<placer::TierSpec> explicit_tiers;
+    std::string error;
+    std::string tiers_file;
+    if (!tiers_.empty()) {
+      std::optional<std::vector<placer::TierSpec>> parsed;
+      if (tiers_[0] == '@') {
+        tiers_file = tiers_.substr(1);
+        RequireReadable(tiers_file);
+        parsed = placer::ReadTierFile(tiers_file, &error);
+      } else {
+        parsed = placer::ParseTierSpec(tiers_, &error);
+      }
+      if (!parsed) throw UsageError("--tiers: " + error);
+      explicit_tiers = *parsed;
+    }
+    profile::ProfileChunk profile;
+    if (!profile_.empty()) {
+      RequireReadable(profile_);
+      auto read = formats::ReadProfile(profile_);
+      if (!read.ok()) throw UsageError(read.error->Message());
+      profile = std::move(read.profile);
+    } else if (learn_.empty() && tiers_.empty()) {
+      throw UsageError("give --profile PROFILE (or --learn FILE to collect the program's sites)");
+    }
+    auto resolved =
+        placer::ResolveTiers(&explicit_tiers, profile_.empty() ? nullptr : &profile, &error);
+    if (!resolved) throw UsageError("tiers: " + error);
+    if (!profile_.empty()) {
+      if (auto problem = placer::CheckPlan(profile, resolved->tiers)) {
+        throw UsageError(profile_ + ": " + *problem);
+      }
+    }
+    if (!default_tier_.empty() && placer::TierIndex(resolved->tiers, default_tier_) == -2) {
+      throw UsageError("--default-tier: '" + default_tier_ + "' is not one of the tiers");
+    }
+    if (!stats_.empty()) RequireWritable(stats_);
+    if (!learn_.empty()) RequireWritable(learn_);
+    const std::string library = PlacerLibrary();
+    if (access(library.c_str(), R_OK) != 0) {
+      throw RunError("placer library " + library + ": " + std::strerror(errno));
+    }
+
+    std::vector<std::pair<std::string, std::string>> env;
+    const char* preload = getenv("LD_PRELOAD");
+    // First in LD_PRELOAD: the placer must own every allocation from process start.
+    env.emplace_back("LD_PRELOAD",
+                     library + (preload && *preload ? std::string(":") + preload : ""));
+    if (!profile_.empty()) env.emplace_back("TIERSCOPE_PROFILE", profile_);
+    if (!tiers_file.empty()) {
+      env.emplace_back("TIERSCOPE_TIERS_FILE", tiers_file);
+      unsetenv("TIERSCOPE_TIERS");
+    } else if (!tiers_.empty()) {
+      env.emplace_back("TIERSCOPE_TIERS", tiers_);
+    }
+    if (!stats_.empty()) env.emplace_back("TIERSCOPE_PLACER_STATS", stats_);
+    if (!learn_.empty()) env.emplace_back("TIERSCOPE_PLACER_SITES", learn_);
+    if (depth_) env.emplace_back("TIERSCOPE_PLACER_DEPTH", std::to_string(depth_));
+    if (!default_tier_.empty()) env.emplace_back("TIERSCOPE_PLACER_DEFAULT_TIER", default_tier_);
+    if (!unwind_.empty()) env.emplace_back("TIERSCOPE_PLACER_UNWIND", unwind_);
+
+    std::cout.flush();
+    const pid_t pid = fork();
+    if (pid < 0) throw RunError(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+      for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+      std::vector<char*> argv;
+      for (auto& a : command_) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp(argv[0], argv.data());
+      const std::string line =
+          "tierscope: error: cannot run " + command_[0] + ": " + std::strerror(errno) + "\n";
+      ssize_t ignored = write(2, line.data(), line.size());
+      (void)ignored;
+      _exit(127);
+    }
+    // The program owns the terminal's Ctrl-C; tierscope waits for it and reports its status.
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+  }
+
+ private:
+  std::string profile_, tiers_, stats_, learn_, default_tier_, unwind_;
+  int depth_ = 0;
+  std::vector<std::string> command_;
+};
+
+}  // namespace
+
+std::unique_ptr<Subcommand> MakeRunCommand() {
+  return std::make_unique<RunCommand>();
+}
+
+}  // namespace tierscope::cli

@@ -1,0 +1,32 @@
+// The checks shared by `tierscope run` (before the program starts) and the preloaded placer (at
+// start): which tiers a run uses and whether the profile's plan fits them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "profile.pb.h"
+#include "tierscope/placer/tier_spec.h"
+
+namespace tierscope::placer {
+
+struct ResolvedTiers {
+  std::vector<TierSpec> tiers;
+  std::string source;        // "explicit", "profile", "discovered (...)"
+  bool single_node = false;  // discovered with one memory tier: all tiers on the same nodes
+};
+
+// Explicit tiers win, then the profile's tiers, then the machine's. Nodes are checked against
+// the cpuset. nullopt and one line in *error on failure.
+std::optional<ResolvedTiers> ResolveTiers(const std::vector<TierSpec>* explicit_tiers,
+                                          const profile::ProfileChunk* profile, std::string* error);
+
+// A profile the placer can follow: it has a plan and every tier it names exists.
+std::optional<std::string> CheckPlan(const profile::ProfileChunk& profile,
+                                     const std::vector<TierSpec>& tiers);
+
+// Index of tier `name` in `tiers`; -1 for "default" or ""; -2 when unknown.
+int TierIndex(const std::vector<TierSpec>& tiers, const std::string& name);
+
+}  // namespace tierscope::placer

@@ -1,0 +1,211 @@
+// Every allocation entry point of the C library and of the C++ runtime, defined here so that as
+// the first LD_PRELOAD the placer owns every allocation from process start. Each is implemented
+// only with jemalloc's non-standard API (mallocx/rallocx/dallocx/sdallocx/sallocx): a call to
+// malloc or free from this library would bind back to these very definitions. As every pointer
+// comes from jemalloc, free/realloc/malloc_usable_size are correct for any of them.
+//
+// Each exported function captures its own return address and frame: frames[0] of a site is the
+// caller of the entry point (docs/architecture.md, "Stacks and site identity").
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "runtime.h"
+
+#define TS_EXPORT extern "C" __attribute__((visibility("default")))
+#define TS_CALLER __builtin_return_address(0), __builtin_frame_address(0)
+
+using namespace tierscope::placer;
+
+namespace {
+
+TS_ALWAYS_INLINE void* WithErrno(void* p) {
+  if (__builtin_expect(p == nullptr, 0)) errno = ENOMEM;
+  return p;
+}
+
+TS_ALWAYS_INLINE bool PowerOfTwo(size_t x) {
+  return x && !(x & (x - 1));
+}
+
+TS_ALWAYS_INLINE void Release(void* p) {
+  if (p) dallocx(p, FlagsForPointer(p));
+}
+
+TS_ALWAYS_INLINE void ReleaseSized(void* p, size_t size, int align_flags) {
+  if (p) sdallocx(p, size ? size : 1, align_flags | FlagsForPointer(p));
+}
+
+TS_ALWAYS_INLINE void* Resize(void* old, size_t size, void* ret, void* fp) {
+  if (old == nullptr) return WithErrno(PlacedAlloc(size, 0, ret, fp));
+  if (size == 0) {  // glibc: realloc(p, 0) frees p and returns NULL
+    Release(old);
+    return nullptr;
+  }
+  const int tier = g_state.arenas.TierOf(old);
+  if (tier < 0) return WithErrno(rallocx(old, size, 0));
+  // A tier block stays on its tier; when the tier is full, move it down the tiers.
+  void* p = rallocx(old, size, MALLOCX_ARENA(g_state.arenas.arena(tier)) | TcacheFlags(tier));
+  if (p) return p;
+  p = TierAlloc(tier, size, 0);
+  if (!p) return WithErrno(nullptr);
+  const size_t old_size = sallocx(old, 0);
+  std::memcpy(p, old, old_size < size ? old_size : size);
+  Release(old);
+  return p;
+}
+
+// operator new: retry through the new_handler, then throw (or return NULL for nothrow forms).
+TS_ALWAYS_INLINE void* NewImpl(size_t size, int align_flags, bool nothrow, void* ret, void* fp) {
+  for (;;) {
+    if (void* p = PlacedAlloc(size, align_flags, ret, fp)) return p;
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) {
+      if (nothrow) return nullptr;
+      throw std::bad_alloc();
+    }
+    if (nothrow) {
+      try {
+        handler();
+      } catch (...) {
+        return nullptr;
+      }
+    } else {
+      handler();
+    }
+  }
+}
+
+TS_ALWAYS_INLINE int AlignFlags(std::align_val_t al) {
+  return MALLOCX_ALIGN(static_cast<size_t>(al));
+}
+
+}  // namespace
+
+TS_EXPORT void* malloc(size_t size) noexcept {
+  return WithErrno(PlacedAlloc(size, 0, TS_CALLER));
+}
+
+TS_EXPORT void free(void* p) noexcept {
+  Release(p);
+}
+
+TS_EXPORT void* calloc(size_t n, size_t size) noexcept {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) return WithErrno(nullptr);
+  return WithErrno(PlacedAlloc(total, MALLOCX_ZERO, TS_CALLER));
+}
+
+TS_EXPORT void* realloc(void* old, size_t size) noexcept {
+  return Resize(old, size, TS_CALLER);
+}
+
+TS_EXPORT void* reallocarray(void* old, size_t n, size_t size) noexcept {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) return WithErrno(nullptr);
+  return Resize(old, total, TS_CALLER);
+}
+
+TS_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) noexcept {
+  if (!PowerOfTwo(alignment) || alignment % sizeof(void*) != 0) return EINVAL;
+  void* p = PlacedAlloc(size, MALLOCX_ALIGN(alignment), TS_CALLER);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+
+TS_EXPORT void* aligned_alloc(size_t alignment, size_t size) noexcept {
+  if (!PowerOfTwo(alignment)) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return WithErrno(PlacedAlloc(size, MALLOCX_ALIGN(alignment), TS_CALLER));
+}
+
+TS_EXPORT void* memalign(size_t alignment, size_t size) noexcept {
+  // glibc rounds a non-power-of-two alignment up to the next power of two.
+  size_t a = alignment < sizeof(void*) ? sizeof(void*) : alignment;
+  if (!PowerOfTwo(a)) a = size_t{1} << (64 - __builtin_clzl(a));
+  return WithErrno(PlacedAlloc(size, MALLOCX_ALIGN(a), TS_CALLER));
+}
+
+TS_EXPORT void* valloc(size_t size) noexcept {
+  return WithErrno(PlacedAlloc(size, MALLOCX_ALIGN(sysconf(_SC_PAGESIZE)), TS_CALLER));
+}
+
+TS_EXPORT void* pvalloc(size_t size) noexcept {
+  const size_t page = sysconf(_SC_PAGESIZE);
+  const size_t rounded = (size + page - 1) & ~(page - 1);
+  if (rounded < size) return WithErrno(nullptr);
+  return WithErrno(PlacedAlloc(rounded ? rounded : page, MALLOCX_ALIGN(page), TS_CALLER));
+}
+
+TS_EXPORT size_t malloc_usable_size(void* p) noexcept {
+  return p ? sallocx(p, 0) : 0;
+}
+
+// --- C++ ---
+void* operator new(size_t size) {
+  return NewImpl(size, 0, false, TS_CALLER);
+}
+void* operator new[](size_t size) {
+  return NewImpl(size, 0, false, TS_CALLER);
+}
+void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  return NewImpl(size, 0, true, TS_CALLER);
+}
+void* operator new[](size_t size, const std::nothrow_t&) noexcept {
+  return NewImpl(size, 0, true, TS_CALLER);
+}
+void* operator new(size_t size, std::align_val_t al) {
+  return NewImpl(size, AlignFlags(al), false, TS_CALLER);
+}
+void* operator new[](size_t size, std::align_val_t al) {
+  return NewImpl(size, AlignFlags(al), false, TS_CALLER);
+}
+void* operator new(size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  return NewImpl(size, AlignFlags(al), true, TS_CALLER);
+}
+void* operator new[](size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  return NewImpl(size, AlignFlags(al), true, TS_CALLER);
+}
+
+void operator delete(void* p) noexcept {
+  Release(p);
+}
+void operator delete[](void* p) noexcept {
+  Release(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  Release(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  Release(p);
+}
+void operator delete(void* p, size_t size) noexcept {
+  ReleaseSized(p, size, 0);
+}
+void operator delete[](void* p, size_t size) noexcept {
+  ReleaseSized(p, size, 0);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  Release(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  Release(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  Release(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  Release(p);
+}
+void operator delete(void* p, size_t size, std::align_val_t al) noexcept {
+  ReleaseSized(p, size, AlignFlags(al));
+}
+void operator delete[](void* p, size_t size, std::align_val_t al) noexcept {
+  ReleaseSized(p, size, AlignFlags(al));
+}

@@ -1,0 +1,189 @@
+#include "report.h"
+
+#include <numaif.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "runtime.h"
+#include "tierscope/formats/profile_io.h"
+
+namespace tierscope::placer {
+
+ThreadCounters* CounterBlocks(size_t* count);
+ThreadCounters& SharedCounters();
+
+namespace {
+
+struct Totals {
+  uint64_t allocs[kMaxTiers] = {}, bytes[kMaxTiers] = {}, fallbacks[kMaxTiers] = {},
+           hints[kMaxTiers] = {};
+  uint64_t plan_hits = 0, unknown_sites = 0, small_skipped = 0, cache_misses = 0, busy_misses = 0,
+           to_default = 0;
+  void Add(const ThreadCounters& c) {
+    auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    for (int i = 0; i < kMaxTiers; ++i) {
+      allocs[i] += get(c.allocs[i]);
+      bytes[i] += get(c.bytes[i]);
+      fallbacks[i] += get(c.fallbacks[i]);
+      hints[i] += get(c.hints[i]);
+    }
+    plan_hits += get(c.plan_hits);
+    unknown_sites += get(c.unknown_sites);
+    small_skipped += get(c.small_skipped);
+    cache_misses += get(c.cache_misses);
+    busy_misses += get(c.busy_misses);
+    to_default += get(c.to_default);
+  }
+};
+
+Totals Aggregate() {
+  Totals t;
+  size_t count = 0;
+  ThreadCounters* blocks = CounterBlocks(&count);
+  for (size_t i = 0; i < count; ++i) t.Add(blocks[i]);
+  t.Add(SharedCounters());
+  return t;
+}
+
+uint64_t ArenaStat(unsigned arena, const char* what) {
+  const std::string name = "stats.arenas." + std::to_string(arena) + "." + what;
+  size_t value = 0, len = sizeof(value);
+  return mallctl(name.c_str(), &value, &len, nullptr, 0) == 0 ? value : 0;
+}
+
+// Pages of [base, base+len) per node, asked to the kernel (move_pages in query mode).
+std::map<int, uint64_t> ResidentByNode(uintptr_t base, uintptr_t len) {
+  std::map<int, uint64_t> pages;
+  const long page = sysconf(_SC_PAGESIZE);
+  constexpr size_t kBatch = 1024;
+  void* addrs[kBatch];
+  int status[kBatch];
+  for (uintptr_t a = base; a < base + len;) {
+    size_t n = 0;
+    for (; n < kBatch && a < base + len; ++n, a += page) addrs[n] = reinterpret_cast<void*>(a);
+    if (move_pages(0, n, addrs, nullptr, status, 0) != 0) break;
+    for (size_t i = 0; i < n; ++i) {
+      if (status[i] >= 0) pages[status[i]] += page;
+    }
+  }
+  return pages;
+}
+
+uint64_t ProcessRss() {
+  std::ifstream in("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+}  // namespace
+
+std::optional<std::string> WriteStats(const std::string& path, const RunInfo& info) {
+  using nlohmann::json;
+  const Totals t = Aggregate();
+  uint64_t epoch = 1;
+  size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);  // refresh jemalloc's stats
+
+  json out;
+  out["placement"] = info.placement;
+  if (!info.reason.empty()) out["reason"] = info.reason;
+  out["tier_source"] = info.tier_source;
+  out["profile"] = info.profile_path;
+  out["site_depth"] = g_state.depth;
+  out["unwinder"] = g_state.unwinder == Unwinder::kLibunwind ? "libunwind" : "fp";
+  out["min_size"] = g_state.min_size;
+  out["plan_keys"] = info.plan_keys;
+  out["plan_key_conflicts"] = info.plan_key_conflicts;
+  out["plan_sites_missing"] = info.plan_sites_missing;
+  out["plan_hits"] = t.plan_hits;
+  out["unknown_sites"] = t.unknown_sites;
+  out["small_skipped"] = t.small_skipped;
+  out["cache_misses"] = t.cache_misses;
+  out["busy_misses"] = t.busy_misses;
+  out["fallbacks_to_default"] = t.to_default;
+  out["unknown_site_tier"] =
+      g_state.unknown_tier < 0 ? "default" : info.tiers[g_state.unknown_tier].name;
+  out["rss_bytes"] = ProcessRss();
+  uint64_t tiers_live = 0;
+  json tiers = json::array();
+  for (int i = 0; g_state.tiers_ready && i < g_state.arenas.count(); ++i) {
+    const TierSpec& spec = info.tiers[i];
+    const TierSlice& slice = g_state.arenas.slice(i);
+    const unsigned arena = g_state.arenas.arena(i);
+    const uint64_t live = ArenaStat(arena, "small.allocated") + ArenaStat(arena, "large.allocated");
+    tiers_live += live;
+    json tier;
+    tier["name"] = spec.name;
+    tier["nodes"] = spec.nodes;
+    tier["policy"] = PolicyName(spec.policy);
+    tier["huge_pages"] = WantsHugePages(spec, i);
+    tier["capacity_bytes"] = spec.capacity_bytes;
+    tier["arena"] = arena;
+    tier["allocations"] = t.allocs[i];
+    tier["bytes_allocated"] = t.bytes[i];
+    tier["live_bytes"] = live;
+    tier["footprint_bytes"] = g_state.arenas.used_bytes(i);  // high-water mark: never shrinks
+    tier["fallbacks"] = t.fallbacks[i];
+    tier["budget_refusals"] = slice.refused.load();
+    tier["hint_calls"] = t.hints[i];
+    uint64_t resident = 0;
+    json by_node = json::object();
+    for (auto [node, bytes] : ResidentByNode(slice.base, g_state.arenas.used_bytes(i))) {
+      by_node[std::to_string(node)] = bytes;
+      resident += bytes;
+    }
+    tier["resident_bytes"] = resident;
+    tier["resident_by_node"] = by_node;
+    // Resident pages per live byte: >1 is fragmentation or pages not purged yet.
+    tier["resident_per_live"] = live ? static_cast<double>(resident) / live : 0.0;
+    tiers.push_back(tier);
+  }
+  out["tiers"] = tiers;
+  out["tiers_live_bytes"] = tiers_live;
+
+  std::ofstream file(path, std::ios::trunc);
+  file << out.dump(2) << "\n";
+  file.close();
+  if (!file) return "TIERSCOPE_PLACER_STATS=" + path + ": cannot write the stats file";
+  return std::nullopt;
+}
+
+std::optional<std::string> WriteLearnedSites(const std::string& path) {
+  namespace pb = tierscope::profile;
+  g_state.modules.RefreshIfChanged();
+  pb::ProfileChunk profile;
+  profile.mutable_metadata()->set_site_depth(g_state.depth);
+  profile.mutable_metadata()->set_tierscope_version("placer-learn");
+  uint64_t id = 0;
+  const SiteCache& cache = g_state.cache;
+  for (size_t slot = 0; slot < SiteCache::kSlots; ++slot) {
+    if (cache.entry(slot) == 0 || cache.allocs(slot) == 0) continue;
+    pb::Site* site = profile.add_sites();
+    site->set_id(++id);
+    site->set_allocations(cache.allocs(slot));
+    site->set_bytes(cache.bytes(slot));
+    for (int d = 0; d < cache.depth(slot); ++d) {
+      const uintptr_t address = cache.frames(slot)[d];
+      pb::Location* loc = site->add_stack();
+      if (const Module* m = g_state.modules.Find(address)) {
+        loc->set_module(m->path);
+        loc->set_build_id(std::string(reinterpret_cast<const char*>(m->build_id), m->build_id_len));
+        loc->set_offset(address - m->bias);
+      } else {
+        loc->set_offset(address);
+      }
+    }
+  }
+  try {
+    formats::WriteProfile(path, profile);
+  } catch (const std::exception& e) {
+    return std::string("TIERSCOPE_PLACER_SITES: ") + e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace tierscope::placer

@@ -1,0 +1,178 @@
+// Slow paths of the run-time placer: cache misses, tcache creation, per-thread state.
+#define UNW_LOCAL_ONLY
+#include "runtime.h"
+
+#include <libunwind.h>
+#include <pthread.h>
+
+#include <cerrno>
+
+namespace tierscope::placer {
+
+TS_TLS ThreadState t_thread;
+State g_state;
+
+namespace {
+
+constexpr size_t kCounterBlocks = 4096;
+ThreadCounters* g_counter_blocks = nullptr;  // mapped at start (Configure)
+ThreadCounters g_shared_counters;            // for threads beyond kCounterBlocks
+
+pthread_key_t g_thread_exit_key;
+bool g_thread_exit_key_ok = false;
+
+// Thread exit: give the tier tcaches back to jemalloc (ids are limited) and the counter block to
+// the next thread (counts are cumulative, so a reused block stays correct).
+void OnThreadExit(void*) {
+  t_thread.guard++;
+  for (int i = 0; i < kMaxTiers; ++i) {
+    if (t_thread.tcache[i] > 0) {
+      unsigned id = static_cast<unsigned>(t_thread.tcache[i] - 1);
+      mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
+    }
+    t_thread.tcache[i] = -1;
+  }
+  t_thread.dead = true;
+  if (t_thread.counters && !t_thread.shared_counters) {
+    t_thread.counters->owner.store(0, std::memory_order_release);
+  }
+  t_thread.counters = &g_shared_counters;
+  t_thread.shared_counters = true;
+  t_thread.guard--;
+}
+
+void RegisterThreadExit() {
+  if (g_thread_exit_key_ok && !t_thread.dead) {
+    pthread_setspecific(g_thread_exit_key, reinterpret_cast<void*>(1));
+  }
+}
+
+}  // namespace
+
+void InitThreadMachinery(ThreadCounters* blocks) {
+  g_counter_blocks = blocks;
+  g_thread_exit_key_ok = pthread_key_create(&g_thread_exit_key, OnThreadExit) == 0;
+}
+
+ThreadCounters* CounterBlocks(size_t* count) {
+  *count = g_counter_blocks ? kCounterBlocks : 0;
+  return g_counter_blocks;
+}
+ThreadCounters& SharedCounters() {
+  return g_shared_counters;
+}
+
+ThreadCounters& AcquireCounters() {
+  t_thread.guard++;
+  ThreadCounters* mine = nullptr;
+  if (g_counter_blocks && !t_thread.dead) {
+    for (size_t i = 0; i < kCounterBlocks && !mine; ++i) {
+      int expected = 0;
+      if (g_counter_blocks[i].owner.load(std::memory_order_relaxed) == 0 &&
+          g_counter_blocks[i].owner.compare_exchange_strong(expected, 1)) {
+        mine = &g_counter_blocks[i];
+      }
+    }
+  }
+  t_thread.shared_counters = mine == nullptr;
+  t_thread.counters = mine ? mine : &g_shared_counters;
+  RegisterThreadExit();
+  t_thread.guard--;
+  return *t_thread.counters;
+}
+
+int CreateTcache(int tier) {
+  t_thread.guard++;
+  unsigned id = 0;
+  size_t len = sizeof(id);
+  if (mallctl("tcache.create", &id, &len, nullptr, 0) == 0) {
+    t_thread.tcache[tier] = static_cast<int>(id) + 1;
+    RegisterThreadExit();
+  } else {
+    t_thread.tcache[tier] = -1;  // out of tcache ids: this thread goes without
+  }
+  t_thread.guard--;
+  return t_thread.tcache[tier] > 0 ? MALLOCX_TCACHE(t_thread.tcache[tier] - 1)
+                                   : MALLOCX_TCACHE_NONE;
+}
+
+void FindStackBounds() {
+  t_thread.guard++;
+  pthread_attr_t attr;
+  void* addr = nullptr;
+  size_t size = 0;
+  t_thread.stack_lo = 0;
+  t_thread.stack_hi = 16;  // unknown bounds: the walk stops at the first frame
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      t_thread.stack_lo = reinterpret_cast<uintptr_t>(addr);
+      t_thread.stack_hi = t_thread.stack_lo + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  t_thread.has_stack_bounds = true;
+  t_thread.guard--;
+}
+
+int CollectLibunwind(uint64_t* frames) {
+  void* raw[kMaxDepth + 8];
+  const int n = unw_backtrace(raw, g_state.depth + 8);
+  int skip = 0;
+  while (skip < n && reinterpret_cast<uintptr_t>(raw[skip]) >= g_state.own_text_lo &&
+         reinterpret_cast<uintptr_t>(raw[skip]) < g_state.own_text_hi) {
+    ++skip;
+  }
+  int kept = 0;
+  for (int i = skip; i < n && kept < g_state.depth; ++i) {
+    frames[kept++] = reinterpret_cast<uint64_t>(raw[i]);
+  }
+  if (kept == 0) frames[kept++] = 0;
+  return kept;
+}
+
+uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+  *slot = -1;
+  ThreadCounters& c = Counters();
+  bool expected = false;
+  if (t_thread.guard ||
+      !g_state.miss_lock.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+    // Never wait (the lock holder may be waiting for the loader lock this thread holds).
+    Bump(c.busy_misses, 1);
+    return kCodeUnknown;
+  }
+  t_thread.guard++;
+  Bump(c.cache_misses, 1);
+  // dlopen/dlclose since the last miss: a raw address may now belong to another module.
+  if (g_state.modules.RefreshIfChanged()) g_state.cache.Clear();
+  uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
+  if (code == kNoCode) {
+    ModuleOffset key[kMaxDepth];
+    for (int i = 0; i < n; ++i) key[i] = g_state.modules.Translate(frames[i]);
+    code = g_state.keys.Find(HashKey(key, n));
+    if (code == kNoCode) code = kCodeUnknown;
+    *slot = g_state.cache.Insert(hash, code, frames, n);
+  }
+  g_state.miss_lock.store(false, std::memory_order_release);
+  t_thread.guard--;
+  return code;
+}
+
+void* TierAlloc(int tier, size_t size, int flags) {
+  const TierArenas& arenas = g_state.arenas;
+  ThreadCounters& c = Counters();
+  for (int t = tier; t < arenas.count(); ++t) {
+    void* p = mallocx(size, flags | MALLOCX_ARENA(arenas.arena(t)) | TcacheFlags(t));
+    if (__builtin_expect(p != nullptr, 1)) {
+      if (t != tier) Bump(c.fallbacks[tier], 1);
+      Bump(c.allocs[t], 1);
+      Bump(c.bytes[t], size);
+      return p;
+    }
+  }
+  // Every tier from `tier` on is full: the default placement still serves the program.
+  Bump(c.fallbacks[tier], 1);
+  Bump(c.to_default, 1);
+  return mallocx(size, flags);
+}
+
+}  // namespace tierscope::placer

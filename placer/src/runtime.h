@@ -1,0 +1,164 @@
+// The placer at run time: configuration read once at start, then the allocation path.
+//
+// Hot path (a routed allocation): collect `depth` return addresses (frame pointers, or
+// unw_backtrace), hash them, look the hash up in the lock-free SiteCache, allocate from the tier's
+// arena through this thread's own tcache for that tier. No lock, no syscall, no allocation besides
+// the user's. A cache miss translates the addresses to (module, offset) and consults the plan's
+// KeyTable under a try-lock (a busy lock means "default tier, do not cache": never wait).
+#pragma once
+
+#include <jemalloc/jemalloc.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "module_table.h"
+#include "site_cache.h"
+#include "tier_arenas.h"
+
+#define TS_ALWAYS_INLINE inline __attribute__((always_inline))
+#define TS_TLS __attribute__((tls_model("initial-exec"))) thread_local
+
+namespace tierscope::placer {
+
+// Site codes in the cache and key table: tier index + 1, or one of these.
+constexpr uint8_t kCodeDefault = 0xFE;  // the plan puts the site on the default placement
+constexpr uint8_t kCodeUnknown = 0xFF;  // not in the plan: goes to State::unknown_tier
+constexpr int kDefaultTier = -1;        // jemalloc's normal arenas: what the kernel would do
+
+enum class Unwinder : uint8_t { kFramePointers, kLibunwind };
+
+// Per-thread counters, aggregated lazily (at exit). Written only by their owning thread, so a
+// relaxed load + store suffices (no locked instruction on the hot path).
+struct ThreadCounters {
+  std::atomic<uint64_t> allocs[kMaxTiers];
+  std::atomic<uint64_t> bytes[kMaxTiers];
+  std::atomic<uint64_t> fallbacks[kMaxTiers];  // allocations meant for tier i placed elsewhere
+  std::atomic<uint64_t> hints[kMaxTiers];
+  std::atomic<uint64_t> plan_hits;
+  std::atomic<uint64_t> unknown_sites;
+  std::atomic<uint64_t> small_skipped;
+  std::atomic<uint64_t> cache_misses;
+  std::atomic<uint64_t> busy_misses;  // misses resolved as default because another thread resolved
+  std::atomic<uint64_t> to_default;   // fell through every tier's budget
+  std::atomic<int> owner;
+};
+
+struct ThreadState {
+  int tcache[kMaxTiers];  // jemalloc tcache id + 1; 0: not created yet; -1: none (use no tcache)
+  ThreadCounters* counters;
+  bool shared_counters;  // the overflow block: atomic adds
+  bool dead;             // thread exit ran: tcaches destroyed
+  uint8_t guard;         // inside the placer: nested allocations take the default path
+  bool has_stack_bounds;
+  uintptr_t stack_lo, stack_hi;
+};
+
+extern TS_TLS ThreadState t_thread;
+
+struct State {
+  std::atomic<bool> routing{false};  // a plan or learning is active: identify sites
+  bool tiers_ready = false;          // tier arenas exist (hints work)
+  int depth = 1;
+  uint64_t min_size = 0;
+  Unwinder unwinder = Unwinder::kFramePointers;
+  int unknown_tier = kDefaultTier;
+  uintptr_t own_text_lo = 0, own_text_hi = 0;
+  TierArenas arenas;
+  SiteCache cache;
+  KeyTable keys;
+  ModuleTable modules;
+  std::atomic<bool> miss_lock{false};
+};
+
+extern State g_state;
+
+// --- slow paths (runtime.cc) ---
+uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
+int CreateTcache(int tier);
+ThreadCounters& AcquireCounters();
+void FindStackBounds();
+int CollectLibunwind(uint64_t* frames);
+
+inline ThreadCounters& Counters() {
+  ThreadCounters* c = t_thread.counters;
+  return c ? *c : AcquireCounters();
+}
+TS_ALWAYS_INLINE void Bump(std::atomic<uint64_t>& counter, uint64_t n) {
+  if (__builtin_expect(t_thread.shared_counters, 0)) {
+    counter.fetch_add(n, std::memory_order_relaxed);
+  } else {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+}
+
+TS_ALWAYS_INLINE int TcacheFlags(int tier) {
+  const int tc = t_thread.tcache[tier];
+  if (__builtin_expect(tc > 0, 1)) return MALLOCX_TCACHE(tc - 1);
+  if (tc < 0 || t_thread.dead) return MALLOCX_TCACHE_NONE;
+  return CreateTcache(tier);
+}
+
+// jemalloc flags to release or resize `p` in place: its tier's arena and tcache.
+TS_ALWAYS_INLINE int FlagsForPointer(const void* p) {
+  const int tier = g_state.arenas.TierOf(p);
+  return tier < 0 ? 0 : TcacheFlags(tier);
+}
+
+// Allocates on `tier`, falling back through the slower tiers, then the default arenas.
+void* TierAlloc(int tier, size_t size, int flags);
+
+// frames[0] = `ret` (the caller of the entry point); deeper frames by walking frame pointers
+// from `fp` (the entry point's own frame), checked against this thread's stack bounds.
+TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
+  const int depth = g_state.depth;
+  if (g_state.unwinder == Unwinder::kLibunwind && depth > 1) return CollectLibunwind(frames);
+  frames[0] = reinterpret_cast<uint64_t>(ret);
+  if (depth == 1) return 1;
+  if (!t_thread.has_stack_bounds) FindStackBounds();
+  int n = 1;
+  uintptr_t f = reinterpret_cast<uintptr_t>(fp);
+  while (n < depth) {
+    const uintptr_t next = *reinterpret_cast<const uintptr_t*>(f);
+    if (next <= f || next >= t_thread.stack_hi - 16 || (next & 7)) break;
+    f = next;
+    frames[n++] = reinterpret_cast<const uint64_t*>(f)[1];
+  }
+  return n;
+}
+
+// The tier for an allocation of `size` made from the call site `ret` (frame `fp`).
+TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
+  if (size < g_state.min_size) {
+    Bump(Counters().small_skipped, 1);
+    return kDefaultTier;
+  }
+  uint64_t frames[kMaxDepth];
+  const int n = CollectFrames(ret, fp, frames);
+  const uint64_t hash = HashFrames(frames, n);
+  size_t slot = 0;
+  uint8_t code = g_state.cache.Find(hash, &slot);
+  long found = static_cast<long>(slot);
+  if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
+  if (g_state.cache.learning() && found >= 0) g_state.cache.Count(found, size);
+  ThreadCounters& c = Counters();
+  if (code == kCodeUnknown) {
+    Bump(c.unknown_sites, 1);
+    return g_state.unknown_tier;
+  }
+  Bump(c.plan_hits, 1);
+  return code == kCodeDefault ? kDefaultTier : code - 1;
+}
+
+// The whole allocation decision for the C/C++ entry points. `align_flags`: MALLOCX_ALIGN/ZERO.
+TS_ALWAYS_INLINE void* PlacedAlloc(size_t size, int align_flags, void* ret, void* fp) {
+  if (size == 0) size = 1;  // mallocx(0) is undefined; malloc(0) must return a unique pointer
+  if (__builtin_expect(g_state.routing.load(std::memory_order_relaxed), 1) && t_thread.guard == 0) {
+    const int tier = TierForSite(size, ret, fp);
+    if (tier >= 0) return TierAlloc(tier, size, align_flags);
+  }
+  return mallocx(size, align_flags);
+}
+
+}  // namespace tierscope::placer

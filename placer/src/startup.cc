@@ -1,0 +1,189 @@
+// Start and exit of the preloaded placer: read the environment once, build the tiers and the plan's
+// key table, or fall back to default placement with one line on stderr. Nothing here runs on the
+// allocation path.
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <unordered_map>
+
+#include "report.h"
+#include "runtime.h"
+#include "tierscope/formats/profile_io.h"
+#include "tierscope/placer/run_config.h"
+
+namespace tierscope::placer {
+
+void InitThreadMachinery(ThreadCounters* blocks);
+RunInfo g_info;  // read-only once PlacerStart() returned
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = getenv(name);
+  return v ? v : "";
+}
+
+void Say(const std::string& line) {
+  const std::string text = "tierscope-placer: " + line + "\n";
+  ssize_t ignored = write(2, text.data(), text.size());
+  (void)ignored;
+}
+
+// Reads the configuration. False (with g_info.reason) means default placement.
+bool Configure() {
+  const std::string profile_path = Env("TIERSCOPE_PROFILE");
+  const std::string tiers_text = Env("TIERSCOPE_TIERS");
+  const std::string tiers_file = Env("TIERSCOPE_TIERS_FILE");
+  const std::string sites_path = Env("TIERSCOPE_PLACER_SITES");
+  g_info.stats_path = Env("TIERSCOPE_PLACER_STATS");
+  g_info.sites_path = sites_path;
+  std::string error;
+
+  std::optional<std::vector<TierSpec>> explicit_tiers;
+  if (!tiers_text.empty() || !tiers_file.empty()) {
+    explicit_tiers =
+        !tiers_text.empty() ? ParseTierSpec(tiers_text, &error) : ReadTierFile(tiers_file, &error);
+    if (!explicit_tiers) {
+      g_info.reason = (tiers_text.empty() ? "TIERSCOPE_TIERS_FILE: " : "TIERSCOPE_TIERS: ") + error;
+      return false;
+    }
+  }
+  profile::ProfileChunk profile;
+  if (!profile_path.empty()) {
+    auto read = formats::ReadProfile(profile_path);
+    if (!read.ok()) {
+      g_info.reason = "TIERSCOPE_PROFILE: " + read.error->Message();
+      return false;
+    }
+    profile = std::move(read.profile);
+  }
+  auto resolved = ResolveTiers(explicit_tiers ? &*explicit_tiers : nullptr,
+                               profile_path.empty() ? nullptr : &profile, &error);
+  if (!resolved) {
+    g_info.reason = error;
+    return false;
+  }
+  const std::vector<TierSpec>& tiers = resolved->tiers;
+  g_info.tier_source = resolved->source;
+  if (!profile_path.empty()) {
+    if (auto problem = CheckPlan(profile, tiers)) {
+      g_info.reason = "TIERSCOPE_PROFILE=" + profile_path + ": " + *problem;
+      return false;
+    }
+    if (resolved->single_node) {
+      Say("one memory tier on this machine: every tier maps to node " +
+          JoinNodes(tiers[0].nodes, ","));
+    }
+  }
+  auto tier_code = [&](const std::string& name) -> uint8_t {
+    const int index = TierIndex(tiers, name);
+    return index == -1 ? kCodeDefault : static_cast<uint8_t>(index + 1);
+  };
+  std::string unknown = Env("TIERSCOPE_PLACER_DEFAULT_TIER");
+  if (unknown.empty()) unknown = profile.plan().default_tier();
+  if (TierIndex(tiers, unknown) == -2) {
+    g_info.reason = "TIERSCOPE_PLACER_DEFAULT_TIER: '" + unknown + "' is not one of the tiers here";
+    return false;
+  }
+  g_state.unknown_tier = TierIndex(tiers, unknown) == -1 ? kDefaultTier : TierIndex(tiers, unknown);
+
+  // Depth, unwinder, size threshold.
+  int depth = static_cast<int>(profile.plan().site_depth());
+  if (depth == 0) depth = static_cast<int>(profile.metadata().site_depth());
+  if (const std::string d = Env("TIERSCOPE_PLACER_DEPTH"); !d.empty()) {
+    depth = std::atoi(d.c_str());
+    if (depth < 1 || depth > kMaxDepth || d.find_first_not_of("0123456789") != std::string::npos) {
+      g_info.reason = "TIERSCOPE_PLACER_DEPTH='" + d + "': expected 1 to 8";
+      return false;
+    }
+  }
+  if (depth == 0) depth = 1;
+  g_state.depth = std::min(depth, kMaxDepth);
+  const std::string unwinder = Env("TIERSCOPE_PLACER_UNWIND");
+  if (unwinder == "libunwind") {
+    g_state.unwinder = Unwinder::kLibunwind;
+  } else if (!unwinder.empty() && unwinder != "fp") {
+    g_info.reason = "TIERSCOPE_PLACER_UNWIND='" + unwinder + "': expected fp or libunwind";
+    return false;
+  }
+  g_state.min_size = profile.plan().min_size();
+
+  // Tier arenas, module table, cache, plan keys.
+  if (!g_state.arenas.Create(tiers, &error)) {
+    g_info.reason = error;
+    return false;
+  }
+  g_state.tiers_ready = true;
+  g_info.tiers = tiers;
+  if (!g_state.modules.Init() || !g_state.cache.Init(!sites_path.empty()) ||
+      !g_state.keys.Init(static_cast<size_t>(profile.plan().assignments_size()))) {
+    g_info.reason = "out of memory for the placer's tables";
+    return false;
+  }
+  g_state.modules.RefreshIfChanged();
+  if (const Module* own = g_state.modules.Find(reinterpret_cast<uintptr_t>(&Configure))) {
+    g_state.own_text_lo = own->start;
+    g_state.own_text_hi = own->end;
+  }
+  std::unordered_map<uint64_t, const profile::Site*> sites;
+  for (const auto& s : profile.sites()) sites[s.id()] = &s;
+  for (const auto& a : profile.plan().assignments()) {
+    auto it = sites.find(a.site_id());
+    if (it == sites.end()) {
+      ++g_info.plan_sites_missing;
+      continue;
+    }
+    ModuleOffset key[kMaxDepth];
+    int n = 0;
+    for (const auto& loc : it->second->stack()) {
+      if (n == g_state.depth) break;
+      key[n].identity =
+          loc.build_id().empty() ? HashBytes(BaseName(loc.module())) : HashBytes(loc.build_id());
+      key[n].offset = loc.offset();
+      ++n;
+    }
+    if (!g_state.keys.Add(HashKey(key, n), tier_code(a.tier()))) ++g_info.plan_key_conflicts;
+  }
+  g_info.plan_keys = g_state.keys.size();
+  g_info.profile_path = profile_path;
+  g_info.placement = profile_path.empty() ? "default (no profile)" : "plan";
+  return true;
+}
+
+__attribute__((constructor)) void PlacerStart() {
+  t_thread.guard++;
+  InitThreadMachinery(MapArray<ThreadCounters>(4096));
+  if (Configure()) {
+    g_state.routing.store(g_state.keys.size() > 0 || g_state.cache.learning(),
+                          std::memory_order_release);
+  } else {
+    g_info.placement = "default";
+    Say(g_info.reason + "; running with default placement");
+  }
+  t_thread.guard--;
+}
+
+__attribute__((destructor)) void PlacerExit() {
+  t_thread.guard++;
+  if (!g_info.stats_path.empty()) {
+    if (auto error = WriteStats(g_info.stats_path, g_info)) Say(*error);
+  }
+  if (!g_info.sites_path.empty() && g_state.cache.learning()) {
+    if (auto error = WriteLearnedSites(g_info.sites_path)) Say(*error);
+  }
+  t_thread.guard--;
+}
+
+}  // namespace
+}  // namespace tierscope::placer
+
+namespace tierscope::placer {
+// For ts_malloc_tier: the tier list is read-only once the placer started.
+int TierByName(const char* name) {
+  if (!g_state.tiers_ready || name == nullptr) return kDefaultTier;
+  const int index = TierIndex(g_info.tiers, name);
+  return index >= 0 ? index : kDefaultTier;
+}
+}  // namespace tierscope::placer

@@ -1,0 +1,145 @@
+#include "tier_arenas.h"
+
+#include <numaif.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tierscope::placer {
+namespace {
+
+#ifndef MPOL_PREFERRED_MANY
+#define MPOL_PREFERRED_MANY 5
+#endif
+
+TierSlice* SliceOf(extent_hooks_t* hooks) {
+  return reinterpret_cast<TierSlice*>(hooks);
+}
+
+void* ExtentAlloc(extent_hooks_t* hooks, void* new_addr, size_t size, size_t alignment, bool* zero,
+                  bool* commit, unsigned) {
+  TierSlice* s = SliceOf(hooks);
+  uintptr_t cur = s->next.load(std::memory_order_relaxed);
+  uintptr_t start;
+  do {
+    start = new_addr ? reinterpret_cast<uintptr_t>(new_addr)
+                     : (cur + alignment - 1) & ~(uintptr_t{alignment} - 1);
+    if (new_addr && start != cur) return nullptr;  // only growth in place is possible
+    if (start + size > s->limit || start + size < start) {
+      s->refused.fetch_add(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+  } while (!s->next.compare_exchange_weak(cur, start + size, std::memory_order_relaxed));
+  // Never handed out before: the pages are untouched anonymous memory, hence zero.
+  *zero = true;
+  *commit = true;
+  return reinterpret_cast<void*>(start);
+}
+
+// Refuse to unmap: jemalloc retains the extent (its pages get purged), the slice stays one VMA.
+bool ExtentDalloc(extent_hooks_t*, void*, size_t, bool, unsigned) {
+  return true;
+}
+void ExtentDestroy(extent_hooks_t*, void*, size_t, bool, unsigned) {}
+bool ExtentCommit(extent_hooks_t*, void*, size_t, size_t, size_t, unsigned) {
+  return false;
+}
+bool ExtentDecommit(extent_hooks_t*, void*, size_t, size_t, size_t, unsigned) {
+  return true;
+}
+bool ExtentPurgeLazy(extent_hooks_t*, void* addr, size_t, size_t offset, size_t length, unsigned) {
+  return madvise(static_cast<char*>(addr) + offset, length, MADV_FREE) != 0;
+}
+bool ExtentPurgeForced(extent_hooks_t*, void* addr, size_t, size_t offset, size_t length,
+                       unsigned) {
+  // Keeps the VMA and its memory policy: refaulted pages land on the tier's nodes again.
+  return madvise(static_cast<char*>(addr) + offset, length, MADV_DONTNEED) != 0;
+}
+bool ExtentSplit(extent_hooks_t*, void*, size_t, size_t, size_t, bool, unsigned) {
+  return false;
+}
+bool ExtentMerge(extent_hooks_t*, void*, size_t, void*, size_t, bool, unsigned) {
+  return false;
+}
+
+int Mode(Policy policy, size_t nodes) {
+  switch (policy) {
+    case Policy::kBind:
+      return MPOL_BIND;
+    case Policy::kInterleave:
+      return MPOL_INTERLEAVE;
+    case Policy::kPreferred:
+      return nodes > 1 ? MPOL_PREFERRED_MANY : MPOL_PREFERRED;
+  }
+  return MPOL_BIND;
+}
+
+bool Bind(void* addr, size_t len, const TierSpec& tier, std::string* error) {
+  unsigned long mask[16] = {};
+  for (int n : tier.nodes) mask[n / 64] |= 1ul << (n % 64);
+  const int mode = Mode(tier.policy, tier.nodes.size());
+  if (mbind(addr, len, mode, mask, 1024, 0) == 0) return true;
+  if (mode == MPOL_PREFERRED_MANY) {
+    // Kernels before 5.15: prefer the first node of the tier.
+    unsigned long first[16] = {};
+    first[tier.nodes[0] / 64] = 1ul << (tier.nodes[0] % 64);
+    if (mbind(addr, len, MPOL_PREFERRED, first, 1024, 0) == 0) return true;
+  }
+  *error = "tier '" + tier.name + "': mbind failed: " + std::strerror(errno);
+  return false;
+}
+
+}  // namespace
+
+bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error) {
+  if (tiers.empty() || tiers.size() > kMaxTiers) {
+    *error = "between 1 and 8 tiers are needed";
+    return false;
+  }
+  // 64 GiB of address space per tier, less if the kernel refuses (strict overcommit, ulimit -v).
+  void* region = MAP_FAILED;
+  for (shift_ = 36; shift_ >= 28; --shift_) {
+    region = mmap(nullptr, tiers.size() << shift_, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (region != MAP_FAILED) break;
+  }
+  if (region == MAP_FAILED) {
+    *error = std::string("cannot reserve address space for the tiers: ") + std::strerror(errno);
+    return false;
+  }
+  base_ = reinterpret_cast<uintptr_t>(region);
+  total_ = tiers.size() << shift_;
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    TierSlice& s = slices_[i];
+    const TierSpec& tier = tiers[i];
+    s.base = base_ + (i << shift_);
+    s.next.store(s.base);
+    const uint64_t slice = uint64_t{1} << shift_;
+    s.limit = s.base + (tier.capacity_bytes && tier.capacity_bytes + kMetadataAllowance < slice
+                            ? tier.capacity_bytes + kMetadataAllowance
+                            : slice);
+    void* addr = reinterpret_cast<void*>(s.base);
+    if (!Bind(addr, slice, tier, error)) return false;
+    madvise(addr, slice, WantsHugePages(tier, i) ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    s.hooks = extent_hooks_t{ExtentAlloc,       ExtentDalloc,   ExtentDestroy,
+                             ExtentCommit,      ExtentDecommit, ExtentPurgeLazy,
+                             ExtentPurgeForced, ExtentSplit,    ExtentMerge};
+    extent_hooks_t* hooks = &s.hooks;
+    size_t len = sizeof(s.arena);
+    if (int rc = mallctl("arenas.create", &s.arena, &len, &hooks, sizeof(hooks)); rc != 0) {
+      *error = "tier '" + tier.name + "': jemalloc arenas.create failed: " + std::strerror(rc);
+      return false;
+    }
+    if (tier.capacity_bytes) {
+      // Grow a budgeted arena in small steps so the budget is not spent on one big extent.
+      size_t grow = 2u << 20;
+      const std::string name = "arena." + std::to_string(s.arena) + ".retain_grow_limit";
+      mallctl(name.c_str(), nullptr, nullptr, &grow, sizeof(grow));
+    }
+    count_ = static_cast<int>(i + 1);
+  }
+  return true;
+}
+
+}  // namespace tierscope::placer

@@ -55,19 +55,31 @@ case "$check" in
       --large 48 --spill hint-hot=5242880
     ;;
   kvcache)
-    args="--ops 20000 --keys 65536"
-    plain=$("$KVCACHE" $args)
-    echo "plain: $plain"
-    # Archive: 4 x 8 MiB, every page touched (8192 pages). Index (2 MiB) + values (~76 MiB):
-    # well over 9000 pages. Log: 16 MiB allocated, a few pages touched. So the slow arenas
-    # (bind:1) hold the archive and a little more, never the index; the fast arenas (bind:0)
-    # hold the index and values.
+    args="--ops 20000 --keys 65536 --print-sites"
+    "$KVCACHE" $args >/tmp/plain.out
+    cat /tmp/plain.out
+    # Ground truth from the plain run: bytes each site allocated ("site NAME ... bytes=N ...").
+    site_bytes() { sed -n "s/^site $1 .* bytes=\([0-9]*\) .*/\1/p" /tmp/plain.out; }
+    fast_bytes=$(($(site_bytes index) + $(site_bytes values)))
+    slow_bytes=$(($(site_bytes log) + $(site_bytes archive)))
+    # Pages: the archive (4 x 8 MiB, every page touched) is 8192 pages; index (2 MiB) + values
+    # (~76 MiB) are well over 9000; the log is 16 MiB allocated but only a few pages touched.
+    # So the slow arenas (bind:1) hold the archive and a little more, never the index (512
+    # pages); the fast arenas (bind:0) hold the index and values.
     echo "== kvcache: index+values planned fast, log+archive slow"
-    placed "$PROFILES/kv.prof" "$tiers" "$PAGES" run --policy-on bind:1=1 --policy-on bind:0=0 \
-      --min-policy-pages bind:1=8192 --min-policy-pages bind:0=9000 --max-pages 1=8400 \
-      -- "$KVCACHE" $args >/tmp/placed.out
+    "$TIERSCOPE" run --profile "$PROFILES/kv.prof" --tiers "$tiers" --stats /tmp/stats.json -- \
+      "$PAGES" run --policy-on bind:1=1 --policy-on bind:0=0 --min-policy-pages bind:1=8192 \
+      --min-policy-pages bind:0=9000 --max-pages 1=8400 -- "$KVCACHE" $args >/tmp/placed.out
     cat /tmp/placed.out
-    grep -qxF "$plain" /tmp/placed.out || { echo "placer_guest: output differs from the plain run"; exit 1; }
+    grep '^site \|^kvcache:' /tmp/placed.out | cmp -s - /tmp/plain.out ||
+      { echo "placer_guest: kvcache's output differs from the plain run"; exit 1; }
+    # The placer's own account, per tier: exactly the bytes of the sites planned there.
+    # stats.json lists each tier's keys in order, "bytes_allocated" before "name".
+    allocated=$(awk '/"bytes_allocated"/ { gsub(/[^0-9]/, ""); b = $0 }
+      /"name"/ { sub(/.*"name": *"/, ""); sub(/".*/, ""); print $0 "=" b }' /tmp/stats.json)
+    echo "bytes allocated per tier: $(echo $allocated); planned: fast=$fast_bytes slow=$slow_bytes"
+    [ "$(echo $allocated)" = "fast=$fast_bytes slow=$slow_bytes" ] ||
+      { echo "placer_guest: per-tier bytes differ from the plan"; exit 1; }
     ;;
   *)
     echo "placer_guest: unknown check '$check'"

@@ -22,7 +22,8 @@ profile "$work/swapped.prof" --keys "$work/sites.keys" --plan hot=slow --plan co
 profile "$work/kv.prof" --keys "$work/kv.keys" --plan index=fast --plan values=fast \
   --plan log=slow --plan archive=slow
 
-exec "$src/lab/run-in-guest" --timeout 180 \
+# Not exec: the trap must still remove the work folder.
+"$src/lab/run-in-guest" --timeout 180 \
   --add "$build/bin/tierscope" --add "$lib" --add "$sites" --add "$kvcache" \
   --add "$build/lab/ts-lab-pages" --add "$src/tests/lab/placer_guest.sh" \
   --add "$work/sites.prof" --add "$work/swapped.prof" --add "$work/kv.prof" \

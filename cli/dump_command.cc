@@ -34,6 +34,8 @@ class DumpCommand : public Subcommand {
 
 }  // namespace
 
-std::unique_ptr<Subcommand> MakeDumpCommand() { return std::make_unique<DumpCommand>(); }
+std::unique_ptr<Subcommand> MakeDumpCommand() {
+  return std::make_unique<DumpCommand>();
+}
 
 }  // namespace tierscope::cli

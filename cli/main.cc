@@ -39,6 +39,13 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Subcommand>> commands;
   commands.push_back(MakeDumpCommand());
+  commands.push_back(MakeRecordCommand());
+  commands.push_back(MakeAnalyzeCommand());
+  commands.push_back(MakeReportCommand());
+  commands.push_back(MakePlanCommand());
+  commands.push_back(MakeMergeCommand());
+  commands.push_back(MakeDiffCommand());
+  commands.push_back(MakeExportCommand());
 
   std::vector<std::pair<CLI::App*, Subcommand*>> registered;
   for (auto& command : commands) {

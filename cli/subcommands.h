@@ -8,5 +8,12 @@
 namespace tierscope::cli {
 
 std::unique_ptr<Subcommand> MakeDumpCommand();
+std::unique_ptr<Subcommand> MakeRecordCommand();
+std::unique_ptr<Subcommand> MakeAnalyzeCommand();
+std::unique_ptr<Subcommand> MakeReportCommand();
+std::unique_ptr<Subcommand> MakePlanCommand();
+std::unique_ptr<Subcommand> MakeMergeCommand();
+std::unique_ptr<Subcommand> MakeDiffCommand();
+std::unique_ptr<Subcommand> MakeExportCommand();
 
 }  // namespace tierscope::cli

@@ -11,16 +11,19 @@
 // operator new/delete by calling the scalar ones, and glibc implements reallocarray, memalign,
 // valloc, pvalloc and aligned_alloc with internal calls that an LD_PRELOAD interposer of
 // malloc/realloc does not see. The counts below are the calls this program makes.
+#include <dlfcn.h>
 #include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 #include <string_view>
 
 #include "example_common.h"
@@ -67,6 +70,84 @@ bool aligned(const void* p, size_t a) {
   return reinterpret_cast<uintptr_t>(p) % a == 0;
 }
 
+// ---- APIs that only glibc provides ----
+// An allocator preloaded in place of glibc's (jemalloc, tcmalloc, a placer) often lacks pvalloc or
+// reallocarray; the program would then get glibc's version operating on the other allocator's
+// blocks and crash. Such an API is replaced by the portable call with the same effect (same
+// checksum, counted under the call actually made), with a note on stderr. valgrind 3.19 aborts on
+// pvalloc, so that one is replaced under valgrind too. --skip forces the replacement.
+enum class Api { kReallocarray, kAlignedAlloc, kMemalign, kValloc, kPvalloc, kCount };
+constexpr const char* kApiNames[] = {"reallocarray", "aligned_alloc", "memalign", "valloc",
+                                     "pvalloc"};
+bool g_replace[static_cast<int>(Api::kCount)] = {};
+
+const char* object_of(const char* symbol) {
+  Dl_info info;
+  void* addr = dlsym(RTLD_DEFAULT, symbol);
+  if (addr == nullptr || dladdr(addr, &info) == 0 || info.dli_fname == nullptr) return "";
+  return info.dli_fname;
+}
+
+void decide_replacements(const bool* forced) {
+  std::string_view malloc_from = object_of("malloc");
+  // valgrind redirects malloc inside the code, so dlsym still finds glibc; its preload shows.
+  const char* preload = std::getenv("LD_PRELOAD");
+  bool under_valgrind = preload != nullptr && std::strstr(preload, "vgpreload") != nullptr;
+  for (int a = 0; a < static_cast<int>(Api::kCount); ++a) {
+    std::string_view from = object_of(kApiNames[a]);
+    const char* why = nullptr;
+    if (forced[a]) {
+      why = "--skip";
+    } else if (from != malloc_from) {
+      why = "malloc is provided by another library";
+    } else if (static_cast<Api>(a) == Api::kPvalloc && under_valgrind) {
+      why = "valgrind aborts on pvalloc";
+    }
+    if (why == nullptr) continue;
+    g_replace[a] = true;
+    std::fprintf(stderr, "%s: note: %s replaced by %s (%s)\n", kProg, kApiNames[a],
+                 static_cast<Api>(a) == Api::kReallocarray ? "realloc" : "posix_memalign", why);
+  }
+}
+
+void* call_reallocarray(void* p, size_t n, size_t size) {
+  if (!g_replace[static_cast<int>(Api::kReallocarray)]) {
+    p = reallocarray(p, n, size);
+    count(k::kReallocarray);
+    return p;
+  }
+  p = std::realloc(p, n * size);  // no overflow: callers pass small constants
+  count(k::kRealloc);
+  return p;
+}
+
+// aligned_alloc, memalign, valloc or pvalloc; `align` is the page size for the last two.
+void* call_aligned(Api api, size_t align, size_t size) {
+  if (g_replace[static_cast<int>(api)]) {
+    if (api == Api::kPvalloc) size = (size + align - 1) / align * align;
+    void* p = nullptr;
+    int rc = posix_memalign(&p, align, size);
+    count(k::kPosixMemalign);
+    return rc == 0 ? p : nullptr;
+  }
+  switch (api) {
+    case Api::kAlignedAlloc:
+      count(k::kAlignedAlloc);
+      return std::aligned_alloc(align, size);
+    case Api::kMemalign:
+      count(k::kMemalign);
+      return memalign(align, size);
+    case Api::kValloc:
+      count(k::kValloc);
+      return valloc(size);
+    case Api::kPvalloc:
+      count(k::kPvalloc);
+      return pvalloc(size);
+    default:
+      return nullptr;
+  }
+}
+
 void c_apis() {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 
@@ -109,8 +190,7 @@ void c_apis() {
   verify(p, 48, 4, "realloc shrink contents");
 
   // reallocarray grows the same block: 48 B -> 100 x 16 B.
-  p = reallocarray(p, 100, 16);
-  count(k::kReallocarray);
+  p = call_reallocarray(p, 100, 16);
   check(p != nullptr, "reallocarray");
   verify(p, 48, 4, "reallocarray contents");
   fill(p, 1600, 5);
@@ -129,32 +209,28 @@ void c_apis() {
     count(k::kFree);
   }
 
-  p = std::aligned_alloc(256, 1024);  // size is a multiple of the alignment, as C11 requires
-  count(k::kAlignedAlloc);
+  p = call_aligned(Api::kAlignedAlloc, 256, 1024);  // size: a multiple of the alignment (C11)
   check(p != nullptr && aligned(p, 256), "aligned_alloc alignment");
   fill(p, 1024, 6);
   verify(p, 1024, 6, "aligned_alloc contents");
   std::free(p);
   count(k::kFree);
 
-  p = memalign(128, 500);
-  count(k::kMemalign);
+  p = call_aligned(Api::kMemalign, 128, 500);
   check(p != nullptr && aligned(p, 128), "memalign alignment");
   fill(p, 500, 7);
   verify(p, 500, 7, "memalign contents");
   std::free(p);
   count(k::kFree);
 
-  p = valloc(5000);
-  count(k::kValloc);
+  p = call_aligned(Api::kValloc, page, 5000);
   check(p != nullptr && aligned(p, page), "valloc alignment");
   fill(p, 5000, 8);
   verify(p, 5000, 8, "valloc contents");
   std::free(p);
   count(k::kFree);
 
-  p = pvalloc(5000);  // rounds the size up to whole pages: all of them are usable
-  count(k::kPvalloc);
+  p = call_aligned(Api::kPvalloc, page, 5000);  // rounds up to whole pages: all are usable
   size_t rounded = (5000 + page - 1) / page * page;
   check(p != nullptr && aligned(p, page), "pvalloc alignment");
   fill(p, rounded, 9);
@@ -297,21 +373,44 @@ void mmap_apis() {
 
 int main(int argc, char** argv) {
   uint64_t rounds = 1;
+  bool forced[static_cast<int>(Api::kCount)] = {};
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
       std::printf(
-          "usage: %s [--rounds N]\n"
+          "usage: %s [--rounds N] [--skip API,...]\n"
           "Calls every allocation API (malloc family, C++ operators, mmap/munmap/mremap), checks\n"
           "alignment and contents, exits 1 on any failure.\n"
           "  --rounds N  repeat the whole sequence N times, 1..1000000 (default 1)\n"
+          "  --skip L    replace these glibc-only APIs by realloc/posix_memalign (same output):\n"
+          "              reallocarray,aligned_alloc,memalign,valloc,pvalloc. Done automatically\n"
+          "              for an API not provided by the allocator that provides malloc, and for\n"
+          "              pvalloc under valgrind (which aborts on it)\n"
           "Env TIERSCOPE_EXAMPLE_COUNTS=1 prints this program's own allocation calls on stderr.\n",
           kProg);
       return 0;
     }
     if (ts_example::parse_u64_opt(kProg, argc, argv, &i, "--rounds", 1, 1000000, &rounds)) continue;
+    if (a == "--skip" || a.starts_with("--skip=")) {
+      if (a == "--skip" && i + 1 >= argc)
+        ts_example::usage_error(kProg, "missing value for", argv[i]);
+      std::string_view list = a == "--skip" ? std::string_view(argv[++i]) : a.substr(7);
+      while (!list.empty()) {
+        std::string_view name = list.substr(0, list.find(','));
+        list.remove_prefix(std::min(list.size(), name.size() + 1));
+        int found = -1;
+        for (int api = 0; api < static_cast<int>(Api::kCount); ++api) {
+          if (name == kApiNames[api]) found = api;
+        }
+        if (found < 0)
+          ts_example::usage_error(kProg, "--skip: unknown API", std::string(name).c_str());
+        forced[found] = true;
+      }
+      continue;
+    }
     ts_example::usage_error(kProg, "unknown argument", argv[i]);
   }
+  decide_replacements(forced);
   for (uint64_t r = 0; r < rounds; ++r) {
     c_apis();
     cxx_apis();

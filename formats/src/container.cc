@@ -22,14 +22,18 @@ void PutU16(unsigned char* p, uint16_t v) {
 void PutU32(unsigned char* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = (v >> (8 * i)) & 0xff;
 }
-uint16_t GetU16(const unsigned char* p) { return p[0] | (p[1] << 8); }
+uint16_t GetU16(const unsigned char* p) {
+  return p[0] | (p[1] << 8);
+}
 uint32_t GetU32(const unsigned char* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
 }  // namespace
 
-uint32_t ChunkHeaderCheck(const unsigned char* sizes) { return XXH32(sizes, 8, 0x7453636f); }
+uint32_t ChunkHeaderCheck(const unsigned char* sizes) {
+  return XXH32(sizes, 8, 0x7453636f);
+}
 
 const char* FileKindName(FileKind kind) {
   switch (kind) {
@@ -96,8 +100,8 @@ ChunkInfo ContainerWriter::Append(std::string_view raw) {
   size_t n = ZSTD_compress2(scratch_->cctx, out.data() + kChunkHeaderSize,
                             out.size() - kChunkHeaderSize, raw.data(), raw.size());
   if (ZSTD_isError(n)) {
-    throw FormatException({FormatError::Kind::kIo, name_, offset_,
-                           std::string("zstd: ") + ZSTD_getErrorName(n)});
+    throw FormatException(
+        {FormatError::Kind::kIo, name_, offset_, std::string("zstd: ") + ZSTD_getErrorName(n)});
   }
   PutU32(out.data(), static_cast<uint32_t>(n));
   PutU32(out.data() + 4, static_cast<uint32_t>(raw.size()));

@@ -37,7 +37,8 @@ TEST(Cli, NoSubcommandIsAUsageError) {
 }
 
 TEST(Cli, UnknownSubcommandIsNamed) {
-  ExpectOneLineError(RunCommand({TierscopeBin(), "frobnicate"}), 2, "unknown subcommand 'frobnicate'");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "frobnicate"}), 2,
+                     "unknown subcommand 'frobnicate'");
 }
 
 TEST(Cli, UnknownFlagIsNamed) {

@@ -135,7 +135,8 @@ TEST(Container, WrongMagicIsRejected) {
   ContainerReader reader(dir.File("m"));
   ASSERT_TRUE(reader.error());
   EXPECT_EQ(reader.error()->kind, FormatError::Kind::kBadMagic);
-  EXPECT_EQ(reader.error()->Message(), dir.File("m") + ": byte 0: not a tierscope file (bad magic)");
+  EXPECT_EQ(reader.error()->Message(),
+            dir.File("m") + ": byte 0: not a tierscope file (bad magic)");
 }
 
 TEST(Container, NewerMajorVersionIsRejectedWithBothVersions) {

@@ -48,9 +48,17 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector
   return result;
 }
 
-std::string TierscopeBin() { return BuildDir() + "/bin/tierscope"; }
-std::string BuildDir() { return TIERSCOPE_BUILD_DIR; }
-std::string SourceDir() { return TIERSCOPE_SOURCE_DIR; }
-std::string ExampleBin(const std::string& name) { return BuildDir() + "/examples/" + name; }
+std::string TierscopeBin() {
+  return BuildDir() + "/bin/tierscope";
+}
+std::string BuildDir() {
+  return TIERSCOPE_BUILD_DIR;
+}
+std::string SourceDir() {
+  return TIERSCOPE_SOURCE_DIR;
+}
+std::string ExampleBin(const std::string& name) {
+  return BuildDir() + "/examples/" + name;
+}
 
 }  // namespace tierscope::testing

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-
 namespace tierscope::testing {
 
 // A file in a fresh temp folder, removed with the folder at destruction.
@@ -51,9 +50,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {}, const std::string& input = "");
 
 // Paths of the build, fixed at configure time.
-std::string TierscopeBin();          // the `tierscope` binary
-std::string BuildDir();              // the CMake build folder
-std::string SourceDir();             // the repository
+std::string TierscopeBin();                       // the `tierscope` binary
+std::string BuildDir();                           // the CMake build folder
+std::string SourceDir();                          // the repository
 std::string ExampleBin(const std::string& name);  // e.g. "ts-example-kvcache"
 
 }  // namespace tierscope::testing

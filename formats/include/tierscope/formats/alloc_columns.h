@@ -16,8 +16,12 @@ struct AllocEvent {
   uint32_t stack_id = 0;  // for kinds where KindIsAllocation()
 };
 
-constexpr bool KindIsAllocation(trace::EventKind kind) { return kind >= 1 && kind < 32; }
-constexpr bool KindIsRelease(trace::EventKind kind) { return kind >= 32 && kind <= 37; }
+constexpr bool KindIsAllocation(trace::EventKind kind) {
+  return kind >= 1 && kind < 32;
+}
+constexpr bool KindIsRelease(trace::EventKind kind) {
+  return kind >= 32 && kind <= 37;
+}
 constexpr bool KindHasSize(trace::EventKind kind) {
   return KindIsAllocation(kind) || kind == trace::MUNMAP || kind == trace::MREMAP_UNMAP;
 }

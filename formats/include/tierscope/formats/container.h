@@ -3,8 +3,8 @@
 //   file   = header chunk*
 //   header = "TIERSCOP" u16 major u16 minor u32 kind          (16 bytes, little-endian)
 //   chunk  = u32 compressed_size u32 raw_size u32 check payload
-//   check  = XXH32 of the first 8 bytes of the chunk header (tells a corrupt length from a short file)
-//   payload= one zstd frame with content checksum, holding one serialized protobuf message
+//   check  = XXH32 of the first 8 bytes of the chunk header (tells a corrupt length from a short
+//   file) payload= one zstd frame with content checksum, holding one serialized protobuf message
 //
 // A chunk is written with a single write(2) after it is complete, so a crash loses at most the
 // chunk being written. Readers keep every complete chunk before a damaged one.

@@ -10,8 +10,9 @@
 namespace tierscope::formats {
 
 struct ProfileReadResult {
-  profile::ProfileChunk profile;     // all chunks merged
-  std::optional<FormatError> error;  // set when the file was damaged; profile holds what came before
+  profile::ProfileChunk profile;  // all chunks merged
+  std::optional<FormatError>
+      error;  // set when the file was damaged; profile holds what came before
   bool ok() const { return !error; }
 };
 

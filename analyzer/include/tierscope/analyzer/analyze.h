@@ -1,0 +1,36 @@
+// The analyzer's entry point for the CLI and the GUI: traces in, profile out.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "profile.pb.h"
+#include "tierscope/formats/container.h"
+
+namespace tierscope::analyzer {
+
+struct AnalyzeOptions {
+  uint32_t site_depth = 0;     // frames that group allocations into a site; 0: the whole stack
+  uint32_t target_bins = 200;  // time bins of Site.histogram (100-500 keeps the viewer readable)
+  // Called now and then with the share of input read (0..1). May be empty.
+  std::function<void(double)> progress;
+  // Checked between chunks and events; when set the analysis stops with kCancelled.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct AnalyzeResult {
+  profile::ProfileChunk profile;
+  // Set when the trace was damaged: the profile then holds what the complete chunks gave.
+  std::optional<formats::FormatError> error;
+  bool cancelled = false;
+};
+
+// Replays one trace: joins samples to the allocation live at their address and time, groups
+// allocations into sites and computes each site's statistics. Never throws for a bad file.
+AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& options = {});
+
+}  // namespace tierscope::analyzer

@@ -1,0 +1,61 @@
+// Placement planning: which site goes to which memory tier under each tier's capacity.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "profile.pb.h"
+
+namespace tierscope::analyzer {
+
+struct TierSpec {
+  std::string name;
+  uint64_t capacity_bytes = 0;  // 0: no limit ("rest")
+  double latency_ns = 0;
+};
+
+struct PlanOptions {
+  std::vector<TierSpec> tiers;  // fastest first; the last one takes whatever is left
+  enum class Method { kAuto, kGreedy, kExact } method = Method::kAuto;
+  size_t exact_max_sites = 20;     // kAuto uses the exact search up to this many candidate sites
+  uint64_t size_threshold = 4096;  // memtier baseline: allocations up to this size go fast
+  uint32_t max_site_depth = 8;     // cap on Plan.site_depth
+};
+
+// One site as the planner sees it.
+struct PlanItem {
+  size_t index = 0;                   // into the profile's sites
+  double value = 0;                   // samples it would move to a faster tier
+  uint64_t peak = 0;                  // peak live bytes
+  std::vector<uint64_t> size_by_bin;  // live bytes it needs in each time bin
+  std::vector<uint32_t> samples_by_bin;
+  uint64_t first_alloc_ns = 0;
+  double mean_size = 0;
+};
+
+std::vector<PlanItem> PlanItems(const profile::ProfileChunk& profile);
+
+// Chosen subsets of `items` (indices into it) that fit `capacity` in every time bin.
+std::vector<size_t> GreedyFill(const std::vector<PlanItem>& items, uint64_t capacity);
+std::vector<size_t> ExactFill(const std::vector<PlanItem>& items, uint64_t capacity);
+// Upper bound on the value any placement can put under `capacity`: per time bin, the best
+// fractional choice of that bin's samples.
+double OracleValue(const std::vector<PlanItem>& items, uint64_t capacity);
+bool Fits(const std::vector<PlanItem>& items, const std::vector<size_t>& chosen, uint64_t capacity);
+double ValueOf(const std::vector<PlanItem>& items, const std::vector<size_t>& chosen);
+
+// Plans the profile's sites onto options.tiers; fills profile->tiers and profile->plan.
+// Throws std::invalid_argument for unusable tiers (none, or a limited last tier).
+void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile);
+
+// "fast=8G" -> {fast, 8 GiB}; "slow=rest" -> {slow, 0}. Throws std::invalid_argument.
+TierSpec ParseTier(const std::string& spec);
+// "fast=100ns,slow=300ns" applied to `tiers` by name. Throws std::invalid_argument.
+void ParseLatencies(const std::string& spec, std::vector<TierSpec>* tiers);
+// A file with one "NAME SIZE [LATENCY_NS]" per line, '#' comments. Throws std::invalid_argument.
+std::vector<TierSpec> ReadTiersFile(const std::string& path);
+// Tiers from this machine's NUMA nodes (hwloc) and kernel memory tiers; `note` says what was found.
+std::vector<TierSpec> TiersFromTopology(std::string* note);
+
+}  // namespace tierscope::analyzer

@@ -1,0 +1,199 @@
+// Turns a profile into a plan: fills tiers fastest first, scores the plan and the baselines under
+// the latency model, and picks the shallowest site depth the placer can match on.
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+
+#include "sites/site_key.h"
+#include "tierscope/analyzer/plan.h"
+
+namespace tierscope::analyzer {
+namespace {
+
+uint64_t Samples(const profile::Site& s) {
+  return s.load_samples() + s.store_samples() + s.other_samples();
+}
+
+// Fast-tier share and stall time saved (against every site on the slowest tier) of a placement.
+struct Score {
+  double fast_share = 0, stall_saved_ns = 0;
+};
+
+Score ScoreOf(const std::vector<PlanItem>& items, const std::vector<int>& tier_of,
+              const std::vector<TierSpec>& tiers, double accesses_per_sample) {
+  double total = 0, fast = 0, saved = 0;
+  const double slowest = tiers.back().latency_ns;
+  for (size_t i = 0; i < items.size(); ++i) {
+    total += items[i].value;
+    if (tier_of[i] == 0) fast += items[i].value;
+    saved += items[i].value * accesses_per_sample * (slowest - tiers[tier_of[i]].latency_ns);
+  }
+  return {total > 0 ? fast / total : 0, saved};
+}
+
+// Baselines that ignore temperature: sites in allocation order fill the fast tier while they fit.
+std::vector<size_t> InAllocationOrder(const std::vector<PlanItem>& items, uint64_t capacity,
+                                      uint64_t max_mean_size) {
+  std::vector<size_t> order(items.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return items[a].first_alloc_ns < items[b].first_alloc_ns;
+  });
+  std::vector<size_t> chosen;
+  for (size_t i : order) {
+    if (items[i].mean_size > double(max_mean_size)) continue;
+    chosen.push_back(i);
+    if (!Fits(items, chosen, capacity)) chosen.pop_back();
+  }
+  return chosen;
+}
+
+// The smallest depth at which every site key maps to one tier; the cap when there is none.
+uint32_t ChooseSiteDepth(const profile::ProfileChunk& p, const std::vector<int>& tier_of,
+                         uint32_t cap) {
+  uint32_t deepest = 1;
+  for (const auto& s : p.sites()) deepest = std::max<uint32_t>(deepest, s.stack_size());
+  const uint32_t limit = std::min(cap, deepest);
+  for (uint32_t d = 1; d <= limit; ++d) {
+    std::map<std::string, int> tier_of_key;
+    bool unique = true;
+    for (int i = 0; i < p.sites_size() && unique; ++i) {
+      auto [it, added] = tier_of_key.emplace(LocationKey(p.sites(i), d), tier_of[i]);
+      unique = added || it->second == tier_of[i];
+    }
+    if (unique) return d;
+  }
+  return limit;
+}
+
+}  // namespace
+
+std::vector<PlanItem> PlanItems(const profile::ProfileChunk& profile) {
+  std::vector<PlanItem> items;
+  size_t bins = 1;
+  for (const auto& s : profile.sites()) bins = std::max<size_t>(bins, s.live_histogram_size());
+  const uint64_t bin_ns = std::max<uint64_t>(1, profile.metadata().bin_ns());
+  for (int i = 0; i < profile.sites_size(); ++i) {
+    const auto& s = profile.sites(i);
+    PlanItem item;
+    item.index = i;
+    item.value = double(Samples(s));
+    item.peak = s.peak_live_bytes();
+    item.first_alloc_ns = s.first_alloc_ns();
+    item.mean_size = s.allocations() ? double(s.bytes()) / double(s.allocations()) : 0;
+    item.size_by_bin.assign(bins, 0);
+    item.samples_by_bin.assign(bins, 0);
+    if (s.live_histogram_size() == 0) {
+      // No time information: the site needs its peak all the time.
+      std::fill(item.size_by_bin.begin(), item.size_by_bin.end(), item.peak);
+      item.samples_by_bin[0] = static_cast<uint32_t>(Samples(s));
+    } else {
+      for (int b = 0; b < s.live_histogram_size(); ++b) item.size_by_bin[b] = s.live_histogram(b);
+      for (int b = 0; b < s.histogram_size() && size_t(b) < bins; ++b) {
+        item.samples_by_bin[b] = s.histogram(b);
+      }
+      // live_histogram holds end-of-bin values; the peak may fall inside a bin.
+      const size_t peak_bin = std::min<size_t>(bins - 1, s.peak_time_ns() / bin_ns);
+      item.size_by_bin[peak_bin] = std::max(item.size_by_bin[peak_bin], item.peak);
+      uint64_t hist_total = 0;
+      for (uint32_t h : item.samples_by_bin) hist_total += h;
+      item.value = double(hist_total);
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
+  const auto& tiers = options.tiers;
+  if (tiers.empty()) throw std::invalid_argument("no tier given (use --tier NAME=SIZE)");
+  for (size_t t = 0; t + 1 < tiers.size(); ++t) {
+    if (tiers[t].capacity_bytes == 0) {
+      throw std::invalid_argument("tier '" + tiers[t].name +
+                                  "' has no limit but is not the last tier");
+    }
+  }
+  std::set<std::string> names;
+  for (const auto& t : tiers) {
+    if (!names.insert(t.name).second)
+      throw std::invalid_argument("tier '" + t.name + "' given twice");
+  }
+  const std::vector<PlanItem> all = PlanItems(*profile);
+  const double per_sample =
+      profile->metadata().accesses_per_sample() > 0 ? profile->metadata().accesses_per_sample() : 1;
+
+  // Fill tiers fastest first with what is left.
+  std::vector<int> tier_of(all.size(), static_cast<int>(tiers.size()) - 1);
+  std::vector<size_t> left(all.size());
+  std::iota(left.begin(), left.end(), 0);
+  std::string method = "greedy";
+  for (size_t t = 0; t + 1 < tiers.size(); ++t) {
+    std::vector<PlanItem> pool;
+    for (size_t i : left) pool.push_back(all[i]);
+    size_t candidates = 0;
+    for (const auto& item : pool) candidates += item.value > 0;
+    const bool exact =
+        options.method == PlanOptions::Method::kExact ||
+        (options.method == PlanOptions::Method::kAuto && candidates <= options.exact_max_sites);
+    if (exact && t == 0) method = "knapsack";
+    const auto chosen = exact ? ExactFill(pool, tiers[t].capacity_bytes)
+                              : GreedyFill(pool, tiers[t].capacity_bytes);
+    std::vector<bool> taken(pool.size());
+    for (size_t c : chosen) {
+      taken[c] = true;
+      tier_of[left[c]] = static_cast<int>(t);
+    }
+    std::vector<size_t> rest;
+    for (size_t k = 0; k < left.size(); ++k) {
+      if (!taken[k]) rest.push_back(left[k]);
+    }
+    left.swap(rest);
+  }
+
+  profile->clear_tiers();
+  for (const auto& t : tiers) {
+    auto* tier = profile->add_tiers();
+    tier->set_name(t.name);
+    tier->set_capacity_bytes(t.capacity_bytes);
+    tier->set_latency_ns(t.latency_ns);
+    tier->set_policy("bind");
+  }
+  profile::Plan* plan = profile->mutable_plan();
+  plan->Clear();
+  plan->set_default_tier(tiers.back().name);
+  plan->set_method(tiers.size() > 1 ? method : "single-tier");
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto* a = plan->add_assignments();
+    a->set_site_id(profile->sites(static_cast<int>(i)).id());
+    a->set_tier(tiers[tier_of[i]].name);
+  }
+  const Score score = ScoreOf(all, tier_of, tiers, per_sample);
+  plan->set_fast_share(score.fast_share);
+  plan->set_stall_saved_ns(score.stall_saved_ns);
+  plan->set_site_depth(ChooseSiteDepth(*profile, tier_of, options.max_site_depth));
+
+  // Baselines, for two tiers: the fast one and everything else.
+  const uint64_t fast_capacity = tiers.size() > 1 ? tiers[0].capacity_bytes : UINT64_MAX;
+  double total = 0;
+  for (const auto& item : all) total += item.value;
+  auto add_baseline = [&](const char* name, const std::vector<size_t>& fast) {
+    std::vector<int> where(all.size(), static_cast<int>(tiers.size()) - 1);
+    for (size_t i : fast) where[i] = 0;
+    const Score s = ScoreOf(all, where, tiers, per_sample);
+    auto* b = plan->add_baselines();
+    b->set_name(name);
+    b->set_fast_share(s.fast_share);
+    b->set_stall_saved_ns(s.stall_saved_ns);
+  };
+  add_baseline("first-touch", InAllocationOrder(all, fast_capacity, UINT64_MAX));
+  add_baseline("size-threshold", InAllocationOrder(all, fast_capacity, options.size_threshold));
+  const double oracle = tiers.size() > 1 ? OracleValue(all, fast_capacity) : total;
+  auto* b = plan->add_baselines();
+  b->set_name("oracle");
+  b->set_fast_share(total > 0 ? oracle / total : 0);
+  b->set_stall_saved_ns(oracle * per_sample * (tiers.back().latency_ns - tiers[0].latency_ns));
+}
+
+}  // namespace tierscope::analyzer

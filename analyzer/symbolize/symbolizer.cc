@@ -1,0 +1,156 @@
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "tierscope/analyzer/symbolize.h"
+
+namespace tierscope::analyzer {
+
+std::string Demangle(const char* name) {
+  if (name == nullptr) return {};
+  int status = 0;
+  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  if (status != 0 || out == nullptr) return name;
+  std::string result = out;
+  std::free(out);
+  return result;
+}
+
+// One Dwfl per module, reported at bias 0 so that addresses are ELF virtual addresses.
+struct Symbolizer::Module {
+  Dwfl* dwfl = nullptr;
+  Dwfl_Module* module = nullptr;
+  Dwfl_Callbacks callbacks{};
+  char* debug_path = nullptr;
+  ~Module() {
+    if (dwfl) dwfl_end(dwfl);
+  }
+};
+
+Symbolizer::Symbolizer(SymbolizeOptions options) : options_(std::move(options)) {
+  for (const auto& d : options_.debug_dirs) {
+    if (!debug_path_.empty()) debug_path_ += ":";
+    debug_path_ += d;
+  }
+  // libdwfl's default: the file's folder, its .debug folder, and /usr/lib/debug.
+  if (debug_path_.empty()) debug_path_ = ":.debug:/usr/lib/debug";
+}
+
+Symbolizer::~Symbolizer() = default;
+
+Symbolizer::Module* Symbolizer::Open(const std::string& path) {
+  auto [it, added] = modules_.emplace(path, nullptr);
+  if (!added) return it->second.get();
+  auto m = std::make_unique<Module>();
+  m->debug_path = debug_path_.data();
+  m->callbacks.find_elf = dwfl_build_id_find_elf;
+  m->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  m->callbacks.section_address = dwfl_offline_section_address;
+  m->callbacks.debuginfo_path = &m->debug_path;
+  m->dwfl = dwfl_begin(&m->callbacks);
+  if (m->dwfl == nullptr) return nullptr;
+  const std::string file = options_.sysroot + path;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  // dwfl takes the fd on success.
+  m->module = dwfl_report_elf(m->dwfl, path.c_str(), file.c_str(), fd, 0, false);
+  if (m->module == nullptr) {
+    ::close(fd);
+    return nullptr;
+  }
+  dwfl_report_end(m->dwfl, nullptr, nullptr);
+  it->second = std::move(m);
+  return it->second.get();
+}
+
+namespace {
+
+std::string DieName(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  const char* name = nullptr;
+  if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+      dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr)) {
+    name = dwarf_formstring(&attr);
+  }
+  if (name == nullptr) name = dwarf_diename(die);
+  return Demangle(name);
+}
+
+}  // namespace
+
+bool Symbolizer::Symbolize(profile::Location* loc, bool return_address) {
+  if (loc->module().empty()) return false;
+  const uint64_t address = return_address && loc->offset() > 0 ? loc->offset() - 1 : loc->offset();
+  auto key = std::make_pair(loc->module(), address);
+  auto cached = cache_.find(key);
+  if (cached == cache_.end()) {
+    std::vector<profile::SourceLine> lines;
+    if (Module* m = Open(loc->module())) {
+      // Innermost first: the inlined chain from DWARF scopes, each frame's call site giving the
+      // line of the frame outside it.
+      Dwarf_Addr bias = 0;
+      Dwarf_Die* cu = dwfl_module_addrdie(m->module, address, &bias);
+      std::string file;
+      int line = 0;
+      if (Dwfl_Line* l = dwfl_module_getsrc(m->module, address)) {
+        const char* f = dwfl_lineinfo(l, nullptr, &line, nullptr, nullptr, nullptr);
+        if (f) file = f;
+      }
+      Dwarf_Die* scopes = nullptr;
+      const int n = cu ? dwarf_getscopes(cu, address - bias, &scopes) : 0;
+      for (int i = 0; i < n; ++i) {
+        const int tag = dwarf_tag(&scopes[i]);
+        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
+        profile::SourceLine sl;
+        sl.set_function(DieName(&scopes[i]));
+        sl.set_file(file);
+        sl.set_line(static_cast<uint32_t>(line));
+        lines.push_back(sl);
+        if (tag == DW_TAG_subprogram) break;
+        // The caller's position is where this inlined copy was called from.
+        Dwarf_Attribute attr;
+        Dwarf_Word value = 0;
+        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &value) == 0) {
+          line = static_cast<int>(value);
+        }
+        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &value) == 0) {
+          Dwarf_Files* files = nullptr;
+          if (dwarf_getsrcfiles(cu, &files, nullptr) == 0) {
+            if (const char* f = dwarf_filesrc(files, value, nullptr, nullptr)) file = f;
+          }
+        }
+      }
+      free(scopes);
+      if (lines.empty()) {
+        // No DWARF: the ELF symbol table still names the function.
+        const char* name = dwfl_module_addrname(m->module, address);
+        if (name) {
+          // Without a DWARF scope the nearest line-table row may belong to another function:
+          // name the function only.
+          profile::SourceLine sl;
+          sl.set_function(Demangle(name));
+          lines.push_back(sl);
+        }
+      }
+    }
+    cached = cache_.emplace(key, std::move(lines)).first;
+  }
+  loc->clear_lines();
+  for (const auto& l : cached->second) *loc->add_lines() = l;
+  return !cached->second.empty();
+}
+
+size_t Symbolizer::SymbolizeProfile(profile::ProfileChunk* profile) {
+  size_t named = 0;
+  for (auto& site : *profile->mutable_sites()) {
+    for (auto& loc : *site.mutable_stack()) named += Symbolize(&loc);
+  }
+  return named;
+}
+
+}  // namespace tierscope::analyzer

@@ -1,0 +1,63 @@
+#include "trace_summary.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <set>
+
+#include "tierscope/formats/trace_io.h"
+
+namespace tierscope::recorder {
+
+TraceSummary SummarizeTrace(const std::string& path) {
+  TraceSummary s;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) s.file_bytes = static_cast<uint64_t>(st.st_size);
+  try {
+    formats::TraceReader reader(path);
+    trace::TraceChunk chunk;
+    std::set<uint32_t> tids;
+    uint64_t dropped = 0;
+    while (reader.Next(&chunk)) {
+      ++s.chunks;
+      for (const auto& b : chunk.allocs()) {
+        s.alloc_events += static_cast<uint64_t>(b.stack_id_size());
+        s.free_events += static_cast<uint64_t>(b.kind_size() - b.stack_id_size());
+      }
+      for (const auto& b : chunk.samples()) s.samples += static_cast<uint64_t>(b.access_size());
+      for (const auto& t : chunk.threads()) tids.insert(t.tid());
+      s.stacks += static_cast<uint64_t>(chunk.stacks_size());
+      s.module_maps += static_cast<uint64_t>(chunk.module_maps_size());
+      if (chunk.has_counters()) dropped = chunk.counters().dropped_events();
+      if (chunk.has_footer()) s.end_reason = chunk.footer().end_reason();
+    }
+    s.threads = tids.size();
+    s.dropped = dropped;
+    if (reader.error()) s.error = reader.error()->Message();
+  } catch (const std::exception& e) {
+    s.error = e.what();
+  }
+  return s;
+}
+
+std::string FormatSummary(const std::string& path, const TraceSummary& s) {
+  const uint64_t events = s.alloc_events + s.free_events;
+  char buf[1024];
+  std::snprintf(
+      buf, sizeof buf,
+      "tierscope: recorded %llu events (%llu allocations, %llu releases) from %llu "
+      "threads with %llu distinct stacks; %llu events dropped; %llu access samples; "
+      "trace %s: %llu bytes, %.2f bytes/event, %s.",
+      static_cast<unsigned long long>(events), static_cast<unsigned long long>(s.alloc_events),
+      static_cast<unsigned long long>(s.free_events), static_cast<unsigned long long>(s.threads),
+      static_cast<unsigned long long>(s.stacks), static_cast<unsigned long long>(s.dropped),
+      static_cast<unsigned long long>(s.samples), path.c_str(),
+      static_cast<unsigned long long>(s.file_bytes),
+      events > 0 ? static_cast<double>(s.file_bytes) / static_cast<double>(events) : 0.0,
+      s.end_reason.empty() ? "not closed cleanly" : ("closed at " + s.end_reason).c_str());
+  std::string out = buf;
+  if (!s.error.empty()) out += " Damage: " + s.error + " (earlier chunks kept).";
+  return out;
+}
+
+}  // namespace tierscope::recorder

@@ -1,0 +1,22 @@
+// What `tierscope record` says at the end, read back from the trace it just wrote.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tierscope::recorder {
+
+struct TraceSummary {
+  uint64_t alloc_events = 0, free_events = 0, stacks = 0, threads = 0, dropped = 0;
+  uint64_t samples = 0, module_maps = 0, chunks = 0, file_bytes = 0;
+  std::string end_reason;  // empty when the trace has no footer
+  std::string error;       // first damage found, if any (earlier chunks still counted)
+};
+
+// Reads the whole trace; never throws (problems go to .error).
+TraceSummary SummarizeTrace(const std::string& path);
+
+// One paragraph: events, distinct stacks, threads, dropped, size, bytes/event.
+std::string FormatSummary(const std::string& path, const TraceSummary& s);
+
+}  // namespace tierscope::recorder

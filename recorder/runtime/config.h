@@ -1,0 +1,39 @@
+// The recorder's settings, read from TIERSCOPE_* environment variables (recorder/README.md).
+// `tierscope record` validates the same variables with the same parser before it starts the
+// program, so a bad value never reaches a running program.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace tierscope::recorder {
+
+enum class OverflowPolicy { kBlock, kDrop };
+
+struct Config {
+  std::string output = "tierscope.trace";  // TIERSCOPE_OUTPUT
+  uint32_t max_stack_depth = 32;           // TIERSCOPE_DEPTH, 1..256
+  uint64_t alloc_sample_bytes = 0;         // TIERSCOPE_ALLOC_SAMPLE_BYTES, 0 = every allocation
+  uint64_t min_size = 0;                   // TIERSCOPE_MIN_SIZE
+  bool follow_fork = true;                 // TIERSCOPE_FOLLOW_FORK (1/0)
+  bool follow_exec = false;                // TIERSCOPE_FOLLOW_EXEC (1/0)
+  uint64_t buffer_bytes = 64 << 10;        // TIERSCOPE_BUFFER_BYTES, per-thread event buffer
+  uint64_t memory_limit_bytes = 64 << 20;  // TIERSCOPE_MEMORY_LIMIT, all buffers together
+  OverflowPolicy overflow = OverflowPolicy::kBlock;  // TIERSCOPE_OVERFLOW block|drop
+  int compression_level = 3;                         // TIERSCOPE_COMPRESSION 1..19
+  int64_t root_pid = -1;  // TIERSCOPE_PID: the process that writes `output` itself (-1: any)
+  std::string sampler;    // TIERSCOPE_SAMPLER, read by recorder/sampling/
+};
+
+// Looks a variable up; returns null when unset. Injected so tests need no real environment.
+using EnvLookup = std::function<const char*(const char*)>;
+
+// Fills a Config from the environment. On a bad value returns nullopt and one line in *error
+// naming the variable and what it accepts.
+std::optional<Config> ParseConfig(const EnvLookup& env, std::string* error);
+
+const char* OverflowPolicyName(OverflowPolicy policy);
+
+}  // namespace tierscope::recorder

@@ -1,0 +1,86 @@
+#include "event_buffer.h"
+
+#include <new>
+
+#include "raw_memory.h"
+
+namespace tierscope::recorder {
+
+bool BufferPool::Init(size_t buffer_bytes, size_t memory_limit_bytes) {
+  buffer_bytes_ = buffer_bytes;
+  max_buffers_ = memory_limit_bytes / buffer_bytes;
+  if (max_buffers_ < 2) max_buffers_ = 2;
+  const size_t table = max_buffers_ * (sizeof(EventBuffer*) + sizeof(std::atomic<uint32_t>));
+  void* mem = RawMap(table);
+  if (mem == nullptr) return false;
+  buffers_ = static_cast<EventBuffer**>(mem);
+  free_next_ = reinterpret_cast<std::atomic<uint32_t>*>(buffers_ + max_buffers_);
+  return true;
+}
+
+EventBuffer* BufferPool::Acquire(uint32_t tid) {
+  EventBuffer* b = nullptr;
+  uint64_t head = free_head_.load(std::memory_order_acquire);
+  while ((head & 0xffffffffu) != 0) {
+    const uint32_t index = static_cast<uint32_t>(head) - 1;
+    const uint32_t next = free_next_[index].load(std::memory_order_relaxed);
+    const uint64_t tag = (head >> 32) + 1;
+    if (free_head_.compare_exchange_weak(head, (tag << 32) | next, std::memory_order_acq_rel)) {
+      b = buffers_[index];
+      break;
+    }
+  }
+  if (b == nullptr) {
+    // No free buffer: create one if the bound allows.
+    uint32_t n = created_.load(std::memory_order_relaxed);
+    while (true) {
+      if (n >= max_buffers_) return nullptr;
+      if (created_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) break;
+    }
+    void* mem = RawMap(buffer_bytes_);
+    if (mem == nullptr) return nullptr;  // the slot stays unused; the bound only shrinks
+    b = new (mem) EventBuffer;
+    b->index = n;
+    b->capacity = static_cast<uint32_t>((buffer_bytes_ - sizeof(EventBuffer)) / sizeof(RawEvent));
+    b->events = reinterpret_cast<RawEvent*>(static_cast<char*>(mem) + sizeof(EventBuffer));
+    buffers_[n] = b;
+  }
+  b->tid = tid;
+  b->next_full = nullptr;
+  b->count.store(0, std::memory_order_relaxed);
+  return b;
+}
+
+void BufferPool::Release(EventBuffer* b) {
+  uint64_t head = free_head_.load(std::memory_order_relaxed);
+  while (true) {
+    free_next_[b->index].store(static_cast<uint32_t>(head), std::memory_order_relaxed);
+    const uint64_t tag = (head >> 32) + 1;
+    if (free_head_.compare_exchange_weak(head, (tag << 32) | (b->index + 1),
+                                         std::memory_order_acq_rel)) {
+      return;
+    }
+  }
+}
+
+void BufferPool::PushFull(EventBuffer* b) {
+  EventBuffer* head = full_head_.load(std::memory_order_relaxed);
+  do {
+    b->next_full = head;
+  } while (!full_head_.compare_exchange_weak(head, b, std::memory_order_release,
+                                             std::memory_order_relaxed));
+}
+
+EventBuffer* BufferPool::TakeAllFull() {
+  EventBuffer* list = full_head_.exchange(nullptr, std::memory_order_acquire);
+  EventBuffer* reversed = nullptr;  // pushes came newest first
+  while (list != nullptr) {
+    EventBuffer* next = list->next_full;
+    list->next_full = reversed;
+    reversed = list;
+    list = next;
+  }
+  return reversed;
+}
+
+}  // namespace tierscope::recorder

@@ -1,0 +1,64 @@
+// The recorder's process-wide state and the hot path the hooks call. Everything here is safe to
+// call from inside the program's allocator calls: no malloc, no lock, no syscall per event.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "trace.pb.h"
+
+namespace tierscope::recorder {
+
+struct EventBuffer;
+
+// Per program thread; lives in the recorder's own pages, never freed (a dead thread's last
+// events are still written at exit).
+struct ThreadState {
+  uint32_t tid = 0;
+  uint32_t creator_tid = 0;
+  EventBuffer* buffer = nullptr;
+  int64_t sample_countdown = 0;  // bytes until the next sampled allocation
+  uint64_t rng = 0;
+  uint64_t start_ns = 0;
+  std::atomic<uint64_t> end_ns{0};
+  std::atomic<uint64_t> dropped{0};
+  std::atomic<uint64_t> unwind_failures{0};
+  std::atomic<int> reported{0};  // writer: 0 new, 1 start written, 2 end written
+  int exit_rounds = 0;           // pthread key destructor rounds seen
+  bool dead = false;             // a thread of the parent, after fork in the child
+  char name[16] = {};
+  ThreadState* next_all = nullptr;
+};
+
+// Reentrancy guard / internal-thread flag: > 0 means "the recorder is running here, do not
+// record". Initial-exec TLS: one load, no call to __tls_get_addr, no allocation.
+extern __thread int t_guard __attribute__((tls_model("initial-exec")));
+
+// Set once the runtime can record; cleared at shutdown and in untraced children.
+extern std::atomic<bool> g_recording;
+
+// The hot path: called by the hooks with t_guard already raised.
+void RecordAlloc(trace::EventKind kind, const void* address, size_t size);
+void RecordRelease(trace::EventKind kind, const void* address, size_t size);
+
+// Life cycle, called by the hooks.
+void OnThreadCreated(ThreadState* state);  // in the new thread, before its start routine
+ThreadState* NewThreadState(uint32_t creator_tid);
+void OnModulesChanged();  // after dlopen/dlclose
+// Flushes and closes the trace once. Safe from any thread; from a signal handler pass
+// from_signal so the wait for the writer is bounded.
+void Finish(const char* reason, int exit_status, bool from_signal);
+void BeforeExec();  // the process image is about to be replaced
+bool FollowExec();
+bool IsRootProcess();  // false in a vfork child, which shares our memory
+void SetExitStatus(int status);
+
+uint32_t CurrentTid();
+
+// Also declared in sample_source.h: the calling thread is the recorder's own.
+void MarkInternalThread();
+
+}  // namespace tierscope::recorder

@@ -1,0 +1,211 @@
+#include "writer.h"
+
+#include <time.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "runtime_state.h"
+#include "tierscope/formats/alloc_columns.h"
+
+namespace tierscope::recorder {
+namespace {
+
+constexpr long kCycleNs = 5'000'000;     // how often the writer looks for full buffers
+constexpr int kMaxBatchesPerChunk = 64;  // bounds a chunk to ~128k events (64 KiB buffers)
+
+void SleepNs(long ns) {
+  timespec ts{0, ns};
+  nanosleep(&ts, nullptr);
+}
+
+std::string ThreadNameFromProc(uint32_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/comm");
+  std::string name;
+  std::getline(in, name);
+  return name;
+}
+
+void AddBuffer(trace::TraceChunk* chunk, const EventBuffer* b, uint32_t count,
+               const EventClock& clock, uint64_t* allocs, uint64_t* frees) {
+  if (count == 0) return;
+  trace::AllocBatch* batch = chunk->add_allocs();
+  batch->set_tid(b->tid);
+  formats::AllocBatchBuilder builder(batch);
+  for (uint32_t i = 0; i < count; ++i) {
+    const RawEvent& r = b->events[i];
+    formats::AllocEvent e;
+    e.time_ns = clock.ToNs(r.time_ns);
+    e.kind = static_cast<trace::EventKind>(r.kind);
+    e.address = r.address;
+    e.size = r.size;
+    e.stack_id = r.stack_id;
+    builder.Add(e);
+    if (formats::KindIsAllocation(e.kind)) {
+      ++*allocs;
+    } else {
+      ++*frees;
+    }
+  }
+}
+
+}  // namespace
+
+Writer::Writer(RuntimeState* state, const std::string& path, trace::Header header)
+    : state_(state), out_(path, state->config.compression_level), header_(std::move(header)) {}
+
+bool Writer::Start() {
+  running_ = true;
+  if (pthread_create(&thread_, nullptr, &Writer::ThreadMain, this) != 0) {
+    running_ = false;
+    return false;
+  }
+  return true;
+}
+
+void* Writer::ThreadMain(void* self) {
+  MarkInternalThread();
+  static_cast<Writer*>(self)->Loop();
+  return nullptr;
+}
+
+void Writer::Loop() {
+  try {
+    while (!stop_.load(std::memory_order_acquire)) {
+      SleepNs(kCycleNs);
+      Cycle(false);
+    }
+    Cycle(true);
+    out_.Close();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tierscope: recorder: %s; the trace stops here\n", e.what());
+  }
+  running_ = false;
+  done_.store(true, std::memory_order_release);
+}
+
+void Writer::Finish(const std::string& reason, int exit_status, bool bounded_wait) {
+  end_reason_ = reason;
+  exit_status_ = exit_status;
+  stop_.store(true, std::memory_order_release);
+  if (!bounded_wait) {
+    pthread_join(thread_, nullptr);
+    return;
+  }
+  // From a signal handler: the crashed thread may hold locks the writer needs; give it 2 s.
+  for (int i = 0; i < 400 && !done_.load(std::memory_order_acquire); ++i) SleepNs(5'000'000);
+}
+
+void Writer::Cycle(bool final) {
+  state_->clock.Recalibrate();
+  EventBuffer* full = state_->pool.TakeAllFull();
+  do {
+    // One chunk object for the whole run: Clear() keeps its columns' capacity, so the writer does
+    // not grow and give back megabytes of heap (and page faults) every cycle.
+    trace::TraceChunk& chunk = chunk_;
+    chunk.Clear();
+    if (!header_written_) {
+      *chunk.mutable_header() = header_;
+      header_written_ = true;
+    }
+    {
+      std::lock_guard lock(state_->side_mutex);
+      for (auto& m : state_->pending_maps) *chunk.add_module_maps() = std::move(m);
+      state_->pending_maps.clear();
+      for (auto& s : state_->pending_samples) *chunk.add_samples() = std::move(s);
+      state_->pending_samples.clear();
+    }
+    int batches = 0;
+    while (full != nullptr && batches < kMaxBatchesPerChunk) {
+      EventBuffer* next = full->next_full;
+      AddBuffer(&chunk, full, full->count.load(std::memory_order_acquire), state_->clock,
+                &alloc_events_, &free_events_);
+      state_->pool.Release(full);
+      full = next;
+      ++batches;
+    }
+    if (final && full == nullptr) {
+      // Events still in the threads' current buffers (the program is exiting).
+      for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
+        if (t->dead || t->buffer == nullptr) continue;
+        AddBuffer(&chunk, t->buffer, t->buffer->count.load(std::memory_order_acquire),
+                  state_->clock, &alloc_events_, &free_events_);
+      }
+    }
+    AddStacks(&chunk);  // after the batches: covers every id they use
+    AddThreads(&chunk);
+    AddCounters(&chunk);
+    if (final && full == nullptr) {
+      trace::Footer* f = chunk.mutable_footer();
+      f->set_end_time_ns(NowNs());
+      f->set_end_reason(end_reason_);
+      f->set_exit_status(exit_status_);
+    }
+    if (chunk.allocs_size() > 0 || chunk.stacks_size() > 0 || chunk.threads_size() > 0 ||
+        chunk.module_maps_size() > 0 || chunk.samples_size() > 0 || chunk.has_footer() ||
+        chunk.has_header()) {
+      out_.Append(chunk);
+    }
+  } while (full != nullptr);
+}
+
+void Writer::AddStacks(trace::TraceChunk* chunk) {
+  const uint32_t max_id = state_->stacks.max_id();
+  for (uint32_t id = stacks_written_ + 1; id <= max_id; ++id) {
+    const uint64_t* frames;
+    uint32_t depth;
+    bool truncated;
+    if (!state_->stacks.Get(id, &frames, &depth, &truncated)) break;
+    trace::Stack* s = chunk->add_stacks();
+    s->set_id(id);
+    s->mutable_frames()->Add(frames, frames + depth);
+    s->set_truncated(truncated);
+    if (truncated) ++truncated_stacks_;
+    stacks_written_ = id;
+  }
+}
+
+void Writer::AddThreads(trace::TraceChunk* chunk) {
+  const bool final = stop_.load();
+  const uint64_t now = NowNs();
+  for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
+    if (t->dead) continue;
+    const uint64_t end = t->end_ns.load(std::memory_order_acquire);
+    const int reported = t->reported.load();
+    const int want = end != 0 ? 2 : 1;
+    if (reported >= want && !(final && end == 0)) continue;
+    trace::Thread* out = chunk->add_threads();
+    out->set_tid(t->tid);
+    out->set_name(t->name[0] != '\0' ? std::string(t->name) : ThreadNameFromProc(t->tid));
+    out->set_start_ns(t->start_ns);
+    // Threads still running at the end of the trace end with it.
+    out->set_end_ns(end != 0 ? end : final ? now : 0);
+    out->set_creator_tid(t->creator_tid);
+    t->reported.store(want);
+  }
+}
+
+void Writer::AddCounters(trace::TraceChunk* chunk) {
+  trace::Counters* c = chunk->mutable_counters();
+  {
+    std::lock_guard lock(state_->side_mutex);
+    *c = state_->sampler_counters;
+  }
+  uint64_t dropped = state_->dropped_without_thread.load(), unwind = 0, threads = 0;
+  for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
+    if (t->dead) continue;
+    dropped += t->dropped.load(std::memory_order_relaxed);
+    unwind += t->unwind_failures.load(std::memory_order_relaxed);
+    ++threads;
+  }
+  c->set_alloc_events(alloc_events_);
+  c->set_free_events(free_events_);
+  c->set_dropped_events(dropped);
+  c->set_stacks(stacks_written_);
+  c->set_truncated_stacks(truncated_stacks_);
+  c->set_unwind_failures(unwind);
+  c->set_threads(threads);
+}
+
+}  // namespace tierscope::recorder

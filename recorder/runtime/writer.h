@@ -1,0 +1,52 @@
+// The writer thread: turns full event buffers into TraceChunks (stacks before the batches that
+// use them, threads, module maps, samples, counters) and appends them through TraceWriter.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tierscope/formats/trace_io.h"
+#include "trace.pb.h"
+
+namespace tierscope::recorder {
+
+struct RuntimeState;
+
+class Writer {
+ public:
+  // Opens the trace (throws FormatException naming the path) and keeps the header for chunk 1.
+  Writer(RuntimeState* state, const std::string& path, trace::Header header);
+  bool Start();  // the thread; false when it cannot be created
+  // Asks for the last chunk (with the footer) and waits for it; bounded when from a signal.
+  void Finish(const std::string& reason, int exit_status, bool bounded_wait);
+  bool running() const { return running_.load(); }
+
+ private:
+  static void* ThreadMain(void* self);
+  void Loop();
+  // One chunk from whatever is ready; final also drains the live buffers of every thread.
+  void Cycle(bool final);
+  void AddThreads(trace::TraceChunk* chunk);
+  void AddStacks(trace::TraceChunk* chunk);
+  void AddCounters(trace::TraceChunk* chunk);
+
+  RuntimeState* state_;
+  formats::TraceWriter out_;
+  trace::Header header_;
+  trace::TraceChunk chunk_;
+  bool header_written_ = false;
+  pthread_t thread_{};
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+  std::string end_reason_;
+  int exit_status_ = 0;
+  uint32_t stacks_written_ = 0;
+  uint64_t alloc_events_ = 0, free_events_ = 0, truncated_stacks_ = 0;
+};
+
+}  // namespace tierscope::recorder

@@ -1,0 +1,116 @@
+// The analyzer's subcommands end to end: exit codes, one-line errors, files they leave.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+#include "tierscope/formats/pprof_io.h"
+#include "tierscope/formats/profile_io.h"
+#include "trace_builder.h"
+
+namespace tierscope::testing {
+namespace {
+
+int Lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+void ExpectOneLineError(const CommandResult& r, int code, const std::string& fragment) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+}
+
+void MakeTrace(const std::string& path) {
+  TraceBuilder t(path);
+  t.Allocs(1, {Alloc(100, 0x10000, 4096, 1), Alloc(110, 0x20000, 64, 2)});
+  t.Samples(1, {Load(150, 0x10010), Load(160, 0x10020), Store(170, 0x20008)});
+  t.Allocs(1, {Free(200, 0x10000)});
+  t.Close();
+}
+
+TEST(AnalyzerCli, AnalyzeReportPlanExportMergeDiff) {
+  TempDir dir;
+  MakeTrace(dir.File("t"));
+  auto a = RunCommand({TierscopeBin(), "analyze", dir.File("t"), "-o", dir.File("p")});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  auto p = formats::LoadProfile(dir.File("p"));
+  ASSERT_EQ(p.sites_size(), 2);
+  EXPECT_EQ(p.metadata().heap_samples(), 3u);
+
+  auto text = RunCommand({TierscopeBin(), "report", dir.File("p")});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("prog+0x401000"), std::string::npos) << text.out;
+
+  auto json =
+      RunCommand({TierscopeBin(), "report", "--format", "json", "--top", "1", dir.File("p")});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto doc = nlohmann::json::parse(json.out);
+  ASSERT_EQ(doc["sites"].size(), 1u);
+  EXPECT_EQ(doc["heap_samples"], 3);
+
+  auto csv = RunCommand({TierscopeBin(), "report", "--format", "csv", dir.File("p")});
+  ASSERT_EQ(csv.exit_code, 0);
+  EXPECT_EQ(Lines(csv.out), 3);  // header + 2 sites
+
+  auto plan = RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=64", "--tier",
+                          "slow=rest", "--latency", "fast=80ns,slow=250ns"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("oracle"), std::string::npos) << plan.out;
+  p = formats::LoadProfile(dir.File("p"));
+  ASSERT_TRUE(p.has_plan());
+  // 64 bytes of fast memory fit only the 64-byte site (1 store sample of 3).
+  for (int i = 0; i < p.sites_size(); ++i) {
+    EXPECT_EQ(p.plan().assignments(i).tier(), p.sites(i).bytes() == 64 ? "fast" : "slow");
+  }
+  EXPECT_EQ(p.tiers(0).latency_ns(), 80);
+
+  auto exp = RunCommand({TierscopeBin(), "export", "--pprof", dir.File("x.pb.gz"), dir.File("p")});
+  ASSERT_EQ(exp.exit_code, 0) << exp.err;
+  EXPECT_EQ(formats::ReadPprof(dir.File("x.pb.gz")).sample_size(), 2);
+
+  auto merge =
+      RunCommand({TierscopeBin(), "merge", "-o", dir.File("m"), dir.File("p"), dir.File("p")});
+  ASSERT_EQ(merge.exit_code, 0) << merge.err;
+  auto m = formats::LoadProfile(dir.File("m"));
+  ASSERT_EQ(m.sites_size(), 2);
+  EXPECT_EQ(m.metadata().heap_samples(), 6u);
+
+  auto diff = RunCommand({TierscopeBin(), "diff", dir.File("p"), dir.File("m")});
+  ASSERT_EQ(diff.exit_code, 0) << diff.err;
+  EXPECT_NE(diff.out.find("same"), std::string::npos) << diff.out;  // same temperature, same peak
+}
+
+TEST(AnalyzerCli, ErrorsAreOneLine) {
+  TempDir dir;
+  MakeTrace(dir.File("t"));
+  ExpectOneLineError(RunCommand({TierscopeBin(), "analyze", dir.File("none"), "-o", dir.File("p")}),
+                     2, dir.File("none"));
+  ExpectOneLineError(RunCommand({TierscopeBin(), "analyze", dir.File("t"), "-o", "/no/dir/p"}), 2,
+                     "/no/dir");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "report", dir.File("t")}), 1, "not a profile");
+  ASSERT_EQ(RunCommand({TierscopeBin(), "analyze", dir.File("t"), "-o", dir.File("p")}).exit_code,
+            0);
+  ExpectOneLineError(RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=8Q"}), 2,
+                     "8Q");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "plan", dir.File("p")}), 2, "--tier");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "report", "--format", "xml", dir.File("p")}), 2,
+                     "--format");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "analyze", dir.File("p"), "-o", dir.File("q")}), 1,
+                     "not a trace");
+}
+
+TEST(AnalyzerCli, TruncatedTraceStillWritesAProfileAndFails) {
+  TempDir dir;
+  MakeTrace(dir.File("t"));
+  const std::string bytes = ReadBytes(dir.File("t"));
+  WriteBytes(dir.File("cut"), bytes.substr(0, bytes.size() - 3));
+  auto r = RunCommand({TierscopeBin(), "analyze", dir.File("cut"), "-o", dir.File("p")});
+  ExpectOneLineError(r, 1, dir.File("cut") + ": byte ");
+  auto p = formats::ReadProfile(dir.File("p"));
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.profile.sites_size(), 2);  // the allocations came before the damaged chunk
+}
+
+}  // namespace
+}  // namespace tierscope::testing

@@ -1,0 +1,203 @@
+// The join on hand-built traces: every expected number is worked out in the comments.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "test_support.h"
+#include "tierscope/analyzer/analyze.h"
+#include "tierscope/formats/profile_io.h"
+#include "trace_builder.h"
+
+namespace tierscope::testing {
+namespace {
+
+using analyzer::AnalyzeTrace;
+
+const profile::Site& SiteOf(const profile::ProfileChunk& p, uint32_t stack_id) {
+  for (const auto& s : p.sites()) {
+    if (s.stack(0).offset() == kTextStart + 0x1000 * stack_id) return s;
+  }
+  ADD_FAILURE() << "no site for stack " << stack_id;
+  return p.sites(0);
+}
+
+uint64_t Region(const profile::ProfileChunk& p, const std::string& name) {
+  auto it = p.metadata().samples_by_region().find(name);
+  return it == p.metadata().samples_by_region().end() ? 0 : it->second;
+}
+
+TEST(Join, AddressReuseAndOutOfOrderThreadBatches) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  // Thread 2's batch is written first although thread 1's events come earlier and interleave.
+  t.Samples(2, {Load(150, 0x10010),    // block A [0x10000, +100) live: site 1
+                Load(250, 0x10010),    // A freed at 200, B not yet there: no owner
+                Store(350, 0x10020),   // B [0x10000, +50) live: site 2
+                Load(360, 0x10040)});  // past B's end: no owner
+  t.Allocs(2, {Free(400, 0x999990)});  // never allocated
+  t.Allocs(1, {Alloc(100, 0x10000, 100, 1), Free(200, 0x10000), Alloc(300, 0x10000, 50, 2)});
+  t.Close();
+
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error) << r.error->Message();
+  const auto& p = r.profile;
+  ASSERT_EQ(p.sites_size(), 2);
+  const auto& a = SiteOf(p, 1);
+  EXPECT_EQ(a.allocations(), 1u);
+  EXPECT_EQ(a.bytes(), 100u);
+  EXPECT_EQ(a.peak_live_bytes(), 100u);
+  EXPECT_EQ(a.frees(), 1u);
+  EXPECT_EQ(a.load_samples(), 1u);
+  EXPECT_EQ(a.store_samples(), 0u);
+  // Lifetime 100 ns falls in bucket 6: [64, 128).
+  ASSERT_EQ(a.lifetime_log2_ns_size(), 7);
+  EXPECT_EQ(a.lifetime_log2_ns(6), 1u);
+  // 100 bytes for 100 ns.
+  EXPECT_DOUBLE_EQ(a.live_byte_seconds(), 100 * 100e-9);
+  // One timer sample per 100e-7 byte-seconds.
+  EXPECT_NEAR(a.temperature(), 1 / (100 * 100e-9), 1e-3);
+  const auto& b = SiteOf(p, 2);
+  EXPECT_EQ(b.allocations(), 1u);
+  EXPECT_EQ(b.bytes(), 50u);
+  EXPECT_EQ(b.frees(), 0u);
+  EXPECT_EQ(b.load_samples(), 0u);
+  EXPECT_EQ(b.store_samples(), 1u);
+  // B lives from 300 to the last event at 400.
+  EXPECT_DOUBLE_EQ(b.live_byte_seconds(), 50 * 100e-9);
+  EXPECT_EQ(p.metadata().total_samples(), 4u);
+  EXPECT_EQ(p.metadata().heap_samples(), 2u);
+  EXPECT_EQ(Region(p, "unknown"), 2u);  // below every module: the untracked heap
+  EXPECT_EQ(p.metadata().unknown_frees(), 1u);
+  EXPECT_EQ(p.metadata().duration_ns(), 300u);
+  EXPECT_EQ(p.metadata().sampler(), "timer");
+  EXPECT_NE(p.metadata().weighting().find("stall time"), std::string::npos);
+  // Histograms: one bin per ~duration/200; the site's sample sits in the bin of t=150.
+  const uint64_t bin = p.metadata().bin_ns();
+  ASSERT_GT(a.histogram_size(), 0);
+  EXPECT_EQ(a.histogram((150 - 100) / bin), 1u);
+  EXPECT_EQ(a.live_histogram_size(), a.histogram_size());
+  EXPECT_EQ(a.live_histogram(a.live_histogram_size() - 1), 0u);
+  EXPECT_EQ(b.live_histogram(b.live_histogram_size() - 1), 50u);
+}
+
+TEST(Join, ReallocMovesTheBlock) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  t.Allocs(1, {Alloc(10, 0x1000, 16, 1), Free(20, 0x1000, trace::REALLOC_FREE),
+               Alloc(20, 0x2000, 32, 2, trace::REALLOC)});
+  t.Samples(1, {Load(25, 0x1008), Load(26, 0x2010), Load(27, 0x201f)});
+  t.Close();
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(SiteOf(r.profile, 1).load_samples(), 0u);  // the old block is gone
+  EXPECT_EQ(SiteOf(r.profile, 1).frees(), 1u);
+  EXPECT_EQ(SiteOf(r.profile, 2).load_samples(), 2u);
+  EXPECT_EQ(SiteOf(r.profile, 2).bytes(), 32u);
+  EXPECT_EQ(r.profile.metadata().heap_samples(), 2u);
+}
+
+TEST(Join, PartialMunmapSplitsAMapping) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  t.Allocs(1, {Alloc(10, 0x100000, 0x4000, 1, trace::MMAP),
+               Free(20, 0x101000, trace::MUNMAP, 0x1000)});  // a hole in the middle
+  t.Samples(1, {Load(30, 0x101800), Load(31, 0x102800), Load(32, 0x100800)});
+  t.Allocs(1, {Free(40, 0x100000, trace::MUNMAP, 0x4000)});  // the rest, in one call
+  t.Samples(1, {Load(50, 0x100800)});
+  t.Close();
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error);
+  const auto& m = SiteOf(r.profile, 1);
+  EXPECT_EQ(m.load_samples(), 2u);  // head and tail, not the hole, not after the unmap
+  EXPECT_EQ(m.frees(), 1u);         // one mapping, gone once its last piece is
+  EXPECT_EQ(m.peak_live_bytes(), 0x4000u);
+  // 0x4000 B for 10 ns, then 0x3000 B for 20 ns.
+  EXPECT_DOUBLE_EQ(m.live_byte_seconds(), (0x4000 * 10 + 0x3000 * 20) * 1e-9);
+  EXPECT_EQ(r.profile.metadata().unknown_frees(), 0u);
+}
+
+TEST(Join, SampledAllocationsAreScaledByTheirProbability) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"), /*alloc_sample_bytes=*/1000);
+  t.Allocs(1, {Alloc(10, 0x1000, 1000, 1), Alloc(11, 0x3000, 1000, 1)});
+  t.Close();
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error);
+  // Each byte is recorded with probability 1/1000: a 1000-byte block with 1 - 0.999^1000.
+  const double p = 1 - std::pow(0.999, 1000);
+  const auto& s = SiteOf(r.profile, 1);
+  EXPECT_EQ(s.allocations(), static_cast<uint64_t>(std::llround(2 / p)));
+  EXPECT_EQ(s.bytes(), static_cast<uint64_t>(std::llround(2000 / p)));
+  EXPECT_EQ(r.profile.metadata().alloc_sample_bytes(), 1000);
+}
+
+TEST(Join, SiteDepthGroupsByInnermostFrames) {
+  TempDir dir;
+  {
+    formats::TraceWriter w(dir.File("t"));
+    trace::TraceChunk c;
+    for (uint32_t id = 1; id <= 2; ++id) {
+      auto* s = c.add_stacks();
+      s->set_id(id);
+      s->add_frames(0x401000);
+      s->add_frames(0x402000 + id);  // different callers
+    }
+    auto* batch = c.add_allocs();
+    batch->set_tid(1);
+    formats::AllocBatchBuilder b(batch);
+    b.Add(Alloc(1, 0x1000, 8, 1));
+    b.Add(Alloc(2, 0x2000, 8, 2));
+    w.Append(c);
+    w.Close();
+  }
+  EXPECT_EQ(AnalyzeTrace(dir.File("t")).profile.sites_size(), 2);
+  analyzer::AnalyzeOptions depth1;
+  depth1.site_depth = 1;
+  auto r = AnalyzeTrace(dir.File("t"), depth1);
+  ASSERT_EQ(r.profile.sites_size(), 1);
+  EXPECT_EQ(r.profile.sites(0).allocations(), 2u);
+  EXPECT_EQ(r.profile.sites(0).stack_size(), 1);
+}
+
+TEST(JoinErrors, TruncatedTraceKeepsCompleteChunks) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  t.Allocs(1, {Alloc(10, 0x1000, 16, 1)});
+  t.Allocs(1, {Alloc(20, 0x2000, 16, 2)});
+  t.Close();
+  std::string bytes = ReadBytes(dir.File("t"));
+  WriteBytes(dir.File("cut"), bytes.substr(0, bytes.size() - 5));
+  auto r = AnalyzeTrace(dir.File("cut"));
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind, formats::FormatError::Kind::kTruncated);
+  EXPECT_NE(r.error->Message().find(dir.File("cut")), std::string::npos);
+  ASSERT_EQ(r.profile.sites_size(), 1);  // the first batch survived
+  EXPECT_EQ(r.profile.sites(0).bytes(), 16u);
+}
+
+TEST(JoinErrors, EmptyAndWrongKindFilesAreNamed) {
+  TempDir dir;
+  WriteBytes(dir.File("empty"), "");
+  auto e = AnalyzeTrace(dir.File("empty"));
+  ASSERT_TRUE(e.error);
+  EXPECT_EQ(e.error->kind, formats::FormatError::Kind::kEmpty);
+  formats::WriteProfile(dir.File("p"), profile::ProfileChunk());
+  auto w = AnalyzeTrace(dir.File("p"));
+  ASSERT_TRUE(w.error);
+  EXPECT_EQ(w.error->kind, formats::FormatError::Kind::kWrongKind);
+  EXPECT_NE(w.error->Message().find("not a trace"), std::string::npos) << w.error->Message();
+}
+
+TEST(JoinErrors, CancelStopsTheAnalysis) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  t.Allocs(1, {Alloc(10, 0x1000, 16, 1)});
+  t.Close();
+  std::atomic<bool> cancel{true};
+  analyzer::AnalyzeOptions o;
+  o.cancel = &cancel;
+  EXPECT_TRUE(AnalyzeTrace(dir.File("t"), o).cancelled);
+}
+
+}  // namespace
+}  // namespace tierscope::testing

@@ -1,0 +1,353 @@
+// Real programs under `tierscope record`: their output must not change, and the trace read back
+// must hold what they did (counts that the examples print themselves, stacks into their code,
+// threads, module maps after dlopen, forks, execs, fatal signals).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "test_support.h"
+#include "trace_facts.h"
+
+namespace tierscope::testing {
+namespace {
+
+using trace::EventKind;
+
+const std::string kPython = "/usr/bin/python3";  // not a pyenv shim: shims exec the real one
+
+struct Recorded {
+  CommandResult plain, traced;
+  TraceFacts facts;
+};
+
+// Runs argv plainly and under `tierscope record -o trace`, then reads the trace.
+Recorded RecordAndCompare(const TempDir& dir, const std::vector<std::string>& argv,
+                          const std::vector<std::string>& flags = {},
+                          const std::vector<std::string>& env = {},
+                          const std::vector<std::string>& modules = {}) {
+  Recorded r;
+  r.plain = RunCommand(argv, env);
+  std::vector<std::string> cmd = {TierscopeBin(), "record", "-o", dir.File("t.trace")};
+  cmd.insert(cmd.end(), flags.begin(), flags.end());
+  cmd.push_back("--");
+  cmd.insert(cmd.end(), argv.begin(), argv.end());
+  r.traced = RunCommand(cmd, env);
+  r.facts = ReadTraceFacts(dir.File("t.trace"), modules);
+  return r;
+}
+
+void ExpectSameRunAndCleanTrace(const Recorded& r) {
+  EXPECT_EQ(r.traced.exit_code, r.plain.exit_code) << r.traced.err;
+  EXPECT_EQ(r.traced.out, r.plain.out);
+  EXPECT_TRUE(r.facts.error.empty()) << r.facts.error;
+  EXPECT_TRUE(r.facts.has_header);
+  EXPECT_TRUE(r.facts.has_footer);
+  EXPECT_EQ(r.facts.counters.dropped_events(), 0u);
+  EXPECT_NE(r.traced.err.find("tierscope: recorded "), std::string::npos) << r.traced.err;
+}
+
+TEST(RecordExamples, StressCountsMatchWhatTheProgramCounted) {
+  TempDir dir;
+  auto r =
+      RecordAndCompare(dir, {ExampleBin("ts-example-stress"), "--threads", "3", "--ops", "100000"},
+                       {}, {"TIERSCOPE_EXAMPLE_COUNTS=1"});
+  ExpectSameRunAndCleanTrace(r);
+  auto counts = ParseExampleCounts(r.plain.err);
+  ASSERT_EQ(counts["malloc"], 300000u) << r.plain.err;
+  // Every malloc the program made, with frames[0] in its own code (stress_alloc).
+  EXPECT_EQ(r.facts.CountInExe(trace::MALLOC), counts["malloc"]);
+  EXPECT_EQ(r.facts.CountInExe(trace::CALLOC), counts["calloc"]);
+  EXPECT_GE(r.facts.Count(trace::FREE), counts["free"]);
+  EXPECT_GE(r.facts.threads.size(), 4u);  // main + 3 workers
+  EXPECT_GE(r.facts.tids_with_events.size(), 4u);
+  for (const auto& [tid, t] : r.facts.threads) EXPECT_NE(t.end_ns(), 0u) << tid;
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+}
+
+TEST(RecordExamples, DeepStacksAreTruncatedAtTheDepthAsked) {
+  TempDir dir;
+  auto r = RecordAndCompare(
+      dir, {ExampleBin("ts-example-stress"), "--threads", "1", "--ops", "20000", "--depth", "40"},
+      {"--depth", "16"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.facts.header.recorder().max_stack_depth(), 16u);
+  size_t longest = 0;
+  for (const auto& [id, frames] : r.facts.stacks) longest = std::max(longest, frames.size());
+  EXPECT_EQ(longest, 16u);
+  EXPECT_GT(r.facts.counters.truncated_stacks(), 0u);
+}
+
+TEST(RecordExamples, EveryAllocationApiIsSeen) {
+  TempDir dir;
+  auto r = RecordAndCompare(dir, {ExampleBin("ts-example-allocapi"), "--rounds", "3"}, {},
+                            {"TIERSCOPE_EXAMPLE_COUNTS=1"});
+  ExpectSameRunAndCleanTrace(r);
+  auto c = ParseExampleCounts(r.plain.err);
+  ASSERT_FALSE(c.empty()) << r.plain.err;
+  const std::pair<const char*, EventKind> exact[] = {{"calloc", trace::CALLOC},
+                                                     {"reallocarray", trace::REALLOCARRAY},
+                                                     {"posix_memalign", trace::POSIX_MEMALIGN},
+                                                     {"aligned_alloc", trace::ALIGNED_ALLOC},
+                                                     {"memalign", trace::MEMALIGN},
+                                                     {"valloc", trace::VALLOC},
+                                                     {"pvalloc", trace::PVALLOC},
+                                                     {"mmap", trace::MMAP},
+                                                     {"mremap", trace::MREMAP}};
+  for (const auto& [name, kind] : exact) {
+    EXPECT_EQ(r.facts.CountInExe(kind), c[name]) << name;
+  }
+  // g++ compiles the example's realloc(NULL, n) into malloc(n): compare the two together.
+  EXPECT_EQ(r.facts.CountInExe(trace::MALLOC) + r.facts.CountInExe(trace::REALLOC),
+            c["malloc"] + c["realloc"]);
+  EXPECT_EQ(r.facts.CountInExe(trace::NEW) + r.facts.CountInExe(trace::NEW_ARRAY),
+            c["new"] + c["new_array"] + c["new_aligned"] + c["new_nothrow"]);
+  EXPECT_GE(r.facts.Count(trace::FREE), c["free"]);
+  EXPECT_GE(r.facts.Count(trace::DELETE) + r.facts.Count(trace::DELETE_ARRAY),
+            c["delete"] + c["delete_array"] + c["delete_sized"] + c["delete_aligned"]);
+  EXPECT_GE(r.facts.Count(trace::MUNMAP), c["munmap"]);
+  // realloc: the old block ends just before each new one that replaced it.
+  EXPECT_GE(r.facts.Count(trace::REALLOC_FREE), 3u * 3);
+  EXPECT_EQ(r.facts.Count(trace::MREMAP_UNMAP), r.facts.Count(trace::MREMAP));
+}
+
+TEST(RecordExamples, DlopenedPluginIsInAModuleMapAndItsAllocationsPointIntoIt) {
+  TempDir dir;
+  auto r =
+      RecordAndCompare(dir, {ExampleBin("ts-example-dlopen"), "--rounds", "2", "--blocks", "500"},
+                       {}, {}, {"libts-example-plugin.so"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_GE(r.facts.module_maps.size(), 1u + 2 * 2);  // start, then after each dlopen/dlclose
+  EXPECT_GE(r.facts.allocs_in_module("libts-example-plugin.so"), 2u * 500);
+  bool with_build_id = false;
+  for (const auto& map : r.facts.module_maps) {
+    for (const auto& m : map.modules()) {
+      if (m.path().find("libts-example-plugin.so") != std::string::npos) {
+        with_build_id = m.build_id().size() == 20;
+      }
+    }
+  }
+  EXPECT_TRUE(with_build_id);
+}
+
+TEST(RecordExamples, MultiThreadedKvcacheRunsUnchanged) {
+  TempDir dir;
+  auto r = RecordAndCompare(dir, {ExampleBin("ts-example-kvcache"), "--ops", "20000", "--keys",
+                                  "4096", "--threads", "3"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_GE(r.facts.threads.size(), 3u);
+}
+
+TEST(RecordPrograms, PythonAllocatingALot) {
+  TempDir dir;
+  auto r = RecordAndCompare(
+      dir,
+      {kPython, "-c",
+       "import collections\n"
+       "d = collections.defaultdict(list)\n"
+       "for i in range(200000): d[i % 977].append(str(i) * 3)\n"
+       "print(sum(len(v) for v in d.values()), len(d))\n"},
+      {}, {"PYTHONMALLOC=malloc"});  // every object through malloc, not pymalloc's arenas
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_GT(r.facts.Count(trace::MALLOC) + r.facts.Count(trace::REALLOC), 100000u);
+  EXPECT_GT(r.facts.stacks.size(), 50u);
+}
+
+TEST(RecordPrograms, Perl) {
+  TempDir dir;
+  auto r = RecordAndCompare(dir, {"/usr/bin/perl", "-e",
+                                  "my %h; $h{$_ % 1000} .= 'x' x ($_ % 50) for 1..100000; "
+                                  "print scalar(keys %h), qq{\\n};"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_GT(r.facts.total_events, 1000u);
+}
+
+TEST(RecordPrograms, GitLogOnARepoMadeHere) {
+  TempDir dir;
+  const std::string repo = dir.File("repo");
+  const std::string setup = "git init -q " + repo + " && cd " + repo +
+                            " && for i in 1 2 3 4 5; do echo $i > f$i && git add f$i && "
+                            "git -c user.name=t -c user.email=t@e commit -qm \"commit $i\"; done";
+  ASSERT_EQ(std::system(setup.c_str()), 0);
+  auto r = RecordAndCompare(dir, {"/usr/bin/git", "-C", repo, "log", "--format=%s"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_NE(r.traced.out.find("commit 3"), std::string::npos);
+  EXPECT_GT(r.facts.total_events, 100u);
+}
+
+TEST(RecordPrograms, Sqlite3) {
+  TempDir dir;
+  auto r = RecordAndCompare(
+      dir, {"/usr/bin/sqlite3", ":memory:",
+            "create table t(a, b); "
+            "with recursive c(x) as (select 1 union all select x + 1 from c where x < 20000) "
+            "insert into t select x, hex(randomblob(0) || x) from c; "
+            "select count(*), sum(a) from t;"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_NE(r.traced.out.find("20000|200010000"), std::string::npos) << r.traced.out;
+  EXPECT_GT(r.facts.total_events, 1000u);
+}
+
+TEST(RecordLifeCycle, ForkedChildWritesItsOwnTrace) {
+  TempDir dir;
+  const std::string script =
+      "import os\n"
+      "pid = os.fork()\n"
+      "if pid == 0:\n"
+      "    x = [bytearray(1000) for _ in range(5000)]\n"
+      "    os._exit(0)\n"
+      "os.waitpid(pid, 0)\n"
+      "print('child', 'done')\n";
+  auto r = RecordAndCompare(dir, {kPython, "-c", script});
+  ExpectSameRunAndCleanTrace(r);
+  int child_traces = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = e.path().filename();
+    if (name != "t.trace" && name.rfind("t.", 0) == 0) {
+      ++child_traces;
+      auto child = ReadTraceFacts(e.path());
+      EXPECT_TRUE(child.error.empty()) << child.error;
+      EXPECT_TRUE(child.has_footer);
+      EXPECT_EQ(child.footer.end_reason(), "_exit");
+      EXPECT_GE(child.Count(trace::MALLOC), 5000u);
+      EXPECT_EQ(child.header.pid(), static_cast<uint32_t>(std::stoul(name.substr(2))));
+    }
+  }
+  EXPECT_EQ(child_traces, 1);
+
+  TempDir dir2;
+  auto untraced = RecordAndCompare(dir2, {kPython, "-c", script}, {"--no-follow-fork"});
+  ExpectSameRunAndCleanTrace(untraced);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir2.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+TEST(RecordLifeCycle, ExecIsFollowedOnlyWhenAsked) {
+  const std::string script =
+      "import os\n"
+      "x = [bytearray(100) for _ in range(1000)]\n"
+      "os.execv('/usr/bin/perl', ['perl', '-e', 'my @a = map { \"x\" x $_ } 1..2000; print "
+      "\"perl\\n\"'])\n";
+  TempDir dir;
+  auto r = RecordAndCompare(dir, {kPython, "-c", script});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exec");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+
+  TempDir dir2;
+  auto followed = RecordAndCompare(dir2, {kPython, "-c", script}, {"--follow-exec"});
+  ExpectSameRunAndCleanTrace(followed);
+  bool found = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir2.path())) {
+    const std::string name = e.path().filename();
+    if (name.find(".exec.trace") == std::string::npos) continue;
+    found = true;
+    auto image = ReadTraceFacts(e.path());
+    EXPECT_TRUE(image.error.empty()) << image.error;
+    EXPECT_NE(image.header.executable().find("perl"), std::string::npos);
+    EXPECT_GT(image.Count(trace::MALLOC), 1000u);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(RecordLifeCycle, FatalSignalLeavesAReadableTrace) {
+  TempDir dir;
+  auto r = RecordAndCompare(dir,
+                            {kPython, "-c",
+                             "import os, signal\n"
+                             "x = [bytearray(64) for _ in range(20000)]\n"
+                             "os.kill(os.getpid(), signal.SIGSEGV)\n"},
+                            {}, {"PYTHONMALLOC=malloc"});
+  EXPECT_EQ(r.plain.exit_code, 128 + SIGSEGV);
+  EXPECT_EQ(r.traced.exit_code, 128 + SIGSEGV);
+  EXPECT_TRUE(r.facts.error.empty()) << r.facts.error;
+  EXPECT_TRUE(r.facts.has_footer);
+  EXPECT_EQ(r.facts.footer.end_reason(), "signal SIGSEGV");
+  EXPECT_GE(r.facts.Count(trace::MALLOC), 20000u);
+}
+
+TEST(RecordLifeCycle, UnderscoreExitAndExitStatusArePassedThrough) {
+  TempDir dir;
+  auto r =
+      RecordAndCompare(dir, {kPython, "-c", "import os\nprint('bye', flush=True)\nos._exit(7)\n"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.traced.exit_code, 7);
+  EXPECT_EQ(r.facts.footer.end_reason(), "_exit");
+  EXPECT_EQ(r.facts.footer.exit_status(), 7);
+}
+
+TEST(RecordSampling, SampledModeRecordsAFractionAndSaysItsRate) {
+  TempDir dir;
+  auto r =
+      RecordAndCompare(dir, {ExampleBin("ts-example-stress"), "--threads", "2", "--ops", "100000"},
+                       {"--alloc-sample-bytes", "65536"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.facts.header.recorder().alloc_sample_bytes(), 65536u);
+  // ~2 KiB average over 200k mallocs = ~400 MiB; one sample per 64 KiB: ~6400 samples.
+  const uint64_t sampled = r.facts.Count(trace::MALLOC);
+  EXPECT_GT(sampled, 3000u);
+  EXPECT_LT(sampled, 12000u);
+  // Only releases of sampled blocks are recorded.
+  EXPECT_LE(r.facts.Count(trace::FREE), sampled + 10);
+}
+
+TEST(RecordSampling, MinSizeSkipsSmallAllocations) {
+  TempDir dir;
+  auto r =
+      RecordAndCompare(dir, {ExampleBin("ts-example-stress"), "--threads", "1", "--ops", "50000"},
+                       {"--min-size", "2048"});
+  ExpectSameRunAndCleanTrace(r);
+  // Sizes are uniform in 16..4096: about half are at least 2048.
+  const uint64_t n = r.facts.Count(trace::MALLOC);
+  EXPECT_GT(n, 20000u);
+  EXPECT_LT(n, 30000u);
+}
+
+TEST(RecordCli, BadFlagsStopBeforeTheProgramStarts) {
+  TempDir dir;
+  const std::string marker = dir.File("started");
+  for (const auto& flags :
+       std::vector<std::vector<std::string>>{{"--depth", "0"},
+                                             {"--overflow", "grow"},
+                                             {"--alloc-sample-bytes", "x"},
+                                             {"-o", "/nonexistent-folder/t.trace"}}) {
+    std::vector<std::string> cmd = {TierscopeBin(), "record"};
+    cmd.insert(cmd.end(), flags.begin(), flags.end());
+    if (flags[0] != "-o") cmd.insert(cmd.end(), {"-o", dir.File("t.trace")});
+    cmd.insert(cmd.end(), {"--", "/usr/bin/touch", marker});
+    auto r = RunCommand(cmd);
+    EXPECT_EQ(r.exit_code, 2) << flags[0];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(flags[0] == "-o" ? "/nonexistent-folder" : flags[0]), std::string::npos)
+        << r.err;
+    EXPECT_FALSE(std::filesystem::exists(marker)) << flags[0];
+  }
+}
+
+TEST(RecordCli, ExitCodeIsTheProgramsAndMissingProgramIsSaid) {
+  TempDir dir;
+  auto r = RunCommand(
+      {TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"), "--", "/bin/sh", "-c", "exit 5"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  auto missing = RunCommand(
+      {TierscopeBin(), "record", "-o", dir.File("u.trace"), "--", dir.File("no-such-program")});
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_NE(missing.err.find("no-such-program"), std::string::npos) << missing.err;
+}
+
+TEST(RecordCli, BadEnvironmentInDirectPreloadUseIsSaidOnceAndTheProgramRuns) {
+  auto r = RunCommand({"/usr/bin/perl", "-e", "print qq{ok\\n}"},
+                      {"LD_PRELOAD=" + BuildDir() + "/lib/libtierscope-recorder.so",
+                       "TIERSCOPE_DEPTH=zero", "TIERSCOPE_OUTPUT=/nonexistent/x.trace"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "ok\n");
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("TIERSCOPE_DEPTH"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tierscope::testing

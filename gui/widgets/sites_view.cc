@@ -14,6 +14,7 @@
 #include "data/site_text.h"
 #include "models/sites_filter_model.h"
 #include "models/sites_model.h"
+#include "widgets/lifetime_chart.h"
 
 namespace tierscope::gui {
 
@@ -24,7 +25,8 @@ SitesView::SitesView(QWidget* parent)
       filter_(new QLineEdit(this)),
       field_(new QComboBox(this)),
       table_(new QTableView(this)),
-      stack_(new QPlainTextEdit(this)) {
+      stack_(new QPlainTextEdit(this)),
+      lifetime_(new LifetimeChart(this)) {
   proxy_->setSourceModel(model_);
 
   filter_->setPlaceholderText(QStringLiteral("Filter sites (Ctrl+F)…"));
@@ -66,8 +68,12 @@ SitesView::SitesView(QWidget* parent)
   stack_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
 
   auto* split = new QSplitter(Qt::Vertical, this);
+  auto* detail = new QSplitter(Qt::Horizontal, this);
+  detail->addWidget(stack_);
+  detail->addWidget(lifetime_);
+  detail->setSizes({800, 400});
   split->addWidget(table_);
-  split->addWidget(stack_);
+  split->addWidget(detail);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 1);
 
@@ -95,6 +101,7 @@ void SitesView::ShowSite(const QModelIndex& proxy_index) {
   const ProfileData* data = model_->profile_data();
   if (!proxy_index.isValid() || !data) {
     stack_->clear();
+    lifetime_->SetSite(nullptr);
     return;
   }
   const int row = proxy_->mapToSource(proxy_index).row();
@@ -110,6 +117,7 @@ void SitesView::ShowSite(const QModelIndex& proxy_index) {
   text << QString();
   text << StackLines(site);
   stack_->setPlainText(text.join('\n'));
+  lifetime_->SetSite(&site);
 }
 
 }  // namespace tierscope::gui

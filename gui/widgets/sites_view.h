@@ -13,6 +13,7 @@ class QTableView;
 
 namespace tierscope::gui {
 
+class LifetimeChart;
 class SitesFilterModel;
 class SitesModel;
 
@@ -27,6 +28,7 @@ class SitesView : public QWidget {
   QPlainTextEdit* stack_view() const { return stack_; }
   SitesFilterModel* proxy() const { return proxy_; }
   SitesModel* model() const { return model_; }
+  LifetimeChart* lifetime_chart() const { return lifetime_; }
 
  private:
   void ApplyFilter();
@@ -38,6 +40,7 @@ class SitesView : public QWidget {
   QComboBox* field_;
   QTableView* table_;
   QPlainTextEdit* stack_;
+  LifetimeChart* lifetime_;
 };
 
 }  // namespace tierscope::gui

@@ -19,7 +19,7 @@ using tierscope::testing::RunCommand;
 using tierscope::testing::TempDir;
 
 std::string GuiBin() {
-  return tierscope::testing::BuildDir() + "/gui/tierscope-gui";
+  return tierscope::testing::BuildDir() + "/bin/tierscope-gui";
 }
 
 // xvfb-run -a picks a free display; -e keeps the server's complaints out of our stderr parsing.

@@ -22,6 +22,7 @@
 #include "widgets/call_tree_view.h"
 #include "widgets/flame_graph_widget.h"
 #include "widgets/heat_map_widget.h"
+#include "widgets/lifetime_chart.h"
 #include "widgets/sites_view.h"
 #include "widgets/what_if_panel.h"
 
@@ -123,6 +124,15 @@ class WidgetsTest : public QObject {
     table->setFocus();
     table->setCurrentIndex(table->model()->index(0, 0));
     QVERIFY(window.sites_view()->stack_view()->toPlainText().contains("Cache::Archive"));
+    QVERIFY(window.sites_view()->lifetime_chart()->counts().isEmpty());  // never freed
+
+    // The value site's lifetimes: buckets 18..22 of the generated profile, 40001 each.
+    window.sites_view()->filter_edit()->setText("kv_alloc_value");
+    QCOMPARE(window.sites_view()->proxy()->rowCount(), 1);
+    table->setCurrentIndex(table->model()->index(0, 0));
+    LifetimeChart* chart = window.sites_view()->lifetime_chart();
+    QCOMPARE(chart->first_bucket(), 18);
+    QCOMPARE(chart->counts(), QList<qreal>({40001, 40001, 40001, 40001, 40001}));
   }
 
   void FlameGraphZoomsAndSearches() {

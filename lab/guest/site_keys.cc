@@ -1,5 +1,7 @@
 #include "site_keys.h"
 
+#include "tierscope/common/gnu_build_id.h"
+
 #include <elf.h>
 #include <link.h>
 #include <unistd.h>
@@ -18,29 +20,13 @@ struct Search {
 };
 
 std::string BuildId(const dl_phdr_info* info) {
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_NOTE) continue;
-    const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
-    const char* end = p + ph.p_memsz;
-    while (p + sizeof(ElfW(Nhdr)) <= end) {
-      const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
-      const char* name = p + sizeof(ElfW(Nhdr));
-      const char* desc = name + ((note->n_namesz + 3) & ~3u);
-      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
-          std::memcmp(name, "GNU", 4) == 0) {
-        std::string hex;
-        char byte[3];
-        for (unsigned j = 0; j < note->n_descsz; ++j) {
-          std::snprintf(byte, sizeof(byte), "%02x", static_cast<unsigned char>(desc[j]));
-          hex += byte;
-        }
-        return hex;
-      }
-      p = desc + ((note->n_descsz + 3) & ~3u);
-    }
+  std::string hex;
+  char byte[3];
+  for (unsigned char c : tierscope::FindGnuBuildId(info)) {
+    std::snprintf(byte, sizeof(byte), "%02x", c);
+    hex += byte;
   }
-  return "";
+  return hex;
 }
 
 int Visit(dl_phdr_info* info, size_t, void* data) {

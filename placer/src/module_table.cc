@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "raw_memory.h"
+#include "tierscope/common/gnu_build_id.h"
 
 namespace tierscope::placer {
 namespace {
@@ -31,24 +32,10 @@ struct Collect {
 };
 
 void ReadBuildId(const dl_phdr_info* info, Module* m) {
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_NOTE) continue;
-    const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
-    const char* end = p + ph.p_memsz;
-    while (p + sizeof(ElfW(Nhdr)) <= end) {
-      const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
-      const char* name = p + sizeof(ElfW(Nhdr));
-      const char* desc = name + ((note->n_namesz + 3) & ~3u);
-      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
-          std::memcmp(name, "GNU", 4) == 0 && note->n_descsz <= sizeof(m->build_id)) {
-        std::memcpy(m->build_id, desc, note->n_descsz);
-        m->build_id_len = static_cast<uint8_t>(note->n_descsz);
-        return;
-      }
-      p = desc + ((note->n_descsz + 3) & ~3u);
-    }
-  }
+  const std::string_view id = FindGnuBuildId(info);
+  if (id.empty() || id.size() > sizeof(m->build_id)) return;
+  std::memcpy(m->build_id, id.data(), id.size());
+  m->build_id_len = static_cast<uint8_t>(id.size());
 }
 
 int AddModule(dl_phdr_info* info, size_t, void* data) {

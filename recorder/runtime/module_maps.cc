@@ -1,5 +1,7 @@
 #include "module_maps.h"
 
+#include "tierscope/common/gnu_build_id.h"
+
 #include <elf.h>
 #include <link.h>
 #include <unistd.h>
@@ -45,22 +47,7 @@ int AddModule(dl_phdr_info* info, size_t, void* data) {
 }  // namespace
 
 std::string BuildIdFromNotes(std::string_view notes) {
-  size_t pos = 0;
-  auto align4 = [](size_t n) { return (n + 3) & ~size_t{3}; };
-  while (pos + sizeof(ElfW(Nhdr)) <= notes.size()) {
-    ElfW(Nhdr) nh;
-    std::memcpy(&nh, notes.data() + pos, sizeof nh);
-    const size_t name_at = pos + sizeof nh;
-    const size_t desc_at = name_at + align4(nh.n_namesz);
-    const size_t next = desc_at + align4(nh.n_descsz);
-    if (desc_at + nh.n_descsz > notes.size() || next <= pos) break;
-    if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-        std::memcmp(notes.data() + name_at, "GNU", 4) == 0) {
-      return std::string(notes.data() + desc_at, nh.n_descsz);
-    }
-    pos = next;
-  }
-  return {};
+  return std::string(FindGnuBuildId(notes));
 }
 
 trace::ModuleMap SnapshotModules(uint64_t time_ns) {

@@ -51,8 +51,9 @@ struct Joined {
   uint64_t samples = 0;  // timer samples with an address
   uint64_t undecoded = 0;
   uint64_t by_class[kClasses] = {};
-  uint64_t malloc_headers = 0;  // in the 16 bytes before a live block
-  std::set<uint32_t> sample_tids, threads;
+  uint64_t malloc_headers = 0;                  // in the 16 bytes before a live block
+  std::map<uint32_t, uint64_t> samples_by_tid;  // timer samples per thread
+  std::set<uint32_t> threads;
 };
 
 Joined JoinTrace(const std::string& path, const std::map<std::string, Site>& sites) {
@@ -70,10 +71,12 @@ Joined JoinTrace(const std::string& path, const std::map<std::string, Site>& sit
     }
     for (const auto& batch : chunk.samples()) {
       if (batch.source() != trace::SAMPLER_TIMER) continue;
-      j.sample_tids.insert(batch.tid());
       formats::SampleBatchCursor cursor(batch);
       formats::AccessSample s;
-      while (cursor.Next(&s)) samples.push_back(s);
+      while (cursor.Next(&s)) {
+        samples.push_back(s);
+        ++j.samples_by_tid[batch.tid()];
+      }
     }
     for (const auto& t : chunk.threads()) j.threads.insert(t.tid());
     if (chunk.has_counters()) counters = chunk.counters();
@@ -130,9 +133,11 @@ Joined JoinTrace(const std::string& path, const std::map<std::string, Site>& sit
 void RecordAndCheck(const std::string& threads) {
   testing::TempDir dir;
   const std::string trace = dir.File("kv.trace");
+  // A fixed period (budget 0): what is checked here is attribution, and the adaptive period of a
+  // busy CI host would only thin the samples out.
   auto r = RunCommand({testing::TierscopeBin(), "record", "-q", "-o", trace, "--sampler", "timer",
-                       "--", testing::ExampleBin("ts-example-kvcache"), "--print-sites",
-                       "--threads", threads});
+                       "--sample-budget", "0", "--", testing::ExampleBin("ts-example-kvcache"),
+                       "--print-sites", "--threads", threads});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto sites = ParseSites(r.out);
   for (const char* name : {"index", "values", "log", "archive"}) {
@@ -152,14 +157,18 @@ void RecordAndCheck(const std::string& threads) {
       "hot %lu warm %lu cold %lu other %lu; per MiB: hot %.1f warm %.2f cold %.2f\n",
       threads.c_str(), total, j.undecoded, in_heap, j.malloc_headers, j.by_class[kHot],
       j.by_class[kWarm], j.by_class[kCold], j.by_class[kOther], hot, warm, cold);
+  for (const auto& [tid, n] : j.samples_by_tid) std::printf("  thread %u: %lu samples\n", tid, n);
   ASSERT_GE(total, 200u) << "too few timer samples";
-  EXPECT_GE(2 * in_heap, total) << "fewer than half the samples inside a live heap block";
+  // The rest are stack, globals and allocator internals; their share grows when the index and the
+  // values stall less (bigger caches), so the bar is a third, well below the 55-73% seen here and
+  // far above what a broken decoder or join gives (~0).
+  EXPECT_GE(3 * in_heap, total) << "fewer than a third of the samples inside a live heap block";
   EXPECT_GT(hot, warm);
   EXPECT_GT(warm, cold);
   EXPECT_GT(j.by_class[kHot], j.by_class[kCold]);
   EXPECT_GT(j.by_class[kWarm], j.by_class[kCold]);
   for (uint32_t tid : j.threads) {
-    EXPECT_EQ(j.sample_tids.count(tid), 1u) << "no samples from thread " << tid;
+    EXPECT_GT(j.samples_by_tid[tid], 0u) << "no samples from thread " << tid;
   }
   EXPECT_EQ(j.threads.size(), static_cast<size_t>(std::stoi(threads)));
 }

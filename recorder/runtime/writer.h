@@ -8,12 +8,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "tierscope/formats/alloc_columns.h"
 #include "tierscope/formats/trace_io.h"
 #include "trace.pb.h"
 
 namespace tierscope::recorder {
 
+struct EventBuffer;
 struct RuntimeState;
 
 class Writer {
@@ -30,6 +33,8 @@ class Writer {
   void Loop();
   // One chunk from whatever is ready; final also drains the live buffers of every thread.
   void Cycle(bool final);
+  // The buffers in pending_, as one AllocBatch per thread.
+  void AddPending(trace::TraceChunk* chunk);
   void AddThreads(trace::TraceChunk* chunk);
   void AddStacks(trace::TraceChunk* chunk);
   void AddCounters(trace::TraceChunk* chunk);
@@ -45,6 +50,8 @@ class Writer {
   std::atomic<bool> done_{false};
   std::string end_reason_;
   int exit_status_ = 0;
+  formats::AllocBatchBuilder builder_;
+  std::vector<const EventBuffer*> pending_;
   uint32_t stacks_written_ = 0;
   uint64_t alloc_events_ = 0, free_events_ = 0, truncated_stacks_ = 0;
 };

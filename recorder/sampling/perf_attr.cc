@@ -152,8 +152,16 @@ bool PebsAttrs(const std::vector<std::string>& events, uint64_t period, std::vec
     arg.size = sizeof arg;
     int rc = pfm_get_os_event_encoding(name.c_str(), PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
     if (rc != PFM_SUCCESS) {
-      *error = "pebs: cannot encode event '" + name + "': " + pfm_strerror(rc) +
-               (pmu.empty() ? " (no hardware PMU here; use --sampler timer)" : "");
+      // libpfm4 names the core PMU from CPUID even in a VM that has none, and an AMD one has
+      // no PEBS events: every failure gets the way out.
+      std::string advice = " (no hardware PMU here; use --sampler timer)";
+      if (pmu.rfind("amd", 0) == 0) {
+        advice = " (an AMD CPU, PMU '" + pmu + "': use --sampler ibs or --sampler timer)";
+      } else if (!pmu.empty()) {
+        advice = " (PMU '" + pmu + "': check the name with libpfm4's showevtinfo, or use " +
+                 "--sampler timer)";
+      }
+      *error = "pebs: cannot encode event '" + name + "': " + pfm_strerror(rc) + advice;
       return false;
     }
     PebsEvent event;

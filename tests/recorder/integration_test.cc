@@ -62,6 +62,8 @@ TEST(RecordExamples, StressCountsMatchWhatTheProgramCounted) {
   EXPECT_GE(r.facts.Count(trace::FREE), counts["free"]);
   EXPECT_GE(r.facts.threads.size(), 4u);  // main + 3 workers
   EXPECT_GE(r.facts.tids_with_events.size(), 4u);
+  EXPECT_EQ(r.facts.chunks_with_a_thread_twice, 0u);
+  EXPECT_EQ(r.facts.batches_going_back_in_time, 0u);
   for (const auto& [tid, t] : r.facts.threads) EXPECT_NE(t.end_ns(), 0u) << tid;
   EXPECT_EQ(r.facts.footer.end_reason(), "exit");
 }

@@ -24,6 +24,7 @@ TraceFacts ReadTraceFacts(const std::string& path, const std::vector<std::string
     trace::TraceChunk chunk;
     std::vector<std::pair<uint32_t, uint64_t>> first_frames;  // (stack id, count) per alloc
     std::map<uint32_t, uint64_t> allocs_by_stack;
+    std::map<uint32_t, uint64_t> last_time;  // per thread
     while (reader.Next(&chunk)) {
       if (chunk.has_header()) {
         f.has_header = true;
@@ -34,11 +35,17 @@ TraceFacts ReadTraceFacts(const std::string& path, const std::vector<std::string
         f.stacks[s.id()] = {s.frames().begin(), s.frames().end()};
       }
       for (const auto& t : chunk.threads()) f.threads[t.tid()] = t;
+      std::set<uint32_t> tids_in_chunk;
       for (const auto& batch : chunk.allocs()) {
         formats::AllocBatchCursor cursor(batch);
         formats::AllocEvent e;
         f.tids_with_events.insert(batch.tid());
+        if (!tids_in_chunk.insert(batch.tid()).second) ++f.chunks_with_a_thread_twice;
+        bool first = true;
         while (cursor.Next(&e)) {
+          if (first && e.time_ns < last_time[batch.tid()]) ++f.batches_going_back_in_time;
+          first = false;
+          last_time[batch.tid()] = e.time_ns;
           ++f.events[e.kind];
           ++f.total_events;
           if (formats::KindIsAllocation(e.kind)) {

@@ -18,6 +18,10 @@ struct TraceFacts {
   std::map<trace::EventKind, uint64_t> events_in_exe;  // frames[0] inside the main executable
   std::map<uint32_t, std::vector<uint64_t>> stacks;
   std::set<uint32_t> tids_with_events;
+  // The writer makes one alloc batch per thread per chunk, and a thread's events go on in time
+  // from one batch to the next.
+  uint64_t chunks_with_a_thread_twice = 0;
+  uint64_t batches_going_back_in_time = 0;
   std::map<uint32_t, trace::Thread> threads;  // last message per tid wins
   std::vector<trace::ModuleMap> module_maps;
   trace::Counters counters;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "trace.pb.h"
 
@@ -26,17 +27,41 @@ constexpr bool KindHasSize(trace::EventKind kind) {
   return KindIsAllocation(kind) || kind == trace::MUNMAP || kind == trace::MREMAP_UNMAP;
 }
 
+// How far back an address back-reference may point, per kind (allocations, releases). Bounds
+// the reader's memory: two rings of this many addresses per open cursor.
+constexpr uint32_t kAddressRefWindow = 8192;
+
 class AllocBatchBuilder {
  public:
-  // Appends to `batch`, which must stay alive; events must come in non-decreasing time.
-  explicit AllocBatchBuilder(trace::AllocBatch* batch);
+  // Appends to `batch`, which must stay alive; events must come in non-decreasing time. Times are
+  // stored rounded down to `time_unit_ns` (1 keeps nanoseconds).
+  explicit AllocBatchBuilder(trace::AllocBatch* batch, uint32_t time_unit_ns = 1);
   void Add(const AllocEvent& event);
+  // Goes on with a new batch, keeping the address tables' memory (the recorder's writer builds
+  // one batch after another with a single builder).
+  void Reset(trace::AllocBatch* batch);
   int size() const { return batch_->kind_size(); }
 
  private:
+  // Last position of an address among this batch's allocations or releases: a direct-mapped,
+  // lossy cache (a miss only costs an explicit address), tagged with the batch's generation so
+  // Reset() needs no clearing.
+  struct Slot {
+    uint64_t address;
+    uint32_t position;
+    uint32_t generation;
+  };
+  static constexpr uint32_t kSlots = 2 * kAddressRefWindow;
+  uint32_t LookUp(const std::vector<Slot>& table, uint64_t address, uint32_t count) const;
+  void Remember(std::vector<Slot>* table, uint64_t address, uint32_t position);
+
   trace::AllocBatch* batch_;
+  uint32_t time_unit_;
   uint64_t last_time_ = 0;
   uint64_t last_address_ = 0;
+  uint32_t allocations_ = 0, releases_ = 0;
+  uint32_t generation_ = 1;
+  std::vector<Slot> allocation_at_, release_at_;
 };
 
 class AllocBatchCursor {
@@ -47,9 +72,16 @@ class AllocBatchCursor {
   const std::string& error() const { return error_; }
 
  private:
+  bool Fail(const char* why);
+  bool NextAddress(trace::EventKind kind, uint64_t* address);
+
   const trace::AllocBatch& batch_;
-  int index_ = 0, size_index_ = 0, stack_index_ = 0;
+  int index_ = 0, size_index_ = 0, stack_index_ = 0, delta_index_ = 0;
   uint64_t time_ = 0, address_ = 0;
+  // The latest addresses of allocations and of releases, for back-references; rings sized to
+  // the batch (at most kAddressRefWindow), allocated only when the batch has references.
+  std::vector<uint64_t> allocated_, released_;
+  uint32_t allocations_ = 0, releases_ = 0, ring_mask_ = 0;
   std::string error_;
 };
 

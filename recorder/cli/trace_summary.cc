@@ -46,13 +46,13 @@ std::string FormatSummary(const std::string& path, const TraceSummary& s) {
   std::snprintf(
       buf, sizeof buf,
       "tierscope: recorded %llu events (%llu allocations, %llu releases) from %llu "
-      "threads with %llu distinct stacks; %llu events dropped; %llu access samples; "
+      "thread%s with %llu distinct stacks; %llu events dropped; %llu access samples; "
       "trace %s: %llu bytes, %.2f bytes/event, %s.",
       static_cast<unsigned long long>(events), static_cast<unsigned long long>(s.alloc_events),
       static_cast<unsigned long long>(s.free_events), static_cast<unsigned long long>(s.threads),
-      static_cast<unsigned long long>(s.stacks), static_cast<unsigned long long>(s.dropped),
-      static_cast<unsigned long long>(s.samples), path.c_str(),
-      static_cast<unsigned long long>(s.file_bytes),
+      s.threads == 1 ? "" : "s", static_cast<unsigned long long>(s.stacks),
+      static_cast<unsigned long long>(s.dropped), static_cast<unsigned long long>(s.samples),
+      path.c_str(), static_cast<unsigned long long>(s.file_bytes),
       events > 0 ? static_cast<double>(s.file_bytes) / static_cast<double>(events) : 0.0,
       s.end_reason.empty() ? "not closed cleanly" : ("closed at " + s.end_reason).c_str());
   std::string out = buf;

@@ -323,9 +323,13 @@ class RuntimeSink : public SampleSink {
     for (const auto& [k, v] : delta.sampler_errors()) (*c->mutable_sampler_errors())[k] += v;
   }
 };
-RuntimeSink g_sink;
+// Constructed (and its destructor registered with atexit) before recording starts.
+RuntimeSink g_sink __attribute__((init_priority(102)));
 
-__attribute__((constructor(101))) void InitRecorder() {
+// Priority 103: after the generated protobuf code of this library has registered its
+// descriptors (init_priority 101 and 102, a few hundred allocations), which are ours and not the
+// program's; still before the program's own constructors of default priority.
+__attribute__((constructor(103))) void InitRecorder() {
   Guard guard;
   std::string error;
   auto config = ParseConfig([](const char* name) { return std::getenv(name); }, &error);

@@ -159,10 +159,9 @@ void RecordAndCheck(const std::string& threads) {
       j.by_class[kWarm], j.by_class[kCold], j.by_class[kOther], hot, warm, cold);
   for (const auto& [tid, n] : j.samples_by_tid) std::printf("  thread %u: %lu samples\n", tid, n);
   ASSERT_GE(total, 200u) << "too few timer samples";
-  // The rest are stack, globals and allocator internals; their share grows when the index and the
-  // values stall less (bigger caches), so the bar is a third, well below the 55-73% seen here and
-  // far above what a broken decoder or join gives (~0).
-  EXPECT_GE(3 * in_heap, total) << "fewer than a third of the samples inside a live heap block";
+  // The bar. The rest: stack, globals, allocator internals and undecodable samples
+  // (pointer chasing overwrites its own base register); 64-73% land in the heap here.
+  EXPECT_GE(2 * in_heap, total) << "fewer than half the samples inside a live heap block";
   EXPECT_GT(hot, warm);
   EXPECT_GT(warm, cold);
   EXPECT_GT(j.by_class[kHot], j.by_class[kCold]);

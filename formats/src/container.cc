@@ -164,12 +164,13 @@ ContainerReader::ContainerReader(const std::string& path) : path_(path), scratch
     Fail(FormatError::Kind::kBadMagic, 0, "not a tierscope file (bad magic)");
     return;
   }
-  uint16_t major = GetU16(header + 8);
+  major_ = GetU16(header + 8);
   minor_ = GetU16(header + 10);
-  if (major != kFormatMajor) {
+  if (major_ < kOldestReadableMajor || major_ > kFormatMajor) {
     Fail(FormatError::Kind::kBadVersion, 8,
-         "format version " + std::to_string(major) + "." + std::to_string(minor_) +
-             " is not supported (this build reads " + std::to_string(kFormatMajor) + ".x)");
+         "format version " + std::to_string(major_) + "." + std::to_string(minor_) +
+             " is not supported (this build reads " + std::to_string(kOldestReadableMajor) +
+             ".x to " + std::to_string(kFormatMajor) + ".x)");
     return;
   }
   uint32_t kind = GetU32(header + 12);

@@ -104,8 +104,9 @@ std::optional<FormatError> DumpFile(const std::string& path, std::ostream& out,
                                     const DumpOptions& options) {
   ContainerReader in(path);
   if (in.error()) return in.error();
-  out << "file: " << path << "\nkind: " << FileKindName(in.kind()) << "\nversion: " << kFormatMajor
-      << "." << in.minor_version() << "\nsize: " << in.file_size() << " bytes\n";
+  out << "file: " << path << "\nkind: " << FileKindName(in.kind())
+      << "\nversion: " << in.major_version() << "." << in.minor_version()
+      << "\nsize: " << in.file_size() << " bytes\n";
   std::string raw;
   ChunkInfo info;
   uint64_t chunks = 0, raw_total = 0;

@@ -148,7 +148,22 @@ TEST(Container, NewerMajorVersionIsRejectedWithBothVersions) {
   ContainerReader reader(dir.File("v"));
   ASSERT_TRUE(reader.error());
   EXPECT_EQ(reader.error()->kind, FormatError::Kind::kBadVersion);
-  EXPECT_NE(reader.error()->what.find("version 2.0 is not supported"), std::string::npos);
+  EXPECT_NE(reader.error()->what.find("version 3.0 is not supported"), std::string::npos);
+  EXPECT_NE(reader.error()->what.find("reads 1.x to 2.x"), std::string::npos);
+}
+
+TEST(Container, OlderReadableMajorVersionIsRead) {
+  TempDir dir;
+  WriteChunks(dir.File("v1"), {"x", "y"});
+  std::string bytes = ReadBytes(dir.File("v1"));
+  bytes[8] = static_cast<char>(kOldestReadableMajor);
+  WriteBytes(dir.File("v1"), bytes);
+  ContainerReader reader(dir.File("v1"));
+  ASSERT_FALSE(reader.error());
+  EXPECT_EQ(reader.major_version(), kOldestReadableMajor);
+  std::string chunk;
+  EXPECT_TRUE(reader.Next(&chunk));
+  EXPECT_EQ(chunk, "x");
 }
 
 TEST(Container, UnknownKindIsRejected) {

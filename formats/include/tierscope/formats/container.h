@@ -24,8 +24,11 @@ enum class FileKind : uint32_t { kTrace = 1, kProfile = 2 };
 
 const char* FileKindName(FileKind kind);
 
-inline constexpr uint16_t kFormatMajor = 1;
+// 2: alloc batches with address back-references and a time unit (trace.proto AllocBatch), which
+// a 1.x reader would decode to wrong addresses and times. 1.x files still read.
+inline constexpr uint16_t kFormatMajor = 2;
 inline constexpr uint16_t kFormatMinor = 0;
+inline constexpr uint16_t kOldestReadableMajor = 1;
 inline constexpr size_t kFileHeaderSize = 16;
 inline constexpr size_t kChunkHeaderSize = 12;
 // No chunk may inflate beyond this: it bounds what a reader allocates for a hostile file.
@@ -109,6 +112,7 @@ class ContainerReader {
 
   const std::optional<FormatError>& error() const { return error_; }
   FileKind kind() const { return kind_; }
+  uint16_t major_version() const { return major_; }
   uint16_t minor_version() const { return minor_; }
   uint64_t file_size() const { return file_size_; }
   uint64_t offset() const { return offset_; }
@@ -123,7 +127,7 @@ class ContainerReader {
   uint64_t file_size_ = 0;
   uint64_t offset_ = 0;
   FileKind kind_ = FileKind::kTrace;
-  uint16_t minor_ = 0;
+  uint16_t major_ = 0, minor_ = 0;
   std::optional<FormatError> error_;
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;

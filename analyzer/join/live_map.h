@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory_resource>
 
 namespace tierscope::analyzer {
 
@@ -35,7 +36,10 @@ class LiveMap {
   size_t size() const { return blocks_.size(); }
 
  private:
-  std::map<uint64_t, LiveBlock> blocks_;
+  // Every allocation event adds a node and every free drops one: a pool (not thread-safe, like
+  // the map) recycles them instead of going through malloc each time.
+  std::pmr::unsynchronized_pool_resource pool_;
+  std::pmr::map<uint64_t, LiveBlock> blocks_{&pool_};
 };
 
 }  // namespace tierscope::analyzer

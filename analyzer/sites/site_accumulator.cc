@@ -20,8 +20,10 @@ void SiteAccumulator::ChangeLive(uint64_t time_ns, double delta) {
   }
   // Bins that ended before this change held the old value at their end.
   const uint32_t bin = bins_.Of(time_ns);
-  const uint64_t before = static_cast<uint64_t>(std::llround(live_));
-  for (; live_bins_done_ < bin; ++live_bins_done_) live_histogram_[live_bins_done_] = before;
+  if (live_bins_done_ < bin) {  // rare: most changes fall in the bin of the previous one
+    const uint64_t before = static_cast<uint64_t>(std::llround(live_));
+    for (; live_bins_done_ < bin; ++live_bins_done_) live_histogram_[live_bins_done_] = before;
+  }
   live_ += delta;
   if (live_ < 0.5) live_ = 0;  // rounding of scaled sizes must not leave dust
   if (live_ > peak_) {

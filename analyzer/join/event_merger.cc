@@ -22,17 +22,25 @@ EventMerger::EventMerger(const TraceIndex& index, const std::string& path)
   for (size_t b = 0; b < index.batches.size(); ++b) {
     streams_[index.batches[b].stream].batches.push_back(static_cast<uint32_t>(b));
   }
-  for (uint32_t s = 0; s < streams_.size(); ++s) Push(s);
+  Head head;
+  for (uint32_t s = 0; s < streams_.size(); ++s) {
+    if (HeadOf(s, &head)) Push(head);
+  }
 }
 
-void EventMerger::Push(uint32_t stream) {
+bool EventMerger::HeadOf(uint32_t stream, Head* head) const {
   const Stream& st = streams_[stream];
-  if (st.batch >= st.batches.size()) return;
+  if (st.batch >= st.batches.size()) return false;
   const uint32_t b = st.batches[st.batch];
   const BatchRef& ref = index_.batches[b];
   // Not decoded yet: the index knows the time of its first event.
   const uint64_t time = st.index == 0 ? ref.first_time_ns : decoded_[b][st.index].time_ns;
-  heap_.push_back({time, ref.sample, stream});
+  *head = {time, ref.sample, stream};
+  return true;
+}
+
+void EventMerger::Push(const Head& head) {
+  heap_.push_back(head);
   std::push_heap(heap_.begin(), heap_.end(), std::greater<Head>());
 }
 
@@ -97,10 +105,17 @@ const JoinEvent* EventMerger::Next() {
     Release(static_cast<uint32_t>(done_batch_));
     done_batch_ = -1;
   }
-  while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), std::greater<Head>());
-    const uint32_t stream = heap_.back().stream;
-    heap_.pop_back();
+  for (;;) {
+    // The smallest head: the current stream's unless the heap holds a smaller one.
+    if (!has_current_ || (!heap_.empty() && current_ > heap_.front())) {
+      if (has_current_) Push(current_);
+      if (heap_.empty()) return nullptr;
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<Head>());
+      current_ = heap_.back();
+      heap_.pop_back();
+      has_current_ = true;
+    }
+    const uint32_t stream = current_.stream;
     Stream& st = streams_[stream];
     const uint32_t b = st.batches[st.batch];
     if (!chunk_read_[index_.batches[b].chunk]) ReadChunk(index_.batches[b].chunk);
@@ -110,7 +125,7 @@ const JoinEvent* EventMerger::Next() {
       Release(b);
       st.index = 0;
       ++st.batch;
-      Push(stream);
+      has_current_ = HeadOf(stream, &current_);
       continue;
     }
     const JoinEvent* e = &events[st.index];
@@ -119,10 +134,9 @@ const JoinEvent* EventMerger::Next() {
       ++st.batch;
       done_batch_ = b;
     }
-    Push(stream);
+    has_current_ = HeadOf(stream, &current_);
     return e;
   }
-  return nullptr;
 }
 
 }  // namespace tierscope::analyzer

@@ -45,20 +45,27 @@ class LiveMap {
 
  private:
   static constexpr int kLeaf = 64;
+  // Leaves hold what searches read (starts, ends) and a slot in slab_ for the rest, so inserting
+  // and erasing shift 20 bytes per entry, not a whole LiveBlock.
   struct Leaf {
     int n = 0;
     uint64_t starts[kLeaf];
-    LiveBlock blocks[kLeaf];
+    uint64_t ends[kLeaf];
+    uint32_t slots[kLeaf];
   };
   // The leaf that would hold `address`: the last whose smallest start is <= address, else the
   // first. Only with leaves.
   size_t LeafOf(uint64_t address) const;
   // Adds a block without looking for overlaps; a block already at `start` wins.
   void Put(uint64_t start, const LiveBlock& block);
+  // Adds it at position `pos` of leaf `l`, where it belongs.
+  void PutAt(size_t l, int pos, uint64_t start, const LiveBlock& block);
   void RemoveAt(size_t leaf, int pos);
 
   std::vector<uint64_t> mins_;  // mins_[i] == leaves_[i]->starts[0]; no leaf is empty
   std::vector<std::unique_ptr<Leaf>> leaves_;
+  std::vector<LiveBlock> slab_;
+  std::vector<uint32_t> free_slots_;
   size_t size_ = 0;
   std::vector<std::pair<uint64_t, LiveBlock>> cut_;  // EraseRange's scratch
 };

@@ -20,7 +20,9 @@ EventMerger::EventMerger(const TraceIndex& index, const std::string& path)
       chunk_read_(index.chunks.size()),
       decoded_(index.batches.size()) {
   for (size_t b = 0; b < index.batches.size(); ++b) {
-    streams_[index.batches[b].stream].batches.push_back(static_cast<uint32_t>(b));
+    Stream& st = streams_[index.batches[b].stream];
+    st.batches.push_back(static_cast<uint32_t>(b));
+    st.sample = index.batches[b].sample;
   }
   Head head;
   for (uint32_t s = 0; s < streams_.size(); ++s) {
@@ -30,12 +32,13 @@ EventMerger::EventMerger(const TraceIndex& index, const std::string& path)
 
 bool EventMerger::HeadOf(uint32_t stream, Head* head) const {
   const Stream& st = streams_[stream];
+  if (st.next) {
+    *head = Head::Of(st.next->time_ns, st.sample, stream);
+    return true;
+  }
   if (st.batch >= st.batches.size()) return false;
-  const uint32_t b = st.batches[st.batch];
-  const BatchRef& ref = index_.batches[b];
   // Not decoded yet: the index knows the time of its first event.
-  const uint64_t time = st.index == 0 ? ref.first_time_ns : decoded_[b][st.index].time_ns;
-  *head = {time, ref.sample, stream};
+  *head = Head::Of(index_.batches[st.batches[st.batch]].first_time_ns, st.sample, stream);
   return true;
 }
 
@@ -60,6 +63,9 @@ void EventMerger::ReadChunk(uint32_t c) {
   if (error_) return;
   if (!reader_.Seek(index_.chunks[c].offset) || !reader_.Next(&chunk_)) {
     error_ = reader_.error();
+    if (error_ && error_->kind == formats::FormatError::Kind::kIo) {
+      error_->what += " (the join reads a trace twice: it must be a regular file, not a pipe)";
+    }
     if (!error_) {
       error_ =
           formats::FormatError{formats::FormatError::Kind::kTruncated, reader_.container().path(),
@@ -115,24 +121,29 @@ const JoinEvent* EventMerger::Next() {
       heap_.pop_back();
       has_current_ = true;
     }
-    const uint32_t stream = current_.stream;
+    const uint32_t stream = current_.stream();
     Stream& st = streams_[stream];
-    const uint32_t b = st.batches[st.batch];
-    if (!chunk_read_[index_.batches[b].chunk]) ReadChunk(index_.batches[b].chunk);
-    const auto& events = decoded_[b];
-    if (events.size() != static_cast<size_t>(index_.batches[b].events)) {
-      // The file changed since pass 1: a pass over what the index promised would misorder events.
-      Release(b);
-      st.index = 0;
-      ++st.batch;
-      has_current_ = HeadOf(stream, &current_);
-      continue;
+    if (!st.next) {
+      const uint32_t b = st.batches[st.batch];
+      if (!chunk_read_[index_.batches[b].chunk]) ReadChunk(index_.batches[b].chunk);
+      const auto& events = decoded_[b];
+      if (events.size() != static_cast<size_t>(index_.batches[b].events)) {
+        // The file changed since pass 1: a pass over what the index promised would misorder
+        // events.
+        Release(b);
+        ++st.batch;
+        has_current_ = HeadOf(stream, &current_);
+        continue;
+      }
+      // Stable until the batch is released: other batches' vectors are moved, never this one.
+      st.next = events.data();
+      st.end = events.data() + events.size();
     }
-    const JoinEvent* e = &events[st.index];
-    if (++st.index == events.size()) {
-      st.index = 0;
+    const JoinEvent* e = st.next++;
+    if (st.next == st.end) {
+      done_batch_ = st.batches[st.batch];
       ++st.batch;
-      done_batch_ = b;
+      st.next = st.end = nullptr;
     }
     has_current_ = HeadOf(stream, &current_);
     return e;

@@ -49,17 +49,20 @@ class EventMerger {
  private:
   struct Stream {
     std::vector<uint32_t> batches;  // ids into index_.batches
-    size_t batch = 0, index = 0;
+    size_t batch = 0;
+    bool sample = false;
+    // The rest of the current batch once it is decoded; null before.
+    const JoinEvent* next = nullptr;
+    const JoinEvent* end = nullptr;
   };
+  // Time, then allocator before sampler, then stream, packed so that one comparison orders heads.
   struct Head {
-    uint64_t time;
-    bool sample;
-    uint32_t stream;
-    bool operator>(const Head& o) const {
-      if (time != o.time) return time > o.time;
-      if (sample != o.sample) return sample > o.sample;
-      return stream > o.stream;
+    unsigned __int128 key;
+    static Head Of(uint64_t time, bool sample, uint32_t stream) {
+      return {(static_cast<unsigned __int128>(time) << 64) | (uint64_t(sample) << 32) | stream};
     }
+    uint32_t stream() const { return static_cast<uint32_t>(key); }
+    bool operator>(const Head& o) const { return key > o.key; }
   };
   // The head of `stream`'s next event; false when the stream is done.
   bool HeadOf(uint32_t stream, Head* head) const;

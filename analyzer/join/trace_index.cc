@@ -52,6 +52,14 @@ TraceIndex IndexTrace(const std::string& path, const LoadOptions& options) {
         std::string("is a ") + formats::FileKindName(reader.container().kind()) + ", not a trace"};
     return out;
   }
+  // A file that opened cleanly has a size unless it is not a regular file (an empty one fails
+  // as kEmpty above). Pass 2 seeks back into it, which a pipe cannot do: say so before reading.
+  if (!reader.error() && reader.container().file_size() == 0) {
+    out.error = formats::FormatError{
+        formats::FormatError::Kind::kIo, path, 0,
+        "is not a regular file: the join reads a trace twice, so save a pipe to a file first"};
+    return out;
+  }
   Indexer indexer(&out, path);
   trace::TraceChunk chunk;
   formats::ChunkInfo info;

@@ -47,10 +47,12 @@ void SiteAccumulator::OnRelease(uint64_t time_ns, uint64_t bytes, double scale,
   ChangeLive(time_ns, -double(bytes) * scale);
   last_free_ns_ = time_ns;
   if (!whole) return;
-  frees_ += static_cast<uint64_t>(std::llround(scale));
+  // Without allocation sampling every scale is 1: skip the libm call on each free.
+  const uint64_t count = scale == 1 ? 1 : static_cast<uint64_t>(std::llround(scale));
+  frees_ += count;
   const uint64_t lifetime = time_ns - alloc_time_ns;
   const int bucket = lifetime == 0 ? 0 : 63 - std::countl_zero(lifetime);
-  lifetimes_[bucket] += static_cast<uint64_t>(std::llround(scale));
+  lifetimes_[bucket] += count;
 }
 
 void SiteAccumulator::OnSample(uint64_t time_ns, uint8_t access, uint64_t weight, double scale) {

@@ -1,11 +1,14 @@
 // Replays a trace in time order: allocations enter the live map, releases leave it, and each
-// access sample is credited to the block live at its address at that moment.
+// access sample is credited to the block live at its address at that moment. Two passes over the
+// file (join/trace_index.h, join/event_merger.h) keep memory independent of the trace's length.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <unordered_map>
 
+#include "join/event_merger.h"
 #include "join/live_map.h"
-#include "join/trace_events.h"
+#include "join/trace_index.h"
 #include "sites/module_index.h"
 #include "sites/site_accumulator.h"
 #include "sites/site_key.h"
@@ -69,7 +72,7 @@ void DescribeSampler(const trace::Header& header, profile::Metadata* meta) {
 
 AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& options) {
   AnalyzeResult result;
-  TraceContents trace = LoadTrace(path, {options.cancel, options.progress});
+  TraceIndex trace = IndexTrace(path, {options.cancel, options.progress});
   result.error = trace.error;
   if (trace.cancelled) {
     result.cancelled = true;
@@ -86,9 +89,8 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   // Each batch is sorted: its first and last events bound the run.
   uint64_t first = UINT64_MAX, last = 0;
   for (const auto& batch : trace.batches) {
-    if (batch.empty()) continue;
-    first = std::min(first, batch.front().time_ns);
-    last = std::max(last, batch.back().time_ns);
+    first = std::min(first, batch.first_time_ns);
+    last = std::max(last, batch.last_time_ns);
   }
   if (first == UINT64_MAX) first = last = trace.header.start_time_ns();
 
@@ -119,7 +121,15 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   std::unordered_map<std::string, uint32_t> site_of_key;
   std::unordered_map<uint32_t, uint32_t> site_of_stack;
   std::vector<uint64_t> no_frames;
+  // The recorder hands out stack ids densely from 1: a vector finds an allocation's site without
+  // hashing. Ids too large to index (a hostile or foreign trace) fall back to the hash map.
+  constexpr uint32_t kDenseStackIds = 1u << 22;
+  constexpr uint32_t kNoSite = UINT32_MAX;
+  std::vector<uint32_t> site_by_stack;
   auto site_for = [&](uint32_t stack_id) -> uint32_t {
+    if (stack_id < site_by_stack.size() && site_by_stack[stack_id] != kNoSite) {
+      return site_by_stack[stack_id];
+    }
     auto hit = site_of_stack.find(stack_id);
     if (hit != site_of_stack.end()) return hit->second;
     auto stack = trace.stacks.find(stack_id);
@@ -131,7 +141,12 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
     const std::string key = keyer.Key(kept);
     auto [it, added] = site_of_key.emplace(key, static_cast<uint32_t>(sites.size()));
     if (added) sites.push_back(std::make_unique<SiteAccumulator>(kept, bins));
-    site_of_stack.emplace(stack_id, it->second);
+    if (stack_id < kDenseStackIds) {
+      if (stack_id >= site_by_stack.size()) site_by_stack.resize(stack_id + 1, kNoSite);
+      site_by_stack[stack_id] = it->second;
+    } else {
+      site_of_stack.emplace(stack_id, it->second);
+    }
     return it->second;
   };
 
@@ -139,8 +154,9 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   uint64_t serial = 0, unknown_frees = 0, alloc_events = 0, free_events = 0;
   uint64_t total_samples = 0, heap_samples = 0;
   std::unordered_map<uint64_t, uint64_t> mapping_left;  // serial -> bytes still mapped
-  uint64_t now = 0;
-  auto on_removed = [&](uint64_t start, uint64_t end, const LiveBlock& block) {
+  uint64_t now = 0, peak_live = 0;
+  // One std::function for the whole replay: converting the lambda at each call would allocate.
+  const LiveMap::OnRemoved on_removed = [&](uint64_t start, uint64_t end, const LiveBlock& block) {
     bool whole = true;
     if (block.mapping) {
       auto it = mapping_left.find(block.serial);
@@ -154,7 +170,7 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   };
 
   const uint64_t n = trace.event_count;
-  EventMerger merger(trace);
+  EventMerger merger(trace, path);
   uint64_t i = 0;
   while (const JoinEvent* next = merger.Next()) {
     const JoinEvent& e = *next;
@@ -189,6 +205,7 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
       block.mapping = kind == trace::MMAP || kind == trace::MREMAP;
       if (block.mapping) mapping_left[block.serial] = e.size;
       live.Insert(e.address, block, on_removed);
+      peak_live = std::max<uint64_t>(peak_live, live.size());
       sites[site]->OnAlloc(e.time_ns, e.size, block.scale);
     } else if (formats::KindIsRelease(kind)) {
       ++free_events;
@@ -213,6 +230,12 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
       sites[block.site]->OnRelease(e.time_ns, size, block.scale, block.alloc_time_ns, true);
     }
   }
+
+  if (merger.error() && !result.error) result.error = merger.error();
+  result.join.events = i;
+  result.join.chunk_reads = merger.stats().chunk_reads;
+  result.join.peak_decoded_events = merger.stats().peak_decoded_events;
+  result.join.peak_live_blocks = peak_live;
 
   meta->set_total_samples(total_samples);
   meta->set_heap_samples(heap_samples);

@@ -20,8 +20,10 @@ void SiteAccumulator::ChangeLive(uint64_t time_ns, double delta) {
   }
   // Bins that ended before this change held the old value at their end.
   const uint32_t bin = bins_.Of(time_ns);
-  const uint64_t before = static_cast<uint64_t>(std::llround(live_));
-  for (; live_bins_done_ < bin; ++live_bins_done_) live_histogram_[live_bins_done_] = before;
+  if (live_bins_done_ < bin) {  // rare: most changes fall in the bin of the previous one
+    const uint64_t before = static_cast<uint64_t>(std::llround(live_));
+    for (; live_bins_done_ < bin; ++live_bins_done_) live_histogram_[live_bins_done_] = before;
+  }
   live_ += delta;
   if (live_ < 0.5) live_ = 0;  // rounding of scaled sizes must not leave dust
   if (live_ > peak_) {
@@ -45,10 +47,12 @@ void SiteAccumulator::OnRelease(uint64_t time_ns, uint64_t bytes, double scale,
   ChangeLive(time_ns, -double(bytes) * scale);
   last_free_ns_ = time_ns;
   if (!whole) return;
-  frees_ += static_cast<uint64_t>(std::llround(scale));
+  // Without allocation sampling every scale is 1: skip the libm call on each free.
+  const uint64_t count = scale == 1 ? 1 : static_cast<uint64_t>(std::llround(scale));
+  frees_ += count;
   const uint64_t lifetime = time_ns - alloc_time_ns;
   const int bucket = lifetime == 0 ? 0 : 63 - std::countl_zero(lifetime);
-  lifetimes_[bucket] += static_cast<uint64_t>(std::llround(scale));
+  lifetimes_[bucket] += count;
 }
 
 void SiteAccumulator::OnSample(uint64_t time_ns, uint8_t access, uint64_t weight, double scale) {

@@ -197,6 +197,18 @@ bool ContainerReader::ReadExact(void* data, size_t size, size_t* got) {
   return *got == size;
 }
 
+bool ContainerReader::Seek(uint64_t offset) {
+  if (error_ || !file_) return false;
+  if (offset < kFileHeaderSize || (file_size_ != 0 && offset >= file_size_)) {
+    return Fail(FormatError::Kind::kIo, offset, "no chunk can start here (outside the file)");
+  }
+  if (fseeko(file_, static_cast<off_t>(offset), SEEK_SET) != 0) {
+    return Fail(FormatError::Kind::kIo, offset, std::string("seek: ") + std::strerror(errno));
+  }
+  offset_ = offset;
+  return true;
+}
+
 bool ContainerReader::Next(std::string* raw, ChunkInfo* info) {
   if (error_ || !file_) return false;
   const uint64_t chunk_offset = offset_;

@@ -81,6 +81,16 @@ TEST(AnalyzerCli, AnalyzeReportPlanExportMergeDiff) {
   EXPECT_NE(diff.out.find("same"), std::string::npos) << diff.out;  // same temperature, same peak
 }
 
+TEST(AnalyzerCli, APipeIsRefusedBeforeItIsRead) {
+  // The streaming join reads the trace twice; a pipe can be read once.
+  TempDir dir;
+  MakeTrace(dir.File("t"));
+  auto r = RunCommand({"/bin/sh", "-c",
+                       "cat '" + dir.File("t") + "' | '" + TierscopeBin() +
+                           "' analyze /dev/stdin -o '" + dir.File("p") + "'"});
+  ExpectOneLineError(r, 2, "not a regular file");
+}
+
 TEST(AnalyzerCli, ErrorsAreOneLine) {
   TempDir dir;
   MakeTrace(dir.File("t"));

@@ -159,6 +159,58 @@ TEST(Join, SiteDepthGroupsByInnermostFrames) {
   EXPECT_EQ(r.profile.sites(0).stack_size(), 1);
 }
 
+TEST(Join, StreamsWithDecodedEventsBoundedByTheBatchesInFlight) {
+  // 2 threads x 200 batches of 500 allocator events (+ one sample per batch); thread 2's batches
+  // are written one batch late, as a recorder flushing full buffers does. The merge must hold only
+  // the batches it is in the middle of, not the 200,400 events of the trace.
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  constexpr int kBatches = 200, kPairs = 250;
+  auto batch = [](uint32_t tid, int k) {
+    std::vector<formats::AllocEvent> events;
+    for (int j = 0; j < kPairs; ++j) {
+      const uint64_t time = 1000 + uint64_t(k) * 4000 + uint64_t(j) * 8 + tid;
+      const uint64_t address = tid * 0x100000 + uint64_t(j) * 64;
+      events.push_back(Alloc(time, address, 64, tid));
+      events.push_back(Free(time + 4, address));
+    }
+    return events;
+  };
+  // Each batch's first block is touched at the tick it is allocated.
+  auto sample = [](uint32_t tid, int k) {
+    return std::vector<formats::AccessSample>{
+        Load(1000 + uint64_t(k) * 4000 + tid, tid * 0x100000)};
+  };
+  for (int k = 0; k < kBatches; ++k) {
+    t.Allocs(1, batch(1, k));
+    t.Samples(1, sample(1, k));
+    if (k > 0) {
+      t.Allocs(2, batch(2, k - 1));
+      t.Samples(2, sample(2, k - 1));
+    }
+  }
+  t.Allocs(2, batch(2, kBatches - 1));
+  t.Samples(2, sample(2, kBatches - 1));
+  t.Close();
+
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error) << r.error->Message();
+  constexpr uint64_t kEvents = 2 * kBatches * (2 * kPairs + 1);
+  EXPECT_EQ(r.join.events, kEvents);
+  // 4 streams (2 threads x allocator/sampler), each in the middle of at most one batch.
+  EXPECT_LE(r.join.peak_decoded_events, 2 * (2 * kPairs) + 2);
+  EXPECT_GE(r.join.peak_decoded_events, 2 * kPairs);  // the bound is not trivially met
+  EXPECT_EQ(r.join.chunk_reads, 4u * kBatches);
+  EXPECT_EQ(r.join.peak_live_blocks, 2u);  // each block is freed before the thread's next one
+  for (uint32_t tid : {1u, 2u}) {
+    const auto& site = SiteOf(r.profile, tid);
+    EXPECT_EQ(site.allocations(), uint64_t(kBatches) * kPairs);
+    EXPECT_EQ(site.frees(), uint64_t(kBatches) * kPairs);
+    EXPECT_EQ(site.load_samples(), uint64_t(kBatches));
+  }
+  EXPECT_EQ(r.profile.metadata().heap_samples(), 2u * kBatches);
+}
+
 TEST(JoinErrors, TruncatedTraceKeepsCompleteChunks) {
   TempDir dir;
   TraceBuilder t(dir.File("t"));

@@ -22,11 +22,21 @@ struct AnalyzeOptions {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// What the join held and did, for tests and benchmarks: memory follows peak_decoded_events (32
+// bytes each) and peak_live_blocks, not the trace's length.
+struct JoinStats {
+  uint64_t events = 0;               // joined in time order
+  uint64_t chunk_reads = 0;          // chunks decoded by the second pass
+  uint64_t peak_decoded_events = 0;  // most events decoded and waiting at one moment
+  uint64_t peak_live_blocks = 0;     // most allocations (and mapping pieces) live at one moment
+};
+
 struct AnalyzeResult {
   profile::ProfileChunk profile;
   // Set when the trace was damaged: the profile then holds what the complete chunks gave.
   std::optional<formats::FormatError> error;
   bool cancelled = false;
+  JoinStats join;
 };
 
 // Replays one trace: joins samples to the allocation live at their address and time, groups

@@ -109,6 +109,10 @@ class ContainerReader {
   // The decompressed payload of the next chunk. False at the end of the file or at the first
   // damaged chunk; then error() says which (no error at a clean end).
   bool Next(std::string* raw, ChunkInfo* info = nullptr);
+  // Goes back (or ahead) to the chunk whose header is at `offset`, a ChunkInfo::offset this file
+  // gave earlier: a reader can index a file in one pass and decode single chunks later, without
+  // holding them. False (error() set) after an earlier error or for an offset outside the file.
+  bool Seek(uint64_t offset);
 
   const std::optional<FormatError>& error() const { return error_; }
   FileKind kind() const { return kind_; }

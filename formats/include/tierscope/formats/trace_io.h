@@ -30,6 +30,8 @@ class TraceReader {
 
   // False at the end or at the first damaged chunk (see error()).
   bool Next(trace::TraceChunk* chunk, ChunkInfo* info = nullptr);
+  // Next() then reads the chunk at `offset` (see ContainerReader::Seek).
+  bool Seek(uint64_t offset) { return !error_ && in_.Seek(offset); }
   const std::optional<FormatError>& error() const;
   const ContainerReader& container() const { return in_; }
 

@@ -1,0 +1,92 @@
+// Pass 2 of the streaming join: yields a trace's events in time order. Batches of different
+// threads arrive out of time order (a thread's buffer is flushed when full or at exit); each
+// stream's own events are in order, so the trace is a k-way merge of per-stream sorted runs, done
+// with a heap of stream heads. A stream whose next batch is not decoded yet enters the heap with
+// the batch's first time from the index; its chunk is read and decoded only when that head comes
+// out on top, and each batch's events are dropped once consumed. Memory is bounded by the batches
+// whose time spans overlap the merge point (plus the other batches of the chunks they came in).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "join/trace_index.h"
+#include "tierscope/formats/trace_io.h"
+
+namespace tierscope::analyzer {
+
+struct JoinEvent {
+  uint64_t time_ns;
+  uint64_t address;
+  uint64_t size;      // allocation/unmap size; sample weight for samples
+  uint32_t stack_id;  // allocations only
+  uint16_t kind;      // trace::EventKind, or kSampleKind
+  uint8_t access;     // trace::AccessKind for samples
+  uint8_t source;     // trace::SamplerKind for samples
+};
+inline constexpr uint16_t kSampleKind = 0xffff;
+
+struct MergeStats {
+  uint64_t chunk_reads = 0;          // chunks read and decoded in pass 2
+  uint64_t peak_decoded_events = 0;  // most events held decoded at one moment
+};
+
+// At equal times allocator events come first (a block allocated and touched within one clock tick
+// must receive the touch), then by stream.
+class EventMerger {
+ public:
+  EventMerger(const TraceIndex& index, const std::string& path);
+  // The next event, valid until the next call; null at the end.
+  const JoinEvent* Next();
+
+  // A chunk that pass 1 read but pass 2 could not (the file changed in between): its batches are
+  // skipped.
+  const std::optional<formats::FormatError>& error() const { return error_; }
+  const MergeStats& stats() const { return stats_; }
+
+ private:
+  struct Stream {
+    std::vector<uint32_t> batches;  // ids into index_.batches
+    size_t batch = 0;
+    bool sample = false;
+    // The rest of the current batch once it is decoded; null before.
+    const JoinEvent* next = nullptr;
+    const JoinEvent* end = nullptr;
+  };
+  // Time, then allocator before sampler, then stream, packed so that one comparison orders heads.
+  struct Head {
+    unsigned __int128 key;
+    static Head Of(uint64_t time, bool sample, uint32_t stream) {
+      return {(static_cast<unsigned __int128>(time) << 64) | (uint64_t(sample) << 32) | stream};
+    }
+    uint32_t stream() const { return static_cast<uint32_t>(key); }
+    bool operator>(const Head& o) const { return key > o.key; }
+  };
+  // The head of `stream`'s next event; false when the stream is done.
+  bool HeadOf(uint32_t stream, Head* head) const;
+  void Push(const Head& head);
+  void ReadChunk(uint32_t chunk);
+  void Release(uint32_t batch);
+
+  const TraceIndex& index_;
+  formats::TraceReader reader_;
+  trace::TraceChunk chunk_;
+  std::vector<Stream> streams_;
+  std::vector<Head> heap_;
+  // The stream that gave the last event stays out of the heap while its next event still comes
+  // first: runs of one stream (the common case) then cost one comparison per event, not a
+  // push and a pop.
+  Head current_{};
+  bool has_current_ = false;
+  std::vector<bool> chunk_read_;
+  std::vector<std::vector<JoinEvent>> decoded_;  // by batch id; empty until read, after release
+  std::vector<std::vector<JoinEvent>> spare_;    // released vectors, kept for their capacity
+  int64_t done_batch_ = -1;  // consumed, released on the next call (its last event was returned)
+  uint64_t held_ = 0;
+  std::optional<formats::FormatError> error_;
+  MergeStats stats_;
+};
+
+}  // namespace tierscope::analyzer

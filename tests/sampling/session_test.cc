@@ -197,7 +197,11 @@ TEST(SamplingSession, AdaptivePeriodStretchesUnderATinyBudget) {
   std::vector<uint64_t> hot(words, 1), cold(words, 2);
   std::thread worker([&] {
     session->OnThreadStart(gettid());
-    TouchHotAndCold(hot.data(), cold.data(), words, 200000, 1);
+    // Work until the controller has acted: a fast idle host can finish one round before the
+    // first control interval. Bounded, so a controller that never acts fails the test below.
+    for (int round = 0; round < 200 && session->stats().period_changes == 0; ++round) {
+      TouchHotAndCold(hot.data(), cold.data(), words, 200000, round + 1);
+    }
     session->OnThreadExit(gettid());
   });
   worker.join();

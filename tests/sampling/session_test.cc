@@ -199,8 +199,9 @@ TEST(SamplingSession, AdaptivePeriodStretchesUnderATinyBudget) {
     session->OnThreadStart(gettid());
     // Work until the controller has acted: a fast idle host can finish one round before the
     // first control interval. Bounded, so a controller that never acts fails the test below.
+    volatile uint64_t sum = 0;  // used, so the loads are not optimized away
     for (int round = 0; round < 200 && session->stats().period_changes == 0; ++round) {
-      TouchHotAndCold(hot.data(), cold.data(), words, 200000, round + 1);
+      sum = sum + TouchHotAndCold(hot.data(), cold.data(), words, 200000, round + 1);
     }
     session->OnThreadExit(gettid());
   });

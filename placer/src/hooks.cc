@@ -48,9 +48,7 @@ TS_ALWAYS_INLINE void* Resize(void* old, size_t size, void* ret, void* fp) {
   const int tier = g_state.arenas.TierOf(old);
   if (tier < 0) return WithErrno(rallocx(old, size, 0));
   // A tier block stays on its tier; when the tier is full, move it down the tiers.
-  void* p =
-      rallocx(old, size,
-              MALLOCX_ARENA(g_state.arenas.arena(tier, t_thread.arena_pick)) | TcacheFlags(tier));
+  void* p = rallocx(old, size, TierFlags(tier));
   if (p) return p;
   p = TierAlloc(tier, size, 0);
   if (!p) return WithErrno(nullptr);

@@ -132,6 +132,8 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
     tier["bytes_allocated"] = t.bytes[i];
     tier["live_bytes"] = live;
     tier["footprint_bytes"] = g_state.arenas.used_bytes(i);  // high-water mark: never shrinks
+    // The program's own mappings placed on the tier (mmap from a planned site), still mapped.
+    tier["mapped_bytes"] = slice.mapped.load();
     tier["fallbacks"] = t.fallbacks[i];
     tier["budget_refusals"] = slice.refused.load();
     tier["hint_calls"] = t.hints[i];

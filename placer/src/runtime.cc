@@ -31,6 +31,7 @@ void OnThreadExit(void*) {
       mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
     }
     t_thread.tcache[i] = -1;
+    t_thread.tier_flags[i] = 0;
   }
   t_thread.dead = true;
   if (t_thread.counters && !t_thread.shared_counters) {
@@ -164,14 +165,23 @@ uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
   return code;
 }
 
-void* TierAlloc(int tier, size_t size, int flags) {
+int SetUpTier(int tier) {
+  Counters();  // picks this thread's arena index (arena_pick)
+  const int flags = MALLOCX_ARENA(g_state.arenas.arena(tier, t_thread.arena_pick));
+  const int tcache = TcacheFlags(tier);
+  // After thread exit the tcaches are gone: build the flags each time, never keep them.
+  if (t_thread.dead) return flags | MALLOCX_TCACHE_NONE;
+  t_thread.tier_flags[tier] = flags | tcache;
+  return flags | tcache;
+}
+
+void* TierAllocFallback(int tier, size_t size, int flags) {
   const TierArenas& arenas = g_state.arenas;
   ThreadCounters& c = Counters();
-  for (int t = tier; t < arenas.count(); ++t) {
-    void* p =
-        mallocx(size, flags | MALLOCX_ARENA(arenas.arena(t, t_thread.arena_pick)) | TcacheFlags(t));
+  for (int t = tier + 1; t < arenas.count(); ++t) {
+    void* p = mallocx(size, flags | TierFlags(t));
     if (__builtin_expect(p != nullptr, 1)) {
-      if (t != tier) Bump(c.fallbacks[tier], 1);
+      Bump(c.fallbacks[tier], 1);
       Bump(c.allocs[t], 1);
       Bump(c.bytes[t], size);
       return p;

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "learned_sites.h"
+#include "mapped_ranges.h"
 #include "module_table.h"
 #include "site_cache.h"
 #include "tier_arenas.h"
@@ -48,6 +49,10 @@ struct ThreadCounters {
 
 struct ThreadState {
   int tcache[kMaxTiers];  // jemalloc tcache id + 1; 0: not created yet; -1: none (use no tcache)
+  // mallocx flags of this thread's arena and tcache on each tier, built once (SetUpTier) so the
+  // hot path does not pick the arena (a division) or look at the tcache on every allocation.
+  // 0: not built yet (MALLOCX_ARENA is never 0).
+  int tier_flags[kMaxTiers];
   ThreadCounters* counters;
   bool shared_counters;  // the overflow block: atomic adds
   bool dead;             // thread exit ran: tcaches destroyed
@@ -67,11 +72,15 @@ struct State {
   Unwinder unwinder = Unwinder::kFramePointers;
   int unknown_tier = kDefaultTier;
   uintptr_t own_text_lo = 0, own_text_hi = 0;
+  // Modules whose own mmap calls are never routed: jemalloc's (its default arenas' chunks) and
+  // libunwind's (its caches). The placer's own are own_text_*.
+  uintptr_t jemalloc_lo = 0, jemalloc_hi = 0, libunwind_lo = 0, libunwind_hi = 0;
   TierArenas arenas;
   SiteCache cache;
   KeyTable keys;
   ModuleTable modules;
   LearnedSites learned;  // learning mode only
+  MappedRanges maps;     // the program's mappings placed on a tier
   std::atomic<bool> miss_lock{false};
 };
 
@@ -109,8 +118,24 @@ TS_ALWAYS_INLINE int FlagsForPointer(const void* p) {
   return tier < 0 ? 0 : TcacheFlags(tier);
 }
 
+int SetUpTier(int tier);  // builds t_thread.tier_flags[tier] and returns it
+// TierAlloc once `tier` refused: the slower tiers, then the default arenas (counted).
+void* TierAllocFallback(int tier, size_t size, int flags);
+
+TS_ALWAYS_INLINE int TierFlags(int tier) {
+  const int f = t_thread.tier_flags[tier];
+  return __builtin_expect(f != 0, 1) ? f : SetUpTier(tier);
+}
+
 // Allocates on `tier`, falling back through the slower tiers, then the default arenas.
-void* TierAlloc(int tier, size_t size, int flags);
+TS_ALWAYS_INLINE void* TierAlloc(int tier, size_t size, int flags) {
+  void* p = mallocx(size, flags | TierFlags(tier));
+  if (__builtin_expect(p == nullptr, 0)) return TierAllocFallback(tier, size, flags);
+  ThreadCounters& c = Counters();
+  Bump(c.allocs[tier], 1);
+  Bump(c.bytes[tier], size);
+  return p;
+}
 
 // frames[0] = `ret` (the caller of the entry point); deeper frames by walking frame pointers
 // from `fp` (the entry point's own frame), checked against this thread's stack bounds.

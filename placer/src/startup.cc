@@ -1,7 +1,9 @@
 // Start and exit of the preloaded placer: read the environment once, build the tiers and the plan's
 // key table, or fall back to default placement with one line on stderr. Nothing here runs on the
 // allocation path.
+#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <libunwind.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -110,14 +112,24 @@ bool Configure() {
   }
   g_state.min_size = profile.plan().min_size();
 
+  int arenas = 0;  // per tier; 0: 2 x CPUs
+  if (const std::string a = Env("TIERSCOPE_PLACER_ARENAS"); !a.empty()) {
+    arenas = std::atoi(a.c_str());
+    if (arenas < 1 || arenas > kMaxArenasPerTier ||
+        a.find_first_not_of("0123456789") != std::string::npos) {
+      g_info.reason = "TIERSCOPE_PLACER_ARENAS='" + a + "': expected 1 to 16";
+      return false;
+    }
+  }
+
   // Tier arenas, module table, cache, plan keys.
-  if (!g_state.arenas.Create(tiers, &error)) {
+  if (!g_state.arenas.Create(tiers, &error, arenas)) {
     g_info.reason = error;
     return false;
   }
   g_state.tiers_ready = true;
   g_info.tiers = tiers;
-  if (!g_state.modules.Init() || !g_state.cache.Init(!sites_path.empty()) ||
+  if (!g_state.modules.Init() || !g_state.cache.Init(!sites_path.empty()) || !g_state.maps.Init() ||
       !g_state.keys.Init(static_cast<size_t>(profile.plan().assignments_size())) ||
       (!sites_path.empty() && !g_state.learned.Init())) {
     g_info.reason = "out of memory for the placer's tables";
@@ -127,6 +139,14 @@ bool Configure() {
   if (const Module* own = g_state.modules.Find(reinterpret_cast<uintptr_t>(&Configure))) {
     g_state.own_text_lo = own->start;
     g_state.own_text_hi = own->end;
+  }
+  if (const Module* m = g_state.modules.Find(reinterpret_cast<uintptr_t>(&mallocx))) {
+    g_state.jemalloc_lo = m->start;
+    g_state.jemalloc_hi = m->end;
+  }
+  if (const Module* m = g_state.modules.Find(reinterpret_cast<uintptr_t>(&unw_backtrace))) {
+    g_state.libunwind_lo = m->start;
+    g_state.libunwind_hi = m->end;
   }
   std::unordered_map<uint64_t, const profile::Site*> sites;
   for (const auto& s : profile.sites()) sites[s.id()] = &s;

@@ -81,6 +81,19 @@ case "$check" in
     [ "$(echo $allocated)" = "fast=$fast_bytes slow=$slow_bytes" ] ||
       { echo "placer_guest: per-tier bytes differ from the plan"; exit 1; }
     ;;
+  large)
+    # Large blocks of planned-slow sites: a 32 MiB malloc grown by realloc to 64 MiB (past
+    # jemalloc's huge-size threshold) and the program's own 16 MiB mmap grown by mremap to 32 MiB.
+    # Every page of each grown block, the part added by the growth too, must be on node 1.
+    echo "== big malloc + realloc and mmap + mremap from slow sites: all on node 1"
+    placed "$PROFILES/sites.prof" "$tiers" "$SITES" --sites big-cold,map \
+      --expect big-cold=1 --expect map=1
+    echo "== control: the plan swapped (cold=fast, map unplanned): all on node 0"
+    placed "$PROFILES/swapped.prof" "$tiers" "$SITES" --sites big-cold,map \
+      --expect big-cold=0 --expect map=0
+    echo "== control: without the placer nothing reaches node 1"
+    expect_status 1 "$SITES" --sites big-cold,map --expect map=1
+    ;;
   *)
     echo "placer_guest: unknown check '$check'"
     exit 2

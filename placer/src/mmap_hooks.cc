@@ -117,10 +117,10 @@ TS_EXPORT void* mmap(void* addr, size_t len, int prot, int flags, int fd, off_t 
       InternalCaller(ret)) {
     return p;
   }
-  t_thread.guard++;  // mbind and the miss path may map memory themselves
+  // A miss resolves like malloc's (under the try-lock; its own mappings come from the placer's
+  // or libunwind's code, which InternalCaller passes through).
   const int tier = TierForSite(len, ret, fp);
   if (tier >= 0) Place(p, PageRound(len), tier, (flags & MAP_POPULATE) != 0);
-  t_thread.guard--;
   return p;
 }
 

@@ -73,7 +73,7 @@ void* SiteAddress(int site) {
 }
 
 // Sites 0-15 are planned fast, 16-31 slow, the rest unknown (sent to the slow tier).
-void SetUp() {
+void SetUpPlacer() {
   static bool ready = false;
   if (ready) return;
   ready = true;
@@ -156,7 +156,7 @@ void Worker(int id, Work* work) {
 }
 
 TEST(PlacerConcurrency, ManyThreadsAgreeOnSitesTiersBudgetsAndCounts) {
-  SetUp();
+  SetUpPlacer();
   const Totals before = Sum();
   Work work;
   for (int wave = 0; wave < kWaves; ++wave) {

@@ -32,7 +32,7 @@ TS_ALWAYS_INLINE bool PowerOfTwo(size_t x) {
 }
 
 TS_ALWAYS_INLINE void Release(void* p) {
-  if (p) dallocx(p, FlagsForPointer(p));
+  if (p) ReleaseBlock(p);
 }
 
 TS_ALWAYS_INLINE void ReleaseSized(void* p, size_t size, int align_flags) {
@@ -46,9 +46,9 @@ TS_ALWAYS_INLINE void* Resize(void* old, size_t size, void* ret, void* fp) {
     return nullptr;
   }
   const int tier = g_state.arenas.TierOf(old);
-  if (tier < 0) return WithErrno(rallocx(old, size, 0));
+  if (tier < 0) return WithErrno(rallocx(old, size, DefaultFlags()));
   // A tier block stays on its tier; when the tier is full, move it down the tiers.
-  void* p = rallocx(old, size, TierFlags(tier));
+  void* p = rallocx(old, size, tier == Primary() ? PrimaryFlags() : TierFlags(tier));
   if (p) return p;
   p = TierAlloc(tier, size, 0);
   if (!p) return WithErrno(nullptr);

@@ -99,6 +99,7 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   out["plan_keys"] = info.plan_keys;
   out["plan_key_conflicts"] = info.plan_key_conflicts;
   out["plan_sites_missing"] = info.plan_sites_missing;
+  out["primary_placement"] = info.primary;
   out["plan_hits"] = t.plan_hits;
   out["unknown_sites"] = t.unknown_sites;
   out["small_skipped"] = t.small_skipped;

@@ -33,6 +33,56 @@ void Say(const std::string& line) {
   (void)ignored;
 }
 
+// jemalloc's own malloc and free (the library the placer links), for their fast paths. Our own
+// malloc/free would shadow them in a plain lookup, so they are looked up in jemalloc's handle.
+void FindJemallocEntryPoints() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&mallocx), &info) == 0 || info.dli_fname == nullptr) return;
+  void* handle = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+  if (handle == nullptr) return;
+  auto m = reinterpret_cast<void* (*)(size_t)>(dlsym(handle, "malloc"));
+  auto f = reinterpret_cast<void (*)(void*)>(dlsym(handle, "free"));
+  // Both or neither, and never our own (a jemalloc build that does not export them).
+  if (m && f && reinterpret_cast<void*>(m) != reinterpret_cast<void*>(&malloc)) {
+    g_state.je_malloc = m;
+    g_state.je_free = f;
+  }
+  dlclose(handle);
+}
+
+// The placement with the most allocations in the profile (planned sites on their tier, the
+// others on the unknown-site tier) becomes the primary one, served by jemalloc's fast paths.
+void ChoosePrimary(const profile::ProfileChunk& profile, const std::vector<TierSpec>& tiers) {
+  unsigned narenas = 0;
+  size_t len = sizeof(narenas);
+  if (mallctl("opt.narenas", &narenas, &len, nullptr, 0) == 0 && narenas > 0) {
+    g_state.auto_arenas = narenas;
+  }
+  FindJemallocEntryPoints();
+  std::unordered_map<uint64_t, int> planned;
+  for (const auto& a : profile.plan().assignments()) {
+    const int index = TierIndex(tiers, a.tier());
+    planned[a.site_id()] = index < 0 ? kDefaultTier : index;
+  }
+  uint64_t allocations[kMaxTiers + 1] = {};  // [0]: default, [i + 1]: tier i
+  for (const auto& site : profile.sites()) {
+    auto it = planned.find(site.id());
+    const int tier = it != planned.end() ? it->second : g_state.unknown_tier;
+    allocations[tier + 1] += site.allocations();
+  }
+  int best = kDefaultTier;
+  for (int t = 0; t < static_cast<int>(tiers.size()); ++t) {
+    if (allocations[t + 1] > allocations[best + 1]) best = t;
+  }
+  // Tests (and a user who knows better) may name it; an unknown name keeps the choice above.
+  if (const std::string named = Env("TIERSCOPE_PLACER_PRIMARY"); !named.empty()) {
+    const int index = TierIndex(tiers, named);
+    if (index != -2) best = index < 0 ? kDefaultTier : index;
+  }
+  g_state.primary_plus1 = best + 1;
+  g_info.primary = best == kDefaultTier ? "default" : tiers[best].name;
+}
+
 // Reads the configuration. False (with g_info.reason) means default placement.
 bool Configure() {
   const std::string profile_path = Env("TIERSCOPE_PROFILE");
@@ -168,6 +218,7 @@ bool Configure() {
     if (!g_state.keys.Add(HashKey(key, n), tier_code(a.tier()))) ++g_info.plan_key_conflicts;
   }
   g_info.plan_keys = g_state.keys.size();
+  ChoosePrimary(profile, tiers);
   g_info.profile_path = profile_path;
   g_info.placement = profile_path.empty() ? "default (no profile)" : "plan";
   return true;

@@ -253,33 +253,42 @@ TEST(PlacerRun, RoutedSitesAndHintsComeFromTheirTierArenas) {
   });
   ASSERT_EQ(profile.plan().assignments_size(), 2);
   formats::WriteProfile(dir.File("plan.tsp"), profile);
-  env = tiers;
-  env.push_back("TIERSCOPE_PROFILE=" + dir.File("plan.tsp"));
-  env.push_back("TIERSCOPE_PLACER_STATS=" + dir.File("stats.json"));
-  const auto run = RunCommand({Probe()}, env);
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-  const json stats = ReadJson(dir.File("stats.json"));
-  const json fast_arenas = Tier(stats, "fast")["arenas"];
-  const json slow_arenas = Tier(stats, "slow")["arenas"];
-  auto expect = [&](const std::string& what, int tier, const json& arenas) {
-    const std::string prefix = what + " tier=" + std::to_string(tier) + " arena=";
-    const auto at = run.out.find(prefix);
-    ASSERT_NE(at, std::string::npos) << prefix << " in:\n" << run.out;
-    const unsigned arena = std::stoul(run.out.substr(at + prefix.size()));
-    bool found = false;
-    for (const auto& a : arenas) found |= a.get<unsigned>() == arena;
-    EXPECT_TRUE(found) << what << ": jemalloc says arena " << arena << ", tier's are "
-                       << arenas.dump();
-  };
-  expect("site_a", 1, slow_arenas);
-  expect("site_b", 0, fast_arenas);
-  expect("site_a_realloc", 1, slow_arenas);
-  expect("hint_hot", 0, fast_arenas);
-  expect("hint_cold", 1, slow_arenas);
-  expect("hint_slow", 1, slow_arenas);
-  EXPECT_NE(run.out.find("hint_unknown tier=-1 "), std::string::npos) << run.out;
-  EXPECT_EQ(Tier(stats, "fast")["hint_calls"].get<uint64_t>(), 1u);
-  EXPECT_EQ(Tier(stats, "slow")["hint_calls"].get<uint64_t>(), 2u);
+  // The primary placement (jemalloc's own fast paths) is fast, slow or the default placement:
+  // every block lands on its tier whichever it is.
+  for (const std::string primary : {"", "fast", "slow", "default"}) {
+    SCOPED_TRACE("primary placement " + primary);
+    env = tiers;
+    env.push_back("TIERSCOPE_PROFILE=" + dir.File("plan.tsp"));
+    env.push_back("TIERSCOPE_PLACER_STATS=" + dir.File("stats.json"));
+    if (!primary.empty()) env.push_back("TIERSCOPE_PLACER_PRIMARY=" + primary);
+    const auto run = RunCommand({Probe()}, env);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const json stats = ReadJson(dir.File("stats.json"));
+    if (!primary.empty()) {
+      EXPECT_EQ(stats["primary_placement"], primary);
+    }
+    const json fast_arenas = Tier(stats, "fast")["arenas"];
+    const json slow_arenas = Tier(stats, "slow")["arenas"];
+    auto expect = [&](const std::string& what, int tier, const json& arenas) {
+      const std::string prefix = what + " tier=" + std::to_string(tier) + " arena=";
+      const auto at = run.out.find(prefix);
+      ASSERT_NE(at, std::string::npos) << prefix << " in:\n" << run.out;
+      const unsigned arena = std::stoul(run.out.substr(at + prefix.size()));
+      bool found = false;
+      for (const auto& a : arenas) found |= a.get<unsigned>() == arena;
+      EXPECT_TRUE(found) << what << ": jemalloc says arena " << arena << ", tier's are "
+                         << arenas.dump();
+    };
+    expect("site_a", 1, slow_arenas);
+    expect("site_b", 0, fast_arenas);
+    expect("site_a_realloc", 1, slow_arenas);
+    expect("hint_hot", 0, fast_arenas);
+    expect("hint_cold", 1, slow_arenas);
+    expect("hint_slow", 1, slow_arenas);
+    EXPECT_NE(run.out.find("hint_unknown tier=-1 "), std::string::npos) << run.out;
+    EXPECT_EQ(Tier(stats, "fast")["hint_calls"].get<uint64_t>(), 1u);
+    EXPECT_EQ(Tier(stats, "slow")["hint_calls"].get<uint64_t>(), 2u);
+  }
 }
 
 TEST(PlacerRun, BadProfileThroughTheEnvironmentDegradesWithOneLine) {

@@ -30,6 +30,13 @@ case "$check" in
   sites)
     echo "== plan hot=fast cold=slow: each site's objects on its tier's node"
     placed "$PROFILES/sites.prof" "$tiers" "$SITES" --expect hot=0 --expect cold=1 --expect unplanned=0
+    # The placement most allocations get is served by jemalloc's own fast paths (each thread's
+    # arena switched to the tier's): the same pages wherever that primary placement is.
+    for primary in fast slow default; do
+      echo "== primary placement $primary: the same pages"
+      TIERSCOPE_PLACER_PRIMARY=$primary placed "$PROFILES/sites.prof" "$tiers" "$SITES" \
+        --expect hot=0 --expect cold=1 --expect unplanned=0
+    done
     echo "== the same program with the plan swapped: the pages follow the plan"
     placed "$PROFILES/swapped.prof" "$tiers" "$SITES" --expect hot=1 --expect cold=0 --expect unplanned=0
     echo "== control: without the placer nothing reaches node 1"

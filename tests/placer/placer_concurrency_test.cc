@@ -100,6 +100,7 @@ void SetUpPlacer() {
 
 struct Work {
   std::atomic<uint64_t> identified{0}, tier_allocs{0}, hints{0}, charged{0};
+  std::atomic<uint64_t> misplaced{0};  // a block for tier t not on t or a slower tier
 };
 
 void Worker(int id, Work* work) {
@@ -116,6 +117,7 @@ void Worker(int id, Work* work) {
     if (tier >= 0) {
       p = TierAlloc(tier, size, 0);
       ++tier_allocs;
+      if (g_state.arenas.TierOf(p) < tier) ++work->misplaced;
     } else {
       p = mallocx(size, 0);
     }
@@ -155,8 +157,7 @@ void Worker(int id, Work* work) {
   work->charged += charged;
 }
 
-TEST(PlacerConcurrency, ManyThreadsAgreeOnSitesTiersBudgetsAndCounts) {
-  SetUpPlacer();
+void RunAndCheck() {
   const Totals before = Sum();
   Work work;
   for (int wave = 0; wave < kWaves; ++wave) {
@@ -186,6 +187,22 @@ TEST(PlacerConcurrency, ManyThreadsAgreeOnSitesTiersBudgetsAndCounts) {
   EXPECT_LE(g_state.arenas.used_bytes(0), g_state.arenas.slice(0).budget);
   EXPECT_GT(work.charged.load(), 0u);
   EXPECT_EQ(g_state.arenas.slice(0).mapped.load(), 0u);  // every charge was released
+  EXPECT_EQ(work.misplaced.load(), 0u);
+}
+
+TEST(PlacerConcurrency, ManyThreadsAgreeOnSitesTiersBudgetsAndCounts) {
+  SetUpPlacer();
+  RunAndCheck();
+}
+
+// The same with the budgeted fast tier as the primary placement: its blocks come from jemalloc's
+// automatic tcache, each thread's arena switched to one of the tier's; the other placements name
+// their tcaches, and no block ever comes back from the wrong cache.
+TEST(PlacerConcurrency, ThePrimaryPlacementThroughJemallocsOwnCacheStaysOnItsTier) {
+  SetUpPlacer();
+  g_state.primary_plus1 = 1;
+  RunAndCheck();
+  g_state.primary_plus1 = 0;
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // Every allocation entry point of the C library and of the C++ runtime, defined here so that as
 // the first LD_PRELOAD the placer owns every allocation from process start. Each is implemented
-// only with jemalloc's non-standard API (mallocx/rallocx/dallocx/sdallocx/sallocx): a call to
-// malloc or free from this library would bind back to these very definitions. As every pointer
-// comes from jemalloc, free/realloc/malloc_usable_size are correct for any of them.
+// with jemalloc's non-standard API (mallocx/rallocx/dallocx/sdallocx/sallocx) and, for the
+// primary placement, jemalloc's own malloc/free reached through pointers (runtime.h): a call to
+// malloc or free by name from this library would bind back to these very definitions. As every
+// pointer comes from jemalloc, free/realloc/malloc_usable_size are correct for any of them.
+// Program mappings (mmap/mremap/munmap) are in mmap_hooks.cc.
 //
 // Each exported function captures its own return address and frame: frames[0] of a site is the
 // caller of the entry point (docs/architecture.md, "Stacks and site identity").

@@ -455,5 +455,29 @@ TEST(PlacerRun, MappingsCountAgainstTheTierBudget) {
   EXPECT_EQ(slow["mapped_bytes"].get<uint64_t>(), 4ull << 20);
 }
 
+// Relative --profile/--stats paths keep working when the program (or a wrapper script in front of
+// it, like pyenv's shims) changes directory before the placer in it opens them.
+TEST(PlacerRun, RelativePathsSurviveAProgramThatChangesDirectory) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_EQ(RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
+                        dir.File("learned.tsp"), "--", kv, "--ops", "2000"})
+                .exit_code,
+            0);
+  auto profile = MakePlan(dir.File("learned.tsp"), kv, [](const std::string& fn) {
+    return fn.rfind("kv_alloc_", 0) == 0 ? "slow" : "";
+  });
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  const std::string script = "cd " + dir.path() + " && " + TierscopeBin() +
+                             " run --profile plan.tsp --stats stats.json --tiers '" + kTwoTiers +
+                             "' -- /bin/sh -c 'cd / && exec " + kv + " --ops 2000'";
+  const auto run = RunCommand({"/bin/sh", "-c", script});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("running with default placement"), std::string::npos) << run.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["placement"], "plan");
+  EXPECT_GT(Tier(stats, "slow")["allocations"].get<uint64_t>(), 0u);
+}
+
 }  // namespace
 }  // namespace tierscope::testing

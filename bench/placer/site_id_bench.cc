@@ -2,6 +2,7 @@
 // hash + lock-free cache lookup, a hit), and a tier arena allocation through the thread's tier
 // tcache, next to plain jemalloc. Run: build/release/bench/placer/placer_site_id_bench
 #include <benchmark/benchmark.h>
+#include <dlfcn.h>
 
 #include "runtime.h"
 #include "tierscope/placer/tier_spec.h"
@@ -91,6 +92,47 @@ void BM_TierAllocFree(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TierAllocFree);
+
+// The same on the primary placement: jemalloc's own malloc/free fast paths, the thread's arena
+// switched to the tier's (what the preloaded placer does for the placement most allocations get).
+void BM_TierAllocFreePrimary(benchmark::State& state) {
+  SetUp(1, Unwinder::kFramePointers);
+  void* jemalloc = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_NOLOAD);
+  if (jemalloc) {
+    g_state.je_malloc = reinterpret_cast<void* (*)(size_t)>(dlsym(jemalloc, "malloc"));
+    g_state.je_free = reinterpret_cast<void (*)(void*)>(dlsym(jemalloc, "free"));
+  }
+  if (!g_state.je_malloc || !g_state.je_free) {
+    state.SkipWithError("jemalloc's malloc/free not found");
+    return;
+  }
+  g_state.primary_plus1 = 2;  // tier 1
+  for (auto _ : state) {
+    void* p = TierAlloc(1, 64, 0);
+    benchmark::DoNotOptimize(p);
+    ReleaseBlock(p);
+  }
+  if (g_state.arenas.TierOf(TierAlloc(1, 64, 0)) != 1) state.SkipWithError("not on tier 1");
+  g_state.primary_plus1 = 0;
+}
+BENCHMARK(BM_TierAllocFreePrimary);
+
+// jemalloc's malloc + free fast path, for scale.
+void BM_JemallocMallocFree(benchmark::State& state) {
+  void* jemalloc = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_NOLOAD);
+  auto m = jemalloc ? reinterpret_cast<void* (*)(size_t)>(dlsym(jemalloc, "malloc")) : nullptr;
+  auto f = jemalloc ? reinterpret_cast<void (*)(void*)>(dlsym(jemalloc, "free")) : nullptr;
+  if (!m || !f) {
+    state.SkipWithError("jemalloc's malloc/free not found");
+    return;
+  }
+  for (auto _ : state) {
+    void* p = m(64);
+    benchmark::DoNotOptimize(p);
+    f(p);
+  }
+}
+BENCHMARK(BM_JemallocMallocFree);
 
 }  // namespace
 

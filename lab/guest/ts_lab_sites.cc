@@ -8,6 +8,10 @@
 //   hot, cold, unplanned   malloc from lab_site_hot / lab_site_cold / lab_site_unplanned
 //   hint-hot, hint-cold    ts_malloc_hot / ts_malloc_cold, the placer's hint API (looked up at
 //                          run time, so the same binary runs with and without the placer)
+//   big-cold               one 32 MiB malloc from lab_site_cold (past jemalloc's 8 MiB huge-size
+//                          threshold), grown by realloc to 64 MiB: the grown block must stay
+//   map                    one 16 MiB anonymous mmap from lab_site_map (key: lab/site-keys), grown
+//                          by mremap to 32 MiB: the program's own mapping and its growth
 //
 //   ts-lab-sites --keys                      print each malloc site's match key, for a profile
 //   ts-lab-sites [--sites LIST] [--large N] [--expect SITE=NODE]... [--spill SITE=BYTES]...
@@ -17,6 +21,7 @@
 //                node 0, at most BYTES of them are on node 0 and all the rest on node 1
 // Exit 0 when every expectation holds, 1 with "MISMATCH: ..." lines otherwise, 2 on errors.
 #include <dlfcn.h>
+#include <sys/mman.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -67,6 +72,12 @@ extern "C" __attribute__((noinline)) void* lab_site_unplanned(size_t n) {
   return p;
 }
 
+extern "C" __attribute__((noinline)) void* lab_site_map(size_t n) {
+  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  asm volatile("" : : "r"(p) : "memory");
+  return p == MAP_FAILED ? nullptr : p;
+}
+
 namespace {
 
 int mismatches = 0;
@@ -100,7 +111,22 @@ struct Object {
   lab::NodeCounts where;
 };
 
+// big-cold and map: one large block, grown after its first touch; the grown block is checked.
+std::vector<Object> AllocateGrown(const std::string& site) {
+  constexpr size_t kMiB = size_t{1} << 20;
+  const bool map = site == "map";
+  const size_t first = map ? 16 * kMiB : 32 * kMiB;
+  auto* p = static_cast<char*>(map ? lab_site_map(first) : lab_site_cold(first));
+  if (p == nullptr) Fail("out of memory at site " + site);
+  std::memset(p, 0x5a, first);
+  void* grown = map ? mremap(p, first, 2 * first, MREMAP_MAYMOVE) : std::realloc(p, 2 * first);
+  if (grown == nullptr || grown == MAP_FAILED) Fail("cannot grow the block of site " + site);
+  std::memset(grown, 0x5a, 2 * first);  // the new part is touched here, after the growth
+  return {{static_cast<char*>(grown), 2 * first, {}}};
+}
+
 std::vector<Object> Allocate(const std::string& site) {
+  if (site == "big-cold" || site == "map") return AllocateGrown(site);
   const AllocFn fn = SiteFunction(site);
   std::vector<Object> objects;
   for (size_t i = 0; i < g_large + kSmall; ++i) {

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "subcommands.h"
@@ -92,20 +93,29 @@ class RunCommand : public Subcommand {
       throw RunError("placer library " + library + ": " + std::strerror(errno));
     }
 
+    // Absolute paths: the program (or a wrapper script in front of it) may change directory
+    // before the placer in it opens them.
+    auto absolute = [](const std::string& path) {
+      return path.empty() ? path : std::filesystem::absolute(path).lexically_normal().string();
+    };
+    const std::string profile_path = absolute(profile_), stats_path = absolute(stats_),
+                      learn_path = absolute(learn_);
+    tiers_file = absolute(tiers_file);
+
     std::vector<std::pair<std::string, std::string>> env;
     const char* preload = getenv("LD_PRELOAD");
     // First in LD_PRELOAD: the placer must own every allocation from process start.
     env.emplace_back("LD_PRELOAD",
                      library + (preload && *preload ? std::string(":") + preload : ""));
-    if (!profile_.empty()) env.emplace_back("TIERSCOPE_PROFILE", profile_);
+    if (!profile_.empty()) env.emplace_back("TIERSCOPE_PROFILE", profile_path);
     if (!tiers_file.empty()) {
       env.emplace_back("TIERSCOPE_TIERS_FILE", tiers_file);
       unsetenv("TIERSCOPE_TIERS");
     } else if (!tiers_.empty()) {
       env.emplace_back("TIERSCOPE_TIERS", tiers_);
     }
-    if (!stats_.empty()) env.emplace_back("TIERSCOPE_PLACER_STATS", stats_);
-    if (!learn_.empty()) env.emplace_back("TIERSCOPE_PLACER_SITES", learn_);
+    if (!stats_.empty()) env.emplace_back("TIERSCOPE_PLACER_STATS", stats_path);
+    if (!learn_.empty()) env.emplace_back("TIERSCOPE_PLACER_SITES", learn_path);
     if (depth_) env.emplace_back("TIERSCOPE_PLACER_DEPTH", std::to_string(depth_));
     if (!default_tier_.empty()) env.emplace_back("TIERSCOPE_PLACER_DEFAULT_TIER", default_tier_);
     if (!unwind_.empty()) env.emplace_back("TIERSCOPE_PLACER_UNWIND", unwind_);

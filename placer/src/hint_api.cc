@@ -16,7 +16,7 @@ namespace {
 void* HintAlloc(int tier, size_t size) {
   if (size == 0) size = 1;
   if (!g_state.tiers_ready || tier < 0 || tier >= g_state.arenas.count()) {
-    return mallocx(size, 0);
+    return AllocWithFlags(size, DefaultFlags());
   }
   Bump(Counters().hints[tier], 1);
   return TierAlloc(tier, size, 0);
@@ -34,7 +34,7 @@ TS_EXPORT void* ts_malloc_tier(const char* tier, size_t size) {
   return HintAlloc(TierByName(tier), size);
 }
 TS_EXPORT void ts_free(void* p) {
-  if (p) dallocx(p, FlagsForPointer(p));
+  if (p) ReleaseBlock(p);
 }
 TS_EXPORT int ts_tier_of(const void* p) {
   return p ? g_state.arenas.TierOf(p) : -1;

@@ -1,8 +1,10 @@
 // Every allocation entry point of the C library and of the C++ runtime, defined here so that as
 // the first LD_PRELOAD the placer owns every allocation from process start. Each is implemented
-// only with jemalloc's non-standard API (mallocx/rallocx/dallocx/sdallocx/sallocx): a call to
-// malloc or free from this library would bind back to these very definitions. As every pointer
-// comes from jemalloc, free/realloc/malloc_usable_size are correct for any of them.
+// with jemalloc's non-standard API (mallocx/rallocx/dallocx/sdallocx/sallocx) and, for the
+// primary placement, jemalloc's own malloc/free reached through pointers (runtime.h): a call to
+// malloc or free by name from this library would bind back to these very definitions. As every
+// pointer comes from jemalloc, free/realloc/malloc_usable_size are correct for any of them.
+// Program mappings (mmap/mremap/munmap) are in mmap_hooks.cc.
 //
 // Each exported function captures its own return address and frame: frames[0] of a site is the
 // caller of the entry point (docs/architecture.md, "Stacks and site identity").
@@ -32,7 +34,7 @@ TS_ALWAYS_INLINE bool PowerOfTwo(size_t x) {
 }
 
 TS_ALWAYS_INLINE void Release(void* p) {
-  if (p) dallocx(p, FlagsForPointer(p));
+  if (p) ReleaseBlock(p);
 }
 
 TS_ALWAYS_INLINE void ReleaseSized(void* p, size_t size, int align_flags) {
@@ -46,11 +48,9 @@ TS_ALWAYS_INLINE void* Resize(void* old, size_t size, void* ret, void* fp) {
     return nullptr;
   }
   const int tier = g_state.arenas.TierOf(old);
-  if (tier < 0) return WithErrno(rallocx(old, size, 0));
+  if (tier < 0) return WithErrno(rallocx(old, size, DefaultFlags()));
   // A tier block stays on its tier; when the tier is full, move it down the tiers.
-  void* p =
-      rallocx(old, size,
-              MALLOCX_ARENA(g_state.arenas.arena(tier, t_thread.arena_pick)) | TcacheFlags(tier));
+  void* p = rallocx(old, size, tier == Primary() ? PrimaryFlags() : TierFlags(tier));
   if (p) return p;
   p = TierAlloc(tier, size, 0);
   if (!p) return WithErrno(nullptr);

@@ -99,6 +99,7 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   out["plan_keys"] = info.plan_keys;
   out["plan_key_conflicts"] = info.plan_key_conflicts;
   out["plan_sites_missing"] = info.plan_sites_missing;
+  out["primary_placement"] = info.primary;
   out["plan_hits"] = t.plan_hits;
   out["unknown_sites"] = t.unknown_sites;
   out["small_skipped"] = t.small_skipped;
@@ -132,6 +133,8 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
     tier["bytes_allocated"] = t.bytes[i];
     tier["live_bytes"] = live;
     tier["footprint_bytes"] = g_state.arenas.used_bytes(i);  // high-water mark: never shrinks
+    // The program's own mappings placed on the tier (mmap from a planned site), still mapped.
+    tier["mapped_bytes"] = slice.mapped.load();
     tier["fallbacks"] = t.fallbacks[i];
     tier["budget_refusals"] = slice.refused.load();
     tier["hint_calls"] = t.hints[i];

@@ -17,6 +17,7 @@ struct RunInfo {
   std::string profile_path, stats_path, sites_path;
   std::vector<TierSpec> tiers;
   uint64_t plan_keys = 0, plan_key_conflicts = 0, plan_sites_missing = 0;
+  std::string primary = "default";  // the placement served by jemalloc's fast paths
 };
 
 // One line on failure.

@@ -31,7 +31,14 @@ void OnThreadExit(void*) {
       mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
     }
     t_thread.tcache[i] = -1;
+    t_thread.tier_flags[i] = 0;
   }
+  if (t_thread.default_tcache > 0) {
+    unsigned id = static_cast<unsigned>(t_thread.default_tcache - 1);
+    mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
+  }
+  t_thread.default_tcache = -1;
+  t_thread.default_flags = 0;
   t_thread.dead = true;
   if (t_thread.counters && !t_thread.shared_counters) {
     t_thread.counters->owner.store(0, std::memory_order_release);
@@ -164,14 +171,59 @@ uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
   return code;
 }
 
-void* TierAlloc(int tier, size_t size, int flags) {
+int SetUpTier(int tier) {
+  Counters();  // picks this thread's arena index (arena_pick)
+  const int flags = MALLOCX_ARENA(g_state.arenas.arena(tier, t_thread.arena_pick));
+  const int tcache = TcacheFlags(tier);
+  // After thread exit the tcaches are gone: build the flags each time, never keep them.
+  if (t_thread.dead) return flags | MALLOCX_TCACHE_NONE;
+  t_thread.tier_flags[tier] = flags | tcache;
+  return flags | tcache;
+}
+
+int SetUpPrimary() {
+  Counters();  // picks this thread's arena index (arena_pick)
+  const unsigned arena = g_state.arenas.arena(Primary(), t_thread.arena_pick);
+  const int explicit_flags = MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE;
+  if (t_thread.dead) return explicit_flags;  // jemalloc's thread state may be gone: no switch
+  t_thread.guard++;
+  // Whatever the automatic tcache holds from before (default-placement blocks freed before the
+  // placer started) goes back to its arena first: from now on it only caches primary blocks.
+  mallctl("thread.tcache.flush", nullptr, nullptr, nullptr, 0);
+  unsigned a = arena;
+  const bool switched = mallctl("thread.arena", nullptr, nullptr, &a, sizeof(a)) == 0;
+  t_thread.primary_flags = switched ? 0 : explicit_flags;
+  t_thread.primary_ready = true;
+  t_thread.guard--;
+  return t_thread.primary_flags;
+}
+
+int SetUpDefault() {
+  Counters();
+  const int arena =
+      MALLOCX_ARENA(g_state.auto_arenas ? t_thread.arena_pick % g_state.auto_arenas : 0);
+  if (t_thread.dead || t_thread.default_tcache < 0) return arena | MALLOCX_TCACHE_NONE;
+  t_thread.guard++;
+  unsigned id = 0;
+  size_t len = sizeof(id);
+  if (mallctl("tcache.create", &id, &len, nullptr, 0) == 0) {
+    t_thread.default_tcache = static_cast<int>(id) + 1;
+    t_thread.default_flags = arena | MALLOCX_TCACHE(id);
+    RegisterThreadExit();
+  } else {
+    t_thread.default_tcache = -1;  // out of tcache ids: this thread goes without
+  }
+  t_thread.guard--;
+  return t_thread.default_tcache > 0 ? t_thread.default_flags : arena | MALLOCX_TCACHE_NONE;
+}
+
+void* TierAllocFallback(int tier, size_t size, int flags) {
   const TierArenas& arenas = g_state.arenas;
   ThreadCounters& c = Counters();
-  for (int t = tier; t < arenas.count(); ++t) {
-    void* p =
-        mallocx(size, flags | MALLOCX_ARENA(arenas.arena(t, t_thread.arena_pick)) | TcacheFlags(t));
+  for (int t = tier + 1; t < arenas.count(); ++t) {
+    void* p = AllocOnTier(t, size, flags);
     if (__builtin_expect(p != nullptr, 1)) {
-      if (t != tier) Bump(c.fallbacks[tier], 1);
+      Bump(c.fallbacks[tier], 1);
       Bump(c.allocs[t], 1);
       Bump(c.bytes[t], size);
       return p;
@@ -180,7 +232,7 @@ void* TierAlloc(int tier, size_t size, int flags) {
   // Every tier from `tier` on is full: the default placement still serves the program.
   Bump(c.fallbacks[tier], 1);
   Bump(c.to_default, 1);
-  return mallocx(size, flags);
+  return AllocWithFlags(size, flags | DefaultFlags());
 }
 
 }  // namespace tierscope::placer

@@ -14,12 +14,15 @@
 #include <cstdint>
 
 #include "learned_sites.h"
+#include "mapped_ranges.h"
 #include "module_table.h"
 #include "site_cache.h"
 #include "tier_arenas.h"
 
 #define TS_ALWAYS_INLINE inline __attribute__((always_inline))
-#define TS_TLS __attribute__((tls_model("initial-exec"))) thread_local
+// __thread, not thread_local: a plain per-thread block with no C++ TLS init wrapper, which
+// every thread_local access would otherwise check through the GOT.
+#define TS_TLS __attribute__((tls_model("initial-exec"))) __thread
 
 namespace tierscope::placer {
 
@@ -48,6 +51,18 @@ struct ThreadCounters {
 
 struct ThreadState {
   int tcache[kMaxTiers];  // jemalloc tcache id + 1; 0: not created yet; -1: none (use no tcache)
+  // mallocx flags of this thread's arena and tcache on each tier, built once (SetUpTier) so the
+  // hot path does not pick the arena (a division) or look at the tcache on every allocation.
+  // 0: not built yet (MALLOCX_ARENA is never 0).
+  int tier_flags[kMaxTiers];
+  // The primary placement (Primary()) goes through jemalloc's automatic arena and tcache:
+  // primary_flags is 0 once this thread's arena was switched to the primary tier's, or explicit
+  // flags when that was not possible. default_flags: explicit flags (an automatic arena and this
+  // thread's own tcache) for the default placement when it is not the primary one; 0: not built.
+  bool primary_ready;
+  int primary_flags;
+  int default_flags;
+  int default_tcache;  // jemalloc tcache id + 1 behind default_flags
   ThreadCounters* counters;
   bool shared_counters;  // the overflow block: atomic adds
   bool dead;             // thread exit ran: tcaches destroyed
@@ -66,16 +81,34 @@ struct State {
   uint64_t min_size = 0;
   Unwinder unwinder = Unwinder::kFramePointers;
   int unknown_tier = kDefaultTier;
+  // The placement most allocations get (from the plan's allocation counts): a tier index, or
+  // kDefaultTier. It is served by jemalloc's own malloc/free fast paths (its automatic tcache,
+  // each thread's arena switched to one of the tier's arenas); every other placement names its
+  // arena and an explicit tcache, so no block ever lands in another placement's cache.
+  // Stored + 1 so that the all-zero State (allocations from other libraries' constructors, before
+  // this one's are initialized) means the default placement. Read it through Primary().
+  int primary_plus1 = 0;
+  unsigned auto_arenas = 0;              // jemalloc's automatic arenas (0: unknown, use arena 0)
+  void* (*je_malloc)(size_t) = nullptr;  // jemalloc's malloc and free: mallocx/dallocx with
+  void (*je_free)(void*) = nullptr;      // flags 0 take its slower general path
   uintptr_t own_text_lo = 0, own_text_hi = 0;
+  // Modules whose own mmap calls are never routed: jemalloc's (its default arenas' chunks) and
+  // libunwind's (its caches). The placer's own are own_text_*.
+  uintptr_t jemalloc_lo = 0, jemalloc_hi = 0, libunwind_lo = 0, libunwind_hi = 0;
   TierArenas arenas;
   SiteCache cache;
   KeyTable keys;
   ModuleTable modules;
   LearnedSites learned;  // learning mode only
+  MappedRanges maps;     // the program's mappings placed on a tier
   std::atomic<bool> miss_lock{false};
 };
 
 extern State g_state;
+
+TS_ALWAYS_INLINE int Primary() {
+  return g_state.primary_plus1 - 1;
+}
 
 // --- slow paths (runtime.cc) ---
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
@@ -103,14 +136,64 @@ TS_ALWAYS_INLINE int TcacheFlags(int tier) {
   return CreateTcache(tier);
 }
 
-// jemalloc flags to release or resize `p` in place: its tier's arena and tcache.
+int SetUpPrimary();  // switches this thread's arena; returns t_thread.primary_flags
+int SetUpDefault();  // builds t_thread.default_flags and returns them
+
+// Flags for an allocation on the primary placement: 0 (automatic arena and tcache).
+TS_ALWAYS_INLINE int PrimaryFlags() {
+  return __builtin_expect(t_thread.primary_ready, 1) ? t_thread.primary_flags : SetUpPrimary();
+}
+// Flags for an allocation with the default placement (the kernel's, jemalloc's own arenas).
+TS_ALWAYS_INLINE int DefaultFlags() {
+  if (Primary() == kDefaultTier) return 0;
+  const int f = t_thread.default_flags;
+  return __builtin_expect(f != 0, 1) ? f : SetUpDefault();
+}
+TS_ALWAYS_INLINE void* AllocWithFlags(size_t size, int flags) {
+  if (flags == 0 && g_state.je_malloc) return g_state.je_malloc(size);
+  return mallocx(size, flags);
+}
+
+// jemalloc flags to release or resize `p` in place: its placement's tcache. 0 for the primary
+// placement (free's fast path); a block there always belongs in the automatic tcache.
 TS_ALWAYS_INLINE int FlagsForPointer(const void* p) {
   const int tier = g_state.arenas.TierOf(p);
-  return tier < 0 ? 0 : TcacheFlags(tier);
+  if (tier == Primary()) return 0;
+  return tier >= 0 ? TcacheFlags(tier) : DefaultFlags();
+}
+TS_ALWAYS_INLINE void ReleaseBlock(void* p) {
+  const int flags = FlagsForPointer(p);
+  if (flags == 0 && g_state.je_free) {
+    g_state.je_free(p);
+  } else {
+    dallocx(p, flags);
+  }
+}
+
+int SetUpTier(int tier);  // builds t_thread.tier_flags[tier] and returns it
+// TierAlloc once `tier` refused: the slower tiers, then the default arenas (counted).
+void* TierAllocFallback(int tier, size_t size, int flags);
+
+TS_ALWAYS_INLINE int TierFlags(int tier) {
+  const int f = t_thread.tier_flags[tier];
+  return __builtin_expect(f != 0, 1) ? f : SetUpTier(tier);
+}
+
+// One attempt on `tier` (NULL when its budget refuses).
+TS_ALWAYS_INLINE void* AllocOnTier(int tier, size_t size, int flags) {
+  if (tier == Primary()) return AllocWithFlags(size, flags | PrimaryFlags());
+  return mallocx(size, flags | TierFlags(tier));
 }
 
 // Allocates on `tier`, falling back through the slower tiers, then the default arenas.
-void* TierAlloc(int tier, size_t size, int flags);
+TS_ALWAYS_INLINE void* TierAlloc(int tier, size_t size, int flags) {
+  void* p = AllocOnTier(tier, size, flags);
+  if (__builtin_expect(p == nullptr, 0)) return TierAllocFallback(tier, size, flags);
+  ThreadCounters& c = Counters();
+  Bump(c.allocs[tier], 1);
+  Bump(c.bytes[tier], size);
+  return p;
+}
 
 // frames[0] = `ret` (the caller of the entry point); deeper frames by walking frame pointers
 // from `fp` (the entry point's own frame), checked against this thread's stack bounds.
@@ -161,7 +244,7 @@ TS_ALWAYS_INLINE void* PlacedAlloc(size_t size, int align_flags, void* ret, void
     const int tier = TierForSite(size, ret, fp);
     if (tier >= 0) return TierAlloc(tier, size, align_flags);
   }
-  return mallocx(size, align_flags);
+  return AllocWithFlags(size, align_flags | DefaultFlags());
 }
 
 }  // namespace tierscope::placer

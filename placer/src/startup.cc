@@ -1,7 +1,9 @@
 // Start and exit of the preloaded placer: read the environment once, build the tiers and the plan's
 // key table, or fall back to default placement with one line on stderr. Nothing here runs on the
 // allocation path.
+#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <libunwind.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -29,6 +31,56 @@ void Say(const std::string& line) {
   const std::string text = "tierscope-placer: " + line + "\n";
   ssize_t ignored = write(2, text.data(), text.size());
   (void)ignored;
+}
+
+// jemalloc's own malloc and free (the library the placer links), for their fast paths. Our own
+// malloc/free would shadow them in a plain lookup, so they are looked up in jemalloc's handle.
+void FindJemallocEntryPoints() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&mallocx), &info) == 0 || info.dli_fname == nullptr) return;
+  void* handle = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+  if (handle == nullptr) return;
+  auto m = reinterpret_cast<void* (*)(size_t)>(dlsym(handle, "malloc"));
+  auto f = reinterpret_cast<void (*)(void*)>(dlsym(handle, "free"));
+  // Both or neither, and never our own (a jemalloc build that does not export them).
+  if (m && f && reinterpret_cast<void*>(m) != reinterpret_cast<void*>(&malloc)) {
+    g_state.je_malloc = m;
+    g_state.je_free = f;
+  }
+  dlclose(handle);
+}
+
+// The placement with the most allocations in the profile (planned sites on their tier, the
+// others on the unknown-site tier) becomes the primary one, served by jemalloc's fast paths.
+void ChoosePrimary(const profile::ProfileChunk& profile, const std::vector<TierSpec>& tiers) {
+  unsigned narenas = 0;
+  size_t len = sizeof(narenas);
+  if (mallctl("opt.narenas", &narenas, &len, nullptr, 0) == 0 && narenas > 0) {
+    g_state.auto_arenas = narenas;
+  }
+  FindJemallocEntryPoints();
+  std::unordered_map<uint64_t, int> planned;
+  for (const auto& a : profile.plan().assignments()) {
+    const int index = TierIndex(tiers, a.tier());
+    planned[a.site_id()] = index < 0 ? kDefaultTier : index;
+  }
+  uint64_t allocations[kMaxTiers + 1] = {};  // [0]: default, [i + 1]: tier i
+  for (const auto& site : profile.sites()) {
+    auto it = planned.find(site.id());
+    const int tier = it != planned.end() ? it->second : g_state.unknown_tier;
+    allocations[tier + 1] += site.allocations();
+  }
+  int best = kDefaultTier;
+  for (int t = 0; t < static_cast<int>(tiers.size()); ++t) {
+    if (allocations[t + 1] > allocations[best + 1]) best = t;
+  }
+  // Tests (and a user who knows better) may name it; an unknown name keeps the choice above.
+  if (const std::string named = Env("TIERSCOPE_PLACER_PRIMARY"); !named.empty()) {
+    const int index = TierIndex(tiers, named);
+    if (index != -2) best = index < 0 ? kDefaultTier : index;
+  }
+  g_state.primary_plus1 = best + 1;
+  g_info.primary = best == kDefaultTier ? "default" : tiers[best].name;
 }
 
 // Reads the configuration. False (with g_info.reason) means default placement.
@@ -110,14 +162,24 @@ bool Configure() {
   }
   g_state.min_size = profile.plan().min_size();
 
+  int arenas = 0;  // per tier; 0: 2 x CPUs
+  if (const std::string a = Env("TIERSCOPE_PLACER_ARENAS"); !a.empty()) {
+    arenas = std::atoi(a.c_str());
+    if (arenas < 1 || arenas > kMaxArenasPerTier ||
+        a.find_first_not_of("0123456789") != std::string::npos) {
+      g_info.reason = "TIERSCOPE_PLACER_ARENAS='" + a + "': expected 1 to 16";
+      return false;
+    }
+  }
+
   // Tier arenas, module table, cache, plan keys.
-  if (!g_state.arenas.Create(tiers, &error)) {
+  if (!g_state.arenas.Create(tiers, &error, arenas)) {
     g_info.reason = error;
     return false;
   }
   g_state.tiers_ready = true;
   g_info.tiers = tiers;
-  if (!g_state.modules.Init() || !g_state.cache.Init(!sites_path.empty()) ||
+  if (!g_state.modules.Init() || !g_state.cache.Init(!sites_path.empty()) || !g_state.maps.Init() ||
       !g_state.keys.Init(static_cast<size_t>(profile.plan().assignments_size())) ||
       (!sites_path.empty() && !g_state.learned.Init())) {
     g_info.reason = "out of memory for the placer's tables";
@@ -127,6 +189,14 @@ bool Configure() {
   if (const Module* own = g_state.modules.Find(reinterpret_cast<uintptr_t>(&Configure))) {
     g_state.own_text_lo = own->start;
     g_state.own_text_hi = own->end;
+  }
+  if (const Module* m = g_state.modules.Find(reinterpret_cast<uintptr_t>(&mallocx))) {
+    g_state.jemalloc_lo = m->start;
+    g_state.jemalloc_hi = m->end;
+  }
+  if (const Module* m = g_state.modules.Find(reinterpret_cast<uintptr_t>(&unw_backtrace))) {
+    g_state.libunwind_lo = m->start;
+    g_state.libunwind_hi = m->end;
   }
   std::unordered_map<uint64_t, const profile::Site*> sites;
   for (const auto& s : profile.sites()) sites[s.id()] = &s;
@@ -148,6 +218,7 @@ bool Configure() {
     if (!g_state.keys.Add(HashKey(key, n), tier_code(a.tier()))) ++g_info.plan_key_conflicts;
   }
   g_info.plan_keys = g_state.keys.size();
+  ChoosePrimary(profile, tiers);
   g_info.profile_path = profile_path;
   g_info.placement = profile_path.empty() ? "default (no profile)" : "plan";
   return true;

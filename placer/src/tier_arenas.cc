@@ -29,7 +29,9 @@ void* ExtentAlloc(extent_hooks_t* hooks, void* new_addr, size_t size, size_t ali
     start = new_addr ? reinterpret_cast<uintptr_t>(new_addr)
                      : (cur + alignment - 1) & ~(uintptr_t{alignment} - 1);
     if (new_addr && start != cur) return nullptr;  // only growth in place is possible
-    if (start + size > s->limit || start + size < start) {
+    // The tier's mappings share the budget (they never occupy the slice's address space).
+    const uintptr_t mapped = s->budget ? s->mapped.load(std::memory_order_relaxed) : 0;
+    if (start + size + mapped > s->limit || start + size < start) {
       s->refused.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
@@ -95,7 +97,7 @@ bool Bind(void* addr, size_t len, const TierSpec& tier, std::string* error) {
 
 }  // namespace
 
-bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error) {
+bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error, int per_tier) {
   if (tiers.empty() || tiers.size() > kMaxTiers) {
     *error = "between 1 and 8 tiers are needed";
     return false;
@@ -112,7 +114,8 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error) 
     return false;
   }
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  const int count = static_cast<int>(std::clamp(2 * cpus, 1l, long{kMaxArenasPerTier}));
+  const int count = static_cast<int>(
+      std::clamp(per_tier > 0 ? long{per_tier} : 2 * cpus, 1l, long{kMaxArenasPerTier}));
   const uint64_t allowance = kMetadataAllowance * count;
   base_ = reinterpret_cast<uintptr_t>(region);
   total_ = tiers.size() << shift_;
@@ -125,9 +128,13 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error) 
     s.limit = s.base + (tier.capacity_bytes && tier.capacity_bytes + allowance < slice
                             ? tier.capacity_bytes + allowance
                             : slice);
+    if (tier.capacity_bytes) s.budget = s.limit - s.base;
     void* addr = reinterpret_cast<void*>(s.base);
     if (!Bind(addr, slice, tier, error)) return false;
-    madvise(addr, slice, WantsHugePages(tier, i) ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+    s.mode = Mode(tier.policy, tier.nodes.size());
+    for (int n : tier.nodes) s.nodemask[n / 64] |= 1ul << (n % 64);
+    s.huge_pages = WantsHugePages(tier, i);
+    madvise(addr, slice, s.huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
     s.hooks = extent_hooks_t{ExtentAlloc,       ExtentDalloc,   ExtentDestroy,
                              ExtentCommit,      ExtentDecommit, ExtentPurgeLazy,
                              ExtentPurgeForced, ExtentSplit,    ExtentMerge};
@@ -151,6 +158,42 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error) 
     count_ = static_cast<int>(i + 1);
   }
   return true;
+}
+
+bool TierArenas::Charge(int tier, uint64_t len) {
+  TierSlice& s = slices_[tier];
+  if (s.budget == 0) {
+    s.mapped.fetch_add(len, std::memory_order_relaxed);
+    return true;
+  }
+  // Extents and mappings are checked against each other without one common lock: two racing
+  // requests may overshoot the budget by at most one of them.
+  uint64_t cur = s.mapped.load(std::memory_order_relaxed);
+  do {
+    if (used_bytes(tier) + cur + len > s.budget) {
+      s.refused.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  } while (!s.mapped.compare_exchange_weak(cur, cur + len, std::memory_order_relaxed));
+  return true;
+}
+
+bool TierArenas::BindRange(int tier, void* addr, size_t len, bool move) const {
+  const TierSlice& s = slices_[tier];
+  const unsigned flags = move ? MPOL_MF_MOVE : 0;
+  bool ok = mbind(addr, len, s.mode, s.nodemask, 1024, flags) == 0;
+  if (!ok && s.mode == MPOL_PREFERRED_MANY) {  // kernels before 5.15, as in Create()
+    unsigned long first[16] = {};
+    for (int w = 0; w < 16; ++w) {
+      if (s.nodemask[w]) {
+        first[w] = s.nodemask[w] & -s.nodemask[w];  // the tier's first node
+        break;
+      }
+    }
+    ok = mbind(addr, len, MPOL_PREFERRED, first, 1024, flags) == 0;
+  }
+  if (ok) madvise(addr, len, s.huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+  return ok;
 }
 
 }  // namespace tierscope::placer

@@ -32,6 +32,14 @@ struct TierSlice {
   uintptr_t limit = 0;  // base + budget
   std::atomic<uintptr_t> next{0};
   std::atomic<uint64_t> refused{0};  // extent requests refused by the budget
+  // The program's own mappings placed on this tier (mmap from a planned site): they live
+  // outside the slice but count against the same budget.
+  std::atomic<uint64_t> mapped{0};
+  uint64_t budget = 0;  // capacity + metadata allowance; 0: no limit
+  // The tier's memory policy, kept so a mapping can be bound without building anything.
+  int mode = 0;
+  unsigned long nodemask[16] = {};
+  bool huge_pages = false;
   unsigned arenas[kMaxArenasPerTier] = {};
   int arena_count = 0;
 };
@@ -40,7 +48,8 @@ class TierArenas {
  public:
   // Reserves, binds and creates the arenas. False and one line in *error on failure (then
   // nothing is usable and the caller keeps default placement).
-  bool Create(const std::vector<TierSpec>& tiers, std::string* error);
+  // `per_tier`: arenas per tier, 0 = 2 x CPUs (capped at kMaxArenasPerTier).
+  bool Create(const std::vector<TierSpec>& tiers, std::string* error, int per_tier = 0);
 
   int count() const { return count_; }
   // Tier index of a pointer, -1 when it is not from a tier arena.
@@ -54,6 +63,19 @@ class TierArenas {
     return slices_[tier].arenas[pick % slices_[tier].arena_count];
   }
   const TierSlice& slice(int tier) const { return slices_[tier]; }
+  // Takes `len` bytes of the tier's budget for a mapping; false (counted as a refusal) when
+  // they do not fit. Release() gives them back.
+  bool Charge(int tier, uint64_t len);
+  // For bytes already on the tier (a placed mapping that mremap moved): no budget check.
+  void ChargeAnyway(int tier, uint64_t len) {
+    slices_[tier].mapped.fetch_add(len, std::memory_order_relaxed);
+  }
+  void Release(int tier, uint64_t len) {
+    slices_[tier].mapped.fetch_sub(len, std::memory_order_relaxed);
+  }
+  // Binds [addr, addr + len) to the tier's nodes with its policy and THP advice. `move`: pages
+  // already there migrate (MAP_POPULATE). No allocation: callable from the mmap hook.
+  bool BindRange(int tier, void* addr, size_t len, bool move) const;
   uint64_t used_bytes(int tier) const {
     return slices_[tier].next.load(std::memory_order_relaxed) - slices_[tier].base;
   }

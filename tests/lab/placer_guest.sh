@@ -30,6 +30,13 @@ case "$check" in
   sites)
     echo "== plan hot=fast cold=slow: each site's objects on its tier's node"
     placed "$PROFILES/sites.prof" "$tiers" "$SITES" --expect hot=0 --expect cold=1 --expect unplanned=0
+    # The placement most allocations get is served by jemalloc's own fast paths (each thread's
+    # arena switched to the tier's): the same pages wherever that primary placement is.
+    for primary in fast slow default; do
+      echo "== primary placement $primary: the same pages"
+      TIERSCOPE_PLACER_PRIMARY=$primary placed "$PROFILES/sites.prof" "$tiers" "$SITES" \
+        --expect hot=0 --expect cold=1 --expect unplanned=0
+    done
     echo "== the same program with the plan swapped: the pages follow the plan"
     placed "$PROFILES/swapped.prof" "$tiers" "$SITES" --expect hot=1 --expect cold=0 --expect unplanned=0
     echo "== control: without the placer nothing reaches node 1"
@@ -80,6 +87,19 @@ case "$check" in
     echo "bytes allocated per tier: $(echo $allocated); planned: fast=$fast_bytes slow=$slow_bytes"
     [ "$(echo $allocated)" = "fast=$fast_bytes slow=$slow_bytes" ] ||
       { echo "placer_guest: per-tier bytes differ from the plan"; exit 1; }
+    ;;
+  large)
+    # Large blocks of planned-slow sites: a 32 MiB malloc grown by realloc to 64 MiB (past
+    # jemalloc's huge-size threshold) and the program's own 16 MiB mmap grown by mremap to 32 MiB.
+    # Every page of each grown block, the part added by the growth too, must be on node 1.
+    echo "== big malloc + realloc and mmap + mremap from slow sites: all on node 1"
+    placed "$PROFILES/sites.prof" "$tiers" "$SITES" --sites big-cold,map \
+      --expect big-cold=1 --expect map=1
+    echo "== control: the plan swapped (cold=fast, map unplanned): all on node 0"
+    placed "$PROFILES/swapped.prof" "$tiers" "$SITES" --sites big-cold,map \
+      --expect big-cold=0 --expect map=0
+    echo "== control: without the placer nothing reaches node 1"
+    expect_status 1 "$SITES" --sites big-cold,map --expect map=1
     ;;
   *)
     echo "placer_guest: unknown check '$check'"

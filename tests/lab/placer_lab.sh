@@ -2,7 +2,7 @@
 # tests/lab/placer_lab.sh CHECK BUILD_DIR: one placer check in the tier lab. On the host: site
 # keys and hand-made plans (ts-lab-profile), so the test knows exactly which site must land on
 # which node; then one guest boot running tests/lab/placer_guest.sh CHECK.
-# CHECK: sites | budget | hints | kvcache (see placer_guest.sh).
+# CHECK: sites | budget | hints | kvcache | large (see placer_guest.sh).
 set -euo pipefail
 check=${1:?usage: placer_lab.sh CHECK BUILD_DIR}
 build=$(cd "${2:?usage: placer_lab.sh CHECK BUILD_DIR}" && pwd)
@@ -15,7 +15,9 @@ trap 'rm -rf "$work"' EXIT
 sites=$build/lab/ts-lab-sites kvcache=$build/examples/ts-example-kvcache
 profile() { "$build/lab/ts-lab-profile" "$@"; }
 "$sites" --keys >"$work/sites.keys"
-profile "$work/sites.prof" --keys "$work/sites.keys" --plan hot=fast --plan cold=slow
+"$src/lab/site-keys" "$sites" map=lab_site_map >>"$work/sites.keys"
+profile "$work/sites.prof" --keys "$work/sites.keys" --plan hot=fast --plan cold=slow \
+  --plan map=slow
 profile "$work/swapped.prof" --keys "$work/sites.keys" --plan hot=slow --plan cold=fast
 "$src/lab/site-keys" "$kvcache" index=kv_alloc_index values=kv_alloc_value log=kv_alloc_log \
   archive=kv_alloc_archive_chunk >"$work/kv.keys"

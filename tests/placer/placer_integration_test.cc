@@ -2,6 +2,7 @@
 // tiers (checked against jemalloc's own arena lookup and the kernel's page placement in the
 // stats), the budget guard, and bad input that degrades to default placement with one line.
 #include <gtest/gtest.h>
+#include <numaif.h>
 #include <nlohmann/json.hpp>
 
 #include "plan_helper.h"
@@ -252,33 +253,42 @@ TEST(PlacerRun, RoutedSitesAndHintsComeFromTheirTierArenas) {
   });
   ASSERT_EQ(profile.plan().assignments_size(), 2);
   formats::WriteProfile(dir.File("plan.tsp"), profile);
-  env = tiers;
-  env.push_back("TIERSCOPE_PROFILE=" + dir.File("plan.tsp"));
-  env.push_back("TIERSCOPE_PLACER_STATS=" + dir.File("stats.json"));
-  const auto run = RunCommand({Probe()}, env);
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-  const json stats = ReadJson(dir.File("stats.json"));
-  const json fast_arenas = Tier(stats, "fast")["arenas"];
-  const json slow_arenas = Tier(stats, "slow")["arenas"];
-  auto expect = [&](const std::string& what, int tier, const json& arenas) {
-    const std::string prefix = what + " tier=" + std::to_string(tier) + " arena=";
-    const auto at = run.out.find(prefix);
-    ASSERT_NE(at, std::string::npos) << prefix << " in:\n" << run.out;
-    const unsigned arena = std::stoul(run.out.substr(at + prefix.size()));
-    bool found = false;
-    for (const auto& a : arenas) found |= a.get<unsigned>() == arena;
-    EXPECT_TRUE(found) << what << ": jemalloc says arena " << arena << ", tier's are "
-                       << arenas.dump();
-  };
-  expect("site_a", 1, slow_arenas);
-  expect("site_b", 0, fast_arenas);
-  expect("site_a_realloc", 1, slow_arenas);
-  expect("hint_hot", 0, fast_arenas);
-  expect("hint_cold", 1, slow_arenas);
-  expect("hint_slow", 1, slow_arenas);
-  EXPECT_NE(run.out.find("hint_unknown tier=-1 "), std::string::npos) << run.out;
-  EXPECT_EQ(Tier(stats, "fast")["hint_calls"].get<uint64_t>(), 1u);
-  EXPECT_EQ(Tier(stats, "slow")["hint_calls"].get<uint64_t>(), 2u);
+  // The primary placement (jemalloc's own fast paths) is fast, slow or the default placement:
+  // every block lands on its tier whichever it is.
+  for (const std::string primary : {"", "fast", "slow", "default"}) {
+    SCOPED_TRACE("primary placement " + primary);
+    env = tiers;
+    env.push_back("TIERSCOPE_PROFILE=" + dir.File("plan.tsp"));
+    env.push_back("TIERSCOPE_PLACER_STATS=" + dir.File("stats.json"));
+    if (!primary.empty()) env.push_back("TIERSCOPE_PLACER_PRIMARY=" + primary);
+    const auto run = RunCommand({Probe()}, env);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const json stats = ReadJson(dir.File("stats.json"));
+    if (!primary.empty()) {
+      EXPECT_EQ(stats["primary_placement"], primary);
+    }
+    const json fast_arenas = Tier(stats, "fast")["arenas"];
+    const json slow_arenas = Tier(stats, "slow")["arenas"];
+    auto expect = [&](const std::string& what, int tier, const json& arenas) {
+      const std::string prefix = what + " tier=" + std::to_string(tier) + " arena=";
+      const auto at = run.out.find(prefix);
+      ASSERT_NE(at, std::string::npos) << prefix << " in:\n" << run.out;
+      const unsigned arena = std::stoul(run.out.substr(at + prefix.size()));
+      bool found = false;
+      for (const auto& a : arenas) found |= a.get<unsigned>() == arena;
+      EXPECT_TRUE(found) << what << ": jemalloc says arena " << arena << ", tier's are "
+                         << arenas.dump();
+    };
+    expect("site_a", 1, slow_arenas);
+    expect("site_b", 0, fast_arenas);
+    expect("site_a_realloc", 1, slow_arenas);
+    expect("hint_hot", 0, fast_arenas);
+    expect("hint_cold", 1, slow_arenas);
+    expect("hint_slow", 1, slow_arenas);
+    EXPECT_NE(run.out.find("hint_unknown tier=-1 "), std::string::npos) << run.out;
+    EXPECT_EQ(Tier(stats, "fast")["hint_calls"].get<uint64_t>(), 1u);
+    EXPECT_EQ(Tier(stats, "slow")["hint_calls"].get<uint64_t>(), 2u);
+  }
 }
 
 TEST(PlacerRun, BadProfileThroughTheEnvironmentDegradesWithOneLine) {
@@ -350,6 +360,123 @@ TEST(PlacerRun, ExitStatusIsTheProgramsAndTopologyListsTheTiers) {
   const auto bad = RunCommand({TierscopeBin(), "topology", "--tiers", "fast=node:42"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("node 42"), std::string::npos) << bad.err;
+}
+
+// Large blocks: a 64 MiB malloc grown by realloc to 160 MiB, and the program's own mmap grown by
+// mremap, from sites planned slow. On this one-node machine both tiers are node 0, so the tiers
+// differ by policy (fast: bind, slow: preferred) and the kernel's policy of the block's last
+// byte says which tier's rules place its pages. An unplanned mapping keeps the default policy.
+TEST(PlacerRun, LargeBlocksAndMappingsFromPlannedSitesStayOnTheirTier) {
+  TempDir dir;
+  const std::vector<std::string> tiers = {
+      "TIERSCOPE_TIERS=fast=node:0;slow=node:0,policy=preferred,thp=off"};
+  auto env = tiers;
+  env.push_back("TIERSCOPE_PLACER_SITES=" + dir.File("learned.tsp"));
+  env.push_back("TIERSCOPE_PLACER_DEPTH=1");
+  ASSERT_EQ(RunCommand({Probe()}, env).exit_code, 0);
+  auto profile = MakePlan(dir.File("learned.tsp"), Probe(), [](const std::string& fn) {
+    return fn == "probe_site_big" || fn == "probe_site_map" ? "slow"
+           : fn == "probe_site_b"                           ? "fast"
+                                                            : "";
+  });
+  ASSERT_EQ(profile.plan().assignments_size(), 3) << "the learn run saw the mmap site";
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  env = tiers;
+  env.push_back("TIERSCOPE_PROFILE=" + dir.File("plan.tsp"));
+  env.push_back("TIERSCOPE_PLACER_STATS=" + dir.File("stats.json"));
+  const auto run = RunCommand({Probe()}, env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string preferred = " policy=" + std::to_string(MPOL_PREFERRED);
+  const std::string bind = " policy=" + std::to_string(MPOL_BIND);
+  auto line = [&](const std::string& what) {
+    const auto at = run.out.find(what + " tier=");
+    if (at == std::string::npos) return std::string("(no line for " + what + ")");
+    return run.out.substr(at, run.out.find('\n', at) - at);
+  };
+  EXPECT_NE(line("site_b").find("site_b tier=0 "), std::string::npos) << line("site_b");
+  EXPECT_NE(line("site_b").find(bind), std::string::npos) << line("site_b");
+  EXPECT_NE(line("big").find("big tier=1 "), std::string::npos) << line("big");
+  EXPECT_NE(line("big").find(preferred), std::string::npos) << line("big");
+  EXPECT_NE(line("big_realloc").find("big_realloc tier=1 "), std::string::npos)
+      << line("big_realloc");
+  EXPECT_NE(line("big_realloc").find(preferred), std::string::npos) << line("big_realloc");
+  // Mappings are not in a tier arena (tier=-1) but carry the tier's policy.
+  EXPECT_NE(line("map").find(preferred), std::string::npos) << line("map");
+  EXPECT_NE(line("map_mremap").find(preferred), std::string::npos) << line("map_mremap");
+  EXPECT_NE(line("map_unplanned").find(" policy=" + std::to_string(MPOL_DEFAULT)),
+            std::string::npos)
+      << line("map_unplanned");
+  const json stats = ReadJson(dir.File("stats.json"));
+  const json& slow = Tier(stats, "slow");
+  // Still mapped at exit: the mremap-ed 32 MiB less the 4 MiB the probe unmapped.
+  EXPECT_EQ(slow["mapped_bytes"].get<uint64_t>(), 28ull << 20);
+  EXPECT_EQ(Tier(stats, "fast")["mapped_bytes"].get<uint64_t>(), 0u);
+  // 64 MiB malloc + 8 MiB mmap + 24 MiB of mremap growth.
+  EXPECT_GE(slow["bytes_allocated"].get<uint64_t>(), (64ull + 8 + 24) << 20);
+  EXPECT_EQ(slow["fallbacks"].get<uint64_t>(), 0u);
+}
+
+// The budget covers mappings too: with 16 MiB on the slow tier (the last tier), the 8 MiB mapping
+// fits, its growth to 32 MiB does not and gets the kernel's placement; the 64 MiB malloc spills
+// to the default arenas. Nothing crashes and every fallback is counted.
+TEST(PlacerRun, MappingsCountAgainstTheTierBudget) {
+  TempDir dir;
+  const std::string spec = "fast=node:0;slow=node:0,policy=preferred,thp=off";
+  auto env = std::vector<std::string>{"TIERSCOPE_TIERS=" + spec,
+                                      "TIERSCOPE_PLACER_SITES=" + dir.File("learned.tsp"),
+                                      "TIERSCOPE_PLACER_DEPTH=1"};
+  ASSERT_EQ(RunCommand({Probe()}, env).exit_code, 0);
+  auto profile = MakePlan(dir.File("learned.tsp"), Probe(), [](const std::string& fn) {
+    return fn == "probe_site_big" || fn == "probe_site_map" ? "slow" : "";
+  });
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  env = {"TIERSCOPE_TIERS=fast=node:0;slow=node:0,policy=preferred,thp=off,capacity=16M",
+         "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+         "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json"),
+         // One arena per tier: the budget's metadata allowance (4 MiB per arena) stays small
+         // whatever the CPU count, so 16M + 4M leaves room for the 8 MiB mapping only.
+         "TIERSCOPE_PLACER_ARENAS=1"};
+  const auto run = RunCommand({Probe()}, env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("map tier=-1 arena=4294967295 policy=" + std::to_string(MPOL_PREFERRED)),
+            std::string::npos)
+      << run.out;
+  // The grown part is not on the slow tier: its last byte has the default policy.
+  EXPECT_NE(
+      run.out.find("map_mremap tier=-1 arena=4294967295 policy=" + std::to_string(MPOL_DEFAULT)),
+      std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("big tier=-1 "), std::string::npos) << run.out;
+  const json stats = ReadJson(dir.File("stats.json"));
+  const json& slow = Tier(stats, "slow");
+  EXPECT_GE(slow["fallbacks"].get<uint64_t>(), 2u);
+  EXPECT_GE(stats["fallbacks_to_default"].get<uint64_t>(), 2u);
+  // Only what is left of the first 8 MiB (4 MiB were unmapped) still counts.
+  EXPECT_EQ(slow["mapped_bytes"].get<uint64_t>(), 4ull << 20);
+}
+
+// Relative --profile/--stats paths keep working when the program (or a wrapper script in front of
+// it, like pyenv's shims) changes directory before the placer in it opens them.
+TEST(PlacerRun, RelativePathsSurviveAProgramThatChangesDirectory) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_EQ(RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
+                        dir.File("learned.tsp"), "--", kv, "--ops", "2000"})
+                .exit_code,
+            0);
+  auto profile = MakePlan(dir.File("learned.tsp"), kv, [](const std::string& fn) {
+    return fn.rfind("kv_alloc_", 0) == 0 ? "slow" : "";
+  });
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  const std::string script = "cd " + dir.path() + " && " + TierscopeBin() +
+                             " run --profile plan.tsp --stats stats.json --tiers '" + kTwoTiers +
+                             "' -- /bin/sh -c 'cd / && exec " + kv + " --ops 2000'";
+  const auto run = RunCommand({"/bin/sh", "-c", script});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("running with default placement"), std::string::npos) << run.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["placement"], "plan");
+  EXPECT_GT(Tier(stats, "slow")["allocations"].get<uint64_t>(), 0u);
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 // module table, and the tier arenas' extent hooks with the kernel's view of their memory policy.
 #include <gtest/gtest.h>
 #include <numaif.h>
+#include <sys/mman.h>
 
 #include <cstring>
 
+#include "mapped_ranges.h"
 #include "module_table.h"
 #include "site_cache.h"
 #include "site_hash.h"
@@ -247,6 +249,88 @@ TEST(TierArenas, BudgetRefusesExtentsBeyondCapacity) {
   p = mallocx(1 << 20, MALLOCX_ARENA(arenas.arena(0)) | MALLOCX_TCACHE_NONE);
   EXPECT_NE(p, nullptr);
   dallocx(p, MALLOCX_TCACHE_NONE);
+}
+
+TEST(MappedRanges, RemoveReleasesWholeEntriesPartsAndHolesPerTier) {
+  MappedRanges maps;
+  ASSERT_TRUE(maps.Init());
+  EXPECT_TRUE(maps.empty());
+  MappedRangesLock lock(maps);
+  ASSERT_TRUE(maps.Add(0x100000, 0x40000, 1));  // [1 MiB, 1.25 MiB) on tier 1
+  ASSERT_TRUE(maps.Add(0x200000, 0x10000, 0));
+  EXPECT_FALSE(maps.empty());
+  uint64_t released[kMaxTiers] = {};
+  // A hole in the middle of the tier-1 entry: two entries remain.
+  EXPECT_EQ(maps.Remove(0x110000, 0x10000, released), 1);
+  EXPECT_EQ(released[1], 0x10000u);
+  EXPECT_EQ(released[0], 0u);
+  EXPECT_EQ(maps.size(), 3u);
+  // A range over the tail of tier 1, the gap and all of tier 0.
+  std::memset(released, 0, sizeof(released));
+  EXPECT_EQ(maps.Remove(0x130000, 0x100000, released), 0);
+  EXPECT_EQ(released[1], 0x10000u);
+  EXPECT_EQ(released[0], 0x10000u);
+  // Nothing mapped there: nothing released.
+  std::memset(released, 0, sizeof(released));
+  EXPECT_EQ(maps.Remove(0x900000, 0x1000, released), -1);
+  EXPECT_EQ(released[0] + released[1], 0u);
+  // What is left: [1 MiB, +64K) and [+128K, +192K) on tier 1.
+  EXPECT_EQ(maps.Remove(0, 0x1000000, released), 1);
+  EXPECT_EQ(released[1], 0x20000u);
+  EXPECT_TRUE(maps.empty());
+}
+
+TEST(MappedRanges, AFullTableRefusesNewEntries) {
+  MappedRanges maps;
+  ASSERT_TRUE(maps.Init());
+  MappedRangesLock lock(maps);
+  for (size_t i = 0; i < MappedRanges::kCapacity; ++i) {
+    ASSERT_TRUE(maps.Add(0x1000000 + i * 0x2000, 0x1000, 0));
+  }
+  EXPECT_FALSE(maps.Add(0x100, 0x1000, 0));
+  // Splitting needs a slot too: with none, the cut-off tail is released as well.
+  uint64_t released[kMaxTiers] = {};
+  maps.Remove(0x1000000, 0x800, released);
+  EXPECT_EQ(released[0], 0x800u);
+}
+
+// Mappings share the tier's budget with its extents, and BindRange gives them the tier's policy.
+TEST(TierArenas, MappingsAreChargedToTheBudgetAndBoundToTheTier) {
+  std::string error;
+  auto tiers = *ParseTierSpec("fast=node:0,capacity=8M;slow=node:0,policy=preferred", &error);
+  static TierArenas arenas;
+  ASSERT_TRUE(arenas.Create(tiers, &error, 1)) << error;
+  const uint64_t budget = (8ull << 20) + kMetadataAllowance;
+  EXPECT_EQ(arenas.slice(0).budget, budget);
+  EXPECT_EQ(arenas.slice(1).budget, 0u);  // no capacity: no limit
+  const uint64_t room = budget - arenas.used_bytes(0);
+  EXPECT_TRUE(arenas.Charge(0, room - 4096));
+  const uint64_t refused = arenas.slice(0).refused.load();
+  EXPECT_FALSE(arenas.Charge(0, 8192));
+  EXPECT_EQ(arenas.slice(0).refused.load(), refused + 1);
+  // Extents are refused too while the mapping holds the budget...
+  EXPECT_EQ(mallocx(1 << 20, MALLOCX_ARENA(arenas.arena(0)) | MALLOCX_TCACHE_NONE), nullptr);
+  // ...and served again once it is released.
+  arenas.Release(0, room - 4096);
+  void* p = mallocx(1 << 20, MALLOCX_ARENA(arenas.arena(0)) | MALLOCX_TCACHE_NONE);
+  EXPECT_NE(p, nullptr);
+  if (p) dallocx(p, MALLOCX_TCACHE_NONE);
+  EXPECT_TRUE(arenas.Charge(1, 1ull << 40));  // unlimited tier
+  arenas.Release(1, 1ull << 40);
+
+  const size_t len = 4 << 20;
+  void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  unsigned long mask[16] = {};
+  EXPECT_EQ(PolicyOf(map, mask), MPOL_DEFAULT);
+  ASSERT_TRUE(arenas.BindRange(1, map, len, false));
+  EXPECT_EQ(PolicyOf(static_cast<char*>(map) + len - 1, mask), MPOL_PREFERRED);
+  EXPECT_EQ(mask[0], 1ul);
+  std::memset(mask, 0, sizeof(mask));
+  ASSERT_TRUE(arenas.BindRange(0, map, len, false));
+  EXPECT_EQ(PolicyOf(map, mask), MPOL_BIND);
+  EXPECT_EQ(mask[0], 1ul);
+  munmap(map, len);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 // ts-placer-probe: links libtierscope-placer.so (no LD_PRELOAD needed) and reports where its
 // allocations went: for each site, the placer's tier (ts_tier_of) and jemalloc's own answer
-// (arenas.lookup), so a test can check the plan against the allocator, not against the placer.
+// (arenas.lookup), so a test can check the plan against the allocator, not against the placer;
+// and the kernel's memory policy of the block (get_mempolicy), which is what places its pages.
 #include <jemalloc/jemalloc.h>
+#include <numaif.h>
+#include <sys/mman.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,10 +21,23 @@ unsigned ArenaOf(void* p) {
   return arena;
 }
 
-void Report(const char* what, void* p) {
-  std::memset(p, 1, 64);
-  std::printf("%s tier=%d arena=%u\n", what, ts_tier_of(p), ArenaOf(p));
+int PolicyOf(void* p) {
+  int mode = -1;
+  unsigned long mask[16] = {};
+  return get_mempolicy(&mode, mask, 1024, p, MPOL_F_ADDR) == 0 ? mode : -1;
 }
+
+// `last`: the block's last byte is the one whose policy is reported (the end of a grown block).
+// `heap`: from malloc (jemalloc's arenas.lookup is only defined for its own pointers).
+void Report(const char* what, void* p, size_t last = 0, bool heap = true) {
+  std::memset(p, 1, 64);
+  char* end = static_cast<char*>(p) + last;
+  *end = 1;
+  std::printf("%s tier=%d arena=%u policy=%d\n", what, ts_tier_of(p), heap ? ArenaOf(p) : ~0u,
+              PolicyOf(end));
+}
+
+constexpr size_t kMiB = size_t{1} << 20;
 
 }  // namespace
 
@@ -31,6 +47,18 @@ extern "C" __attribute__((noinline)) void* probe_site_a(size_t n) {
 }
 extern "C" __attribute__((noinline)) void* probe_site_b(size_t n) {
   return std::calloc(1, n);
+}
+// Large blocks: a big malloc (jemalloc's huge sizes) and the program's own anonymous mappings.
+extern "C" __attribute__((noinline)) void* probe_site_big(size_t n) {
+  return std::malloc(n);
+}
+extern "C" __attribute__((noinline)) void* probe_site_map(size_t n) {
+  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+extern "C" __attribute__((noinline)) void* probe_site_map_unplanned(size_t n) {
+  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
 }
 
 int main() {
@@ -48,6 +76,22 @@ int main() {
   Report("hint_cold", cold);
   Report("hint_slow", named);
   Report("hint_unknown", unknown);
+  // 64 MiB from one site, grown to 160 MiB: the grown block is still on the site's tier.
+  void* big = probe_site_big(64 * kMiB);
+  Report("big", big, 64 * kMiB - 1);
+  void* big_grown = std::realloc(big, 160 * kMiB);
+  Report("big_realloc", big_grown, 160 * kMiB - 1);
+  // An 8 MiB mapping grown to 32 MiB by mremap (moved or not), then its first 4 MiB unmapped:
+  // 28 MiB of it stay mapped until exit, for the stats.
+  void* map = probe_site_map(8 * kMiB);
+  Report("map", map, 8 * kMiB - 1, false);
+  void* moved = mremap(map, 8 * kMiB, 32 * kMiB, MREMAP_MAYMOVE);
+  Report("map_mremap", moved, 32 * kMiB - 1, false);
+  munmap(moved, 4 * kMiB);
+  void* other = probe_site_map_unplanned(8 * kMiB);
+  Report("map_unplanned", other, 8 * kMiB - 1, false);
+  munmap(other, 8 * kMiB);
+  std::free(big_grown);
   ts_free(hot);
   ts_free(cold);
   std::free(named);

@@ -32,16 +32,20 @@ uint64_t AddressMapData::FromAxis(double axis) const {
 
 namespace {
 
-// Sample cells keyed by (unit << kBinBits | bin); coarsens itself to stay under max_cells.
+// Sample cells keyed by (unit << kBinBits | bin); coarsens itself to stay under max_cells:
+// first the address (up to kMaxShift), then time, so a page-level picture survives as long as
+// the bound allows.
 class CellBinner {
  public:
-  static constexpr int kBinBits = 12;  // up to 4096 time bins
+  static constexpr int kBinBits = 12;   // up to 4096 time bins
+  static constexpr int kMaxShift = 30;  // 1 GiB cells: coarser says nothing about placement
 
   explicit CellBinner(size_t max_cells) : max_cells_(max_cells) {}
   int shift() const { return shift_; }
+  int time_shift() const { return time_shift_; }
 
   void Add(uint64_t address, uint32_t bin) {
-    ++counts_[Key(address >> shift_, bin)];
+    ++counts_[Key(address >> shift_, bin >> time_shift_)];
     if (counts_.size() > max_cells_) Coarsen();
   }
 
@@ -60,20 +64,28 @@ class CellBinner {
  private:
   static uint64_t Key(uint64_t unit, uint32_t bin) { return unit << kBinBits | bin; }
 
-  // Twice the address height per cell: neighbours merge, the count roughly halves.
+  // Twice the address height (or time width) per cell: neighbours merge.
   void Coarsen() {
-    while (counts_.size() > max_cells_ / 2 && shift_ < 40) {
-      ++shift_;
+    while (counts_.size() > max_cells_ / 2 && (shift_ < kMaxShift || time_shift_ < kBinBits)) {
+      const bool address = shift_ < kMaxShift;
+      if (address)
+        ++shift_;
+      else
+        ++time_shift_;
       std::unordered_map<uint64_t, uint32_t> merged;
       merged.reserve(counts_.size());
-      for (const auto& [key, count] : counts_)
-        merged[Key((key >> kBinBits) >> 1, uint32_t(key & ((1u << kBinBits) - 1)))] += count;
+      for (const auto& [key, count] : counts_) {
+        const uint64_t unit = key >> kBinBits;
+        const uint32_t bin = uint32_t(key & ((1u << kBinBits) - 1));
+        merged[address ? Key(unit >> 1, bin) : Key(unit, bin >> 1)] += count;
+      }
       counts_.swap(merged);
     }
   }
 
   size_t max_cells_;
   int shift_ = 12;  // one 4 KiB page: the finest the map shows
+  int time_shift_ = 0;
   std::unordered_map<uint64_t, uint32_t> counts_;
 };
 
@@ -113,7 +125,7 @@ class BlockCollector {
   }
 
  private:
-  struct Release {
+  struct Freed {
     uint64_t address, time;
   };
 
@@ -122,9 +134,9 @@ class BlockCollector {
     std::sort(blocks_.begin(), blocks_.end(), [](const AddressBlock& a, const AddressBlock& b) {
       return a.start != b.start ? a.start < b.start : a.alloc_ns < b.alloc_ns;
     });
-    for (const Release& r : releases_) {
+    for (const Freed& r : releases_) {
       auto it = std::upper_bound(
-          blocks_.begin(), blocks_.end(), r, [](const Release& x, const AddressBlock& b) {
+          blocks_.begin(), blocks_.end(), r, [](const Freed& x, const AddressBlock& b) {
             return x.address != b.start ? x.address < b.start : x.time < b.alloc_ns;
           });
       if (it == blocks_.begin()) continue;
@@ -141,13 +153,13 @@ class BlockCollector {
     }
     tracked_.clear();
     for (const AddressBlock& b : blocks_) tracked_.insert(b.start);
-    std::erase_if(releases_, [&](const Release& r) { return !tracked_.count(r.address); });
+    std::erase_if(releases_, [&](const Freed& r) { return !tracked_.count(r.address); });
   }
 
   size_t max_blocks_;
   uint64_t min_size_ = 1;
   std::vector<AddressBlock> blocks_;
-  std::vector<Release> releases_;
+  std::vector<Freed> releases_;
   std::unordered_set<uint64_t> tracked_;
 };
 
@@ -256,6 +268,9 @@ AddressMapResult BuildAddressMap(const std::string& path, const AddressMapOption
     out.error = QStringLiteral("%1: %2").arg(QString::fromStdString(path), e.what());
   }
   map.cell_shift = cells.shift();
+  // Time bins merged by the binner: the map has fewer, wider ones.
+  map.time_bins =
+      std::max(1, (map.time_bins + (1 << cells.time_shift()) - 1) >> cells.time_shift());
   map.cells = cells.Take();
   map.min_block_bytes = blocks.min_size();
   map.blocks = blocks.Take(map.duration_ns);

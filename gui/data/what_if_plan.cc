@@ -1,5 +1,6 @@
 #include "data/what_if_plan.h"
 
+#include <algorithm>
 #include <exception>
 #include <stdexcept>
 
@@ -30,6 +31,9 @@ WhatIfResult Replan(const ProfileData& base, const std::vector<analyzer::TierSpe
   profile::ProfileChunk planned = base.profile;
   analyzer::PlanOptions options;
   options.tiers = tiers;
+  // In the what-if, 0 bytes means an empty tier; to the planner 0 means "no limit".
+  for (size_t i = 0; i + 1 < options.tiers.size(); ++i)
+    options.tiers[i].capacity_bytes = std::max<uint64_t>(options.tiers[i].capacity_bytes, 1);
   try {
     analyzer::MakePlan(options, &planned);
   } catch (const std::exception& e) {

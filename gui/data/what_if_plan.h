@@ -22,7 +22,8 @@ struct WhatIfResult {
   QString error;                            // one line when the tiers are unusable
 };
 
-// A copy of `base` planned onto `tiers`. Tier fields the planner does not know (nodes, policy,
+// A copy of `base` planned onto `tiers` (capacity 0 of a tier but the last: empty, not
+// unlimited). Tier fields the planner does not know (nodes, policy,
 // huge pages) are kept from the base profile's tier of the same name.
 WhatIfResult Replan(const ProfileData& base, const std::vector<analyzer::TierSpec>& tiers);
 

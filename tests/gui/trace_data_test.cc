@@ -101,6 +101,7 @@ class TraceDataTest : public QObject {
     QVERIFY(r.map.cell_shift > 12);
     QVERIFY(r.map.blocks.size() <= 32);
     QVERIFY(r.map.min_block_bytes > 4096);  // the 4 KiB values are no longer outlined
+    QVERIFY(r.map.time_bins < 1024);        // time was merged too, once addresses could not be
     QCOMPARE(r.map.blocks.size(), size_t(1));
     QCOMPARE(r.map.blocks[0].start, testing::kIndexAddress);
     // Every sample is still counted.
@@ -158,9 +159,14 @@ class TraceDataTest : public QObject {
     for (const profile::Site& s : all.data->profile.sites())
       QCOMPARE(all.data->PlannedTier(s), tiers[0].name);
 
+    // Zero is an empty fast tier here, not the planner's "unlimited".
+    tiers[0].capacity_bytes = 0;
+    WhatIfResult zero = Replan(*kv, tiers);
+    QVERIFY2(zero.data, qPrintable(zero.error));
+    QCOMPARE(zero.data->profile.plan().fast_share(), 0.0);
+
     // Unusable tiers are an error line, not an exception.
-    tiers[1].capacity_bytes = 4096;
-    WhatIfResult bad = Replan(*kv, tiers);
+    WhatIfResult bad = Replan(*kv, {});
     QVERIFY(!bad.data);
     QVERIFY(!bad.error.isEmpty());
   }
@@ -175,10 +181,12 @@ class TraceDataTest : public QObject {
   }
 
   void SavedPlanIsOneThePlacerAccepts() {
-    auto kv = ProfileSource::FromProfile(testing::MakeKvcacheProfile(), "kv.tsprof");
-    std::vector<analyzer::TierSpec> tiers = InitialTiers(kv->profile);
+    // The whole flow: a trace, analyzed, planned in the what-if, saved.
+    TraceAnalysis analysis = AnalyzeTraceFile(trace_, nullptr, {});
+    QVERIFY(analysis.data);
+    std::vector<analyzer::TierSpec> tiers = InitialTiers(analysis.data->profile);
     tiers[0].capacity_bytes = uint64_t(1) << 40;
-    WhatIfResult planned = Replan(*kv, tiers);
+    WhatIfResult planned = Replan(*analysis.data, tiers);
     QVERIFY(planned.data);
     const QString path = dir_.filePath("planned.tsprof");
     QString error;

@@ -232,6 +232,7 @@ QStringList MainWindow::SaveScreenshots(const QString& dir) {
   static const char* kNames[] = {"summary",  "sites",   "call-tree",
                                  "heat-map", "what-if", "address-map"};
   QDir().mkpath(dir);
+  what_if_->Flush();  // the what-if tab shows its plan, not "planning"
   QStringList written;
   for (int i = 0; i < tabs_->count() && i < int(std::size(kNames)); ++i) {
     tabs_->setCurrentIndex(i);

@@ -12,6 +12,7 @@
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QTableWidget>
+#include <QThread>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -24,7 +25,12 @@ namespace tierscope::gui {
 
 namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
-}
+const QString kNotice = QStringLiteral(
+    "Move a tier's capacity: the analyzer's planner (as in `tierscope plan`) re-plans the sites "
+    "on a worker thread, and the fast-tier share, the stall saved and the sites' planned tier "
+    "follow. The last tier takes the rest. Stall saved is an estimate from the samples and the "
+    "tiers' latencies.");
+}  // namespace
 
 WhatIfPanel::WhatIfPanel(QWidget* parent)
     : QWidget(parent),
@@ -62,10 +68,17 @@ WhatIfPanel::WhatIfPanel(QWidget* parent)
   layout->addLayout(buttons);
 }
 
+WhatIfPanel::~WhatIfPanel() {
+  if (!worker_) return;
+  worker_->wait();
+  delete worker_;
+}
+
 void WhatIfPanel::SetData(std::shared_ptr<const ProfileData> data) {
   debounce_->stop();
   data_ = std::move(data);
   planned_.reset();
+  pending_ = pending_announce_ = false;  // a plan still running is for the old data: dropped
   tiers_.clear();
   if (data_) tiers_ = InitialTiers(data_->profile);
   BuildControls();
@@ -74,11 +87,7 @@ void WhatIfPanel::SetData(std::shared_ptr<const ProfileData> data) {
     save_->setEnabled(false);
     return;
   }
-  notice_->setText(
-      QStringLiteral("Move a tier's capacity: the analyzer's planner (as in `tierscope plan`) "
-                     "re-plans the sites, and the fast-tier share, the stall saved and the sites' "
-                     "planned tier follow. The last tier takes the rest. Stall saved is an "
-                     "estimate from the samples and the tiers' latencies."));
+  notice_->setText(kNotice);
   // The first plan fills this tab only: the other views show the profile's stored plan until a
   // capacity is moved.
   Plan(false);
@@ -151,8 +160,8 @@ void WhatIfPanel::CapacityEdited(int tier, uint64_t bytes) {
 void WhatIfPanel::SetCapacity(int tier, uint64_t bytes) {
   if (tier < 0 || tier + 1 >= int(tiers_.size())) return;
   CapacityEdited(tier, bytes);
-  debounce_->stop();
   Replan();
+  Flush();
 }
 
 void WhatIfPanel::Replan() {
@@ -162,13 +171,62 @@ void WhatIfPanel::Replan() {
 void WhatIfPanel::Plan(bool announce) {
   debounce_->stop();
   if (!data_) return;
-  WhatIfResult result = gui::Replan(*data_, tiers_);
+  if (worker_) {
+    // One plan at a time; the newest capacities are planned when the running one is done.
+    pending_ = true;
+    pending_announce_ = pending_announce_ || announce;
+    return;
+  }
+  StartWorker(announce);
+}
+
+void WhatIfPanel::StartWorker(bool announce) {
+  worker_data_ = data_;
+  worker_announce_ = announce;
+  // By value: the GUI thread may change tiers_ while the worker plans.
+  worker_ = QThread::create(
+      [this, data = data_, tiers = tiers_] { worker_result_ = gui::Replan(*data, tiers); });
+  const int generation = ++generation_;
+  connect(
+      worker_, &QThread::finished, this,
+      [this, generation] {
+        if (generation == generation_) Collect();
+      },
+      Qt::QueuedConnection);
+  worker_->start(QThread::LowPriority);
+}
+
+void WhatIfPanel::Collect() {
+  if (!worker_) return;
+  worker_->wait();
+  delete worker_;
+  worker_ = nullptr;
+  ++generation_;  // a late `finished` of this worker is ignored
+  WhatIfResult result = std::move(worker_result_);
+  worker_result_ = {};
+  const bool current = worker_data_ == data_;
+  worker_data_.reset();
+  if (current) Apply(std::move(result), worker_announce_);
+  if (pending_) {
+    const bool announce = pending_announce_;
+    pending_ = pending_announce_ = false;
+    StartWorker(announce);
+  }
+}
+
+void WhatIfPanel::Flush() {
+  if (debounce_->isActive()) Plan(true);
+  while (worker_) Collect();
+}
+
+void WhatIfPanel::Apply(WhatIfResult result, bool announce) {
   if (!result.data) {
     last_error_ = result.error;
     notice_->setText(QStringLiteral("Cannot plan: %1").arg(result.error));
     save_->setEnabled(false);
     return;
   }
+  notice_->setText(kNotice);
   planned_ = std::move(result.data);
   ShowPlan();
   save_->setEnabled(true);
@@ -213,6 +271,7 @@ void WhatIfPanel::ShowPlan() {
 }
 
 bool WhatIfPanel::SavePlan(const QString& path) {
+  Flush();  // save what the controls show, not the plan before the last move
   if (!planned_) {
     last_error_ = QStringLiteral("no plan to save");
     return false;

@@ -1,6 +1,7 @@
 // The what-if tab: one capacity control (slider + MiB field) per tier but the last, which takes
-// the rest. A change re-plans through the analyzer's planner (after a short pause, so dragging a
-// slider does not queue a plan per pixel) and updates the expected fast-tier share, the stall
+// the rest. A change re-plans through the analyzer's planner on a worker thread (after a short
+// pause, so dragging a slider does not queue a plan per pixel; planning 100k sites takes about a
+// second, which must not freeze the window) and updates the expected fast-tier share, the stall
 // saved, the baselines and, through PlanChanged, the sites table's planned tier column.
 // "Save plan as profile…" writes the re-planned profile for the placer.
 #pragma once
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "data/profile_source.h"
+#include "data/what_if_plan.h"
 #include "tierscope/analyzer/plan.h"
 
 class QDoubleSpinBox;
@@ -17,6 +19,7 @@ class QLabel;
 class QPushButton;
 class QSlider;
 class QTableWidget;
+class QThread;
 class QTimer;
 class QVBoxLayout;
 
@@ -28,12 +31,16 @@ class WhatIfPanel : public QWidget {
   static constexpr int kSliderSteps = 1000;
 
   explicit WhatIfPanel(QWidget* parent = nullptr);
+  ~WhatIfPanel() override;
   void SetData(std::shared_ptr<const ProfileData> data);
 
-  // Sets tier `tier`'s capacity as the controls would and re-plans at once.
+  // Sets tier `tier`'s capacity as the controls would, re-plans and waits for the plan.
   void SetCapacity(int tier, uint64_t bytes);
-  // Re-plans now with the controls' capacities (the debounce timer calls this).
+  // Starts a plan with the controls' capacities (the debounce timer calls this).
   void Replan();
+  // Waits for the plans asked for so far and shows the last (saving and screenshots need it).
+  void Flush();
+  bool planning() const { return worker_ != nullptr; }
   // Writes the current plan; false with the error in last_error().
   bool SavePlan(const QString& path);
 
@@ -58,6 +65,9 @@ class WhatIfPanel : public QWidget {
   };
   void BuildControls();
   void Plan(bool announce);
+  void StartWorker(bool announce);
+  void Collect();
+  void Apply(WhatIfResult result, bool announce);
   void ShowPlan();
   void ChooseSaveFile();
   void CapacityEdited(int tier, uint64_t bytes);
@@ -74,6 +84,13 @@ class WhatIfPanel : public QWidget {
   QTableWidget* plan_table_;
   QPushButton* save_;
   QTimer* debounce_;
+  // The planning worker: one at a time, the newest request queued behind it.
+  QThread* worker_ = nullptr;
+  std::shared_ptr<const ProfileData> worker_data_;  // its result is dropped if data_ changed
+  bool worker_announce_ = false;
+  bool pending_ = false, pending_announce_ = false;
+  int generation_ = 0;
+  WhatIfResult worker_result_;  // written by the worker, read after it finished
 };
 
 }  // namespace tierscope::gui

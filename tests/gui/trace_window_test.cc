@@ -151,6 +151,9 @@ class TraceWindowTest : public QObject {
     window.show();
     QVERIFY(window.OpenFile(profile_));
     WhatIfPanel* what_if = window.what_if();
+    // The first plan runs on the worker: the window is back before it is done.
+    what_if->Flush();
+    QVERIFY(!what_if->planning());
     QVERIFY(what_if->planned());
     QVERIFY(what_if->save_button()->isEnabled());
     const std::string fast = what_if->tiers()[0].name;
@@ -184,6 +187,19 @@ class TraceWindowTest : public QObject {
     QCOMPARE(what_if->plan_table()->item(0, 1)->text(), QStringLiteral("0.0 %"));
     QCOMPARE(tier_column(), QStringList(8, QString::fromStdString(slow)));
     QVERIFY(window.summary()->toPlainText().contains("0.0 %"));
+
+    // Two slider moves before the pause ends: one plan, for the last position.
+    changed.clear();
+    what_if->slider(0)->setValue(600);
+    what_if->slider(0)->setValue(300);
+    QVERIFY(changed.wait(5000));
+    what_if->Flush();
+    QCOMPARE(changed.count(), 1);
+    const uint64_t chosen = what_if->tiers()[0].capacity_bytes;
+    QVERIFY(chosen > 0);
+    QCOMPARE(what_if->planned()->profile.tiers(0).capacity_bytes(), chosen);
+    QCOMPARE(what_if->field(0)->value(), std::round(chosen / 1048576.0 * 100) / 100);
+    what_if->SetCapacity(0, 0);
 
     // Saved, it reads back with the chosen tiers and plan.
     const QString saved = dir_.filePath("whatif.tsprof");

@@ -68,6 +68,7 @@ class WidgetsTest : public QObject {
     QVERIFY(window.sites_view()->stack_view()->toPlainText().contains("Cache::Cache"));
     QCOMPARE(window.call_tree_view()->model()->rowCount(), 2);
     QCOMPARE(int(window.heat_map()->map().rows.size()), 8);
+    window.what_if()->Flush();  // the what-if plans on a worker thread
     QCOMPARE(window.what_if()->plan_table()->rowCount(), 5);  // what-if, 3 baselines, stored
     QVERIFY(window.windowTitle().contains("kv.tsprof"));
     QCOMPARE(RecentFiles::Load().value(0), QFileInfo(kv_path_).absoluteFilePath());
@@ -211,6 +212,7 @@ class WidgetsTest : public QObject {
     MainWindow window;
     QVERIFY(window.OpenFile(kv_path_));
     WhatIfPanel* what_if = window.what_if();
+    what_if->Flush();
     QVERIFY(what_if->notice()->text().contains("tierscope plan"));
     QCOMPARE(what_if->tiers().size(), size_t(2));
     QCOMPARE(what_if->tiers()[0].capacity_bytes,

@@ -17,7 +17,7 @@
 namespace tierscope::gui {
 
 namespace {
-constexpr int kAxisWidth = 130;    // address labels
+constexpr int kAxisWidth = 160;    // address labels: 0x + 16 digits
 constexpr int kLegendWidth = 110;  // colour ramp
 constexpr int kTimeHeight = 34;    // time labels and the scale's name
 constexpr int kMargin = 8;
@@ -158,14 +158,19 @@ void AddressMapWidget::Render() {
   // Cut-out gaps: a dotted line where one span ends and the next begins.
   QPen cut(palette().color(QPalette::Mid), 1, Qt::DotLine);
   p.setPen(cut);
+  int last_cut = -100;
   for (size_t i = 1; i < map_->spans.size(); ++i) {
     const double a = double(map_->spans[i].axis) -
                      0.5 * (double(map_->spans[i].axis) - map_->ToAxis(map_->spans[i - 1].end - 1));
     if (a < y0_ || a >= y1_) continue;
     const int y = int((a - y0_) * y_scale);
+    if (y - last_cut < 6) continue;  // hundreds of cuts in a few pixels would be a grey smear
     p.drawLine(0, y, w, y);
+    last_cut = y;
   }
-  // Allocations: outlines in the text colour, so they read on dark and light palettes.
+  // Allocations: outlines in the text colour, so they read on dark and light palettes. Blocks
+  // under 3 pixels tall are left out: at an overview they would paint the heap solid and hide
+  // the samples; zooming in brings them back.
   QColor outline = palette().color(QPalette::Text);
   outline.setAlpha(170);
   p.setPen(QPen(outline, 1));
@@ -178,10 +183,8 @@ void AddressMapWidget::Render() {
     const double x1 = std::min(w + 1.0, (double(b.free_ns) - t0_) * x_scale);
     const double top = std::max(-1.0, (a0 - y0_) * y_scale);
     const double bottom = std::min(h + 1.0, (a1 - y0_) * y_scale);
-    if (bottom - top < 1.5)
-      p.drawLine(QPointF(x0, top), QPointF(std::max(x0 + 1, x1), top));
-    else
-      p.drawRect(QRectF(x0, top, std::max(1.0, x1 - x0), bottom - top));
+    if (bottom - top < 3) continue;
+    p.drawRect(QRectF(x0, top, std::max(1.0, x1 - x0), bottom - top));
     ++blocks_drawn_;
   }
 }
@@ -221,7 +224,7 @@ void AddressMapWidget::paintEvent(QPaintEvent*) {
   }
   p.drawText(QRect(area.left(), area.bottom() + 4 + fh, area.width(), fh), Qt::AlignCenter,
              QStringLiteral("time →   (address ↓ %1 per pixel; cells of %2; %3 allocations ≥ %4 "
-                            "outlined)")
+                            "and 3 pixels tall outlined)")
                  .arg(FormatBytes(uint64_t((y1_ - y0_) / std::max(1, area.height()))))
                  .arg(FormatBytes(uint64_t(1) << map_->cell_shift))
                  .arg(blocks_drawn_)

@@ -232,7 +232,9 @@ QStringList MainWindow::SaveScreenshots(const QString& dir) {
   static const char* kNames[] = {"summary",  "sites",   "call-tree",
                                  "heat-map", "what-if", "address-map"};
   QDir().mkpath(dir);
-  what_if_->Flush();  // the what-if tab shows its plan, not "planning"
+  // The what-if tab shows its plan rather than "Planning…", unless planning is slow: the
+  // analyzer's greedy planner takes tens of seconds on 100k sites, and then the picture says so.
+  if (data_ && data_->profile.sites_size() <= kFlushPlanSites) what_if_->Flush();
   QStringList written;
   for (int i = 0; i < tabs_->count() && i < int(std::size(kNames)); ++i) {
     tabs_->setCurrentIndex(i);

@@ -29,6 +29,9 @@ struct TraceAnalysis;
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
+  // SaveScreenshots waits for the what-if plan of profiles up to this many sites.
+  static constexpr int kFlushPlanSites = 10000;
+
   explicit MainWindow(QWidget* parent = nullptr);
 
   // Opens `path`: a profile is loaded and shown now; a trace starts a background analysis and

@@ -59,6 +59,9 @@ WhatIfPanel::WhatIfPanel(QWidget* parent)
   connect(debounce_, &QTimer::timeout, this, &WhatIfPanel::Replan);
 
   auto* buttons = new QHBoxLayout;
+  status_ = new QLabel(this);
+  status_->setObjectName(QStringLiteral("whatIfStatus"));
+  buttons->addWidget(status_);
   buttons->addStretch(1);
   buttons->addWidget(save_);
   auto* layout = new QVBoxLayout(this);
@@ -70,8 +73,11 @@ WhatIfPanel::WhatIfPanel(QWidget* parent)
 
 WhatIfPanel::~WhatIfPanel() {
   if (!worker_) return;
-  worker_->wait();
-  delete worker_;
+  // The planner cannot be interrupted and a 100k-site plan can take a minute: let it finish on
+  // its own (its job holds everything it touches) and free the thread then. At exit the process
+  // simply ends with it.
+  disconnect(worker_, nullptr, this, nullptr);
+  connect(worker_, &QThread::finished, worker_, &QObject::deleteLater);
 }
 
 void WhatIfPanel::SetData(std::shared_ptr<const ProfileData> data) {
@@ -184,8 +190,10 @@ void WhatIfPanel::StartWorker(bool announce) {
   worker_data_ = data_;
   worker_announce_ = announce;
   // By value: the GUI thread may change tiers_ while the worker plans.
+  // The job, not the panel, holds the data: the worker may outlive the panel.
+  job_ = std::make_shared<WhatIfResult>();
   worker_ = QThread::create(
-      [this, data = data_, tiers = tiers_] { worker_result_ = gui::Replan(*data, tiers); });
+      [job = job_, data = data_, tiers = tiers_] { *job = gui::Replan(*data, tiers); });
   const int generation = ++generation_;
   connect(
       worker_, &QThread::finished, this,
@@ -194,6 +202,7 @@ void WhatIfPanel::StartWorker(bool announce) {
       },
       Qt::QueuedConnection);
   worker_->start(QThread::LowPriority);
+  status_->setText(QStringLiteral("Planning %1 sites…").arg(data_->profile.sites_size()));
 }
 
 void WhatIfPanel::Collect() {
@@ -202,11 +211,12 @@ void WhatIfPanel::Collect() {
   delete worker_;
   worker_ = nullptr;
   ++generation_;  // a late `finished` of this worker is ignored
-  WhatIfResult result = std::move(worker_result_);
-  worker_result_ = {};
+  WhatIfResult result = std::move(*job_);
+  job_.reset();
   const bool current = worker_data_ == data_;
   worker_data_.reset();
   if (current) Apply(std::move(result), worker_announce_);
+  if (!worker_ && !pending_) status_->clear();
   if (pending_) {
     const bool announce = pending_announce_;
     pending_ = pending_announce_ = false;

@@ -41,6 +41,7 @@ class WhatIfPanel : public QWidget {
   // Waits for the plans asked for so far and shows the last (saving and screenshots need it).
   void Flush();
   bool planning() const { return worker_ != nullptr; }
+  QThread* worker() const { return worker_; }
   // Writes the current plan; false with the error in last_error().
   bool SavePlan(const QString& path);
 
@@ -90,7 +91,8 @@ class WhatIfPanel : public QWidget {
   bool worker_announce_ = false;
   bool pending_ = false, pending_announce_ = false;
   int generation_ = 0;
-  WhatIfResult worker_result_;  // written by the worker, read after it finished
+  std::shared_ptr<WhatIfResult> job_;  // written by the worker, read after it finished
+  QLabel* status_;                     // "Planning N sites…" while the worker runs
 };
 
 }  // namespace tierscope::gui

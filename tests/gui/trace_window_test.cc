@@ -6,6 +6,7 @@
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QMessageBox>
+#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -15,6 +16,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTextBrowser>
+#include <QThread>
 #include <QtTest>
 #include <set>
 
@@ -210,6 +212,17 @@ class TraceWindowTest : public QObject {
     QCOMPARE(read.profile.tiers(0).capacity_bytes(), uint64_t(1));
     QCOMPARE(read.profile.plan().fast_share(), 0.0);
     QCOMPARE(read.profile.plan().default_tier(), slow);
+  }
+
+  void PanelGoneBeforeItsPlanIsHarmless() {
+    auto* panel = new WhatIfPanel;
+    panel->SetData(ProfileSource::FromProfile(testing::MakeKvcacheProfile()));
+    QVERIFY(panel->planning());  // started, not collected: no event was processed yet
+    QPointer<QThread> worker = panel->worker();
+    QVERIFY(worker);
+    delete panel;  // does not wait for the planner
+    // The worker finishes on its own and is freed then.
+    QTRY_VERIFY_WITH_TIMEOUT(!worker, 30000);
   }
 
   void AddressMapPaintsZoomsAndToggles() {

@@ -146,6 +146,8 @@ bool MainWindow::OpenFile(const QString& path) {
     emit LoadFinished(false);
     return false;
   }
+  // The newest open wins: a trace still being analyzed must not replace this profile later.
+  if (loader_->busy()) loader_->Cancel();
   RecentFiles::Add(path);
   RefreshRecentMenu();
   ShowData(std::move(result.data));

@@ -6,6 +6,7 @@
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
@@ -21,6 +22,7 @@
 #include <set>
 
 #include "app/main_window.h"
+#include "app/recent_files.h"
 #include "app/trace_loader.h"
 #include "models/sites_filter_model.h"
 #include "models/sites_model.h"
@@ -115,6 +117,34 @@ class TraceWindowTest : public QObject {
     QVERIFY(window.OpenFile(trace_));
     QVERIFY(WaitForLoad(loaded));
     QCOMPARE(window.sites_view()->proxy()->rowCount(), 2);
+  }
+
+  void DroppedTraceOpensAndJoinsRecentFiles() {
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::LoadFinished);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(trace_)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &drop);
+    QVERIFY(WaitForLoad(loaded));
+    QCOMPARE(window.sites_view()->proxy()->rowCount(), 2);
+    QCOMPARE(RecentFiles::Load().value(0), QFileInfo(trace_).absoluteFilePath());
+  }
+
+  void OpeningAProfileDuringAnAnalysisWins() {
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::LoadFinished);
+    QVERIFY(window.OpenFile(big_trace_));
+    QVERIFY(window.OpenFile(profile_));
+    QVERIFY(WaitForLoad(loaded));   // the profile, at once
+    QVERIFY(!WaitForLoad(loaded));  // then the trace, cancelled
+    QCOMPARE(window.profile_data()->path, profile_);
+    QCOMPARE(window.sites_view()->proxy()->rowCount(), 8);
   }
 
   void ClosingDuringAnAnalysisDoesNotCrash() {

@@ -94,9 +94,10 @@ void WhatIfPanel::SetData(std::shared_ptr<const ProfileData> data) {
     return;
   }
   notice_->setText(kNotice);
-  // The first plan fills this tab only: the other views show the profile's stored plan until a
-  // capacity is moved.
-  Plan(false);
+  // With a stored plan, the first plan fills this tab only: the other views keep showing the
+  // stored plan until a capacity is moved. Without one (a trace), it is the only plan there is.
+  const profile::Plan& stored = data_->profile.plan();
+  Plan(stored.assignments().empty() && stored.default_tier().empty());
 }
 
 void WhatIfPanel::BuildControls() {

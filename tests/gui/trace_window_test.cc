@@ -92,6 +92,14 @@ class TraceWindowTest : public QObject {
     QVERIFY(window.summary()->toPlainText().contains("trace-host"));
     QVERIFY(window.address_map()->map());
     QVERIFY(window.windowTitle().contains("kv.trace"));
+    // A trace has no stored plan: the what-if's first plan shows in the sites and the summary.
+    window.what_if()->Flush();
+    SitesModel* sites = window.sites_view()->model();
+    for (int r = 0; r < sites->rowCount(); ++r) {
+      const QString tier = sites->index(r, SitesModel::kTier).data().toString();
+      QVERIFY2(tier == "fast" || tier == "slow", qPrintable(tier));
+    }
+    QVERIFY(window.summary()->toPlainText().contains("Expected fast-tier share"));
   }
 
   void CancelStopsTheAnalysisAndLeavesTheWindowUsable() {

@@ -173,7 +173,7 @@ void MainWindow::TraceFinished(const TraceAnalysis& result) {
   RefreshRecentMenu();
   ShowData(result.data);
   // A damaged trace still shows what its complete chunks gave, and says so.
-  if (!result.error.isEmpty()) ShowError(result.error);
+  if (!result.error.isEmpty()) ShowError(result.error, QStringLiteral("Trace damaged"));
   emit LoadFinished(true);
 }
 
@@ -190,11 +190,10 @@ void MainWindow::ShowData(std::shared_ptr<const ProfileData> data) {
       QStringLiteral("%1: %2 sites").arg(data_->path).arg(data_->profile.sites_size()));
 }
 
-void MainWindow::ShowError(const QString& message) {
+void MainWindow::ShowError(const QString& message, const QString& title) {
   last_error_ = message;
   // open(), not exec(): the window keeps repainting and tests can find and close the box.
-  auto* box = new QMessageBox(QMessageBox::Critical, QStringLiteral("Cannot open file"), message,
-                              QMessageBox::Ok, this);
+  auto* box = new QMessageBox(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
   box->setAttribute(Qt::WA_DeleteOnClose);
   box->setObjectName(QStringLiteral("openError"));
   box->open();

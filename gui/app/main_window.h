@@ -64,7 +64,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void ShowData(std::shared_ptr<const ProfileData> data);
-  void ShowError(const QString& message);
+  void ShowError(const QString& message, const QString& title = QStringLiteral("Cannot open file"));
   void TraceFinished(const TraceAnalysis& result);
   void ChooseFile();
   void RefreshRecentMenu();

@@ -78,6 +78,12 @@ WhatIfPanel::~WhatIfPanel() {
   // simply ends with it.
   disconnect(worker_, nullptr, this, nullptr);
   connect(worker_, &QThread::finished, worker_, &QObject::deleteLater);
+  // Already done (before or after the connect): free it now; deleting it also drops a
+  // deleteLater that may have been posted.
+  if (worker_->isFinished()) {
+    worker_->wait();
+    delete worker_;
+  }
 }
 
 void WhatIfPanel::SetData(std::shared_ptr<const ProfileData> data) {

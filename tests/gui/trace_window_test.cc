@@ -186,6 +186,25 @@ class TraceWindowTest : public QObject {
     QVERIFY(!window.profile_data());
   }
 
+  void TruncatedTraceShowsWhatCameBeforeAndSaysSo() {
+    const QString cut = dir_.filePath("cut.trace");
+    QVERIFY(QFile::copy(trace_, cut));
+    QFile c(cut);
+    QVERIFY(c.resize(c.size() - 20));
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::LoadFinished);
+    QVERIFY(window.OpenFile(cut));
+    QVERIFY(WaitForLoad(loaded));
+    auto* box = window.findChild<QMessageBox*>("openError");
+    QVERIFY(box);
+    QCOMPARE(box->windowTitle(), QStringLiteral("Trace damaged"));
+    QVERIFY2(box->text().startsWith(cut), qPrintable(box->text()));
+    QVERIFY(box->text().contains("complete chunks"));
+    box->accept();
+    QCOMPARE(window.sites_view()->proxy()->rowCount(), 2);
+  }
+
   void WhatIfReplansWhenACapacityMoves() {
     MainWindow window;
     window.show();

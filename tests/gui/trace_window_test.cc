@@ -312,6 +312,9 @@ class TraceWindowTest : public QObject {
     const AddressBlock* block = map->BlockAt(QPoint(area.center().x(), area.top() + 2));
     QVERIFY(block);
     QCOMPARE(block->start, testing::kIndexAddress);
+    // The index's first page got exactly one sample, the first one, in the first time bin.
+    QCOMPARE(map->SamplesAt(QPoint(area.left(), area.top() + 1)), 1u);
+    QCOMPARE(map->SamplesAt(QPoint(area.right(), area.top() + 1)), 0u);
 
     // Wheel and keys zoom and reset.
     map->ResetView();

@@ -1,4 +1,4 @@
-// tierscope-gui [--screenshot DIR] [PROFILE]
+// tierscope-gui [--screenshot DIR] [PROFILE|TRACE]
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
@@ -19,31 +19,37 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   QCommandLineOption screenshot(
       QStringLiteral("screenshot"),
-      QStringLiteral("Render every view of PROFILE into DIR/*.png, then exit (status 1 when the "
-                     "profile cannot be opened)."),
+      QStringLiteral("Render every view of FILE into DIR/*.png, then exit (status 1 when the "
+                     "file cannot be opened)."),
       QStringLiteral("DIR"));
   parser.addOption(screenshot);
-  parser.addPositionalArgument(QStringLiteral("PROFILE"), QStringLiteral("A profile to open."));
+  parser.addPositionalArgument(QStringLiteral("FILE"),
+                               QStringLiteral("A profile, or a trace to analyze, to open."));
   parser.process(app);
 
   tierscope::gui::MainWindow window;
   window.show();
   const QStringList args = parser.positionalArguments();
-  const bool opened = !args.isEmpty() && window.OpenFile(args[0]);
-
   if (parser.isSet(screenshot)) {
-    if (!opened) {
-      std::fprintf(stderr, "tierscope-gui: %s\n",
-                   qPrintable(args.isEmpty() ? QStringLiteral("--screenshot needs a PROFILE")
-                                             : window.last_error()));
-      return 1;
+    if (args.isEmpty()) {
+      std::fprintf(stderr, "tierscope-gui: --screenshot needs a PROFILE or TRACE\n");
+      return 2;
     }
-    // After the first paint, so every widget has its real size.
-    QTimer::singleShot(0, &window, [&] {
-      for (const QString& file : window.SaveScreenshots(parser.value(screenshot)))
-        std::printf("%s\n", qPrintable(file));
-      app.quit();
+    // A trace finishes later, on its worker thread: act on LoadFinished, after the next paint so
+    // every widget has its real size.
+    QObject::connect(&window, &tierscope::gui::MainWindow::LoadFinished, &window, [&](bool ok) {
+      QTimer::singleShot(0, &window, [&, ok] {
+        if (!ok) {
+          std::fprintf(stderr, "tierscope-gui: %s\n", qPrintable(window.last_error()));
+          app.exit(1);
+          return;
+        }
+        for (const QString& file : window.SaveScreenshots(parser.value(screenshot)))
+          std::printf("%s\n", qPrintable(file));
+        app.quit();
+      });
     });
   }
+  if (!args.isEmpty()) window.OpenFile(args[0]);
   return app.exec();
 }

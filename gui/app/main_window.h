@@ -1,5 +1,7 @@
 // The main window: one tab per view, File menu (open, recent files, quit), drag and drop.
-// Errors go to a window-modal message box that never blocks the event loop.
+// Profiles open at once; traces are analyzed on a worker thread (TraceLoader) with a progress bar
+// and a Cancel button in the status bar. Errors go to a window-modal message box that never
+// blocks the event loop.
 #pragma once
 
 #include <QMainWindow>
@@ -11,20 +13,30 @@ class QMenu;
 class QTabWidget;
 class QTextBrowser;
 class QCheckBox;
+class QProgressBar;
+class QPushButton;
 
 namespace tierscope::gui {
 
+class AddressMapWidget;
 class CallTreeView;
 class HeatMapWidget;
 class SitesView;
+class TraceLoader;
 class WhatIfPanel;
+struct TraceAnalysis;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
+  // SaveScreenshots waits for the what-if plan of profiles up to this many sites.
+  static constexpr int kFlushPlanSites = 10000;
+
   explicit MainWindow(QWidget* parent = nullptr);
 
-  // Loads `path` and shows it; on failure shows the error dialog and keeps what was shown.
+  // Opens `path`: a profile is loaded and shown now; a trace starts a background analysis and
+  // is shown when it ends. False (error dialog, what was shown stays) when the file cannot be
+  // opened now; LoadFinished reports every outcome, including a trace's.
   bool OpenFile(const QString& path);
   // Renders every tab into DIR/<tab>.png with QWidget::grab(); returns the files written.
   QStringList SaveScreenshots(const QString& dir);
@@ -34,9 +46,17 @@ class MainWindow : public QMainWindow {
   CallTreeView* call_tree_view() const { return call_tree_; }
   HeatMapWidget* heat_map() const { return heat_map_; }
   WhatIfPanel* what_if() const { return what_if_; }
+  AddressMapWidget* address_map() const { return address_map_; }
   QTextBrowser* summary() const { return summary_; }
   const QString& last_error() const { return last_error_; }
   const ProfileData* profile_data() const { return data_.get(); }
+  TraceLoader* loader() const { return loader_; }
+  QProgressBar* progress_bar() const { return progress_; }
+  QPushButton* cancel_button() const { return cancel_; }
+
+ signals:
+  // After every open: ok false for errors and cancelled analyses.
+  void LoadFinished(bool ok);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -44,7 +64,8 @@ class MainWindow : public QMainWindow {
 
  private:
   void ShowData(std::shared_ptr<const ProfileData> data);
-  void ShowError(const QString& message);
+  void ShowError(const QString& message, const QString& title = QStringLiteral("Cannot open file"));
+  void TraceFinished(const TraceAnalysis& result);
   void ChooseFile();
   void RefreshRecentMenu();
 
@@ -58,7 +79,13 @@ class MainWindow : public QMainWindow {
   HeatMapWidget* heat_map_;
   QCheckBox* log_scale_;
   WhatIfPanel* what_if_;
+  QWidget* address_page_;
+  AddressMapWidget* address_map_;
+  QCheckBox* address_log_scale_;
   QMenu* recent_menu_;
+  TraceLoader* loader_;
+  QProgressBar* progress_;
+  QPushButton* cancel_;
 };
 
 }  // namespace tierscope::gui

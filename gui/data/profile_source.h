@@ -1,6 +1,5 @@
-// The viewer's one seam to data on disk. Today it reads profiles through formats::ReadProfile;
-// phase 2 adds traces (through tierscope_analyzer, in a background thread) and the planner here,
-// so no view ever touches a file or a parser.
+// The viewer's one seam to data on disk: profiles through formats::ReadProfile, traces through
+// the analyzer (data/trace_analysis.h), so no view ever touches a file or a parser.
 #pragma once
 
 #include <QString>
@@ -9,13 +8,18 @@
 #include <unordered_map>
 
 #include "profile.pb.h"
+#include "tierscope/formats/container.h"
 
 namespace tierscope::gui {
 
 // A loaded profile plus the indexes every view needs; immutable once built, shared by the views.
+struct AddressMapData;
+
 struct ProfileData {
   QString path;
   profile::ProfileChunk profile;
+  // Address space x time, binned while a trace was analyzed; null for a profile.
+  std::shared_ptr<const AddressMapData> address_map;
   // Site id -> planned tier (Plan.assignments; sites without one fall to Plan.default_tier).
   std::unordered_map<uint64_t, std::string> tier_by_site;
 
@@ -32,9 +36,11 @@ class ProfileSource {
  public:
   // Never throws: a missing, corrupt or wrong-kind file gives an error and no data.
   static LoadResult Open(const QString& path);
+  // Reads only the file header: is `path` a trace or a profile? False and a one-line error for
+  // anything that is not a tierscope file (formats::ContainerReader checks magic and version).
+  static bool KindOf(const QString& path, formats::FileKind* kind, QString* error);
   // Builds the indexes over an in-memory profile (tests, and later the analyzer's output).
-  static std::shared_ptr<const ProfileData> FromProfile(profile::ProfileChunk profile,
-                                                        QString path = {});
+  static std::shared_ptr<ProfileData> FromProfile(profile::ProfileChunk profile, QString path = {});
 };
 
 }  // namespace tierscope::gui

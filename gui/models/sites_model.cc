@@ -32,6 +32,17 @@ void SitesModel::SetData(std::shared_ptr<const ProfileData> data) {
   endResetModel();
 }
 
+void SitesModel::UpdatePlan(std::shared_ptr<const ProfileData> data) {
+  if (!data_ || !data || data->profile.sites_size() != data_->profile.sites_size()) {
+    SetData(std::move(data));
+    return;
+  }
+  data_ = std::move(data);
+  for (int i = 0; i < data_->profile.sites_size(); ++i)
+    tier_[i] = QString::fromStdString(data_->PlannedTier(data_->profile.sites(i)));
+  if (!tier_.isEmpty()) emit dataChanged(index(0, kTier), index(rowCount() - 1, kTier));
+}
+
 int SitesModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() || !data_ ? 0 : data_->profile.sites_size();
 }

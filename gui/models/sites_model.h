@@ -33,6 +33,9 @@ class SitesModel : public QAbstractTableModel {
 
   explicit SitesModel(QObject* parent = nullptr);
   void SetData(std::shared_ptr<const ProfileData> data);
+  // The same sites with another plan (the what-if): only the planned tier column changes, so
+  // sorting, filter and selection stay.
+  void UpdatePlan(std::shared_ptr<const ProfileData> data);
   const ProfileData* profile_data() const { return data_.get(); }
 
   int rowCount(const QModelIndex& parent = {}) const override;

@@ -1,6 +1,7 @@
 // Starts the real tierscope-gui under Xvfb (xvfb-run starts and always stops its own server) on
-// a generated kvcache profile, has it render every view, and checks the screenshots are not
-// blank. The screenshots are kept in docs/screenshots/ for the README.
+// a generated kvcache profile and on a trace recorded from the kvcache example, has it render
+// every view, and checks the screenshots are not blank. The screenshots are kept in
+// docs/screenshots/ for the README.
 #include <gtest/gtest.h>
 
 #include <QDir>
@@ -67,6 +68,48 @@ TEST(GuiEndToEnd, ScreenshotsOfEveryViewAreNotBlank) {
     QFile::remove(kept);
     EXPECT_TRUE(QFile::copy(path, kept)) << kept.toStdString();
   }
+}
+
+// A trace recorded here from the kvcache example (tierscope record, timer sampler), opened in
+// the viewer: analyzed on its worker thread, then every view including the address map.
+TEST(GuiEndToEnd, RecordedTraceIsAnalyzedAndEveryViewRenders) {
+  TempDir tmp;
+  const std::string trace = tmp.File("kvcache.trace");
+  auto recorded = RunCommand(
+      {tierscope::testing::TierscopeBin(), "record", "-q", "--sampler", "timer", "-o", trace, "--",
+       tierscope::testing::ExampleBin("ts-example-kvcache"), "--threads", "2"});
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  const std::string shots = tmp.File("shots");
+  auto result = RunCommand(UnderXvfb({GuiBin(), "--screenshot", shots, trace}),
+                           {"QT_QPA_PLATFORM=xcb", "XDG_CONFIG_HOME=" + tmp.File("config")});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  const QString docs =
+      QString::fromStdString(tierscope::testing::SourceDir()) + "/docs/screenshots";
+  for (const char* view : {"summary", "sites", "call-tree", "what-if", "address-map"}) {
+    const QString path = QString::fromStdString(shots) + "/" + view + ".png";
+    QImage image(path);
+    ASSERT_FALSE(image.isNull()) << "no screenshot " << path.toStdString() << "\n" << result.out;
+    ExpectNotBlank(image, view);
+  }
+  // The address map exists only for traces: kept for the README from this run.
+  const QString kept = docs + "/address-map.png";
+  QFile::remove(kept);
+  EXPECT_TRUE(QFile::copy(QString::fromStdString(shots) + "/address-map.png", kept));
+}
+
+TEST(GuiEndToEnd, CorruptTraceExitsWithTheAnalyzerError) {
+  TempDir tmp;
+  const std::string bad = tmp.File("bad.trace");
+  // A valid trace header (magic, version, kind) followed by a damaged chunk.
+  std::string bytes("TIERSCOP\x01\x00\x00\x00\x01\x00\x00\x00", 16);
+  bytes += std::string(40, '\x5a');
+  tierscope::testing::WriteBytes(bad, bytes);
+  auto result = RunCommand(UnderXvfb({GuiBin(), "--screenshot", tmp.File("shots"), bad}),
+                           {"QT_QPA_PLATFORM=xcb", "XDG_CONFIG_HOME=" + tmp.File("config")});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("tierscope-gui: " + bad + ": byte 16"), std::string::npos)
+      << result.err;
 }
 
 TEST(GuiEndToEnd, HundredThousandSitesRender) {

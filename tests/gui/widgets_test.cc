@@ -68,7 +68,8 @@ class WidgetsTest : public QObject {
     QVERIFY(window.sites_view()->stack_view()->toPlainText().contains("Cache::Cache"));
     QCOMPARE(window.call_tree_view()->model()->rowCount(), 2);
     QCOMPARE(int(window.heat_map()->map().rows.size()), 8);
-    QVERIFY(window.what_if()->plan_table()->rowCount() == 4);  // plan + 3 baselines
+    window.what_if()->Flush();  // the what-if plans on a worker thread
+    QCOMPARE(window.what_if()->plan_table()->rowCount(), 5);  // what-if, 3 baselines, stored
     QVERIFY(window.windowTitle().contains("kv.tsprof"));
     QCOMPARE(RecentFiles::Load().value(0), QFileInfo(kv_path_).absoluteFilePath());
   }
@@ -207,13 +208,18 @@ class WidgetsTest : public QObject {
     QCOMPARE(image.pixelColor(image.width() / 2, image.height() - 2), QColor(30, 30, 34));
   }
 
-  void WhatIfSaysItNeedsTheAnalyzer() {
+  void WhatIfStartsFromTheStoredTiers() {
     MainWindow window;
     QVERIFY(window.OpenFile(kv_path_));
-    QVERIFY(window.what_if()->notice()->text().contains("tierscope_analyzer"));
-    QCOMPARE(window.what_if()->plan_table()->item(0, 1)->text(), QStringLiteral("81.0 %"));
-    QCOMPARE(window.what_if()->plan_table()->item(3, 0)->text(),
-             QStringLiteral("baseline: oracle"));
+    WhatIfPanel* what_if = window.what_if();
+    what_if->Flush();
+    QVERIFY(what_if->notice()->text().contains("tierscope plan"));
+    QCOMPARE(what_if->tiers().size(), size_t(2));
+    QCOMPARE(what_if->tiers()[0].capacity_bytes,
+             window.profile_data()->profile.tiers(0).capacity_bytes());
+    QVERIFY(what_if->plan_table()->item(0, 0)->text().startsWith("what-if plan"));
+    QCOMPARE(what_if->plan_table()->item(3, 0)->text(), QStringLiteral("baseline: oracle"));
+    QCOMPARE(what_if->plan_table()->item(4, 1)->text(), QStringLiteral("81.0 %"));
   }
 };
 

@@ -1,0 +1,71 @@
+#include "data/trace_analysis.h"
+
+#include <exception>
+
+#include "data/address_map.h"
+#include "tierscope/analyzer/analyze.h"
+#include "tierscope/analyzer/symbolize.h"
+
+namespace tierscope::gui {
+
+namespace {
+// Share of the progress bar each step takes: the analyzer reads and joins, then the address
+// map reads the trace once more (the analyzer's API yields a profile, not its events).
+constexpr double kAnalyzeShare = 0.6;
+constexpr double kSymbolizeShare = 0.05;
+}  // namespace
+
+TraceAnalysis AnalyzeTraceFile(const QString& path, const std::atomic<bool>* cancel,
+                               const std::function<void(double)>& progress) {
+  auto report = [&](double share) {
+    if (progress) progress(share);
+  };
+  auto cancelled = [&] { return cancel && cancel->load(std::memory_order_relaxed); };
+  TraceAnalysis out;
+  try {
+    analyzer::AnalyzeOptions options;
+    options.cancel = cancel;
+    options.progress = [&](double share) { report(share * kAnalyzeShare); };
+    analyzer::AnalyzeResult result = analyzer::AnalyzeTrace(path.toStdString(), options);
+    if (result.cancelled || cancelled()) {
+      out.cancelled = true;
+      return out;
+    }
+    if (result.error) {
+      out.error = QString::fromStdString(result.error->Message());
+      // A bad header, an unreadable file or damage before any site leaves nothing to show.
+      if (!result.error->KeepsEarlierChunks() || result.profile.sites_size() == 0) return out;
+      out.error += QStringLiteral(" (showing what the complete chunks before it gave)");
+    }
+    // Same defaults as `tierscope analyze` without --debug-dir/--sysroot.
+    analyzer::Symbolizer symbolizer(analyzer::SymbolizeOptions{});
+    symbolizer.SymbolizeProfile(&result.profile);
+    if (cancelled()) {
+      out.cancelled = true;
+      return out;
+    }
+    report(kAnalyzeShare + kSymbolizeShare);
+    AddressMapOptions map_options;
+    map_options.duration_ns = result.profile.metadata().duration_ns();
+    AddressMapResult map =
+        BuildAddressMap(path.toStdString(), map_options, cancel, [&](double share) {
+          report(kAnalyzeShare + kSymbolizeShare + share * (1 - kAnalyzeShare - kSymbolizeShare));
+        });
+    if (map.cancelled || cancelled()) {
+      out.cancelled = true;
+      return out;
+    }
+    report(1.0);
+    auto data = ProfileSource::FromProfile(std::move(result.profile), path);
+    data->address_map = std::make_shared<const AddressMapData>(std::move(map.map));
+    out.data = std::move(data);
+  } catch (const std::exception& e) {
+    // AnalyzeTrace promises not to throw for bad files; anything else (memory) still must not
+    // take the window down.
+    out.data.reset();
+    out.error = QStringLiteral("%1: %2").arg(path, QString::fromUtf8(e.what()));
+  }
+  return out;
+}
+
+}  // namespace tierscope::gui

@@ -227,6 +227,46 @@ TEST(JoinErrors, TruncatedTraceKeepsCompleteChunks) {
   EXPECT_EQ(r.profile.sites(0).bytes(), 16u);
 }
 
+TEST(JoinErrors, DamagedBatchKeepsItsEventsBeforeTheDamageAndStopsTheTrace) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  t.Allocs(1, {Alloc(10, 0x1000, 16, 1)});
+  t.Close();
+  {
+    // Append by hand: a batch whose size column is one short (its third event has no size),
+    // then a sound chunk that must not be used since it follows the damage.
+    formats::TraceWriter w(dir.File("tail"));
+    trace::TraceChunk bad;
+    auto* batch = bad.add_allocs();
+    batch->set_tid(2);
+    formats::AllocBatchBuilder b(batch);
+    b.Add(Alloc(20, 0x2000, 16, 2));
+    b.Add(Free(30, 0x2000));
+    b.Add(Alloc(40, 0x3000, 16, 3));
+    batch->mutable_size()->RemoveLast();
+    w.Append(bad);
+    trace::TraceChunk later;
+    formats::AllocBatchBuilder l(later.add_allocs());
+    l.Add(Alloc(50, 0x4000, 16, 4));
+    w.Append(later);
+    w.Close();
+  }
+  const std::string tail = ReadBytes(dir.File("tail"));
+  WriteBytes(dir.File("t"), ReadBytes(dir.File("t")) + tail.substr(formats::kFileHeaderSize));
+
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->kind, formats::FormatError::Kind::kCorrupt);
+  EXPECT_NE(r.error->Message().find("alloc batch of thread 2: alloc batch size column is short"),
+            std::string::npos)
+      << r.error->Message();
+  EXPECT_EQ(r.join.events, 3u);  // stack 1's alloc, then stack 2's alloc and free
+  ASSERT_EQ(r.profile.sites_size(), 2);
+  EXPECT_EQ(SiteOf(r.profile, 1).allocations(), 1u);
+  EXPECT_EQ(SiteOf(r.profile, 2).allocations(), 1u);
+  EXPECT_EQ(SiteOf(r.profile, 2).frees(), 1u);
+}
+
 TEST(JoinErrors, EmptyAndWrongKindFilesAreNamed) {
   TempDir dir;
   WriteBytes(dir.File("empty"), "");

@@ -3,40 +3,35 @@
 #include <algorithm>
 #include <numeric>
 
+#include "plan/occupancy.h"
 #include "tierscope/analyzer/plan.h"
 
 namespace tierscope::analyzer {
 namespace {
 
-bool FitsWith(const PlanItem& item, std::vector<uint64_t>& used, uint64_t capacity) {
-  for (size_t b = 0; b < used.size(); ++b) {
-    if (used[b] + item.size_by_bin[b] > capacity) return false;
+// Indices of the items worth placing (value > 0 when `positive_only`), densest first; ties keep
+// index order so that plans do not depend on the sort's implementation.
+std::vector<size_t> DensityOrder(const std::vector<PlanItem>& items, bool positive_only) {
+  std::vector<double> density(items.size());
+  std::vector<size_t> order;
+  order.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    density[i] = items[i].value / double(std::max<uint64_t>(1, items[i].peak));
+    if (!positive_only || items[i].value > 0) order.push_back(i);
   }
-  return true;
-}
-
-void Add(const PlanItem& item, std::vector<uint64_t>& used, int sign) {
-  for (size_t b = 0; b < used.size(); ++b) {
-    used[b] += sign > 0 ? item.size_by_bin[b] : -item.size_by_bin[b];
-  }
-}
-
-size_t Bins(const std::vector<PlanItem>& items) {
-  return items.empty() ? 0 : items[0].size_by_bin.size();
-}
-
-double Density(const PlanItem& item) {
-  return item.value / double(std::max<uint64_t>(1, item.peak));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return density[a] > density[b]; });
+  return order;
 }
 
 }  // namespace
 
 bool Fits(const std::vector<PlanItem>& items, const std::vector<size_t>& chosen,
           uint64_t capacity) {
-  std::vector<uint64_t> used(Bins(items));
+  Occupancy used(BinsOf(items), capacity);
   for (size_t i : chosen) {
-    if (!FitsWith(items[i], used, capacity)) return false;
-    Add(items[i], used, 1);
+    if (!used.Fits(items[i])) return false;
+    used.Add(items[i]);
   }
   return true;
 }
@@ -48,73 +43,102 @@ double ValueOf(const std::vector<PlanItem>& items, const std::vector<size_t>& ch
 }
 
 // Density order, skipping what does not fit; then the best single site if that is worth more.
-// With one time bin this is the classic 1/2-approximation of 0/1 knapsack.
+// With one time bin this is the classic 1/2-approximation of 0/1 knapsack. O(n log n + n·bins).
 std::vector<size_t> GreedyFill(const std::vector<PlanItem>& items, uint64_t capacity) {
-  std::vector<size_t> order(items.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return Density(items[a]) > Density(items[b]); });
-  std::vector<uint64_t> used(Bins(items));
+  Occupancy used(BinsOf(items), capacity);
   std::vector<size_t> chosen;
   size_t best_single = SIZE_MAX;
-  std::vector<uint64_t> empty(Bins(items));
-  for (size_t i : order) {
-    if (items[i].value <= 0) continue;
-    if (FitsWith(items[i], empty, capacity) &&
+  double chosen_value = 0;
+  for (size_t i : DensityOrder(items, true)) {
+    if (used.FitsAlone(items[i]) &&
         (best_single == SIZE_MAX || items[i].value > items[best_single].value)) {
       best_single = i;
     }
-    if (!FitsWith(items[i], used, capacity)) continue;
-    Add(items[i], used, 1);
+    if (!used.Fits(items[i])) continue;
+    used.Add(items[i]);
     chosen.push_back(i);
+    chosen_value += items[i].value;
   }
-  if (best_single != SIZE_MAX && items[best_single].value > ValueOf(items, chosen)) {
-    return {best_single};
-  }
+  if (best_single != SIZE_MAX && items[best_single].value > chosen_value) return {best_single};
   return chosen;
 }
 
-// Depth-first over sites in density order; prunes when even taking every remaining site could
-// not beat the best found. Exponential: only for small inputs.
-std::vector<size_t> ExactFill(const std::vector<PlanItem>& items, uint64_t capacity) {
-  std::vector<size_t> order;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (items[i].value > 0) order.push_back(i);
-  }
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return Density(items[a]) > Density(items[b]); });
+// Depth-first over sites in density order, taking a site before leaving it out; prunes when even
+// taking every remaining site could not beat the best found. Exponential, so it stops after
+// `max_nodes` visited nodes (a count, not a clock, so that plans are reproducible) and keeps the
+// best found, which starts as the greedy fill. The stack is explicit: the depth is the number of
+// candidates, which can be far beyond what the thread's stack holds.
+ExactResult ExactSearch(const std::vector<PlanItem>& items, uint64_t capacity, uint64_t max_nodes) {
+  const std::vector<size_t> order = DensityOrder(items, true);
   std::vector<double> suffix(order.size() + 1, 0);
   for (size_t k = order.size(); k-- > 0;) suffix[k] = suffix[k + 1] + items[order[k]].value;
 
-  std::vector<uint64_t> used(Bins(items));
-  std::vector<size_t> current, best = GreedyFill(items, capacity);
-  double best_value = ValueOf(items, best), value = 0;
-  auto search = [&](auto&& self, size_t k) -> void {
-    if (value > best_value) {
-      best_value = value;
-      best = current;
-    }
-    if (k == order.size() || value + suffix[k] <= best_value) return;
-    const PlanItem& item = items[order[k]];
-    if (FitsWith(item, used, capacity)) {
-      Add(item, used, 1);
-      current.push_back(order[k]);
-      value += item.value;
-      self(self, k + 1);
-      value -= item.value;
-      current.pop_back();
-      Add(item, used, -1);
-    }
-    self(self, k + 1);
+  ExactResult result;
+  result.chosen = GreedyFill(items, capacity);
+  double best_value = ValueOf(items, result.chosen), value = 0;
+  Occupancy used(BinsOf(items), capacity);
+  std::vector<size_t> current;
+  enum Phase : uint8_t { kEnter, kTook, kDone };
+  struct Frame {
+    size_t k;
+    Phase phase;
+    bool took;
   };
-  search(search, 0);
-  return best;
+  std::vector<Frame> stack{{0, kEnter, false}};
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    const size_t k = f.k;
+    if (f.phase == kEnter) {
+      if (result.nodes == max_nodes) {
+        result.complete = false;
+        break;
+      }
+      ++result.nodes;
+      if (value > best_value) {
+        best_value = value;
+        result.chosen = current;
+      }
+      if (k == order.size() || value + suffix[k] <= best_value) {
+        stack.pop_back();
+        continue;
+      }
+      f.phase = kTook;
+      const PlanItem& item = items[order[k]];
+      f.took = used.Fits(item);
+      if (f.took) {
+        used.Add(item);
+        current.push_back(order[k]);
+        value += item.value;
+        stack.push_back({k + 1, kEnter, false});  // invalidates f
+        continue;
+      }
+    }
+    if (f.phase == kTook) {
+      if (f.took) {
+        const PlanItem& item = items[order[k]];
+        value -= item.value;
+        current.pop_back();
+        used.Remove(item);
+      }
+      f.phase = kDone;
+      stack.push_back({k + 1, kEnter, false});  // invalidates f
+      continue;
+    }
+    stack.pop_back();
+  }
+  return result;
+}
+
+std::vector<size_t> ExactFill(const std::vector<PlanItem>& items, uint64_t capacity,
+                              uint64_t max_nodes) {
+  return ExactSearch(items, capacity, max_nodes).chosen;
 }
 
 double OracleValue(const std::vector<PlanItem>& items, uint64_t capacity) {
   double total = 0;
-  for (size_t b = 0; b < Bins(items); ++b) {
-    std::vector<const PlanItem*> in_bin;
+  std::vector<const PlanItem*> in_bin;
+  for (size_t b = 0; b < BinsOf(items); ++b) {
+    in_bin.clear();
     for (const auto& item : items) {
       if (item.samples_by_bin[b] > 0) in_bin.push_back(&item);
     }

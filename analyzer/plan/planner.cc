@@ -1,10 +1,11 @@
 // Turns a profile into a plan: fills tiers fastest first, scores the plan and the baselines under
 // the latency model, and picks the shallowest site depth the placer can match on.
 #include <algorithm>
-#include <map>
 #include <numeric>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
 #include "sites/site_key.h"
 #include "tierscope/analyzer/plan.h"
@@ -33,23 +34,6 @@ Score ScoreOf(const std::vector<PlanItem>& items, const std::vector<int>& tier_o
   return {total > 0 ? fast / total : 0, saved};
 }
 
-// Baselines that ignore temperature: sites in allocation order fill the fast tier while they fit.
-std::vector<size_t> InAllocationOrder(const std::vector<PlanItem>& items, uint64_t capacity,
-                                      uint64_t max_mean_size) {
-  std::vector<size_t> order(items.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return items[a].first_alloc_ns < items[b].first_alloc_ns;
-  });
-  std::vector<size_t> chosen;
-  for (size_t i : order) {
-    if (items[i].mean_size > double(max_mean_size)) continue;
-    chosen.push_back(i);
-    if (!Fits(items, chosen, capacity)) chosen.pop_back();
-  }
-  return chosen;
-}
-
 // The smallest depth at which every site key maps to one tier; the cap when there is none.
 uint32_t ChooseSiteDepth(const profile::ProfileChunk& p, const std::vector<int>& tier_of,
                          uint32_t cap) {
@@ -57,7 +41,9 @@ uint32_t ChooseSiteDepth(const profile::ProfileChunk& p, const std::vector<int>&
   for (const auto& s : p.sites()) deepest = std::max<uint32_t>(deepest, s.stack_size());
   const uint32_t limit = std::min(cap, deepest);
   for (uint32_t d = 1; d <= limit; ++d) {
-    std::map<std::string, int> tier_of_key;
+    // Only uniqueness matters here, not order: a hash map, reserved once per depth.
+    std::unordered_map<std::string, int> tier_of_key;
+    tier_of_key.reserve(p.sites_size());
     bool unique = true;
     for (int i = 0; i < p.sites_size() && unique; ++i) {
       auto [it, added] = tier_of_key.emplace(LocationKey(p.sites(i), d), tier_of[i]);
@@ -129,6 +115,7 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
   std::vector<size_t> left(all.size());
   std::iota(left.begin(), left.end(), 0);
   std::string method = "greedy";
+  std::string stopped_tiers;  // tiers whose exact search ran out of nodes
   for (size_t t = 0; t + 1 < tiers.size(); ++t) {
     std::vector<PlanItem> pool;
     for (size_t i : left) pool.push_back(all[i]);
@@ -138,8 +125,14 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
         options.method == PlanOptions::Method::kExact ||
         (options.method == PlanOptions::Method::kAuto && candidates <= options.exact_max_sites);
     if (exact && t == 0) method = "knapsack";
-    const auto chosen = exact ? ExactFill(pool, tiers[t].capacity_bytes)
-                              : GreedyFill(pool, tiers[t].capacity_bytes);
+    std::vector<size_t> chosen;
+    if (exact) {
+      ExactResult r = ExactSearch(pool, tiers[t].capacity_bytes, options.exact_max_nodes);
+      if (!r.complete) stopped_tiers += (stopped_tiers.empty() ? "" : ", ") + tiers[t].name;
+      chosen = std::move(r.chosen);
+    } else {
+      chosen = GreedyFill(pool, tiers[t].capacity_bytes);
+    }
     std::vector<bool> taken(pool.size());
     for (size_t c : chosen) {
       taken[c] = true;
@@ -163,6 +156,10 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
   profile::Plan* plan = profile->mutable_plan();
   plan->Clear();
   plan->set_default_tier(tiers.back().name);
+  if (!stopped_tiers.empty()) {
+    method += " (stopped after " + std::to_string(options.exact_max_nodes) + " nodes on " +
+              stopped_tiers + ": best found, not proven optimal)";
+  }
   plan->set_method(tiers.size() > 1 ? method : "single-tier");
   for (size_t i = 0; i < all.size(); ++i) {
     auto* a = plan->add_assignments();
@@ -187,8 +184,8 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
     b->set_fast_share(s.fast_share);
     b->set_stall_saved_ns(s.stall_saved_ns);
   };
-  add_baseline("first-touch", InAllocationOrder(all, fast_capacity, UINT64_MAX));
-  add_baseline("size-threshold", InAllocationOrder(all, fast_capacity, options.size_threshold));
+  add_baseline("first-touch", AllocationOrderFill(all, fast_capacity, UINT64_MAX));
+  add_baseline("size-threshold", AllocationOrderFill(all, fast_capacity, options.size_threshold));
   const double oracle = tiers.size() > 1 ? OracleValue(all, fast_capacity) : total;
   auto* b = plan->add_baselines();
   b->set_name("oracle");

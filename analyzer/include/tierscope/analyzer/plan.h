@@ -15,10 +15,16 @@ struct TierSpec {
   double latency_ns = 0;
 };
 
+// Default node budget of the exact search: a fraction of a second on one core at one time bin.
+inline constexpr uint64_t kExactMaxNodes = 1'000'000;
+
 struct PlanOptions {
   std::vector<TierSpec> tiers;  // fastest first; the last one takes whatever is left
   enum class Method { kAuto, kGreedy, kExact } method = Method::kAuto;
-  size_t exact_max_sites = 20;     // kAuto uses the exact search up to this many candidate sites
+  size_t exact_max_sites = 20;  // kAuto uses the exact search up to this many candidate sites
+  // The exact search stops after this many branch-and-bound nodes and keeps the best found (at
+  // least the greedy fill); Plan.method says so. A count, not a time, so plans are reproducible.
+  uint64_t exact_max_nodes = kExactMaxNodes;
   uint64_t size_threshold = 4096;  // memtier baseline: allocations up to this size go fast
   uint32_t max_site_depth = 8;     // cap on Plan.site_depth
 };
@@ -38,7 +44,18 @@ std::vector<PlanItem> PlanItems(const profile::ProfileChunk& profile);
 
 // Chosen subsets of `items` (indices into it) that fit `capacity` in every time bin.
 std::vector<size_t> GreedyFill(const std::vector<PlanItem>& items, uint64_t capacity);
-std::vector<size_t> ExactFill(const std::vector<PlanItem>& items, uint64_t capacity);
+std::vector<size_t> ExactFill(const std::vector<PlanItem>& items, uint64_t capacity,
+                              uint64_t max_nodes = kExactMaxNodes);
+struct ExactResult {
+  std::vector<size_t> chosen;
+  uint64_t nodes = 0;    // branch-and-bound nodes visited
+  bool complete = true;  // false: the node budget ran out, `chosen` is the best found, not proven
+};
+ExactResult ExactSearch(const std::vector<PlanItem>& items, uint64_t capacity, uint64_t max_nodes);
+// The temperature-blind baselines: sites in first-allocation order, skipping those whose mean
+// allocation size is above `max_mean_size`, each taken if it still fits.
+std::vector<size_t> AllocationOrderFill(const std::vector<PlanItem>& items, uint64_t capacity,
+                                        uint64_t max_mean_size);
 // Upper bound on the value any placement can put under `capacity`: per time bin, the best
 // fractional choice of that bin's samples.
 double OracleValue(const std::vector<PlanItem>& items, uint64_t capacity);

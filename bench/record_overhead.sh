@@ -4,6 +4,8 @@
 # measured in the same run mean anything). Prints a Markdown table for docs/benchmarks.md.
 #
 #   bench/record_overhead.sh [BUILD_DIR]     env: RUNS (default 5), OPS (default 5000000)
+#   BEFORE_LIB=path/to/old/libtierscope-recorder.so adds a run "full-before" of that library
+#   (through TIERSCOPE_RECORDER_LIB), so a change is measured before/after in the same run.
 set -euo pipefail
 build=${1:-build/release}
 runs=${RUNS:-5}
@@ -39,6 +41,10 @@ for depth in 1 16; do
   for ((i = 0; i < runs; i++)); do
     timed plain "$stress" "${args[@]}"
     timed full "$tierscope" record -q -o "$work/full.trace" -- "$stress" "${args[@]}"
+    if [ -n "${BEFORE_LIB:-}" ]; then
+      timed full-before env TIERSCOPE_RECORDER_LIB="$BEFORE_LIB" "$tierscope" record -q \
+        -o "$work/full-before.trace" -- "$stress" "${args[@]}"
+    fi
     timed sampled "$tierscope" record -q --alloc-sample-bytes 524288 -o "$work/sampled.trace" \
       -- "$stress" "${args[@]}"
     if [ $have_heaptrack = 1 ]; then
@@ -52,12 +58,12 @@ for depth in 1 16; do
   echo
   echo "| run | median s | × plain | peak RSS MiB | trace bytes/event |"
   echo "|---|---|---|---|---|"
-  for name in plain full sampled heaptrack; do
+  for name in plain full-before full sampled heaptrack; do
     [ -f "$work/$name.times" ] || continue
     s=$(cut -d' ' -f1 "$work/$name.times" | median)
     rss=$(cut -d' ' -f2 "$work/$name.times" | median)
     case $name in
-      full) size=$(stat -c %s "$work/full.trace") ;;
+      full | full-before) size=$(stat -c %s "$work/$name.trace") ;;
       sampled) size=$(stat -c %s "$work/sampled.trace") ;;
       heaptrack) size=$(stat -c %s "$work"/ht*) ;;
       *) size= ;;

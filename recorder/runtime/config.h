@@ -22,9 +22,11 @@ struct Config {
   uint64_t buffer_bytes = 64 << 10;        // TIERSCOPE_BUFFER_BYTES, per-thread event buffer
   uint64_t memory_limit_bytes = 64 << 20;  // TIERSCOPE_MEMORY_LIMIT, all buffers together
   OverflowPolicy overflow = OverflowPolicy::kBlock;  // TIERSCOPE_OVERFLOW block|drop
-  int compression_level = 3;                         // TIERSCOPE_COMPRESSION 1..19
-  int64_t root_pid = -1;  // TIERSCOPE_PID: the process that writes `output` itself (-1: any)
-  std::string sampler;    // TIERSCOPE_SAMPLER, read by recorder/sampling/
+  // Level 1: the writer shares the program's cores; level 3 saved ~0.7 % of the bytes on the
+  // stress example for ~3.5 % more instructions of the whole run (docs/benchmarks.md, Recorder).
+  int compression_level = 1;  // TIERSCOPE_COMPRESSION 1..19
+  int64_t root_pid = -1;      // TIERSCOPE_PID: the process that writes `output` itself (-1: any)
+  std::string sampler;        // TIERSCOPE_SAMPLER, read by recorder/sampling/
 };
 
 // Looks a variable up; returns null when unset. Injected so tests need no real environment.

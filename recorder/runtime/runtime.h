@@ -31,6 +31,13 @@ struct ThreadState {
   bool dead = false;             // a thread of the parent, after fork in the child
   char name[16] = {};
   ThreadState* next_all = nullptr;
+  // The stack this thread interned last. Allocations in a loop come from the same place over
+  // and over; comparing a few frames here is cheaper than hashing them and probing the shared
+  // table (docs/benchmarks.md, Recorder). Only stacks of up to kLastStackFrames are kept.
+  static constexpr uint32_t kLastStackFrames = 32;
+  uint32_t last_stack_key = 0;  // depth | truncated << 31; 0: nothing kept
+  uint32_t last_stack_id = 0;
+  uint64_t last_stack[kLastStackFrames] = {};
 };
 
 // Reentrancy guard / internal-thread flag: > 0 means "the recorder is running here, do not

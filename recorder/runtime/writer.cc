@@ -49,6 +49,7 @@ void Writer::AddPending(trace::TraceChunk* chunk) {
                    [](const EventBuffer* a, const EventBuffer* b) { return a->tid < b->tid; });
   trace::AllocBatch* batch = nullptr;
   uint32_t tid = 0;
+  uint64_t* last_ns = nullptr;
   for (const EventBuffer* b : pending_) {
     const uint32_t count = b->count.load(std::memory_order_acquire);
     if (count == 0) continue;
@@ -57,11 +58,12 @@ void Writer::AddPending(trace::TraceChunk* chunk) {
       batch->set_tid(b->tid);
       builder_.Reset(batch);
       tid = b->tid;
+      last_ns = &last_ns_[tid];
     }
     for (uint32_t i = 0; i < count; ++i) {
       const RawEvent& r = b->events[i];
       formats::AllocEvent e;
-      e.time_ns = state_->clock.ToNs(r.time_ns);
+      e.time_ns = *last_ns = std::max(state_->clock.ToNs(r.time_ns), *last_ns);
       e.kind = static_cast<trace::EventKind>(r.kind);
       e.address = r.address;
       e.size = r.size;

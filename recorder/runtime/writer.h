@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tierscope/formats/alloc_columns.h"
@@ -52,6 +53,9 @@ class Writer {
   int exit_status_ = 0;
   formats::AllocBatchBuilder builder_;
   std::vector<const EventBuffer*> pending_;
+  // Per thread, the latest event time written. The TSC rate is recalibrated every cycle, so a
+  // later chunk's first event could otherwise convert to a time before the last one written.
+  std::unordered_map<uint32_t, uint64_t> last_ns_;
   uint32_t stacks_written_ = 0;
   uint64_t alloc_events_ = 0, free_events_ = 0, truncated_stacks_ = 0;
 };

@@ -24,6 +24,7 @@
 #include "app/main_window.h"
 #include "app/recent_files.h"
 #include "app/trace_loader.h"
+#include "image_checks.h"
 #include "models/sites_filter_model.h"
 #include "models/sites_model.h"
 #include "profile_generator.h"
@@ -37,13 +38,6 @@ using namespace tierscope;
 using namespace tierscope::gui;
 
 namespace {
-
-int DistinctColours(const QImage& image) {
-  std::set<QRgb> colours;
-  for (int y = 0; y < image.height(); y += 2)
-    for (int x = 0; x < image.width(); x += 2) colours.insert(image.pixel(x, y));
-  return int(colours.size());
-}
 
 // Waits for the window's LoadFinished and returns its `ok`; fails the test after 60 s.
 bool WaitForLoad(QSignalSpy& spy) {

@@ -15,6 +15,7 @@
 
 #include "app/main_window.h"
 #include "app/recent_files.h"
+#include "image_checks.h"
 #include "models/call_tree_model.h"
 #include "models/sites_filter_model.h"
 #include "profile_generator.h"
@@ -28,17 +29,6 @@
 
 using namespace tierscope;
 using namespace tierscope::gui;
-
-namespace {
-
-int DistinctColours(const QImage& image) {
-  std::set<QRgb> colours;
-  for (int y = 0; y < image.height(); y += 2)
-    for (int x = 0; x < image.width(); x += 2) colours.insert(image.pixel(x, y));
-  return int(colours.size());
-}
-
-}  // namespace
 
 class WidgetsTest : public QObject {
   Q_OBJECT

@@ -25,6 +25,15 @@ constexpr int kMargin = 8;
 QString Hex(uint64_t address) {
   return QStringLiteral("0x%1").arg(address, 0, 16);
 }
+
+// Scales [lo, hi) by `factor`, keeping the point at `anchor` (0..1 along it) where it is.
+void ZoomAround(double* lo, double* hi, double factor, double anchor) {
+  const double at = *lo + (*hi - *lo) * anchor;
+  const double span = (*hi - *lo) * factor;
+  *lo = at - span * anchor;
+  *hi = *lo + span;
+}
+
 }  // namespace
 
 AddressMapWidget::AddressMapWidget(QWidget* parent) : QWidget(parent) {
@@ -69,19 +78,13 @@ void AddressMapWidget::Clamp() {
 }
 
 void AddressMapWidget::ZoomAddress(double factor, double anchor) {
-  const double at = y0_ + (y1_ - y0_) * anchor;
-  const double h = (y1_ - y0_) * factor;
-  y0_ = at - h * anchor;
-  y1_ = y0_ + h;
+  ZoomAround(&y0_, &y1_, factor, anchor);
   Clamp();
   Changed();
 }
 
 void AddressMapWidget::ZoomTime(double factor, double anchor) {
-  const double at = t0_ + (t1_ - t0_) * anchor;
-  const double w = (t1_ - t0_) * factor;
-  t0_ = at - w * anchor;
-  t1_ = t0_ + w;
+  ZoomAround(&t0_, &t1_, factor, anchor);
   Clamp();
   Changed();
 }

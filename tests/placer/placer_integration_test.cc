@@ -69,6 +69,19 @@ std::vector<Program> RealPrograms(const TempDir& dir) {
   };
 }
 
+// Learns ts-example-kvcache's sites (2000 ops) and writes DIR/plan.tsp with every kv_alloc_*
+// site on `tier`.
+void PlanKvcacheSitesOn(const TempDir& dir, const std::string& kv, const std::string& tier) {
+  ASSERT_EQ(RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
+                        dir.File("learned.tsp"), "--", kv, "--ops", "2000"})
+                .exit_code,
+            0);
+  auto profile = MakePlan(dir.File("learned.tsp"), kv, [&](const std::string& fn) {
+    return fn.rfind("kv_alloc_", 0) == 0 ? tier : std::string();
+  });
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+}
+
 TEST(PlacerRun, RealProgramsGiveTheSameOutputUnderThePlacer) {
   TempDir dir;
   for (const auto& program : RealPrograms(dir)) {
@@ -216,14 +229,7 @@ TEST(PlacerRun, SitesInADlopenedLibraryFollowThePlan) {
 TEST(PlacerRun, BudgetGuardSpillsToTheNextTier) {
   TempDir dir;
   const std::string kv = ExampleBin("ts-example-kvcache");
-  ASSERT_EQ(RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
-                        dir.File("learned.tsp"), "--", kv, "--ops", "2000"})
-                .exit_code,
-            0);
-  auto profile = MakePlan(dir.File("learned.tsp"), kv, [](const std::string& fn) {
-    return fn.rfind("kv_alloc_", 0) == 0 ? "fast" : "";  // everything hot
-  });
-  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  ASSERT_NO_FATAL_FAILURE(PlanKvcacheSitesOn(dir, kv, "fast"));  // everything hot
   const auto plain = RunCommand({kv, "--ops", "2000"});
   const auto placed = RunCommand({TierscopeBin(), "run", "--profile", dir.File("plan.tsp"),
                                   "--tiers", "fast=node:0,capacity=8M;slow=node:0", "--stats",
@@ -460,14 +466,7 @@ TEST(PlacerRun, MappingsCountAgainstTheTierBudget) {
 TEST(PlacerRun, RelativePathsSurviveAProgramThatChangesDirectory) {
   TempDir dir;
   const std::string kv = ExampleBin("ts-example-kvcache");
-  ASSERT_EQ(RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
-                        dir.File("learned.tsp"), "--", kv, "--ops", "2000"})
-                .exit_code,
-            0);
-  auto profile = MakePlan(dir.File("learned.tsp"), kv, [](const std::string& fn) {
-    return fn.rfind("kv_alloc_", 0) == 0 ? "slow" : "";
-  });
-  formats::WriteProfile(dir.File("plan.tsp"), profile);
+  ASSERT_NO_FATAL_FAILURE(PlanKvcacheSitesOn(dir, kv, "slow"));
   const std::string script = "cd " + dir.path() + " && " + TierscopeBin() +
                              " run --profile plan.tsp --stats stats.json --tiers '" + kTwoTiers +
                              "' -- /bin/sh -c 'cd / && exec " + kv + " --ops 2000'";

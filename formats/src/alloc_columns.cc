@@ -107,6 +107,7 @@ bool AllocBatchCursor::Next(AllocEvent* e) {
   if (index_ >= n) return false;
   if (index_ == 0) {
     time_ = batch_.first_time_ns();
+    time_unit_ = batch_.time_unit_ns() == 0 ? 1 : batch_.time_unit_ns();
     const bool refs = batch_.address_ref_size() > 0;
     if (batch_.time_delta_ns_size() != n ||
         (refs ? batch_.address_ref_size() : batch_.address_delta_size()) != n) {
@@ -121,9 +122,8 @@ bool AllocBatchCursor::Next(AllocEvent* e) {
       ring_mask_ = ring - 1;
     }
   }
-  const uint64_t unit = batch_.time_unit_ns() == 0 ? 1 : batch_.time_unit_ns();
   e->kind = static_cast<trace::EventKind>(batch_.kind(index_));
-  time_ += batch_.time_delta_ns(index_) * unit;
+  time_ += batch_.time_delta_ns(index_) * time_unit_;
   e->time_ns = time_;
   if (!NextAddress(e->kind, &e->address)) return false;
   e->size = 0;

@@ -78,6 +78,7 @@ class AllocBatchCursor {
   const trace::AllocBatch& batch_;
   int index_ = 0, size_index_ = 0, stack_index_ = 0, delta_index_ = 0;
   uint64_t time_ = 0, address_ = 0;
+  uint64_t time_unit_ = 1;  // from the batch, read once
   // The latest addresses of allocations and of releases, for back-references; rings sized to
   // the batch (at most kAddressRefWindow), allocated only when the batch has references.
   std::vector<uint64_t> allocated_, released_;

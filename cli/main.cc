@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   commands.push_back(MakeAnalyzeCommand());
   commands.push_back(MakeReportCommand());
   commands.push_back(MakePlanCommand());
+  commands.push_back(MakeEvaluateCommand());
   commands.push_back(MakeMergeCommand());
   commands.push_back(MakeDiffCommand());
   commands.push_back(MakeExportCommand());

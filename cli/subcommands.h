@@ -12,6 +12,7 @@ std::unique_ptr<Subcommand> MakeRecordCommand();
 std::unique_ptr<Subcommand> MakeAnalyzeCommand();
 std::unique_ptr<Subcommand> MakeReportCommand();
 std::unique_ptr<Subcommand> MakePlanCommand();
+std::unique_ptr<Subcommand> MakeEvaluateCommand();
 std::unique_ptr<Subcommand> MakeMergeCommand();
 std::unique_ptr<Subcommand> MakeDiffCommand();
 std::unique_ptr<Subcommand> MakeExportCommand();

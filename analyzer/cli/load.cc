@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
+#include <stdexcept>
 
 #include "subcommand.h"
 #include "tierscope/formats/profile_io.h"
@@ -19,6 +21,50 @@ profile::ProfileChunk LoadProfileOrThrow(const std::string& path) {
     throw tierscope::cli::RunError(result.error->Message());
   }
   return std::move(result.profile);
+}
+
+std::vector<TierSpec> TiersFromFlags(const std::vector<std::string>& specs,
+                                     const std::string& tiers_file, bool from_topology,
+                                     const std::string& latency) {
+  const int sources = !specs.empty() + !tiers_file.empty() + from_topology;
+  if (sources != 1) {
+    throw tierscope::cli::UsageError("give exactly one of --tier, --tiers-file, --from-topology");
+  }
+  std::vector<TierSpec> tiers;
+  try {
+    if (from_topology) {
+      std::string note;
+      tiers = TiersFromTopology(&note);
+      std::cerr << "tiers: " << note << "\n";
+    } else if (!tiers_file.empty()) {
+      tierscope::cli::RequireReadable(tiers_file);
+      tiers = ReadTiersFile(tiers_file);
+    } else {
+      for (const auto& s : specs) tiers.push_back(ParseTier(s));
+      for (size_t i = 0; i < tiers.size(); ++i) tiers[i].latency_ns = i == 0 ? 100 : 300;
+    }
+    if (!latency.empty()) ParseLatencies(latency, &tiers);
+  } catch (const std::invalid_argument& e) {
+    throw tierscope::cli::UsageError(e.what());
+  }
+  return tiers;
+}
+
+int PrintEvaluation(const EvaluationResult& r, const std::string& format, size_t top) {
+  if (format == "json") {
+    WriteEvaluationJson(r, top, std::cout);
+  } else if (format == "csv") {
+    WriteEvaluationCsv(r, std::cout);
+  } else {
+    WriteEvaluationText(r, top, std::cout);
+  }
+  std::cout.flush();
+  for (const auto& w : r.warnings) std::cerr << "evaluate: " << w << "\n";
+  if (r.error) {
+    std::cerr << "evaluate: " << r.error->Message() << " (figures cover the trace before it)\n";
+    return 1;
+  }
+  return 0;
 }
 
 Progress::Progress(std::string name, bool forced)

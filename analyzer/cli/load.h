@@ -3,13 +3,28 @@
 
 #include <string>
 
+#include <vector>
+
 #include "profile.pb.h"
+#include "tierscope/analyzer/evaluate.h"
+#include "tierscope/analyzer/plan.h"
 
 namespace tierscope::analyzer::cli {
 
 // Reads a whole profile; a damaged or wrong file is a RunError (exit 1), a missing one a
 // UsageError (exit 2), each one line naming the file.
 profile::ProfileChunk LoadProfileOrThrow(const std::string& path);
+
+// The tiers of `plan` and `evaluate`: exactly one of --tier specs, a tiers file or this machine's
+// topology, then --latency (default 100 ns for the first tier, 300 ns for the others). Bad
+// input is a UsageError naming it.
+std::vector<TierSpec> TiersFromFlags(const std::vector<std::string>& specs,
+                                     const std::string& tiers_file, bool from_topology,
+                                     const std::string& latency);
+
+// Prints an evaluation (text, `top` sites) on stdout, its warnings and any damage on stderr.
+// Returns the exit status: 1 when the trace was damaged (the figures cover what came before).
+int PrintEvaluation(const EvaluationResult& result, const std::string& format, size_t top);
 
 // Prints "\rNAME: NN%" on stderr when it is a terminal or `forced`; Done() ends the line.
 class Progress {

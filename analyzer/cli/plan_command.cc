@@ -1,10 +1,12 @@
-// `tierscope plan PROFILE --tier fast=8G --tier slow=rest [--latency fast=100ns,slow=300ns]`
+// `tierscope plan PROFILE --tier fast=8G --tier slow=rest [--latency fast=100ns,slow=300ns]
+//  [--evaluate-on TRACE]`
 #include <cstdio>
 #include <iostream>
 #include <map>
 
 #include "cli/load.h"
 #include "subcommands.h"
+#include "tierscope/analyzer/evaluate.h"
 #include "tierscope/analyzer/plan.h"
 #include "tierscope/formats/profile_io.h"
 
@@ -28,33 +30,30 @@ class PlanCommand : public Subcommand {
         ->check(CLI::IsMember({"auto", "greedy", "exact"}));
     app.add_option("--size-threshold", options_.size_threshold,
                    "Size-threshold baseline: mean allocation size that still goes fast");
+    app.add_option("--evaluate-on", evaluate_on_,
+                   "Replay the plan on this trace (another run: held out) against first-touch, "
+                   "interleave, size threshold, random sites and hindsight bounds");
     app.add_option("--max-site-depth", options_.max_site_depth, "Cap on the plan's site depth")
         ->check(CLI::Range(1u, 64u));
   }
   int Run() override {
     auto profile = analyzer::cli::LoadProfileOrThrow(path_);
-    const int sources = !tier_specs_.empty() + !tiers_file_.empty() + from_topology_;
-    if (sources != 1) {
-      throw UsageError("give exactly one of --tier, --tiers-file, --from-topology");
-    }
-    try {
-      if (from_topology_) {
-        std::string note;
-        options_.tiers = analyzer::TiersFromTopology(&note);
-        std::cerr << "plan: " << note << "\n";
-      } else if (!tiers_file_.empty()) {
-        RequireReadable(tiers_file_);
-        options_.tiers = analyzer::ReadTiersFile(tiers_file_);
-      } else {
-        for (const auto& s : tier_specs_) options_.tiers.push_back(analyzer::ParseTier(s));
-        for (size_t i = 0; i < options_.tiers.size(); ++i) {
-          options_.tiers[i].latency_ns = i == 0 ? 100 : 300;
-        }
+    options_.tiers =
+        analyzer::cli::TiersFromFlags(tier_specs_, tiers_file_, from_topology_, latency_);
+    if (!evaluate_on_.empty()) RequireReadable(evaluate_on_);
+    if (analyzer::HasShares(options_.tiers)) {
+      if (evaluate_on_.empty()) {
+        throw UsageError(
+            "a tier given as a share of the peak heap (e.g. fast=25%) needs a trace: "
+            "add --evaluate-on TRACE");
       }
-      if (!latency_.empty()) analyzer::ParseLatencies(latency_, &options_.tiers);
-      options_.method = method_ == "greedy"  ? analyzer::PlanOptions::Method::kGreedy
-                        : method_ == "exact" ? analyzer::PlanOptions::Method::kExact
-                                             : analyzer::PlanOptions::Method::kAuto;
+      ResolveSharesOrThrow(analyzer::MeasureFootprint(evaluate_on_).peak_heap_bytes);
+    }
+    options_.method = method_ == "greedy"  ? analyzer::PlanOptions::Method::kGreedy
+                      : method_ == "exact" ? analyzer::PlanOptions::Method::kExact
+                                           : analyzer::PlanOptions::Method::kAuto;
+    const profile::ProfileChunk learned = profile;
+    try {
       analyzer::MakePlan(options_, &profile);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
@@ -63,7 +62,18 @@ class PlanCommand : public Subcommand {
     RequireWritable(out);
     formats::WriteProfile(out, profile);
     PrintSummary(profile);
-    return 0;
+    if (evaluate_on_.empty()) {
+      std::printf(
+          "(scored on the profile's own run; add --evaluate-on TRACE of another run to "
+          "replay the plan where it was not learned)\n");
+      return 0;
+    }
+    std::printf("\n");
+    analyzer::EvaluateOptions eval;
+    eval.peak_heap_bytes = peak_;
+    const analyzer::EvaluationResult r =
+        analyzer::PlanAndEvaluate(learned, options_, evaluate_on_, eval);
+    return analyzer::cli::PrintEvaluation(r, "text", 10);
   }
 
  private:
@@ -74,7 +84,10 @@ class PlanCommand : public Subcommand {
     std::printf("plan (%s, site depth %u):", plan.method().c_str(), plan.site_depth());
     for (const auto& t : p.tiers())
       std::printf(" %s=%d sites", t.name().c_str(), per_tier[t.name()]);
-    std::printf("\n%-16s %12s %18s\n", "placement", "fast share", "stall saved (ms)");
+    std::printf(
+        "\nscored on the profile's own run by a site-level model (in-sample, not a "
+        "held-out figure):\n%-16s %12s %18s\n",
+        "placement", "fast share", "stall saved (ms)");
     std::printf("%-16s %11.1f%% %18.3f\n", "tierscope", plan.fast_share() * 100,
                 plan.stall_saved_ns() * 1e-6);
     for (const auto& b : plan.baselines()) {
@@ -83,7 +96,17 @@ class PlanCommand : public Subcommand {
     }
   }
 
-  std::string path_, output_, tiers_file_, latency_, method_ = "auto";
+  void ResolveSharesOrThrow(uint64_t peak) {
+    peak_ = peak;
+    try {
+      analyzer::ResolveShares(peak, &options_.tiers);
+    } catch (const std::invalid_argument& e) {
+      throw RunError(evaluate_on_ + ": " + e.what());
+    }
+  }
+
+  std::string path_, output_, tiers_file_, latency_, method_ = "auto", evaluate_on_;
+  uint64_t peak_ = 0;
   std::vector<std::string> tier_specs_;
   bool from_topology_ = false;
   analyzer::PlanOptions options_;

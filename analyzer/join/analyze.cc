@@ -85,24 +85,9 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   const uint64_t sample_bytes = trace.header.recorder().alloc_sample_bytes();
   meta->set_alloc_sample_bytes(double(sample_bytes));
 
-  TimeBins bins;
-  // Each batch is sorted: its first and last events bound the run.
-  uint64_t first = UINT64_MAX, last = 0;
-  for (const auto& batch : trace.batches) {
-    first = std::min(first, batch.first_time_ns);
-    last = std::max(last, batch.last_time_ns);
-  }
-  if (first == UINT64_MAX) first = last = trace.header.start_time_ns();
-
-  if (trace.header.start_time_ns() != 0 && trace.header.start_time_ns() <= first) {
-    first = trace.header.start_time_ns();
-  }
-  if (trace.has_footer && trace.footer.end_time_ns() > last) last = trace.footer.end_time_ns();
-  const uint64_t duration = last - first;
-  const uint32_t target = std::max<uint32_t>(1, options.target_bins);
-  bins.start_ns = first;
-  bins.bin_ns = std::max<uint64_t>(1, (duration + target) / target);
-  bins.count = static_cast<uint32_t>(duration / bins.bin_ns + 1);
+  uint64_t last = 0;
+  const TimeBins bins = BinsOf(trace, options.target_bins, &last);
+  const uint64_t duration = last - bins.start_ns;
   meta->set_bin_ns(bins.bin_ns);
   meta->set_duration_ns(duration);
 

@@ -146,6 +146,7 @@ const JoinEvent* EventMerger::Next() {
       st.next = st.end = nullptr;
     }
     has_current_ = HeadOf(stream, &current_);
+    stream_ = stream;
     return e;
   }
 }

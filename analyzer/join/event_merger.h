@@ -45,6 +45,9 @@ class EventMerger {
   // skipped.
   const std::optional<formats::FormatError>& error() const { return error_; }
   const MergeStats& stats() const { return stats_; }
+  // The stream (thread and source) of the last event Next() returned: a realloc's release and
+  // its new block follow each other in their thread's stream, not in the merged order.
+  uint32_t stream() const { return stream_; }
 
  private:
   struct Stream {
@@ -85,6 +88,7 @@ class EventMerger {
   std::vector<std::vector<JoinEvent>> spare_;    // released vectors, kept for their capacity
   int64_t done_batch_ = -1;  // consumed, released on the next call (its last event was returned)
   uint64_t held_ = 0;
+  uint32_t stream_ = 0;
   std::optional<formats::FormatError> error_;
   MergeStats stats_;
 };

@@ -1,5 +1,7 @@
 #include "join/trace_index.h"
 
+#include <algorithm>
+
 #include "tierscope/formats/batch_summary.h"
 #include "tierscope/formats/trace_io.h"
 
@@ -108,6 +110,28 @@ TraceIndex IndexTrace(const std::string& path, const LoadOptions& options) {
                                      formats::kFileHeaderSize, "trace holds no chunk"};
   }
   return out;
+}
+
+TimeBins BinsOf(const TraceIndex& trace, uint32_t target, uint64_t* end_ns) {
+  // Each batch is sorted: its first and last events bound the run.
+  uint64_t first = UINT64_MAX, last = 0;
+  for (const auto& batch : trace.batches) {
+    first = std::min(first, batch.first_time_ns);
+    last = std::max(last, batch.last_time_ns);
+  }
+  if (first == UINT64_MAX) first = last = trace.header.start_time_ns();
+  if (trace.header.start_time_ns() != 0 && trace.header.start_time_ns() <= first) {
+    first = trace.header.start_time_ns();
+  }
+  if (trace.has_footer && trace.footer.end_time_ns() > last) last = trace.footer.end_time_ns();
+  if (end_ns) *end_ns = last;
+  const uint64_t duration = last - first;
+  target = std::max<uint32_t>(1, target);
+  TimeBins bins;
+  bins.start_ns = first;
+  bins.bin_ns = std::max<uint64_t>(1, (duration + target) / target);
+  bins.count = static_cast<uint32_t>(duration / bins.bin_ns + 1);
+  return bins;
 }
 
 }  // namespace tierscope::analyzer

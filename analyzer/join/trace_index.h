@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sites/site_accumulator.h"
 #include "tierscope/formats/container.h"
 #include "trace.pb.h"
 
@@ -55,5 +56,9 @@ struct LoadOptions {
 };
 
 TraceIndex IndexTrace(const std::string& path, const LoadOptions& options = {});
+
+// About `target` equal time bins from the trace's start (the header's, or its first event) to
+// its end (the footer's, or its last event), which goes to *end_ns when given.
+TimeBins BinsOf(const TraceIndex& trace, uint32_t target, uint64_t* end_ns = nullptr);
 
 }  // namespace tierscope::analyzer

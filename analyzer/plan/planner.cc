@@ -9,6 +9,7 @@
 
 #include "sites/site_key.h"
 #include "tierscope/analyzer/plan.h"
+#include "tierscope/common/site_key.h"
 
 namespace tierscope::analyzer {
 namespace {
@@ -107,6 +108,16 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
       throw std::invalid_argument("tier '" + t.name + "' given twice");
   }
   const std::vector<PlanItem> all = PlanItems(*profile);
+  // What the fills rank by: the samples, or for kRandom a random density.
+  std::vector<PlanItem> ranked = all;
+  const bool random = options.method == PlanOptions::Method::kRandom;
+  if (random) {
+    for (size_t i = 0; i < ranked.size(); ++i) {
+      const uint64_t h = common::MixHash(common::MixHash(options.random_seed, i), 0x5eed);
+      const double uniform = double((h >> 11) + 1) / double(uint64_t{1} << 53);
+      ranked[i].value = uniform * double(std::max<uint64_t>(1, ranked[i].peak));
+    }
+  }
   const double per_sample =
       profile->metadata().accesses_per_sample() > 0 ? profile->metadata().accesses_per_sample() : 1;
 
@@ -118,12 +129,13 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
   std::string stopped_tiers;  // tiers whose exact search ran out of nodes
   for (size_t t = 0; t + 1 < tiers.size(); ++t) {
     std::vector<PlanItem> pool;
-    for (size_t i : left) pool.push_back(all[i]);
+    for (size_t i : left) pool.push_back(ranked[i]);
     size_t candidates = 0;
     for (const auto& item : pool) candidates += item.value > 0;
     const bool exact =
         options.method == PlanOptions::Method::kExact ||
         (options.method == PlanOptions::Method::kAuto && candidates <= options.exact_max_sites);
+    if (random && t == 0) method = "random";
     if (exact && t == 0) method = "knapsack";
     std::vector<size_t> chosen;
     if (exact) {

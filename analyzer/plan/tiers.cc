@@ -1,4 +1,5 @@
 // Tier descriptions from flags and files: sizes with K/M/G/T suffixes, latencies in ns.
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -70,8 +71,41 @@ TierSpec ParseTier(const std::string& spec) {
   }
   TierSpec t;
   t.name = spec.substr(0, eq);
-  t.capacity_bytes = ParseSize(spec.substr(eq + 1), "--tier " + spec);
+  const std::string size = spec.substr(eq + 1);
+  if (!size.empty() && size.back() == '%') {
+    size_t used = 0;
+    double percent = -1;
+    try {
+      percent = std::stod(size, &used);
+    } catch (const std::exception&) {
+    }
+    if (used + 1 != size.size() || !(percent > 0 && percent <= 100)) {
+      throw std::invalid_argument("--tier " + spec + ": '" + size +
+                                  "' is not a share of the peak heap (e.g. 25%)");
+    }
+    t.share_of_peak = percent / 100;
+    return t;
+  }
+  t.capacity_bytes = ParseSize(size, "--tier " + spec);
   return t;
+}
+
+bool HasShares(const std::vector<TierSpec>& tiers) {
+  for (const auto& t : tiers) {
+    if (t.share_of_peak > 0) return true;
+  }
+  return false;
+}
+
+void ResolveShares(uint64_t peak_heap_bytes, std::vector<TierSpec>* tiers) {
+  for (auto& t : *tiers) {
+    if (t.share_of_peak <= 0) continue;
+    if (peak_heap_bytes == 0) {
+      throw std::invalid_argument("tier '" + t.name +
+                                  "' is a share of the peak heap, but the trace has no heap");
+    }
+    t.capacity_bytes = std::max<uint64_t>(1, uint64_t(t.share_of_peak * double(peak_heap_bytes)));
+  }
 }
 
 void ParseLatencies(const std::string& spec, std::vector<TierSpec>* tiers) {

@@ -9,13 +9,24 @@
 namespace tierscope::analyzer {
 namespace {
 
-std::string Hex(uint64_t v) {
+std::string Basename(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+uint64_t Samples(const profile::Site& s) {
+  return s.load_samples() + s.store_samples() + s.other_samples();
+}
+
+}  // namespace
+
+std::string FormatHex(uint64_t v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
   return buf;
 }
 
-std::string Bytes(double b) {
+std::string FormatBytes(double b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;
   while (b >= 1024 && u < 4) {
@@ -27,16 +38,7 @@ std::string Bytes(double b) {
   return buf;
 }
 
-std::string Basename(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-uint64_t Samples(const profile::Site& s) {
-  return s.load_samples() + s.store_samples() + s.other_samples();
-}
-
-std::string CsvField(const std::string& s) {
+std::string CsvEscape(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {
@@ -46,11 +48,9 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
-}  // namespace
-
 std::string FrameName(const profile::Location& loc) {
   const std::string where =
-      (loc.module().empty() ? "?" : Basename(loc.module())) + "+" + Hex(loc.offset());
+      (loc.module().empty() ? "?" : Basename(loc.module())) + "+" + FormatHex(loc.offset());
   if (loc.lines_size() == 0) return where;
   const auto& line = loc.lines(0);
   std::string name = line.function().empty() ? where : line.function();
@@ -103,11 +103,11 @@ void WriteTextReport(const profile::ProfileChunk& p, size_t top, std::ostream& o
   int rank = 0;
   for (const auto& row : TopSites(p, top)) {
     const auto& s = *row.site;
-    std::snprintf(line, sizeof line, "%4d %12.4g %10llu %10s %10s %8llu %8s  ", ++rank,
-                  s.temperature(), static_cast<unsigned long long>(s.allocations()),
-                  Bytes(double(s.bytes())).c_str(), Bytes(double(s.peak_live_bytes())).c_str(),
-                  static_cast<unsigned long long>(Samples(s)),
-                  row.tier.empty() ? "-" : row.tier.c_str());
+    std::snprintf(
+        line, sizeof line, "%4d %12.4g %10llu %10s %10s %8llu %8s  ", ++rank, s.temperature(),
+        static_cast<unsigned long long>(s.allocations()), FormatBytes(double(s.bytes())).c_str(),
+        FormatBytes(double(s.peak_live_bytes())).c_str(),
+        static_cast<unsigned long long>(Samples(s)), row.tier.empty() ? "-" : row.tier.c_str());
     out << line;
     for (int f = 0; f < s.stack_size(); ++f) {
       if (f > 0) out << std::string(72, ' ') << "<- ";
@@ -160,8 +160,8 @@ void WriteCsvReport(const profile::ProfileChunk& p, size_t top, std::ostream& ou
     const auto& s = *row.site;
     out << ++rank << "," << s.id() << "," << s.temperature() << "," << s.allocations() << ","
         << s.bytes() << "," << s.peak_live_bytes() << "," << s.load_samples() << ","
-        << s.store_samples() << "," << CsvField(row.tier) << ","
-        << CsvField(s.stack_size() ? FrameName(s.stack(0)) : "") << "\n";
+        << s.store_samples() << "," << CsvEscape(row.tier) << ","
+        << CsvEscape(s.stack_size() ? FrameName(s.stack(0)) : "") << "\n";
   }
 }
 

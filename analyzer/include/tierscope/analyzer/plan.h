@@ -13,6 +13,9 @@ struct TierSpec {
   std::string name;
   uint64_t capacity_bytes = 0;  // 0: no limit ("rest")
   double latency_ns = 0;
+  // "fast=25%": a share of the replayed trace's peak heap (tierscope evaluate); capacity_bytes is
+  // set from it by ResolveShares before planning.
+  double share_of_peak = 0;
 };
 
 // Default node budget of the exact search: a fraction of a second on one core at one time bin.
@@ -20,7 +23,10 @@ inline constexpr uint64_t kExactMaxNodes = 1'000'000;
 
 struct PlanOptions {
   std::vector<TierSpec> tiers;  // fastest first; the last one takes whatever is left
-  enum class Method { kAuto, kGreedy, kExact } method = Method::kAuto;
+  // kRandom: a temperature-blind control for `tierscope evaluate` ("random-sites"): sites in a
+  // random order (seeded by random_seed), each taken while it fits.
+  enum class Method { kAuto, kGreedy, kExact, kRandom } method = Method::kAuto;
+  uint64_t random_seed = 1;
   size_t exact_max_sites = 20;  // kAuto uses the exact search up to this many candidate sites
   // The exact search stops after this many branch-and-bound nodes and keeps the best found (at
   // least the greedy fill); Plan.method says so. A count, not a time, so plans are reproducible.
@@ -66,8 +72,14 @@ double ValueOf(const std::vector<PlanItem>& items, const std::vector<size_t>& ch
 // Throws std::invalid_argument for unusable tiers (none, or a limited last tier).
 void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile);
 
-// "fast=8G" -> {fast, 8 GiB}; "slow=rest" -> {slow, 0}. Throws std::invalid_argument.
+// "fast=8G" -> {fast, 8 GiB}; "slow=rest" -> {slow, 0}; "fast=25%" -> {fast, share 0.25}.
+// Throws std::invalid_argument.
 TierSpec ParseTier(const std::string& spec);
+// Sets the capacity of every tier given as a share of the peak heap. Throws std::invalid_argument
+// when a share cannot be resolved (peak 0).
+void ResolveShares(uint64_t peak_heap_bytes, std::vector<TierSpec>* tiers);
+// Whether any tier is given as a share of the peak heap.
+bool HasShares(const std::vector<TierSpec>& tiers);
 // "fast=100ns,slow=300ns" applied to `tiers` by name. Throws std::invalid_argument.
 void ParseLatencies(const std::string& spec, std::vector<TierSpec>* tiers);
 // A file with one "NAME SIZE [LATENCY_NS]" per line, '#' comments. Throws std::invalid_argument.

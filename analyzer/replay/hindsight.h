@@ -1,0 +1,78 @@
+// The two hindsight bounds of `tierscope evaluate`, gathered while the trace is replayed.
+//
+// Site x window: allocations of one site (its whole recorded stack) made in one allocation-time
+// window form a group, and a group is placed as one: what a placer could reach if it knew each
+// site's phases. The figure is a relaxation, so it is an upper bound for every placement that
+// treats a group's objects alike: per time bin, a fractional knapsack of the groups' samples
+// against their live byte-time, with capacity x bin length as the budget. Keeping a set of groups
+// fast at every instant within the capacity keeps their byte-time within the budget, so no such
+// placement can beat it.
+//
+// Pages: per time bin, the hottest pages of heap memory up to the fast tier's capacity, moved for
+// free at each bin's start: what an ideal page-tiering kernel (TPP, Memtis) could reach at that
+// window. Also says how many bytes it would have promoted.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "sites/site_accumulator.h"
+
+namespace tierscope::analyzer {
+
+class SiteWindowBound {
+ public:
+  SiteWindowBound(const TimeBins& bins, uint32_t windows);
+  // The group of an allocation of `stack_id` at `time_ns`.
+  uint32_t GroupOf(uint32_t stack_id, uint64_t time_ns);
+  void OnLive(uint32_t group, uint64_t time_ns, int64_t delta_bytes);
+  void OnSample(uint32_t group, uint64_t time_ns);
+  // Fast-tier samples of the best group placement (relaxed) under `capacity` bytes.
+  double Value(uint64_t end_ns, uint64_t capacity);
+  size_t groups() const { return groups_.size(); }
+
+ private:
+  struct Group {
+    uint64_t live = 0, last_ns = 0;
+    double integral = 0;  // byte-ns since the start
+    uint32_t bin = 0;
+    double integral_at_bin = 0;  // at the start of `bin`
+    uint32_t samples_in_bin = 0;
+  };
+  struct Entry {
+    uint32_t samples;
+    double byte_ns;
+  };
+  void Advance(Group& g, uint64_t time_ns);
+
+  const TimeBins& bins_;
+  uint32_t windows_;
+  std::unordered_map<uint64_t, uint32_t> group_of_;
+  std::vector<Group> groups_;
+  std::vector<std::vector<Entry>> entries_;  // per bin: groups with samples in it
+};
+
+class PageBound {
+ public:
+  PageBound(const TimeBins& bins, uint64_t page_bytes, uint64_t capacity);
+  void OnSample(uint64_t address, uint64_t time_ns);
+  void Finish();
+  double fast_samples() const { return fast_; }
+  uint64_t migrated_bytes() const { return migrated_; }
+
+ private:
+  void CloseBin();
+
+  const TimeBins& bins_;
+  uint64_t page_bytes_;
+  size_t fast_pages_;
+  uint32_t bin_ = 0;
+  std::unordered_map<uint64_t, uint32_t> samples_;  // page -> samples in this bin
+  std::unordered_set<uint64_t> fast_set_;           // pages fast in the last closed bin
+  double fast_ = 0;
+  uint64_t migrated_ = 0;
+};
+
+}  // namespace tierscope::analyzer

@@ -2,6 +2,7 @@
 // everything placed so far for each candidate: a check or an add costs O(bins), not O(placed·bins).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -30,6 +31,19 @@ class Occupancy {
   }
   void Add(const PlanItem& item) {
     for (size_t b = 0; b < used_.size(); ++b) used_[b] += item.size_by_bin[b];
+  }
+  // The room the item could have in every bin it is live in (0 when one is full).
+  uint64_t Slack(const PlanItem& item) const {
+    uint64_t slack = UINT64_MAX;
+    for (size_t b = 0; b < used_.size(); ++b) {
+      if (item.size_by_bin[b] == 0) continue;
+      slack = std::min(slack, used_[b] >= capacity_ ? 0 : capacity_ - used_[b]);
+    }
+    return slack == UINT64_MAX ? 0 : slack;
+  }
+  // Adds the item's bytes, at most `cap` in each bin.
+  void AddCapped(const PlanItem& item, uint64_t cap) {
+    for (size_t b = 0; b < used_.size(); ++b) used_[b] += std::min(item.size_by_bin[b], cap);
   }
   void Remove(const PlanItem& item) {
     for (size_t b = 0; b < used_.size(); ++b) used_[b] -= item.size_by_bin[b];

@@ -23,14 +23,25 @@ struct Score {
   double fast_share = 0, stall_saved_ns = 0;
 };
 
+// A site with a quota counts for the share of its peak the quota holds; the rest of it for the
+// next tier.
 Score ScoreOf(const std::vector<PlanItem>& items, const std::vector<int>& tier_of,
-              const std::vector<TierSpec>& tiers, double accesses_per_sample) {
+              const std::vector<uint64_t>& quota, const std::vector<TierSpec>& tiers,
+              double accesses_per_sample) {
   double total = 0, fast = 0, saved = 0;
   const double slowest = tiers.back().latency_ns;
   for (size_t i = 0; i < items.size(); ++i) {
     total += items[i].value;
-    if (tier_of[i] == 0) fast += items[i].value;
-    saved += items[i].value * accesses_per_sample * (slowest - tiers[tier_of[i]].latency_ns);
+    const int t = tier_of[i];
+    const double on_tier =
+        quota.empty() || quota[i] == 0
+            ? 1.0
+            : std::min(1.0, double(quota[i]) / double(std::max<uint64_t>(1, items[i].peak)));
+    const int next = std::min<int>(t + 1, static_cast<int>(tiers.size()) - 1);
+    if (t == 0) fast += items[i].value * on_tier;
+    saved += items[i].value * accesses_per_sample *
+             (on_tier * (slowest - tiers[t].latency_ns) +
+              (1 - on_tier) * (slowest - tiers[next].latency_ns));
   }
   return {total > 0 ? fast / total : 0, saved};
 }
@@ -123,6 +134,7 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
 
   // Fill tiers fastest first with what is left.
   std::vector<int> tier_of(all.size(), static_cast<int>(tiers.size()) - 1);
+  std::vector<uint64_t> quota(all.size(), 0);
   std::vector<size_t> left(all.size());
   std::iota(left.begin(), left.end(), 0);
   std::string method = "greedy";
@@ -149,6 +161,12 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
     for (size_t c : chosen) {
       taken[c] = true;
       tier_of[left[c]] = static_cast<int>(t);
+    }
+    for (const Quota& q :
+         QuotaFill(pool, chosen, tiers[t].capacity_bytes, options.min_quota_bytes)) {
+      taken[q.item] = true;
+      tier_of[left[q.item]] = static_cast<int>(t);
+      quota[left[q.item]] = q.bytes;
     }
     std::vector<size_t> rest;
     for (size_t k = 0; k < left.size(); ++k) {
@@ -177,11 +195,17 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
     auto* a = plan->add_assignments();
     a->set_site_id(profile->sites(static_cast<int>(i)).id());
     a->set_tier(tiers[tier_of[i]].name);
+    a->set_quota_bytes(quota[i]);
   }
-  const Score score = ScoreOf(all, tier_of, tiers, per_sample);
+  const Score score = ScoreOf(all, tier_of, quota, tiers, per_sample);
   plan->set_fast_share(score.fast_share);
   plan->set_stall_saved_ns(score.stall_saved_ns);
-  plan->set_site_depth(ChooseSiteDepth(*profile, tier_of, options.max_site_depth));
+  // A site with a quota needs a key of its own: its decision is not just a tier.
+  std::vector<int> decision = tier_of;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (quota[i]) decision[i] = -1 - static_cast<int>(i);
+  }
+  plan->set_site_depth(ChooseSiteDepth(*profile, decision, options.max_site_depth));
 
   // Baselines, for two tiers: the fast one and everything else.
   const uint64_t fast_capacity = tiers.size() > 1 ? tiers[0].capacity_bytes : UINT64_MAX;
@@ -190,7 +214,7 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
   auto add_baseline = [&](const char* name, const std::vector<size_t>& fast) {
     std::vector<int> where(all.size(), static_cast<int>(tiers.size()) - 1);
     for (size_t i : fast) where[i] = 0;
-    const Score s = ScoreOf(all, where, tiers, per_sample);
+    const Score s = ScoreOf(all, where, {}, tiers, per_sample);
     auto* b = plan->add_baselines();
     b->set_name(name);
     b->set_fast_share(s.fast_share);

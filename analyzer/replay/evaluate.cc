@@ -40,8 +40,7 @@ constexpr uint32_t kNoSite = UINT32_MAX;
 // What a recorded stack means for the replay, computed once per stack id.
 struct StackInfo {
   uint32_t site = kNoSite;  // index into the replay's sites (the plan's key)
-  int plan_tier = PlanDecisions::kDefault;
-  int random_tier = PlanDecisions::kDefault;
+  PlanDecisions::Decision plan, random;
 };
 
 // One live allocation (or mapping, whose pieces share it).
@@ -62,6 +61,7 @@ struct SiteTally {
   const profile::Site* planned = nullptr;
   bool known = false;
   int tier = PlanDecisions::kDefault;
+  uint64_t quota = 0;
   uint64_t first_frame = 0;
   uint64_t allocations = 0, bytes = 0, samples = 0;
   std::array<double, kPolicies> fast{};
@@ -84,6 +84,8 @@ class Replay {
         pages_(bins_, options.page_bytes, tiers_.size() > 1 ? tiers_[0].capacity_bytes : 0),
         pending_(trace.streams) {
     if (random_plan) random_.emplace(*random_plan, tiers_);
+    quota_used_[kPlan].assign(plan_.quotas(), 0);
+    if (random_) quota_used_[kRandomSites].assign(random_->quotas(), 0);
     for (int p = 0; p < kPolicies; ++p) ledgers_.emplace_back(tiers_, bins_);
     // Interleave weights: the limited tiers' capacities, the last tier what the peak leaves.
     uint64_t limited = 0;
@@ -105,6 +107,7 @@ class Replay {
   Placement Place(int policy, const formats::AllocEvent& e, const StackInfo& info,
                   const Pending* kept);
   Placement Planned(int policy, int tier, uint64_t size);
+  Placement WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size);
   Placement Interleaved(uint64_t size);
   void OnAlloc(const JoinEvent& e, bool mapping);
   void OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, bool keep);
@@ -130,6 +133,7 @@ class Replay {
   LiveMap live_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
+  std::array<std::vector<uint64_t>, kPolicies> quota_used_;  // per plan policy, per quota
   std::vector<StackInfo> stack_info_;
   std::vector<bool> stack_known_;
   std::unordered_map<uint64_t, uint32_t> site_of_key_;
@@ -157,8 +161,8 @@ const StackInfo& Replay::InfoOf(uint32_t stack_id) {
   }
   const uint64_t key = plan_.KeyOf(frames, modules_);
   const PlanDecisions::Decision d = plan_.Decide(key);
-  info.plan_tier = d.tier;
-  if (random_) info.random_tier = random_->Decide(random_->KeyOf(frames, modules_)).tier;
+  info.plan = d;
+  if (random_) info.random = random_->Decide(random_->KeyOf(frames, modules_));
   auto [it, added] = site_of_key_.emplace(key, static_cast<uint32_t>(sites_.size()));
   if (added) {
     SiteTally s;
@@ -166,6 +170,7 @@ const StackInfo& Replay::InfoOf(uint32_t stack_id) {
     s.planned = d.site;
     s.known = d.known;
     s.tier = d.tier;
+    s.quota = d.quota;
     s.first_frame = frames.empty() ? 0 : frames[0];
     sites_.push_back(s);
   }
@@ -184,6 +189,23 @@ Placement Replay::Planned(int policy, int tier, uint64_t size) {
   }
   p = ledger.Whole(tier, size);
   if (p.lo != tier) ++spilled_[policy];
+  return p;
+}
+
+// A site with a quota: its blocks take the tier while the site's live bytes there stay within the
+// quota, then the next tier (planned, not a spill).
+Placement Replay::WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size) {
+  if (d.quota == 0 || d.tier == PlanDecisions::kDefault) return Planned(policy, d.tier, size);
+  uint64_t& used = quota_used_[policy][d.quota_id];
+  if (used + size > d.quota) {
+    const int next = std::min<int>(d.tier + 1, static_cast<int>(tiers_.size()) - 1);
+    return Planned(policy, next, size);
+  }
+  Placement p = Planned(policy, d.tier, size);
+  if (p.lo == d.tier) {
+    p.quota = static_cast<int32_t>(d.quota_id);
+    used += size;
+  }
   return p;
 }
 
@@ -228,7 +250,7 @@ Placement Replay::Place(int policy, const formats::AllocEvent& e, const StackInf
       }
       const PlanDecisions& plan = policy == kPlan ? plan_ : *random_;
       if (size < plan.min_size()) return Planned(policy, PlanDecisions::kDefault, size);
-      return Planned(policy, policy == kPlan ? info.plan_tier : info.random_tier, size);
+      return WithQuota(policy, policy == kPlan ? info.plan : info.random, size);
     }
     case kFirstTouch:
       return ledgers_[policy].Pages(0, size, options_.page_bytes, options_.page_split_bytes);
@@ -303,6 +325,10 @@ void Replay::OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, boo
   for (int p = 0; p < kPolicies; ++p) {
     if (p == kRandomSites && !random_) continue;
     ledgers_[p].Remove(s.place[p], from, to);
+    if (s.place[p].quota >= 0) {
+      uint64_t& used = quota_used_[p][size_t(s.place[p].quota)];
+      used -= std::min(used, to - from);
+    }
   }
   site_window_.OnLive(s.group, now_, -int64_t(end - start));
   if (keep) {
@@ -405,7 +431,7 @@ void Replay::Finish() {
   auto bound = [&](const char* name, double fast, std::string description) {
     PolicyResult r;
     r.name = name;
-    r.bound = true;
+    r.kind = "bound";
     r.description = std::move(description);
     r.fast_samples = std::min(fast, heap);
     r.fast_share = share(r.fast_samples);
@@ -421,10 +447,14 @@ void Replay::Finish() {
           std::to_string(options_.site_windows) +
           " time windows: " + std::to_string(site_window_.groups()) + " groups, " +
           std::to_string(out_.heap_samples) + " heap samples"));
-  PolicyResult pages = bound("hindsight-pages", tiers_.size() > 1 ? pages_.fast_samples() : heap,
-                             "an ideal page-tiering kernel: per time bin the hottest " +
-                                 std::to_string(options_.page_bytes) +
-                                 "-byte pages up to the fast capacity, migrated for free");
+  PolicyResult pages =
+      bound("hindsight-pages", tiers_.size() > 1 ? pages_.fast_samples() : heap,
+            "an ideal page-tiering kernel with hindsight: per time bin the hottest " +
+                std::to_string(options_.page_bytes) + "-byte pages up to the fast capacity (" +
+                std::to_string(pages_.fast_pages()) + " pages), migrated for free; rests on " +
+                std::to_string(out_.heap_samples) + " samples in " +
+                std::to_string(pages_.sampled_bins()) +
+                " bins: where a bin has fewer sampled pages than fit, it is ~100% by construction");
   pages.migrated_bytes = pages_.migrated_bytes();
   out_.policies.push_back(std::move(pages));
 
@@ -450,6 +480,7 @@ void Replay::Finish() {
     const std::string tier =
         t.tier == PlanDecisions::kDefault ? "default" : tiers_[size_t(t.tier)].name;
     site.planned_tier = t.known ? tier : "(not in plan: " + tier + ")";
+    if (t.quota) site.planned_tier += " " + FormatBytes(double(t.quota)) + " quota";
     site.allocations = t.allocations;
     site.bytes = t.bytes;
     site.samples = t.samples;

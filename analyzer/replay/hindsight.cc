@@ -95,6 +95,7 @@ void PageBound::OnSample(uint64_t address, uint64_t time_ns) {
 
 void PageBound::CloseBin() {
   if (samples_.empty()) return;
+  ++sampled_bins_;
   std::vector<std::pair<uint32_t, uint64_t>> pages;  // samples, page
   pages.reserve(samples_.size());
   for (const auto& [page, n] : samples_) pages.emplace_back(n, page);

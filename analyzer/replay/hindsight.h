@@ -10,7 +10,8 @@
 //
 // Pages: per time bin, the hottest pages of heap memory up to the fast tier's capacity, moved for
 // free at each bin's start: what an ideal page-tiering kernel (TPP, Memtis) could reach at that
-// window. Also says how many bytes it would have promoted.
+// window. Also says how many bytes it would have promoted. With sparse samples it is near 100% by
+// construction (a window's few sampled pages all fit), so it comes with its sample density.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +62,8 @@ class PageBound {
   void Finish();
   double fast_samples() const { return fast_; }
   uint64_t migrated_bytes() const { return migrated_; }
+  uint32_t sampled_bins() const { return sampled_bins_; }
+  size_t fast_pages() const { return fast_pages_; }
 
  private:
   void CloseBin();
@@ -73,6 +76,7 @@ class PageBound {
   std::unordered_set<uint64_t> fast_set_;           // pages fast in the last closed bin
   double fast_ = 0;
   uint64_t migrated_ = 0;
+  uint32_t sampled_bins_ = 0;
 };
 
 }  // namespace tierscope::analyzer

@@ -21,8 +21,11 @@ PlanDecisions::PlanDecisions(const profile::ProfileChunk& planned,
     auto it = sites.find(a.site_id());
     if (it == sites.end()) continue;
     // The first assignment of a key wins, as in the placer's key table.
-    by_key_.emplace(common::SiteMatchKey(*it->second, depth_),
-                    Decision{TierNamed(a.tier()), true, it->second});
+    Decision d{TierNamed(a.tier()), true, it->second, a.quota_bytes(), 0};
+    if (d.quota) d.quota_id = static_cast<uint32_t>(quotas_);
+    if (by_key_.emplace(common::SiteMatchKey(*it->second, depth_), d).second && d.quota) {
+      ++quotas_;
+    }
   }
 }
 

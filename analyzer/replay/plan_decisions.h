@@ -23,6 +23,8 @@ class PlanDecisions {
     int tier = kDefault;
     bool known = false;                   // the plan names the site
     const profile::Site* site = nullptr;  // the plan's site, when known
+    uint64_t quota = 0;                   // live bytes the site may hold on `tier`; 0: no limit
+    uint32_t quota_id = 0;                // which quota counter (one per site with a quota)
   };
 
   // `tiers` are the ones the replay uses; the plan's tier names are looked up among them.
@@ -33,6 +35,7 @@ class PlanDecisions {
   // The placer's key of a recorded stack (innermost first), its modules from the trace.
   uint64_t KeyOf(const std::vector<uint64_t>& frames, const ModuleIndex& modules) const;
   Decision Decide(uint64_t key) const;
+  size_t quotas() const { return quotas_; }
 
  private:
   int TierNamed(const std::string& name) const;
@@ -41,6 +44,7 @@ class PlanDecisions {
   uint32_t depth_ = 1;
   uint64_t min_size_ = 0;
   int unknown_tier_ = kDefault;
+  size_t quotas_ = 0;
   std::unordered_map<uint64_t, Decision> by_key_;
 };
 

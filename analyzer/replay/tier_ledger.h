@@ -16,6 +16,7 @@ struct Placement {
   uint64_t split = UINT64_MAX;  // bytes [0, split) on lo, [split, size) on hi
   uint8_t lo = 0, hi = 0;
   bool by_default = false;  // the kernel's placement (first-touch), not a tier chosen for it
+  int32_t quota = -1;       // the site quota counter its bytes on `lo` count against
   uint8_t TierAt(uint64_t offset) const { return offset < split ? lo : hi; }
 };
 

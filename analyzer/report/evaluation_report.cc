@@ -48,18 +48,22 @@ void WriteEvaluationText(const EvaluationResult& r, size_t top_sites, std::ostre
   }
   out << "\n\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-22s %10s %14s %14s %9s\n", "placement", "fast share",
-                "est. stall ms", "peak fast", "spills");
+  // Stall relative to every sample served by the fastest tier: 1.00 is all fast.
+  const double all_fast = double(r.heap_samples) * (r.tiers.empty() ? 0 : r.tiers[0].latency_ns) *
+                          r.accesses_per_sample;
+  std::snprintf(line, sizeof line, "%-22s %10s %12s %14s %9s\n", "placement", "fast share",
+                "stall ratio", "peak fast", "spills");
   out << line;
   for (const auto& p : r.policies) {
     const std::string peak =
-        p.peak_bytes.empty() ? (p.bound ? "(bound)" : "-") : FormatBytes(double(p.peak_bytes[0]));
-    std::snprintf(line, sizeof line, "%-22s %10s %14.3f %14s %9llu\n", p.name.c_str(),
-                  Percent(p.fast_share).c_str(), p.stall_ns * 1e-6, peak.c_str(),
-                  static_cast<unsigned long long>(p.spilled_allocations));
+        p.peak_bytes.empty() ? "(" + p.kind + ")" : FormatBytes(double(p.peak_bytes[0]));
+    std::snprintf(line, sizeof line, "%-22s %10s %12.2f %14s %9llu\n", p.name.c_str(),
+                  Percent(p.fast_share).c_str(), all_fast > 0 ? p.stall_ns / all_fast : 0,
+                  peak.c_str(), static_cast<unsigned long long>(p.spilled_allocations));
     out << line;
   }
-  out << "\n";
+  out << "(stall ratio: estimated memory stall from the tiers' latencies, 1.00 = every sample "
+         "served by the fastest tier)\n\n";
   for (const auto& p : r.policies) out << "  " << p.name << ": " << p.description << "\n";
   for (const auto& p : r.policies) {
     if (p.migrated_bytes) {
@@ -72,7 +76,7 @@ void WriteEvaluationText(const EvaluationResult& r, size_t top_sites, std::ostre
   std::snprintf(line, sizeof line, "%8s %10s %10s  %-22s", "samples", "allocs", "bytes", "plan");
   out << line;
   for (const auto& p : r.policies) {
-    if (!p.bound) out << " " << p.name.substr(0, 10);
+    if (p.replayed()) out << " " << p.name.substr(0, 10);
   }
   out << "  site\n";
   size_t shown = 0;
@@ -85,7 +89,7 @@ void WriteEvaluationText(const EvaluationResult& r, size_t top_sites, std::ostre
     out << line;
     size_t k = 0;
     for (const auto& p : r.policies) {
-      if (p.bound) continue;
+      if (!p.replayed()) continue;
       const double share = s.samples ? s.fast_samples[k] / double(s.samples) : 0;
       std::snprintf(line, sizeof line, " %*s", int(std::min<size_t>(10, p.name.size())),
                     Percent(share).c_str());
@@ -122,12 +126,12 @@ void WriteEvaluationJson(const EvaluationResult& r, size_t top_sites, std::ostre
   j["policies"] = nlohmann::ordered_json::array();
   for (const auto& p : r.policies) {
     nlohmann::ordered_json pj{{"name", p.name},
-                              {"kind", p.bound ? "bound" : "policy"},
+                              {"kind", p.kind},
                               {"fast_share", p.fast_share},
                               {"fast_samples", p.fast_samples},
                               {"stall_ns", p.stall_ns},
                               {"description", p.description}};
-    if (!p.bound) {
+    if (p.replayed()) {
       pj["peak_bytes_by_tier"] = p.peak_bytes;
       pj["bytes_by_bin"] = p.bytes_by_bin;
       pj["spilled_allocations"] = p.spilled_allocations;
@@ -147,7 +151,7 @@ void WriteEvaluationJson(const EvaluationResult& r, size_t top_sites, std::ostre
                               {"samples", s.samples}};
     size_t k = 0;
     for (const auto& p : r.policies) {
-      if (!p.bound) sj["fast_samples"][p.name] = s.fast_samples[k++];
+      if (p.replayed()) sj["fast_samples"][p.name] = s.fast_samples[k++];
     }
     j["sites"].push_back(std::move(sj));
   }
@@ -159,11 +163,10 @@ void WriteEvaluationCsv(const EvaluationResult& r, std::ostream& out) {
   out << "policy,kind,fast_share,fast_samples,heap_samples,stall_ns,peak_fast_bytes,spilled,"
          "migrated_bytes,held_out\n";
   for (const auto& p : r.policies) {
-    out << CsvEscape(p.name) << "," << (p.bound ? "bound" : "policy") << ","
-        << Fixed(p.fast_share, "%.6f") << "," << Fixed(p.fast_samples, "%.1f") << ","
-        << r.heap_samples << "," << Fixed(p.stall_ns, "%.0f") << ","
-        << (p.peak_bytes.empty() ? 0 : p.peak_bytes[0]) << "," << p.spilled_allocations << ","
-        << p.migrated_bytes << "," << (r.held_out ? 1 : 0) << "\n";
+    out << CsvEscape(p.name) << "," << p.kind << "," << Fixed(p.fast_share, "%.6f") << ","
+        << Fixed(p.fast_samples, "%.1f") << "," << r.heap_samples << ","
+        << Fixed(p.stall_ns, "%.0f") << "," << (p.peak_bytes.empty() ? 0 : p.peak_bytes[0]) << ","
+        << p.spilled_allocations << "," << p.migrated_bytes << "," << (r.held_out ? 1 : 0) << "\n";
   }
 }
 

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "test_support.h"
 #include "tierscope/formats/pprof_io.h"
 #include "tierscope/formats/profile_io.h"
@@ -120,6 +122,80 @@ TEST(AnalyzerCli, TruncatedTraceStillWritesAProfileAndFails) {
   auto p = formats::ReadProfile(dir.File("p"));
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p.profile.sites_size(), 2);  // the allocations came before the damaged chunk
+}
+
+TEST(AnalyzerCli, EvaluateReplaysAHeldOutTraceInEveryFormat) {
+  TempDir dir;
+  MakeTrace(dir.File("a"));
+  MakeTrace(dir.File("b"));
+  ASSERT_EQ(RunCommand({TierscopeBin(), "analyze", dir.File("a"), "-o", dir.File("p")}).exit_code,
+            0);
+  auto json = RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("b"),
+                          "--tier", "fast=50%", "--tier", "slow=rest", "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["held_out"], true);
+  EXPECT_EQ(doc["heap_samples"], 3);
+  EXPECT_EQ(doc["peak_heap_bytes"], 4096 + 64);
+  EXPECT_EQ(doc["tiers"][0]["capacity_bytes"], (4096 + 64) / 2);
+  std::set<std::string> names;
+  for (const auto& p : doc["policies"]) {
+    names.insert(p["name"].get<std::string>());
+    EXPECT_GE(p["fast_share"].get<double>(), 0.0);
+    EXPECT_LE(p["fast_share"].get<double>(), 1.0);
+  }
+  for (const char* want : {"tierscope", "first-touch", "interleave", "size-threshold",
+                           "random-sites", "hindsight-site-window", "hindsight-pages"}) {
+    EXPECT_TRUE(names.count(want)) << want;
+  }
+
+  auto text = RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("b"),
+                          "--tier", "fast=2K", "--tier", "slow=rest"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("held out"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("first-touch"), std::string::npos) << text.out;
+
+  auto csv = RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("b"),
+                         "--tier", "fast=2K", "--tier", "slow=rest", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(Lines(csv.out), 1 + static_cast<int>(names.size()));
+
+  // No profile: learned from the trace itself, and said so.
+  auto in_sample = RunCommand({TierscopeBin(), "evaluate", dir.File("b"), "--tier", "fast=2K",
+                               "--tier", "slow=rest", "--format", "json"});
+  ASSERT_EQ(in_sample.exit_code, 0) << in_sample.err;
+  EXPECT_NE(in_sample.err.find("in-sample"), std::string::npos) << in_sample.err;
+  EXPECT_EQ(nlohmann::json::parse(in_sample.out)["held_out"], false);
+
+  // plan --evaluate-on: the same replay after planning; a share needs the trace.
+  auto plan = RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=50%", "--tier",
+                          "slow=rest", "--evaluate-on", dir.File("b")});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("replayed " + dir.File("b")), std::string::npos) << plan.out;
+  // The profile now has a plan: evaluate takes its tiers when none are given.
+  auto stored = RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("b")});
+  ASSERT_EQ(stored.exit_code, 0) << stored.err;
+}
+
+TEST(AnalyzerCli, EvaluateErrorsAreOneLine) {
+  TempDir dir;
+  MakeTrace(dir.File("t"));
+  ASSERT_EQ(RunCommand({TierscopeBin(), "analyze", dir.File("t"), "-o", dir.File("p")}).exit_code,
+            0);
+  ExpectOneLineError(RunCommand({TierscopeBin(), "evaluate", dir.File("none")}), 2,
+                     dir.File("none"));
+  ExpectOneLineError(
+      RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("t")}), 2,
+      "no plan to evaluate");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"),
+                                 dir.File("t"), "--tier", "fast=150%", "--tier", "slow=rest"}),
+                     2, "150%");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("t"),
+                                 dir.File("t"), "--tier", "fast=1K", "--tier", "slow=rest"}),
+                     1, "not a profile");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=25%",
+                                 "--tier", "slow=rest"}),
+                     2, "--evaluate-on");
 }
 
 }  // namespace

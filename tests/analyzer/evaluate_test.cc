@@ -158,6 +158,40 @@ TEST(Evaluate, ASiteBiggerThanTheFastTier) {
   EXPECT_EQ(Policy(r, "hindsight-pages").migrated_bytes, 4u * 4096);
 }
 
+TEST(Evaluate, ASiteLargerThanTheFastTierGetsAQuota) {
+  TempDir dir;
+  {  // Eight hot 1 MiB blocks of site 2, all live together, one sample each; fast holds four.
+    TraceBuilder t(dir.File("a"));
+    std::vector<formats::AllocEvent> allocs;
+    std::vector<formats::AccessSample> samples;
+    for (uint64_t i = 0; i < 8; ++i) {
+      allocs.push_back(Alloc(100 + i, 0x20000000 + i * 2 * kMiB, kMiB, 2));
+      samples.push_back(Load(1000 + i, 0x20000000 + i * 2 * kMiB + 64));
+    }
+    t.Allocs(1, allocs);
+    t.Samples(1, samples);
+    t.Close();
+  }
+  analyzer::PlanOptions plan;
+  plan.tiers = TwoTiers(4 * kMiB);
+  profile::ProfileChunk planned = Learn(dir.File("a"));
+  analyzer::MakePlan(plan, &planned);
+  ASSERT_EQ(planned.plan().assignments_size(), 1);
+  EXPECT_EQ(planned.plan().assignments(0).tier(), "fast");
+  EXPECT_EQ(planned.plan().assignments(0).quota_bytes(), 4 * kMiB);
+  EXPECT_DOUBLE_EQ(planned.plan().fast_share(), 0.5);  // half its peak fits
+  // Replayed: the first four blocks take the quota, the others go slow as planned (no spill).
+  const EvaluationResult r =
+      analyzer::PlanAndEvaluate(Learn(dir.File("a")), plan, dir.File("a"), {});
+  EXPECT_DOUBLE_EQ(Share(r, "tierscope"), 0.5);
+  EXPECT_EQ(Policy(r, "tierscope").spilled_allocations, 0u);
+  // Without quotas the whole-site plan has nothing fast.
+  plan.min_quota_bytes = 0;
+  const EvaluationResult whole =
+      analyzer::PlanAndEvaluate(Learn(dir.File("a")), plan, dir.File("a"), {});
+  EXPECT_DOUBLE_EQ(Share(whole, "tierscope"), 0.0);
+}
+
 TEST(Evaluate, TheBudgetGuardSpillsToTheNextTier) {
   TempDir dir;
   {  // Training run: two hot 1 MiB blocks of site 2 fit a 4 MiB fast tier.

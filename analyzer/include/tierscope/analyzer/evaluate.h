@@ -39,7 +39,10 @@ struct EvaluateOptions {
 // How one policy (or bound) fared on the replayed trace.
 struct PolicyResult {
   std::string name;
-  bool bound = false;       // a hindsight bound, not something a placer can run
+  // "policy": a replayed placement (per-site figures, bytes per tier); "bound": a hindsight
+  // upper bound, which no placer can run.
+  std::string kind = "policy";
+  bool replayed() const { return kind == "policy"; }
   std::string description;  // one line: what it is, and for bounds what they rest on
   double fast_samples = 0;  // heap samples served by the fastest tier
   double fast_share = 0;    // of the heap samples

@@ -33,6 +33,9 @@ struct PlanOptions {
   uint64_t exact_max_nodes = kExactMaxNodes;
   uint64_t size_threshold = 4096;  // memtier baseline: allocations up to this size go fast
   uint32_t max_site_depth = 8;     // cap on Plan.site_depth
+  // Left-over room on a tier goes to the hottest sites that did not fit whole, as a quota of live
+  // bytes (Assignment.quota_bytes) of at least this many bytes; 0 turns quotas off.
+  uint64_t min_quota_bytes = 64 * 1024;
 };
 
 // One site as the planner sees it.
@@ -58,6 +61,15 @@ struct ExactResult {
   bool complete = true;  // false: the node budget ran out, `chosen` is the best found, not proven
 };
 ExactResult ExactSearch(const std::vector<PlanItem>& items, uint64_t capacity, uint64_t max_nodes);
+// Partial places for sites that did not fit whole: after `chosen` (indices into items) took their
+// room, each remaining site with samples, in density order, gets the room left in every bin it
+// is live in (its slack) as a quota, when that is at least `min_quota` bytes.
+struct Quota {
+  size_t item;
+  uint64_t bytes;
+};
+std::vector<Quota> QuotaFill(const std::vector<PlanItem>& items, const std::vector<size_t>& chosen,
+                             uint64_t capacity, uint64_t min_quota);
 // The temperature-blind baselines: sites in first-allocation order, skipping those whose mean
 // allocation size is above `max_mean_size`, each taken if it still fits.
 std::vector<size_t> AllocationOrderFill(const std::vector<PlanItem>& items, uint64_t capacity,

@@ -46,6 +46,17 @@ Score ScoreOf(const std::vector<PlanItem>& items, const std::vector<int>& tier_o
   return {total > 0 ? fast / total : 0, saved};
 }
 
+// Samples a fill holds: whole sites, and quota'd ones for the share of their peak they get.
+double QuotaValue(const std::vector<PlanItem>& items, const std::vector<size_t>& whole,
+                  const std::vector<Quota>& quotas) {
+  double v = ValueOf(items, whole);
+  for (const Quota& q : quotas) {
+    v += items[q.item].value *
+         std::min(1.0, double(q.bytes) / double(std::max<uint64_t>(1, items[q.item].peak)));
+  }
+  return v;
+}
+
 // The smallest depth at which every site key maps to one tier; the cap when there is none.
 uint32_t ChooseSiteDepth(const profile::ProfileChunk& p, const std::vector<int>& tier_of,
                          uint32_t cap) {
@@ -157,13 +168,31 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
     } else {
       chosen = GreedyFill(pool, tiers[t].capacity_bytes);
     }
+    // Whole sites, then what room is left as quotas; or, when sites may be split anyway, the
+    // density order with quotas from the start (a fractional knapsack): whichever holds more.
+    std::vector<Quota> quotas =
+        QuotaFill(pool, chosen, tiers[t].capacity_bytes, options.min_quota_bytes);
+    if (options.min_quota_bytes > 0) {
+      std::vector<Quota> fractional =
+          QuotaFill(pool, {}, tiers[t].capacity_bytes, options.min_quota_bytes);
+      if (QuotaValue(pool, {}, fractional) > QuotaValue(pool, chosen, quotas)) {
+        chosen.clear();
+        quotas.clear();
+        for (const Quota& q : fractional) {
+          if (q.bytes >= pool[q.item].peak) {
+            chosen.push_back(q.item);
+          } else {
+            quotas.push_back(q);
+          }
+        }
+      }
+    }
     std::vector<bool> taken(pool.size());
     for (size_t c : chosen) {
       taken[c] = true;
       tier_of[left[c]] = static_cast<int>(t);
     }
-    for (const Quota& q :
-         QuotaFill(pool, chosen, tiers[t].capacity_bytes, options.min_quota_bytes)) {
+    for (const Quota& q : quotas) {
       taken[q.item] = true;
       tier_of[left[q.item]] = static_cast<int>(t);
       quota[left[q.item]] = q.bytes;

@@ -27,7 +27,8 @@ const char* const kNames[kPolicies] = {"tierscope", "first-touch", "interleave",
                                        "random-sites"};
 const char* const kDescriptions[kPolicies] = {
     "the plan as the placer enforces it: site keys at the plan's depth, unknown sites on the "
-    "plan's default tier, a full tier spills to the next, realloc keeps the block's tier",
+    "plan's default tier, quotas, a full tier spills to the next, a realloc from an unknown site "
+    "keeps the block's tier",
     "the kernel's default: a block (page by page when large) goes fast while the fast tier has "
     "room; a free gives the room back",
     "pages spread over the tiers in proportion to their capacities (the slowest tier weighs the "
@@ -243,14 +244,17 @@ Placement Replay::Place(int policy, const formats::AllocEvent& e, const StackInf
   switch (policy) {
     case kPlan:
     case kRandomSites: {
-      // The placer's realloc and mremap keep the block's tier (or its default placement).
-      if (kept) {
+      // A realloc (or mremap) from a site the plan names goes where the plan says, like any
+      // allocation from it (the analyzer credits the new block to that site); from a site it
+      // does not name, the block keeps its tier.
+      const PlanDecisions::Decision& d = policy == kPlan ? info.plan : info.random;
+      if (kept && !d.known) {
         const Placement& old = kept->place[policy];
         return Planned(policy, old.by_default ? PlanDecisions::kDefault : old.lo, size);
       }
       const PlanDecisions& plan = policy == kPlan ? plan_ : *random_;
       if (size < plan.min_size()) return Planned(policy, PlanDecisions::kDefault, size);
-      return WithQuota(policy, policy == kPlan ? info.plan : info.random, size);
+      return WithQuota(policy, d, size);
     }
     case kFirstTouch:
       return ledgers_[policy].Pages(0, size, options_.page_bytes, options_.page_split_bytes);

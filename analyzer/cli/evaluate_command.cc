@@ -99,7 +99,7 @@ class EvaluateCommand : public Subcommand {
       }
       progress.Done();
       r.profile_path = profile_;
-      r.held_out = !profile_.empty();
+      if (profile_.empty()) r.held_out = false;
       return analyzer::cli::PrintEvaluation(r, format_, top_);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());

@@ -71,8 +71,8 @@ class PlanCommand : public Subcommand {
     std::printf("\n");
     analyzer::EvaluateOptions eval;
     eval.peak_heap_bytes = peak_;
-    const analyzer::EvaluationResult r =
-        analyzer::PlanAndEvaluate(learned, options_, evaluate_on_, eval);
+    analyzer::EvaluationResult r = analyzer::PlanAndEvaluate(learned, options_, evaluate_on_, eval);
+    r.profile_path = path_;
     return analyzer::cli::PrintEvaluation(r, "text", 10);
   }
 

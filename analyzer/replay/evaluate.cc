@@ -3,6 +3,7 @@
 // each heap sample credited to the tier that holds the byte it hit under each policy.
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <memory>
 #include <unordered_map>
 
@@ -538,6 +539,16 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
   EvaluationResult result;
   result.trace_path = trace_path;
   result.tiers = options.tiers;
+  // In-sample when the plan's profile was learned from this very trace.
+  std::error_code ec;
+  const auto replayed = std::filesystem::weakly_canonical(trace_path, ec);
+  for (const auto& run : planned.metadata().runs()) {
+    std::error_code other;
+    if (!run.trace_path().empty() &&
+        std::filesystem::weakly_canonical(run.trace_path(), other) == replayed && !ec && !other) {
+      result.held_out = false;
+    }
+  }
   if (options.tiers.empty()) {
     result.warnings.push_back("no tiers to evaluate");
     return result;

@@ -125,6 +125,7 @@ TEST(Evaluate, AFreeGivesTheRoomBackAndSamplesFindTheNewBlock) {
   TempDir dir;
   Reuse(dir.File("a"));
   const EvaluationResult r = HeldOut(dir.File("a"), dir.File("a"), kMiB);
+  EXPECT_FALSE(r.held_out);  // learned from the trace it replays, and it says so
   EXPECT_EQ(r.heap_samples, 1u);
   EXPECT_EQ(r.peak_heap_bytes, kMiB);
   // The cold block had the whole fast tier, gave it back, and the hot block got it.

@@ -142,6 +142,7 @@ class Replay {
   std::vector<SiteTally> sites_;
   std::array<double, kPolicies> fast_{}, stall_{};
   std::array<uint64_t, kPolicies> spilled_{};
+  std::array<std::vector<uint64_t>, kPolicies> allocations_by_tier_;
   uint64_t now_ = 0;
   uint32_t stream_ = 0;
 };
@@ -306,6 +307,9 @@ void Replay::OnAlloc(const JoinEvent& e, bool mapping) {
     if (p == kRandomSites && !random_) continue;
     s.place[p] = Place(p, event, info, kept);
     ledgers_[p].Add(s.place[p], 0, e.size);
+    auto& counts = allocations_by_tier_[p];
+    if (counts.empty()) counts.assign(tiers_.size() + 1, 0);
+    ++counts[s.place[p].by_default ? tiers_.size() : s.place[p].lo];
   }
   if (kept) kept->valid = false;
   slots_[slot] = s;
@@ -430,6 +434,7 @@ void Replay::Finish() {
     r.peak_bytes = ledgers_[p].peak();
     r.bytes_by_bin = ledgers_[p].by_bin();
     r.spilled_allocations = spilled_[p];
+    r.allocations_by_tier = allocations_by_tier_[p];
     out_.policies.push_back(std::move(r));
   }
   const uint64_t fast_capacity = tiers_.size() > 1 ? tiers_[0].capacity_bytes : UINT64_MAX;

@@ -135,6 +135,7 @@ void WriteEvaluationJson(const EvaluationResult& r, size_t top_sites, std::ostre
       pj["peak_bytes_by_tier"] = p.peak_bytes;
       pj["bytes_by_bin"] = p.bytes_by_bin;
       pj["spilled_allocations"] = p.spilled_allocations;
+      pj["allocations_by_tier"] = p.allocations_by_tier;
     }
     if (p.migrated_bytes) pj["migrated_bytes"] = p.migrated_bytes;
     j["policies"].push_back(std::move(pj));

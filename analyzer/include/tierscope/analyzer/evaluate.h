@@ -48,6 +48,9 @@ struct PolicyResult {
   double fast_share = 0;    // of the heap samples
   double stall_ns = 0;      // estimated from the tiers' latencies (samples x accesses/sample)
   std::vector<uint64_t> peak_bytes;                 // per tier; empty for bounds
+  // Allocations placed on each tier (by their first byte); the last entry counts those left to
+  // the kernel's placement (first-touch).
+  std::vector<uint64_t> allocations_by_tier;
   std::vector<std::vector<uint64_t>> bytes_by_bin;  // [tier][bin] live at the end of each bin
   uint64_t spilled_allocations = 0;  // wanted a tier that was full, went to a slower one
   uint64_t migrated_bytes = 0;       // hindsight-pages: pages promoted to the fast tier

@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -59,6 +60,15 @@ std::string FrameName(const profile::Location& loc) {
   return name;
 }
 
+double TemperatureLow(const profile::Site& site) {
+  const double k = double(Samples(site));
+  if (k <= 0 || site.temperature() <= 0) return 0;
+  const double z = 1.6449;  // one-sided 95%
+  const double c = 1 - 1 / (9 * k) - z / (3 * std::sqrt(k));
+  const double low = c > 0 ? k * c * c * c : 0;
+  return site.temperature() * low / k;
+}
+
 std::vector<ReportRow> TopSites(const profile::ProfileChunk& profile, size_t top) {
   std::map<uint64_t, std::string> tier_of;
   for (const auto& a : profile.plan().assignments()) tier_of[a.site_id()] = a.tier();
@@ -68,6 +78,8 @@ std::vector<ReportRow> TopSites(const profile::ProfileChunk& profile, size_t top
     rows.push_back({&s, it == tier_of.end() ? profile.plan().default_tier() : it->second});
   }
   std::stable_sort(rows.begin(), rows.end(), [](const ReportRow& a, const ReportRow& b) {
+    const double la = TemperatureLow(*a.site), lb = TemperatureLow(*b.site);
+    if (la != lb) return la > lb;
     if (a.site->temperature() != b.site->temperature()) {
       return a.site->temperature() > b.site->temperature();
     }
@@ -97,20 +109,24 @@ void WriteTextReport(const profile::ProfileChunk& p, size_t top, std::ostream& o
   }
   out << "\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%4s %12s %10s %10s %10s %8s %8s  %s\n", "rank", "temperature",
-                "allocs", "bytes", "peak", "samples", "tier", "site (innermost frame first)");
+  out << "temperature: samples per MiB of live memory per second; >= its 95% lower bound, by which "
+         "sites are ranked\n";
+  std::snprintf(line, sizeof line, "%4s %10s %10s %10s %10s %10s %8s %8s  %s\n", "rank", "temp",
+                ">= (95%)", "allocs", "bytes", "peak", "samples", "tier",
+                "site (innermost frame first)");
   out << line;
   int rank = 0;
   for (const auto& row : TopSites(p, top)) {
     const auto& s = *row.site;
     std::snprintf(
-        line, sizeof line, "%4d %12.4g %10llu %10s %10s %8llu %8s  ", ++rank, s.temperature(),
+        line, sizeof line, "%4d %10.4g %10.4g %10llu %10s %10s %8llu %8s  ", ++rank,
+        PerMiB(s.temperature()), PerMiB(TemperatureLow(s)),
         static_cast<unsigned long long>(s.allocations()), FormatBytes(double(s.bytes())).c_str(),
         FormatBytes(double(s.peak_live_bytes())).c_str(),
         static_cast<unsigned long long>(Samples(s)), row.tier.empty() ? "-" : row.tier.c_str());
     out << line;
     for (int f = 0; f < s.stack_size(); ++f) {
-      if (f > 0) out << std::string(72, ' ') << "<- ";
+      if (f > 0) out << std::string(83, ' ') << "<- ";
       out << FrameName(s.stack(f)) << "\n";
     }
     if (s.stack_size() == 0) out << "(no stack)\n";
@@ -131,6 +147,8 @@ void WriteJsonReport(const profile::ProfileChunk& p, size_t top, std::ostream& o
     const auto& s = *row.site;
     nlohmann::json site = {{"id", s.id()},
                            {"temperature", s.temperature()},
+                           {"temperature_per_mib_s", PerMiB(s.temperature())},
+                           {"temperature_low_per_mib_s", PerMiB(TemperatureLow(s))},
                            {"allocations", s.allocations()},
                            {"bytes", s.bytes()},
                            {"peak_live_bytes", s.peak_live_bytes()},

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "tierscope/analyzer/plan.h"
+#include "tierscope/analyzer/report.h"
 
 namespace tierscope::testing {
 namespace {
@@ -169,6 +170,28 @@ TEST(Tiers, TopologyGivesAtLeastOneTierWithANote) {
   ASSERT_GE(tiers.size(), 1u);
   EXPECT_EQ(tiers.back().capacity_bytes, 0u);  // the last tier takes the rest
   EXPECT_FALSE(note.empty());
+}
+
+TEST(Report, FewSampleSitesDoNotTopTheRanking) {
+  profile::ProfileChunk p;
+  auto add = [&](uint64_t id, uint64_t samples, double temperature) {
+    auto* s = p.add_sites();
+    s->set_id(id);
+    s->set_load_samples(samples);
+    s->set_temperature(temperature);
+  };
+  add(1, 1, 1000.0);   // one sample on a tiny block: hottest by the point estimate
+  add(2, 400, 100.0);  // many samples, ten times cooler
+  add(3, 0, 0.0);
+  EXPECT_EQ(analyzer::TemperatureLow(p.sites(2)), 0.0);
+  // The lower bound is below the estimate, and far below it with one sample.
+  EXPECT_LT(analyzer::TemperatureLow(p.sites(1)), 100.0);
+  EXPECT_GT(analyzer::TemperatureLow(p.sites(1)), 85.0);
+  EXPECT_LT(analyzer::TemperatureLow(p.sites(0)), 1000.0 * 0.1);
+  const auto rows = analyzer::TopSites(p, 0);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].site->id(), 2u);
+  EXPECT_EQ(rows[1].site->id(), 1u);
 }
 
 }  // namespace

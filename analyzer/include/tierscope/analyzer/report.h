@@ -14,7 +14,17 @@ struct ReportRow {
   std::string tier;  // from the plan; empty without one
 };
 
-// The `top` hottest sites (temperature, then peak bytes); 0: all.
+// Site.temperature is samples (times the sampler's accesses per sample) per byte-second of live
+// memory. A site with one sample over a few bytes can top that ranking by chance; this is the
+// one-sided 95% lower bound of its temperature, from a Poisson bound on its sample count
+// (Wilson-Hilferty), so few-sample sites rank by what they surely are.
+double TemperatureLow(const profile::Site& site);
+// Temperature per MiB and second: the unit reports show.
+inline double PerMiB(double temperature) {
+  return temperature * 1048576.0;
+}
+
+// The `top` hottest sites by TemperatureLow, then temperature, then peak bytes; 0: all.
 std::vector<ReportRow> TopSites(const profile::ProfileChunk& profile, size_t top);
 // "function (file:line)", or "module+0xOFFSET" when unsymbolized.
 std::string FrameName(const profile::Location& loc);

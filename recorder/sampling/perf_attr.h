@@ -38,7 +38,7 @@ enum PerfRegSlot : int {
   kRegR15,
 };
 
-inline constexpr uint64_t kDefaultTimerPeriodNs = 1000000;  // 1 ms: +4-5% in a VM (DESIGN.md)
+inline constexpr uint64_t kDefaultTimerPeriodNs = 1000000;  // 1 ms: +4-5% in a VM (docs/facts.md)
 inline constexpr uint64_t kDefaultPebsPeriod = 10007;       // prime: avoids loop aliasing
 inline constexpr uint64_t kDefaultIbsPeriod = 0x10000;      // ops; multiple of 16
 inline constexpr uint32_t kDefaultLoadLatency = 32;         // cycles, ldlat threshold

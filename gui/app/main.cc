@@ -1,10 +1,11 @@
-// tierscope-gui [--screenshot DIR] [PROFILE|TRACE]
+// tierscope-gui [--screenshot DIR] [--replay TRACE] [PROFILE|TRACE]
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
 #include <cstdio>
 
 #include "app/main_window.h"
+#include "widgets/what_if_panel.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -23,6 +24,13 @@ int main(int argc, char** argv) {
                      "file cannot be opened)."),
       QStringLiteral("DIR"));
   parser.addOption(screenshot);
+  QCommandLineOption replay(
+      QStringLiteral("replay"),
+      QStringLiteral("Replay the what-if plan on TRACE, another run's for held-out figures (as "
+                     "`tierscope evaluate --profile FILE TRACE`); the what-if's \"Replay on "
+                     "trace…\" does the same."),
+      QStringLiteral("TRACE"));
+  parser.addOption(replay);
   parser.addPositionalArgument(QStringLiteral("FILE"),
                                QStringLiteral("A profile, or a trace to analyze, to open."));
   parser.process(app);
@@ -30,6 +38,16 @@ int main(int argc, char** argv) {
   tierscope::gui::MainWindow window;
   window.show();
   const QStringList args = parser.positionalArguments();
+  // Before the screenshot's handler: the what-if replays TRACE before the views are rendered.
+  // Once: a file opened later starts over without it.
+  if (parser.isSet(replay)) {
+    QObject::connect(
+        &window, &tierscope::gui::MainWindow::LoadFinished, &window,
+        [&](bool ok) {
+          if (ok) window.what_if()->SetReplayTrace(parser.value(replay));
+        },
+        Qt::SingleShotConnection);
+  }
   if (parser.isSet(screenshot)) {
     if (args.isEmpty()) {
       std::fprintf(stderr, "tierscope-gui: --screenshot needs a PROFILE or TRACE\n");

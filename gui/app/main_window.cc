@@ -100,6 +100,16 @@ MainWindow::MainWindow(QWidget* parent)
   });
   find->setShortcut(QKeySequence::Find);
 
+  // The what-if's replay on another run's trace, from the menu too: shows the tab, then asks.
+  QMenu* what_if_menu = menuBar()->addMenu(QStringLiteral("&What-if"));
+  QAction* replay = what_if_menu->addAction(what_if_->replay_action()->text(), this, [this] {
+    tabs_->setCurrentWidget(what_if_);
+    what_if_->replay_action()->trigger();
+  });
+  replay->setToolTip(what_if_->replay_action()->toolTip());
+  replay->setEnabled(what_if_->replay_action()->isEnabled());
+  connect(what_if_->replay_action(), &QAction::enabledChanged, replay, &QAction::setEnabled);
+
   // The analysis of a trace: progress and Cancel live in the status bar, hidden when idle.
   progress_->setRange(0, 1000);
   progress_->setMaximumWidth(240);
@@ -171,19 +181,20 @@ void MainWindow::TraceFinished(const TraceAnalysis& result) {
   }
   RecentFiles::Add(loader_->path());
   RefreshRecentMenu();
-  ShowData(result.data);
+  // The what-if replays the trace it was analyzed from (in-sample) until another is picked.
+  ShowData(result.data, loader_->path());
   // A damaged trace still shows what its complete chunks gave, and says so.
   if (!result.error.isEmpty()) ShowError(result.error, QStringLiteral("Trace damaged"));
   emit LoadFinished(true);
 }
 
-void MainWindow::ShowData(std::shared_ptr<const ProfileData> data) {
+void MainWindow::ShowData(std::shared_ptr<const ProfileData> data, const QString& trace) {
   data_ = std::move(data);
   summary_->setHtml(SummaryHtml(*data_));
   sites_->SetData(data_);
   call_tree_->SetData(data_);
   heat_map_->SetData(data_);
-  what_if_->SetData(data_);
+  what_if_->SetData(data_, trace);
   address_map_->SetData(data_);
   setWindowTitle(QStringLiteral("%1 — tierscope").arg(QFileInfo(data_->path).fileName()));
   statusBar()->showMessage(
@@ -233,8 +244,9 @@ QStringList MainWindow::SaveScreenshots(const QString& dir) {
   static const char* kNames[] = {"summary",  "sites",   "call-tree",
                                  "heat-map", "what-if", "address-map"};
   QDir().mkpath(dir);
-  // The what-if tab shows its plan rather than "Planning…", unless planning is slow: the
-  // analyzer's greedy planner takes tens of seconds on 100k sites, and then the picture says so.
+  // The what-if tab shows its plan (and, with a trace, its replay) rather than "Planning…", unless
+  // planning is slow: the analyzer's greedy planner takes tens of seconds on 100k sites, and then
+  // the picture says so.
   if (data_ && data_->profile.sites_size() <= kFlushPlanSites) what_if_->Flush();
   QStringList written;
   for (int i = 0; i < tabs_->count() && i < int(std::size(kNames)); ++i) {

@@ -63,7 +63,8 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
-  void ShowData(std::shared_ptr<const ProfileData> data);
+  // `trace`: the trace `data` was analyzed from ("" for a profile), replayed by the what-if.
+  void ShowData(std::shared_ptr<const ProfileData> data, const QString& trace = {});
   void ShowError(const QString& message, const QString& title = QStringLiteral("Cannot open file"));
   void TraceFinished(const TraceAnalysis& result);
   void ChooseFile();

@@ -1,6 +1,6 @@
 // The data behind opening a trace and the what-if: the analysis through the analyzer library,
-// the bounded address map, re-planning with the analyzer's planner, and a saved plan that the
-// placer's own checks accept.
+// the bounded address map, re-planning with the analyzer's planner, replaying the plan on a trace
+// with the analyzer's evaluation, and a saved plan that the placer's own checks accept.
 #include <QTemporaryDir>
 #include <QtTest>
 #include <atomic>
@@ -9,6 +9,8 @@
 #include "data/trace_analysis.h"
 #include "data/what_if_plan.h"
 #include "profile_generator.h"
+#include "tierscope/analyzer/analyze.h"
+#include "tierscope/analyzer/evaluate.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
 #include "trace_generator.h"
@@ -21,13 +23,22 @@ class TraceDataTest : public QObject {
 
  private:
   QTemporaryDir dir_;
-  QString trace_;
+  QString trace_, other_run_;
+
+  static const analyzer::PolicyResult* Policy(const analyzer::EvaluationResult& r,
+                                              const std::string& name) {
+    for (const analyzer::PolicyResult& p : r.policies)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
 
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
     trace_ = dir_.filePath("kv.trace");
     testing::WriteKvTrace(trace_.toStdString());
+    other_run_ = dir_.filePath("kv-other-run.trace");  // the same program, a longer run
+    testing::WriteKvTrace(other_run_.toStdString(), 300);
   }
 
   void KindOfTellsTracesFromProfiles() {
@@ -169,6 +180,104 @@ class TraceDataTest : public QObject {
     WhatIfResult bad = Replan(*kv, {});
     QVERIFY(!bad.data);
     QVERIFY(!bad.error.isEmpty());
+  }
+
+  void ReplayIsPlanAndEvaluateForTheWhatIfTiers() {
+    analyzer::AnalyzeResult learned = analyzer::AnalyzeTrace(trace_.toStdString());
+    QVERIFY(!learned.error);
+    auto data = ProfileSource::FromProfile(learned.profile, "learned.tsprof");
+    std::vector<analyzer::TierSpec> tiers = InitialTiers(data->profile);
+    tiers[0].capacity_bytes = 3 << 20;
+    WhatIfReplay replay = ReplayPlan(*data, tiers, other_run_, nullptr, {});
+    QVERIFY2(replay.result, qPrintable(replay.error));
+    QVERIFY(replay.error.isEmpty());
+    QVERIFY(!replay.partial && !replay.cancelled);
+    QCOMPARE(replay.trace, other_run_);
+
+    analyzer::PlanOptions plan;
+    plan.tiers = {{"fast", 3 << 20, 100}, {"slow", 0, 300}};
+    const analyzer::EvaluationResult expected =
+        analyzer::PlanAndEvaluate(learned.profile, plan, other_run_.toStdString(), {});
+    const analyzer::EvaluationResult& r = *replay.result;
+    QVERIFY(r.held_out);
+    QCOMPARE(r.heap_samples, expected.heap_samples);
+    QCOMPARE(r.policies.size(), expected.policies.size());
+    for (size_t i = 0; i < r.policies.size(); ++i) {
+      QCOMPARE(r.policies[i].name, expected.policies[i].name);
+      QCOMPARE(r.policies[i].kind, expected.policies[i].kind);
+      QCOMPARE(r.policies[i].fast_share, expected.policies[i].fast_share);
+      QCOMPARE(r.policies[i].stall_ns, expected.policies[i].stall_ns);
+    }
+    // 1.00 is every heap sample served at the fastest tier's 100 ns.
+    const analyzer::PolicyResult* first_touch = Policy(r, "first-touch");
+    QVERIFY(first_touch);
+    QCOMPARE(StallRatio(r, *first_touch),
+             first_touch->stall_ns / (double(r.heap_samples) * 100 * r.accesses_per_sample));
+    QVERIFY(StallRatio(r, *first_touch) > 1);
+    QCOMPARE(ReplayCaption(r),
+             QStringLiteral("held out: replayed on kv-other-run.trace (another run)"));
+
+    // The peak heap handed back to a later replay gives the same figures without measuring it.
+    WhatIfReplay again = ReplayPlan(*data, tiers, other_run_, nullptr, {}, r.peak_heap_bytes);
+    QVERIFY(again.result);
+    for (size_t i = 0; i < r.policies.size(); ++i)
+      QCOMPARE(again.result->policies[i].fast_share, r.policies[i].fast_share);
+
+    // An empty fast tier (0 here) is the planner's 1 byte, as in Replan.
+    tiers[0].capacity_bytes = 0;
+    WhatIfReplay empty = ReplayPlan(*data, tiers, other_run_, nullptr, {});
+    QVERIFY(empty.result);
+    QCOMPARE(empty.result->tiers[0].capacity_bytes, uint64_t(1));
+    QCOMPARE(Policy(*empty.result, "tierscope")->fast_share, 0.0);
+
+    // Replayed on the trace it was learned from, it says so.
+    WhatIfReplay in_sample = ReplayPlan(*data, tiers, trace_, nullptr, {});
+    QVERIFY(in_sample.result);
+    QVERIFY(!in_sample.result->held_out);
+    QVERIFY(ReplayCaption(*in_sample.result).startsWith("IN-SAMPLE: "));
+  }
+
+  void DamagedOrCancelledReplaysSaySo() {
+    auto data = ProfileSource::FromProfile(analyzer::AnalyzeTrace(trace_.toStdString()).profile);
+    const std::vector<analyzer::TierSpec> tiers = InitialTiers(data->profile);
+
+    // Garbage after the header: nothing replayed, one line naming the file.
+    const QString bad = dir_.filePath("bad.trace");
+    QFile original(other_run_);
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QByteArray bytes = original.readAll();
+    for (int i = 16; i < 40; ++i) bytes[i] = char(0x5a);
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(bytes);
+    f.close();
+    WhatIfReplay broken = ReplayPlan(*data, tiers, bad, nullptr, {});
+    QVERIFY(!broken.result);
+    QVERIFY2(broken.error.startsWith(bad), qPrintable(broken.error));
+    QVERIFY(!broken.error.contains('\n'));
+
+    // Cut short: the figures cover the complete chunks, and the error stays.
+    const QString cut = dir_.filePath("cut-other-run.trace");
+    QVERIFY(QFile::copy(other_run_, cut));
+    QFile c(cut);
+    QVERIFY(c.resize(c.size() - 20));
+    WhatIfReplay partial = ReplayPlan(*data, tiers, cut, nullptr, {});
+    QVERIFY(partial.result);
+    QVERIFY(partial.partial);
+    QVERIFY2(partial.error.startsWith(cut), qPrintable(partial.error));
+    QVERIFY(partial.result->heap_samples > 0);
+
+    // Cancelled before it starts: no figures, no error.
+    std::atomic<bool> cancel{true};
+    WhatIfReplay cancelled = ReplayPlan(*data, tiers, other_run_, &cancel, {});
+    QVERIFY(cancelled.cancelled);
+    QVERIFY(!cancelled.result);
+    QVERIFY(cancelled.error.isEmpty());
+
+    // Unusable tiers: a line, not an exception.
+    WhatIfReplay no_tiers = ReplayPlan(*data, {}, other_run_, nullptr, {});
+    QVERIFY(!no_tiers.result);
+    QVERIFY(!no_tiers.error.isEmpty());
   }
 
   void TraceWithoutTiersGetsFastAndSlow() {

@@ -1,7 +1,8 @@
 // The main window with traces and the live what-if, under the offscreen platform: a trace is
 // analyzed in the background and shown, Cancel stops it and leaves the window usable, a corrupt
-// trace gives the error dialog, the what-if re-plans when a capacity moves and saves a profile,
-// and the address map paints, zooms and answers tooltips' questions.
+// trace gives the error dialog, the what-if re-plans when a capacity moves, replays the plan on a
+// trace (held out or in-sample) and saves a profile, and the address map paints, zooms and
+// answers tooltips' questions.
 #include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
@@ -28,6 +29,8 @@
 #include "models/sites_filter_model.h"
 #include "models/sites_model.h"
 #include "profile_generator.h"
+#include "tierscope/analyzer/analyze.h"
+#include "tierscope/analyzer/evaluate.h"
 #include "tierscope/formats/profile_io.h"
 #include "trace_generator.h"
 #include "widgets/address_map_widget.h"
@@ -45,6 +48,39 @@ bool WaitForLoad(QSignalSpy& spy) {
   return spy.takeFirst().at(0).toBool();
 }
 
+// The replay table's row for `name` ("tierscope", "upper bound: hindsight-pages"), or -1.
+int ReplayRow(WhatIfPanel* what_if, const QString& name) {
+  QTableWidget* table = what_if->replay_table();
+  for (int r = 0; r < table->rowCount(); ++r)
+    if (table->item(r, 0) && table->item(r, 0)->text() == name) return r;
+  return -1;
+}
+
+QStringList ReplayCells(WhatIfPanel* what_if, const QString& name) {
+  const int r = ReplayRow(what_if, name);
+  if (r < 0) return {};
+  return {what_if->replay_table()->item(r, 1)->text(), what_if->replay_table()->item(r, 2)->text()};
+}
+
+// What the table must say for `name`, from the analyzer's own result: the share with one
+// decimal, the stall over all heap samples at the fastest tier's latency with two.
+QStringList ExpectedCells(const analyzer::EvaluationResult& r, const std::string& name) {
+  for (const analyzer::PolicyResult& p : r.policies) {
+    if (p.name != name) continue;
+    const double all_fast =
+        double(r.heap_samples) * r.tiers.at(0).latency_ns * r.accesses_per_sample;
+    return {QString::asprintf("%.1f %%", p.fast_share * 100),
+            QString::asprintf("%.2f", p.stall_ns / all_fast)};
+  }
+  return {QStringLiteral("no policy %1").arg(QString::fromStdString(name))};
+}
+
+analyzer::PlanOptions FastSlow(uint64_t fast_bytes) {
+  analyzer::PlanOptions plan;
+  plan.tiers = {{"fast", fast_bytes, 100}, {"slow", 0, 300}};
+  return plan;
+}
+
 }  // namespace
 
 class TraceWindowTest : public QObject {
@@ -53,6 +89,9 @@ class TraceWindowTest : public QObject {
  private:
   QTemporaryDir dir_;
   QString trace_, big_trace_, profile_;
+  // A profile learned from trace_ (run A), and another run of the same program (run B).
+  QString learned_, other_run_;
+  profile::ProfileChunk learned_profile_;
 
  private slots:
   void initTestCase() {
@@ -65,6 +104,13 @@ class TraceWindowTest : public QObject {
     testing::WriteKvTrace(big_trace_.toStdString(), 400000);  // ~1.6M events, ~400 chunks
     profile_ = dir_.filePath("kv.tsprof");
     formats::WriteProfile(profile_.toStdString(), testing::MakeKvcacheProfile());
+    analyzer::AnalyzeResult learned = analyzer::AnalyzeTrace(trace_.toStdString());
+    QVERIFY(!learned.error);
+    learned_profile_ = learned.profile;
+    learned_ = dir_.filePath("learned.tsprof");
+    formats::WriteProfile(learned_.toStdString(), learned_profile_);
+    other_run_ = dir_.filePath("kv-other-run.trace");
+    testing::WriteKvTrace(other_run_.toStdString(), 300);
   }
 
   void TraceIsAnalyzedInTheBackgroundAndShown() {
@@ -263,6 +309,170 @@ class TraceWindowTest : public QObject {
     QCOMPARE(read.profile.tiers(0).capacity_bytes(), uint64_t(1));
     QCOMPARE(read.profile.plan().fast_share(), 0.0);
     QCOMPARE(read.profile.plan().default_tier(), slow);
+  }
+
+  void WhatIfReplaysAHeldOutTrace() {
+    MainWindow window;
+    window.show();
+    QVERIFY(window.OpenFile(learned_));
+    WhatIfPanel* what_if = window.what_if();
+    what_if->Flush();
+    // A profile alone: no replay until a trace is picked, and the panel says so in one line.
+    QVERIFY(what_if->planned());
+    QCOMPARE(what_if->replay_table()->rowCount(), 0);
+    QVERIFY2(what_if->replay_caption()->text().startsWith("No replay: pick another run's trace"),
+             qPrintable(what_if->replay_caption()->text()));
+    QVERIFY(what_if->replay_button()->isEnabled());
+    // A profile is not a trace to replay: refused with a line, nothing starts.
+    QVERIFY(!what_if->PickReplayTrace(learned_));
+    QVERIFY(what_if->replay_note()->text().contains("is a profile, not a trace"));
+    QVERIFY(!what_if->planning());
+
+    QSignalSpy replayed(what_if, &WhatIfPanel::Replayed);
+    QVERIFY(what_if->PickReplayTrace(other_run_));
+    // Returned at once: the plan and the replay run on the what-if's worker.
+    QVERIFY(what_if->planning());
+    QVERIFY(replayed.wait(60000));
+    QCOMPARE(replayed.takeFirst().at(0).toBool(), true);
+    QCOMPARE(what_if->replay_trace(), other_run_);
+    const uint64_t initial = what_if->tiers()[0].capacity_bytes;
+    const QStringList first_touch_before = ReplayCells(what_if, "first-touch");
+
+    // 3 MiB typed into the fast tier's field: re-planned and replayed once the controls rest.
+    what_if->field(0)->setValue(3.0);
+    QVERIFY(replayed.wait(60000));
+    QCOMPARE(replayed.takeFirst().at(0).toBool(), true);
+    QVERIFY(!what_if->planning());
+    QCOMPARE(what_if->tiers()[0].capacity_bytes, uint64_t(3) << 20);
+
+    const analyzer::EvaluationResult expected = analyzer::PlanAndEvaluate(
+        learned_profile_, FastSlow(uint64_t(3) << 20), other_run_.toStdString(), {});
+    QVERIFY(expected.held_out);
+    QCOMPARE(ReplayCells(what_if, "tierscope"), ExpectedCells(expected, "tierscope"));
+    QCOMPARE(ReplayCells(what_if, "first-touch"), ExpectedCells(expected, "first-touch"));
+    QCOMPARE(what_if->replay_caption()->text(),
+             QStringLiteral("held out: replayed on kv-other-run.trace (another run)"));
+    // The bounds are there, marked as bounds.
+    QCOMPARE(ReplayCells(what_if, "upper bound: hindsight-site-window"),
+             ExpectedCells(expected, "hindsight-site-window"));
+    QVERIFY(ReplayRow(what_if, "upper bound: hindsight-pages") >= 0);
+    QCOMPARE(ReplayRow(what_if, "hindsight-pages"), -1);
+    // The site-level model's table stays, for the same plan.
+    QVERIFY(what_if->plan_table()->item(0, 0)->text().startsWith("what-if plan"));
+
+    // The figures followed the capacity, and they are run B's: the learned run's differ.
+    QVERIFY(initial != uint64_t(3) << 20);
+    QVERIFY(first_touch_before != ReplayCells(what_if, "first-touch"));
+    const analyzer::EvaluationResult in_sample = analyzer::PlanAndEvaluate(
+        learned_profile_, FastSlow(uint64_t(3) << 20), trace_.toStdString(), {});
+    QVERIFY(ExpectedCells(in_sample, "tierscope") != ExpectedCells(expected, "tierscope"));
+
+    // Replayed on the run it was learned from, the caption warns.
+    what_if->SetReplayTrace(trace_);
+    QVERIFY(replayed.wait(60000));
+    QCOMPARE(what_if->replay_caption()->text(),
+             QStringLiteral("IN-SAMPLE: replayed on the trace the profile was learned from "
+                            "(optimistic)"));
+    QCOMPARE(ReplayCells(what_if, "tierscope"), ExpectedCells(in_sample, "tierscope"));
+
+    // Another file opened: the picked trace is forgotten.
+    QVERIFY(window.OpenFile(profile_));
+    what_if->Flush();
+    QVERIFY(what_if->replay_trace().isEmpty());
+    QCOMPARE(what_if->replay_table()->rowCount(), 0);
+  }
+
+  void WhatIfReplaysTheOpenedTraceInSample() {
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::LoadFinished);
+    QVERIFY(window.OpenFile(trace_));
+    QVERIFY(WaitForLoad(loaded));
+    WhatIfPanel* what_if = window.what_if();
+    QCOMPARE(what_if->replay_trace(), trace_);
+    what_if->Flush();
+    QVERIFY(what_if->replayed());
+    QVERIFY(what_if->replay_caption()->text().startsWith("IN-SAMPLE: "));
+    QCOMPARE(what_if->replay_table()->rowCount(), 7);  // five policies, two bounds
+    const analyzer::EvaluationResult expected = analyzer::PlanAndEvaluate(
+        window.profile_data()->profile, FastSlow(what_if->tiers()[0].capacity_bytes),
+        trace_.toStdString(), {});
+    QVERIFY(!expected.held_out);
+    QCOMPARE(ReplayCells(what_if, "tierscope"), ExpectedCells(expected, "tierscope"));
+    QCOMPARE(ReplayCells(what_if, "first-touch"), ExpectedCells(expected, "first-touch"));
+  }
+
+  void NewerCapacitySupersedesARunningReplay() {
+    MainWindow window;
+    window.show();
+    QVERIFY(window.OpenFile(learned_));
+    WhatIfPanel* what_if = window.what_if();
+    what_if->Flush();
+    QSignalSpy replayed(what_if, &WhatIfPanel::Replayed);
+    what_if->SetReplayTrace(big_trace_);  // ~1.6M events to replay
+    QVERIFY(what_if->planning());
+    // Before that replay is collected: it is superseded, only the newest one is shown.
+    what_if->SetCapacity(0, uint64_t(3) << 20);
+    QVERIFY(!what_if->planning());
+    QCOMPARE(replayed.count(), 1);
+    QCOMPARE(replayed.at(0).at(0).toBool(), true);
+    const analyzer::EvaluationResult expected = analyzer::PlanAndEvaluate(
+        learned_profile_, FastSlow(uint64_t(3) << 20), big_trace_.toStdString(), {});
+    QCOMPARE(ReplayCells(what_if, "tierscope"), ExpectedCells(expected, "tierscope"));
+    QCOMPARE(ReplayCells(what_if, "first-touch"), ExpectedCells(expected, "first-touch"));
+    QCOMPARE(what_if->replayed()->tiers.at(0).capacity_bytes, uint64_t(3) << 20);
+  }
+
+  void DamagedReplayTraceIsOneLine() {
+    const QString bad = dir_.filePath("bad-replay.trace");
+    QFile original(other_run_);
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QByteArray bytes = original.readAll();
+    for (int i = 16; i < 40; ++i) bytes[i] = char(0x5a);
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(bytes);
+    f.close();
+
+    MainWindow window;
+    window.show();
+    QVERIFY(window.OpenFile(learned_));
+    WhatIfPanel* what_if = window.what_if();
+    QSignalSpy replayed(what_if, &WhatIfPanel::Replayed);
+    what_if->SetReplayTrace(bad);
+    QVERIFY(replayed.wait(60000));
+    QCOMPARE(replayed.takeFirst().at(0).toBool(), false);
+    const QString caption = what_if->replay_caption()->text();
+    QVERIFY2(caption.startsWith("Cannot replay: " + bad), qPrintable(caption));
+    QVERIFY(!caption.contains('\n'));
+    QCOMPARE(what_if->replay_table()->rowCount(), 0);
+    QVERIFY(!what_if->replayed());
+    // No dialog: the window goes on, and the plan is still there.
+    QVERIFY(!window.findChild<QMessageBox*>("openError"));
+    QVERIFY(what_if->planned());
+
+    // Cut short: the figures of the complete chunks, and a line saying so.
+    const QString cut = dir_.filePath("cut-replay.trace");
+    QVERIFY(QFile::copy(other_run_, cut));
+    QFile c(cut);
+    QVERIFY(c.resize(c.size() - 20));
+    what_if->SetReplayTrace(cut);
+    QVERIFY(replayed.wait(60000));
+    QCOMPARE(replayed.takeFirst().at(0).toBool(), true);
+    QVERIFY(ReplayRow(what_if, "tierscope") >= 0);
+    QVERIFY2(what_if->replay_note()->text().startsWith(cut),
+             qPrintable(what_if->replay_note()->text()));
+    QVERIFY(what_if->replay_note()->text().contains("complete chunks"));
+  }
+
+  void PanelGoneDuringAReplayIsHarmless() {
+    auto* panel = new WhatIfPanel;
+    panel->SetData(ProfileSource::FromProfile(learned_profile_), big_trace_);
+    QVERIFY(panel->planning());
+    QPointer<QThread> worker = panel->worker();
+    QVERIFY(worker);
+    delete panel;  // cancels the replay, does not wait for it
+    QTRY_VERIFY_WITH_TIMEOUT(!worker, 30000);
   }
 
   void PanelGoneBeforeItsPlanIsHarmless() {

@@ -1,10 +1,13 @@
 // The main window and its widgets under the offscreen platform: opening, errors, drag and drop,
 // recent files, the sites tab, flame graph zoom and search, heat map painting.
+#include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
@@ -210,6 +213,36 @@ class WidgetsTest : public QObject {
     QVERIFY(what_if->plan_table()->item(0, 0)->text().startsWith("what-if plan"));
     QCOMPARE(what_if->plan_table()->item(3, 0)->text(), QStringLiteral("baseline: oracle"));
     QCOMPARE(what_if->plan_table()->item(4, 1)->text(), QStringLiteral("81.0 %"));
+    // Those figures are the planner's model on the profile's own samples, and say so.
+    QStringList titles;
+    for (const QGroupBox* box : what_if->findChildren<QGroupBox*>()) titles << box->title();
+    QVERIFY2(titles.contains("Site-level model, in-sample (the profile's own samples)"),
+             qPrintable(titles.join(", ")));
+  }
+
+  void WhatIfOffersAReplayFromThePanelAndTheMenu() {
+    MainWindow window;
+    WhatIfPanel* what_if = window.what_if();
+    QAction* menu_action = nullptr;
+    for (QAction* menu : window.menuBar()->actions()) {
+      if (menu->text() != QStringLiteral("&What-if")) continue;
+      for (QAction* a : menu->menu()->actions())
+        if (a->text() == QStringLiteral("&Replay on trace…")) menu_action = a;
+    }
+    QVERIFY(menu_action);
+    // Nothing to plan, nothing to replay.
+    QVERIFY(!menu_action->isEnabled());
+    QVERIFY(!what_if->replay_button()->isEnabled());
+    QVERIFY(window.OpenFile(kv_path_));
+    QVERIFY(menu_action->isEnabled());
+    QVERIFY(what_if->replay_button()->isEnabled());
+    what_if->Flush();
+    // A profile alone is not replayed, and the panel says how to get one.
+    QVERIFY(what_if->replay_trace().isEmpty());
+    QVERIFY(!what_if->replayed());
+    QCOMPARE(what_if->replay_table()->rowCount(), 0);
+    QVERIFY2(what_if->replay_caption()->text().contains("Replay on trace…"),
+             qPrintable(what_if->replay_caption()->text()));
   }
 };
 

@@ -32,6 +32,9 @@ std::vector<Quota> QuotaFill(const std::vector<PlanItem>& items, const std::vect
   for (size_t i : order) {
     const uint64_t slack = std::min(used.Slack(items[i]), items[i].peak);
     if (slack < min_quota) continue;
+    // A quota holds whole blocks: one smaller than the site's blocks holds none of them (a site
+    // of one 4 MiB mapping gets nothing from a 2 MiB quota). Room for a few typical blocks.
+    if (double(slack) < 4 * items[i].mean_size) continue;
     used.AddCapped(items[i], slack);
     quotas.push_back({i, slack});
   }

@@ -384,7 +384,7 @@ void Replay::Run() {
     const JoinEvent& e = *next;
     now_ = e.time_ns;
     stream_ = merger.stream();
-    if ((++i & 0xfffff) == 0) {
+    if ((++i & 0xffff) == 0) {
       if (options_.cancel && options_.cancel->load(std::memory_order_relaxed)) {
         out_.cancelled = true;
         return;
@@ -504,9 +504,10 @@ void Replay::Finish() {
 
 }  // namespace
 
-Footprint MeasureFootprint(const std::string& trace_path) {
+Footprint MeasureFootprint(const std::string& trace_path, const std::atomic<bool>* cancel) {
   Footprint result;
-  TraceIndex trace = IndexTrace(trace_path);
+  TraceIndex trace = IndexTrace(trace_path, {cancel, {}});
+  if (trace.cancelled) return result;
   result.error = trace.error;
   uint64_t end = 0;
   const TimeBins bins = BinsOf(trace, 1, &end);
@@ -517,7 +518,9 @@ Footprint MeasureFootprint(const std::string& trace_path) {
   const LiveMap::OnRemoved removed = [&](uint64_t s, uint64_t e, const LiveBlock&) {
     bytes -= std::min(bytes, e - s);
   };
+  uint64_t seen = 0;
   while (const JoinEvent* e = merger.Next()) {
+    if ((++seen & 0xffff) == 0 && cancel && cancel->load(std::memory_order_relaxed)) break;
     if (e->kind == kSampleKind) continue;
     const auto kind = static_cast<trace::EventKind>(e->kind);
     if (formats::KindIsAllocation(kind)) {
@@ -575,8 +578,13 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
     }
   }
   result.peak_heap_bytes = options.peak_heap_bytes;
-  if (result.peak_heap_bytes == 0)
-    result.peak_heap_bytes = MeasureFootprint(trace_path).peak_heap_bytes;
+  if (result.peak_heap_bytes == 0) {
+    result.peak_heap_bytes = MeasureFootprint(trace_path, options.cancel).peak_heap_bytes;
+  }
+  if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
+    result.cancelled = true;
+    return result;
+  }
   Replay replay(trace, trace_path, planned, random_plan, options, &result);
   replay.Run();
   uint64_t end = 0;

@@ -157,6 +157,14 @@ TEST(Evaluate, ASiteBiggerThanTheFastTier) {
   // Each sample falls in its own page and time bin: an ideal page mover has them all fast.
   EXPECT_DOUBLE_EQ(Share(r, "hindsight-pages"), 1.0);
   EXPECT_EQ(Policy(r, "hindsight-pages").migrated_bytes, 4u * 4096);
+  // No quota either: a 4 MiB quota cannot hold the site's one 8 MiB block.
+  analyzer::PlanOptions plan;
+  plan.tiers = TwoTiers(4 * kMiB);
+  profile::ProfileChunk planned = Learn(dir.File("a"));
+  analyzer::MakePlan(plan, &planned);
+  ASSERT_EQ(planned.plan().assignments_size(), 1);
+  EXPECT_EQ(planned.plan().assignments(0).quota_bytes(), 0u);
+  EXPECT_EQ(planned.plan().fast_share(), Share(r, "tierscope"));  // the model and the replay agree
 }
 
 TEST(Evaluate, ASiteLargerThanTheFastTierGetsAQuota) {

@@ -89,7 +89,9 @@ struct Footprint {
   uint64_t duration_ns = 0;
   std::optional<formats::FormatError> error;
 };
-Footprint MeasureFootprint(const std::string& trace_path);
+// Stops early (peak so far) when *cancel is set.
+Footprint MeasureFootprint(const std::string& trace_path,
+                           const std::atomic<bool>* cancel = nullptr);
 
 // Replays `trace_path` against options.tiers for `planned`'s plan (a profile with a plan made
 // for these tiers; site keys at its Plan.site_depth) and the baselines. `random_plan` (same

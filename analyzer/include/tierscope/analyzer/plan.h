@@ -63,7 +63,8 @@ struct ExactResult {
 ExactResult ExactSearch(const std::vector<PlanItem>& items, uint64_t capacity, uint64_t max_nodes);
 // Partial places for sites that did not fit whole: after `chosen` (indices into items) took their
 // room, each remaining site with samples, in density order, gets the room left in every bin it
-// is live in (its slack) as a quota, when that is at least `min_quota` bytes.
+// is live in (its slack) as a quota, when that is at least `min_quota` bytes and four of its mean
+// allocation.
 struct Quota {
   size_t item;
   uint64_t bytes;

@@ -54,7 +54,7 @@ class PlanCommand : public Subcommand {
                                            : analyzer::PlanOptions::Method::kAuto;
     const profile::ProfileChunk learned = profile;
     try {
-      analyzer::MakePlan(options_, &profile);
+      profile = analyzer::SelectPlan(learned, options_, &note_);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
@@ -62,6 +62,7 @@ class PlanCommand : public Subcommand {
     RequireWritable(out);
     formats::WriteProfile(out, profile);
     PrintSummary(profile);
+    if (!note_.empty()) std::printf("%s\n", note_.c_str());
     if (evaluate_on_.empty()) {
       std::printf(
           "(scored on the profile's own run; add --evaluate-on TRACE of another run to "
@@ -107,6 +108,7 @@ class PlanCommand : public Subcommand {
 
   std::string path_, output_, tiers_file_, latency_, method_ = "auto", evaluate_on_;
   uint64_t peak_ = 0;
+  std::string note_;
   std::vector<std::string> tier_specs_;
   bool from_topology_ = false;
   analyzer::PlanOptions options_;

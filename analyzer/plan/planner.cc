@@ -150,7 +150,21 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
   std::iota(left.begin(), left.end(), 0);
   std::string method = "greedy";
   std::string stopped_tiers;  // tiers whose exact search ran out of nodes
-  for (size_t t = 0; t + 1 < tiers.size(); ++t) {
+  const bool all_but_cold = options.method == PlanOptions::Method::kAllButCold;
+  if (all_but_cold && tiers.size() > 1) {
+    double value = 0, bytes = 0;
+    for (const auto& item : all) {
+      value += item.value;
+      bytes += double(item.peak);
+    }
+    const double mean = bytes > 0 ? value / bytes : 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+      const double density = all[i].value / double(std::max<uint64_t>(1, all[i].peak));
+      if (all[i].value > 0 && density >= options.cold_share * mean) tier_of[i] = 0;
+    }
+    method = "all but cold";
+  }
+  for (size_t t = 0; !all_but_cold && t + 1 < tiers.size(); ++t) {
     std::vector<PlanItem> pool;
     for (size_t i : left) pool.push_back(ranked[i]);
     size_t candidates = 0;
@@ -214,7 +228,7 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
   }
   profile::Plan* plan = profile->mutable_plan();
   plan->Clear();
-  plan->set_default_tier(tiers.back().name);
+  plan->set_default_tier(options.unknown_to_first_tier ? tiers.front().name : tiers.back().name);
   if (!stopped_tiers.empty()) {
     method += " (stopped after " + std::to_string(options.exact_max_nodes) + " nodes on " +
               stopped_tiers + ": best found, not proven optimal)";

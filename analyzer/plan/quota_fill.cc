@@ -34,7 +34,7 @@ std::vector<Quota> QuotaFill(const std::vector<PlanItem>& items, const std::vect
     if (slack < min_quota) continue;
     // A quota holds whole blocks: one smaller than the site's blocks holds none of them (a site
     // of one 4 MiB mapping gets nothing from a 2 MiB quota). Room for a few typical blocks.
-    if (double(slack) < 4 * items[i].mean_size) continue;
+    if (slack < items[i].peak && double(slack) < 4 * items[i].mean_size) continue;
     used.AddCapped(items[i], slack);
     quotas.push_back({i, slack});
   }

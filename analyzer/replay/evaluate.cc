@@ -601,8 +601,8 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
 
 EvaluationResult PlanAndEvaluate(const profile::ProfileChunk& learned, const PlanOptions& plan,
                                  const std::string& trace_path, EvaluateOptions options) {
-  profile::ProfileChunk planned = learned;
-  MakePlan(plan, &planned);
+  std::string note;
+  profile::ProfileChunk planned = SelectPlan(learned, plan, &note, options.cancel);
   profile::ProfileChunk random = learned;
   PlanOptions random_options = plan;
   random_options.method = PlanOptions::Method::kRandom;
@@ -610,7 +610,9 @@ EvaluationResult PlanAndEvaluate(const profile::ProfileChunk& learned, const Pla
   MakePlan(random_options, &random);
   options.tiers = plan.tiers;
   options.size_threshold = plan.size_threshold;
-  return Evaluate(trace_path, planned, &random, options);
+  EvaluationResult r = Evaluate(trace_path, planned, &random, options);
+  r.plan_note = note;
+  return r;
 }
 
 }  // namespace tierscope::analyzer

@@ -42,6 +42,7 @@ void WriteEvaluationText(const EvaluationResult& r, size_t top_sites, std::ostre
       << (r.allocations ? Percent(double(r.planned_allocations) / double(r.allocations)) : "0%")
       << " from sites the plan names (" << r.sites_planned_seen << " of " << r.sites_seen
       << " sites, key depth " << r.site_depth << ")\n";
+  if (!r.plan_note.empty()) out << "  " << r.plan_note << "\n";
   out << "  tiers:";
   for (const auto& t : r.tiers) {
     out << " " << t.name << "=" << Capacity(t) << " @" << Fixed(t.latency_ns, "%.0f") << "ns";
@@ -113,6 +114,7 @@ void WriteEvaluationJson(const EvaluationResult& r, size_t top_sites, std::ostre
   j["sites_seen"] = r.sites_seen;
   j["sites_planned_seen"] = r.sites_planned_seen;
   j["site_depth"] = r.site_depth;
+  j["plan_note"] = r.plan_note;
   j["bin_ns"] = r.bin_ns;
   j["duration_ns"] = r.duration_ns;
   j["accesses_per_sample"] = r.accesses_per_sample;

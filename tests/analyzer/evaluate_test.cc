@@ -194,10 +194,13 @@ TEST(Evaluate, ASiteLargerThanTheFastTierGetsAQuota) {
       analyzer::PlanAndEvaluate(Learn(dir.File("a")), plan, dir.File("a"), {});
   EXPECT_DOUBLE_EQ(Share(r, "tierscope"), 0.5);
   EXPECT_EQ(Policy(r, "tierscope").spilled_allocations, 0u);
-  // Without quotas the whole-site plan has nothing fast.
+  // Without quotas the knapsack's whole-site plan has nothing fast.
   plan.min_quota_bytes = 0;
-  const EvaluationResult whole =
-      analyzer::PlanAndEvaluate(Learn(dir.File("a")), plan, dir.File("a"), {});
+  profile::ProfileChunk whole_plan = Learn(dir.File("a"));
+  analyzer::MakePlan(plan, &whole_plan);
+  analyzer::EvaluateOptions options;
+  options.tiers = plan.tiers;
+  const EvaluationResult whole = analyzer::Evaluate(dir.File("a"), whole_plan, nullptr, options);
   EXPECT_DOUBLE_EQ(Share(whole, "tierscope"), 0.0);
 }
 

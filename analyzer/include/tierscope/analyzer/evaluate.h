@@ -47,7 +47,7 @@ struct PolicyResult {
   double fast_samples = 0;  // heap samples served by the fastest tier
   double fast_share = 0;    // of the heap samples
   double stall_ns = 0;      // estimated from the tiers' latencies (samples x accesses/sample)
-  std::vector<uint64_t> peak_bytes;                 // per tier; empty for bounds
+  std::vector<uint64_t> peak_bytes;  // per tier; empty for bounds
   // Allocations placed on each tier (by their first byte); the last entry counts those left to
   // the kernel's placement (first-touch).
   std::vector<uint64_t> allocations_by_tier;
@@ -79,6 +79,7 @@ struct EvaluationResult {
   std::vector<PolicyResult> policies;
   std::vector<EvaluatedSite> sites;           // by samples, most first
   std::vector<std::string> warnings;          // said once each by the caller
+  std::string plan_note;                      // how the plan was chosen (PlanAndEvaluate)
   std::optional<formats::FormatError> error;  // a damaged trace: figures cover what came before
   bool cancelled = false;
 };
@@ -100,7 +101,15 @@ Footprint MeasureFootprint(const std::string& trace_path,
 EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileChunk& planned,
                           const profile::ProfileChunk* random_plan, const EvaluateOptions& options);
 
-// Plans `learned` (left as it is) for plan.tiers, and the random-sites control from it, then
+// Plans `learned` for plan.tiers in several shapes (the knapsack with quotas, the same with new
+// sites spilling from the fast tier, all sites but the cold ones on the fast tier) and replays
+// each on the run the profile was learned from (its Metadata.runs' traces, when they are there),
+// keeping the one that serves the most samples fast there. With another method than kAuto, one
+// tier, or no learned trace at hand: MakePlan's plan. *note (may be null) says what was chosen.
+profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const PlanOptions& plan,
+                                 std::string* note, const std::atomic<bool>* cancel = nullptr);
+
+// Plans `learned` (left as it is) with SelectPlan, and the random-sites control from it, then
 // replays `trace_path` with options.tiers = plan.tiers. What `evaluate`, `plan --evaluate-on`
 // and the viewer's what-if call. Throws std::invalid_argument for unusable tiers.
 EvaluationResult PlanAndEvaluate(const profile::ProfileChunk& learned, const PlanOptions& plan,

@@ -25,7 +25,14 @@ struct PlanOptions {
   std::vector<TierSpec> tiers;  // fastest first; the last one takes whatever is left
   // kRandom: a temperature-blind control for `tierscope evaluate` ("random-sites"): sites in a
   // random order (seeded by random_seed), each taken while it fits.
-  enum class Method { kAuto, kGreedy, kExact, kRandom } method = Method::kAuto;
+  // kAllButCold: every site at least `cold_share` of the heap's mean temperature goes to the
+  // first tier (its budget spills the rest to the next, in allocation order, as first-touch
+  // would), only the colder ones to the last: first-touch that keeps cold data out.
+  enum class Method { kAuto, kGreedy, kExact, kRandom, kAllButCold } method = Method::kAuto;
+  double cold_share = 0.125;
+  // Sites the plan does not name (new in another run) go to the first tier, spilling, instead of
+  // the last.
+  bool unknown_to_first_tier = false;
   uint64_t random_seed = 1;
   size_t exact_max_sites = 20;  // kAuto uses the exact search up to this many candidate sites
   // The exact search stops after this many branch-and-bound nodes and keeps the best found (at

@@ -153,8 +153,12 @@ bool Configure() {
   }
   if (depth == 0) depth = 1;
   g_state.depth = std::min(depth, kMaxDepth);
+  // Deeper frames from frame pointers are wrong in code built without them (most distribution
+  // binaries), and the recorder's stacks come from libunwind: libunwind is the default for keys
+  // deeper than frame 0, so that the keys agree. `fp` stays selectable (faster, exact only in
+  // code that keeps frame pointers).
   const std::string unwinder = Env("TIERSCOPE_PLACER_UNWIND");
-  if (unwinder == "libunwind") {
+  if (unwinder == "libunwind" || (unwinder.empty() && g_state.depth > 1)) {
     g_state.unwinder = Unwinder::kLibunwind;
   } else if (!unwinder.empty() && unwinder != "fp") {
     g_info.reason = "TIERSCOPE_PLACER_UNWIND='" + unwinder + "': expected fp or libunwind";

@@ -149,6 +149,50 @@ TEST(PlacerRun, RealProgramsUnderAPlanThatRoutesTheirSitesToSeveralTiers) {
   }
 }
 
+// The whole chain on a distribution binary built without frame pointers: record -> analyze ->
+// plan -> run, with no unwinder flag. The plan's keys are deeper than frame 0 (the planner's depth,
+// or 8 when it chose 1), and nearly every allocation of a planned site must match its key: with
+// frame pointers as the default walk, frames below 0 were wrong here and nothing matched.
+TEST(PlacerRun, DistributionPythonMatchesThePlanWithDefaultFlags) {
+  const std::string python = "/usr/bin/python3.11";
+  ASSERT_EQ(access(python.c_str(), X_OK), 0)
+      << python << " is missing (scripts/install-deps installs Debian's python3)";
+  TempDir dir;
+  const std::vector<std::string> program = {
+      python, "-c",
+      "import json; d={str(i): [i, str(i)] for i in range(60000)}; print(len(json.dumps(d)))"};
+  std::vector<std::string> record = {
+      TierscopeBin(), "record", "-q", "--sampler", "timer", "-o", dir.File("p.trace"), "--"};
+  record.insert(record.end(), program.begin(), program.end());
+  const auto recorded = RunCommand(record);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  const auto analyzed =
+      RunCommand({TierscopeBin(), "analyze", dir.File("p.trace"), "-o", dir.File("p.prof")});
+  ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
+  const auto planned = RunCommand(
+      {TierscopeBin(), "plan", dir.File("p.prof"), "--tier", "fast=4M", "--tier", "slow=rest"});
+  ASSERT_EQ(planned.exit_code, 0) << planned.err;
+  auto profile = formats::LoadProfile(dir.File("p.prof"));
+  ASSERT_GT(profile.plan().assignments_size(), 0);
+  if (profile.plan().site_depth() < 2) {
+    profile.mutable_plan()->set_site_depth(8);  // keys at depth 1 would not test the stack walk
+    formats::WriteProfile(dir.File("p.prof"), profile);
+  }
+  std::vector<std::string> run = {
+      TierscopeBin(),         "run", "--profile", dir.File("p.prof"), "--stats",
+      dir.File("stats.json"), "--"};
+  run.insert(run.end(), program.begin(), program.end());
+  const auto placed = RunCommand(run);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, recorded.out);
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_GE(stats["site_depth"].get<int>(), 2);
+  const double hits = stats["plan_hits"].get<double>();
+  const double unknown = stats["unknown_sites"].get<double>();
+  ASSERT_GT(hits + unknown, 1000) << stats.dump();
+  EXPECT_GE(hits / (hits + unknown), 0.99) << stats.dump();
+}
+
 // learn -> plan -> run on the key-value example: the hot index and the values on fast, the log
 // and archive on slow; the stats show the bytes and the resident pages on each tier.
 TEST(PlacerRun, KvcachePlanPutsEachSiteOnItsTier) {

@@ -17,6 +17,7 @@ namespace {
 constexpr size_t kCounterBlocks = 4096;
 ThreadCounters* g_counter_blocks = nullptr;  // mapped at start (Configure)
 ThreadCounters g_shared_counters;            // for threads beyond kCounterBlocks
+std::atomic<size_t> g_blocks_used{0};        // blocks [0, g_blocks_used) were handed out once
 
 pthread_key_t g_thread_exit_key;
 bool g_thread_exit_key_ok = false;
@@ -78,6 +79,9 @@ ThreadCounters& AcquireCounters() {
       if (g_counter_blocks[i].owner.load(std::memory_order_relaxed) == 0 &&
           g_counter_blocks[i].owner.compare_exchange_strong(expected, 1)) {
         mine = &g_counter_blocks[i];
+        size_t used = g_blocks_used.load(std::memory_order_relaxed);
+        while (used < i + 1 && !g_blocks_used.compare_exchange_weak(used, i + 1)) {
+        }
       }
     }
   }
@@ -88,6 +92,37 @@ ThreadCounters& AcquireCounters() {
   RegisterThreadExit();
   t_thread.guard--;
   return *t_thread.counters;
+}
+
+namespace {
+
+void ZeroCounters(ThreadCounters& c) {
+  for (int i = 0; i < kMaxTiers; ++i) {
+    c.allocs[i].store(0, std::memory_order_relaxed);
+    c.bytes[i].store(0, std::memory_order_relaxed);
+    c.fallbacks[i].store(0, std::memory_order_relaxed);
+    c.hints[i].store(0, std::memory_order_relaxed);
+  }
+  for (auto* counter : {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses,
+                        &c.busy_misses, &c.to_default}) {
+    counter->store(0, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace
+
+// In a forked child (only the forking thread is left): its counts start from zero, so that the
+// stats of a process tree add up (the parent reports what happened before the fork), and the
+// blocks of the threads that did not come along are free again.
+void ForkChild() {
+  const size_t used = g_counter_blocks ? g_blocks_used.load(std::memory_order_relaxed) : 0;
+  for (size_t i = 0; i < used; ++i) {
+    ThreadCounters& c = g_counter_blocks[i];
+    ZeroCounters(c);
+    if (&c != t_thread.counters) c.owner.store(0, std::memory_order_relaxed);
+  }
+  ZeroCounters(g_shared_counters);
+  for (int t = 0; t < g_state.arenas.count(); ++t) g_state.arenas.ResetRefusals(t);
 }
 
 int CreateTcache(int tier) {

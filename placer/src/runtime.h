@@ -116,6 +116,8 @@ int CreateTcache(int tier);
 ThreadCounters& AcquireCounters();
 void FindStackBounds();
 int CollectLibunwind(uint64_t* frames);
+// pthread_atfork handler (registered at start): in the child.
+void ForkChild();
 
 inline ThreadCounters& Counters() {
   ThreadCounters* c = t_thread.counters;

@@ -4,6 +4,7 @@
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <libunwind.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "runtime.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
+#include "tierscope/placer/stats_summary.h"
 
 namespace tierscope::placer {
 
@@ -31,6 +33,36 @@ void Say(const std::string& line) {
   const std::string text = "tierscope-placer: " + line + "\n";
   ssize_t ignored = write(2, text.data(), text.size());
   (void)ignored;
+}
+
+// Warnings are said once per process tree, not once per process (a launcher script runs dozens
+// of programs): TIERSCOPE_PLACER_SAID lists the keys of the warnings already said, and the process
+// that says one first adds its key for the processes it starts. `tierscope run` says the
+// machine-level ones itself and sets the variable before the program starts.
+constexpr const char* kSaidVariable = "TIERSCOPE_PLACER_SAID";
+constexpr const char* kTreeVariable = "TIERSCOPE_PLACER_TREE";
+
+bool AlreadySaid(const std::string& key) {
+  const std::string said = "," + Env(kSaidVariable) + ",";
+  return said.find("," + key + ",") != std::string::npos;
+}
+
+// From the constructor only: setenv is not safe while other threads may read the environment.
+void SayOnce(const std::string& key, const std::string& line) {
+  if (AlreadySaid(key)) return;
+  Say(line);
+  const std::string said = Env(kSaidVariable);
+  setenv(kSaidVariable, (said.empty() ? key : said + "," + key).c_str(), 1);
+}
+
+// The first process of a tree (the one whose environment had no TIERSCOPE_PLACER_TREE) writes the
+// stats file under its own name; the processes it starts add their pid (StatsPathFor).
+void MarkProcessTree() {
+  if (Env(kTreeVariable).empty()) setenv(kTreeVariable, std::to_string(getpid()).c_str(), 1);
+}
+
+bool TreeRoot() {
+  return Env(kTreeVariable) == std::to_string(getpid());
 }
 
 // jemalloc's own malloc and free (the library the placer links), for their fast paths. Our own
@@ -125,8 +157,8 @@ bool Configure() {
       return false;
     }
     if (resolved->single_node) {
-      Say("one memory tier on this machine: every tier maps to node " +
-          JoinNodes(tiers[0].nodes, ","));
+      SayOnce("one-tier", "one memory tier on this machine: every tier maps to node " +
+                              JoinNodes(tiers[0].nodes, ","));
     }
   }
   auto tier_code = [&](const std::string& name) -> uint8_t {
@@ -203,7 +235,12 @@ bool Configure() {
     g_state.libunwind_hi = m->end;
   }
   std::unordered_map<uint64_t, const profile::Site*> sites;
-  for (const auto& s : profile.sites()) sites[s.id()] = &s;
+  for (const auto& s : profile.sites()) {
+    sites[s.id()] = &s;
+    for (const auto& loc : s.stack()) {
+      g_info.profile_modules.emplace(BaseName(loc.module()), loc.build_id());
+    }
+  }
   for (const auto& a : profile.plan().assignments()) {
     auto it = sites.find(a.site_id());
     if (it == sites.end()) {
@@ -217,11 +254,21 @@ bool Configure() {
       key[n].identity =
           loc.build_id().empty() ? HashBytes(BaseName(loc.module())) : HashBytes(loc.build_id());
       key[n].offset = loc.offset();
+      g_info.key_modules.emplace(BaseName(loc.module()), loc.build_id());
       ++n;
     }
     if (!g_state.keys.Add(HashKey(key, n), tier_code(a.tier()))) ++g_info.plan_key_conflicts;
   }
   g_info.plan_keys = g_state.keys.size();
+  // A profile made from another build of a module matches none of its sites: said once.
+  if (const ModuleCheck check = CheckModules(g_info, g_state.modules); !check.other_build.empty()) {
+    std::string names;
+    for (const auto& name : check.other_build) names += (names.empty() ? "" : ", ") + name;
+    SayOnce("other-build", std::to_string(check.other_build.size()) +
+                               " module(s) of the plan are another build here than in the "
+                               "profile (build-id): " +
+                               names + "; their sites will not match");
+  }
   ChoosePrimary(profile, tiers);
   g_info.profile_path = profile_path;
   g_info.placement = profile_path.empty() ? "default (no profile)" : "plan";
@@ -230,21 +277,25 @@ bool Configure() {
 
 __attribute__((constructor)) void PlacerStart() {
   t_thread.guard++;
+  MarkProcessTree();
   InitThreadMachinery(MapArray<ThreadCounters>(4096));
   if (Configure()) {
     g_state.routing.store(g_state.keys.size() > 0 || g_state.cache.learning(),
                           std::memory_order_release);
   } else {
     g_info.placement = "default";
-    Say(g_info.reason + "; running with default placement");
+    SayOnce("default-placement", g_info.reason + "; running with default placement");
   }
+  // A forked child starts its counts from zero (the parent reports what it did before the fork).
+  pthread_atfork(nullptr, nullptr, ForkChild);
   t_thread.guard--;
 }
 
 __attribute__((destructor)) void PlacerExit() {
   t_thread.guard++;
   if (!g_info.stats_path.empty()) {
-    if (auto error = WriteStats(g_info.stats_path, g_info)) Say(*error);
+    const std::string path = StatsPathFor(g_info.stats_path, getpid(), TreeRoot());
+    if (auto error = WriteStats(path, g_info)) Say(*error);
   }
   if (!g_info.sites_path.empty() && g_state.cache.learning()) {
     if (auto error = WriteLearnedSites(g_info.sites_path)) Say(*error);

@@ -21,6 +21,12 @@ std::string Probe() {
   return BuildDir() + "/tests/placer/ts-placer-probe";
 }
 
+constexpr const char* kTwoTiers = "fast=node:0;slow=node:0,thp=off";
+
+std::string Fork() {
+  return BuildDir() + "/tests/placer/ts-placer-fork";
+}
+
 int Lines(const std::string& text) {
   int n = 0;
   for (char c : text) n += c == '\n';
@@ -31,6 +37,56 @@ json ReadJson(const std::string& path) {
   return json::parse(ReadBytes(path));
 }
 
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// `tierscope run`'s stderr ends with its summary line: the line (without its prefix), and the
+// program's own stderr before it in *before. Empty when the last line is not a summary.
+std::string SummaryOf(const std::string& err, std::string* before = nullptr) {
+  const std::string prefix = "tierscope run: ";
+  if (err.empty() || err.back() != '\n') return "";
+  const auto start = err.rfind('\n', err.size() - 2);
+  const size_t line = start == std::string::npos ? 0 : start + 1;
+  if (err.compare(line, prefix.size(), prefix) != 0) return "";
+  if (before) *before = err.substr(0, line);
+  return err.substr(line + prefix.size(), err.size() - 1 - line - prefix.size());
+}
+
+// Whether the placer finds one memory tier here (it then says so once).
+bool OneTierMachine() {
+  return RunCommand({TierscopeBin(), "topology"}).out.find("one memory tier") != std::string::npos;
+}
+
+// A profile with every site the program learned (at `depth`) in the plan, alternately on fast
+// and slow: DIR/plan.tsp.
+void PlanEverySite(const TempDir& dir, const std::vector<std::string>& program, int depth) {
+  std::vector<std::string> learn = {TierscopeBin(),
+                                    "run",
+                                    "-q",
+                                    "--tiers",
+                                    kTwoTiers,
+                                    "--depth",
+                                    std::to_string(depth),
+                                    "--learn",
+                                    dir.File("learned.tsp"),
+                                    "--"};
+  learn.insert(learn.end(), program.begin(), program.end());
+  const auto learned = RunCommand(learn);
+  ASSERT_EQ(learned.exit_code, 0) << learned.err;
+  auto profile = formats::LoadProfile(dir.File("learned.tsp"));
+  int i = 0;
+  for (const auto& site : profile.sites()) {
+    auto* a = profile.mutable_plan()->add_assignments();
+    a->set_site_id(site.id());
+    a->set_tier(i++ % 2 ? "slow" : "fast");
+  }
+  profile.mutable_plan()->set_site_depth(depth);
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+}
+
 const json& Tier(const json& stats, const std::string& name) {
   for (const auto& t : stats["tiers"]) {
     if (t["name"] == name) return t;
@@ -39,8 +95,6 @@ const json& Tier(const json& stats, const std::string& name) {
   ADD_FAILURE() << "no tier " << name << " in " << stats.dump();
   return none;
 }
-
-constexpr const char* kTwoTiers = "fast=node:0;slow=node:0,thp=off";
 
 struct Program {
   std::vector<std::string> argv;
@@ -100,7 +154,9 @@ TEST(PlacerRun, RealProgramsGiveTheSameOutputUnderThePlacer) {
     const auto placed = RunCommand(argv, {}, program.input);
     EXPECT_EQ(placed.exit_code, 0) << program.argv[0] << placed.err;
     EXPECT_EQ(placed.out, plain.out) << program.argv[0];
-    EXPECT_EQ(placed.err, plain.err) << program.argv[0];
+    std::string err;
+    EXPECT_NE(SummaryOf(placed.err, &err), "") << placed.err;
+    EXPECT_EQ(err, plain.err) << program.argv[0];
     const json stats = ReadJson(dir.File("stats.json"));
     EXPECT_GT(stats["unknown_sites"].get<uint64_t>(), 0u) << program.argv[0];  // learning saw sites
     const auto learned = formats::ReadProfile(dir.File("learned.tsp"));
@@ -395,6 +451,151 @@ TEST(PlacerRun, RunRefusesBadInputBeforeStartingTheProgram) {
   }
   EXPECT_EQ(ReadBytes(marker), "");
   EXPECT_NE(access(marker.c_str(), F_OK), 0) << "the program ran";
+}
+
+// `tierscope run` ends with one line: allocations per tier, the share matched to the plan, the
+// spills; the stats file has the same figures and the same line.
+TEST(PlacerRun, RunEndsWithOneSummaryLineAndTheStatsSayTheSame) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {kv, "--ops", "2000"}, 1));
+  const auto run =
+      RunCommand({TierscopeBin(), "run", "--profile", dir.File("plan.tsp"), "--tiers", kTwoTiers,
+                  "--stats", dir.File("stats.json"), "--", kv, "--ops", "2000"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Lines(run.err), 1) << run.err;
+  const std::string line = SummaryOf(run.err);
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["summary"], line);
+  EXPECT_EQ(stats["process_count"], 1);
+  EXPECT_FALSE(stats["low_match"].get<bool>());
+  const uint64_t hits = stats["plan_hits"], unknown = stats["unknown_sites"];
+  EXPECT_GT(hits, 0u);
+  EXPECT_DOUBLE_EQ(stats["match_share"].get<double>(), double(hits) / double(hits + unknown));
+  const uint64_t fast = Tier(stats, "fast")["allocations"],
+                 slow = Tier(stats, "slow")["allocations"];
+  EXPECT_EQ(line.find(std::to_string(fast + slow) + " allocations placed (fast " +
+                      std::to_string(fast) + ", slow " + std::to_string(slow) + ")"),
+            0u)
+      << line;
+  EXPECT_NE(line.find(" matched the plan (" + std::to_string(hits) + " of " +
+                      std::to_string(hits + unknown) + " allocations)"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find("no spills"), std::string::npos) << line;
+  EXPECT_EQ(line.find("low match"), std::string::npos) << line;
+  // -q: no summary unless it warns.
+  const auto quiet = RunCommand({TierscopeBin(), "run", "-q", "--profile", dir.File("plan.tsp"),
+                                 "--tiers", kTwoTiers, "--", kv, "--ops", "2000"});
+  EXPECT_EQ(quiet.exit_code, 0);
+  EXPECT_EQ(quiet.err, "");
+}
+
+// The plan of one program on another: the summary warns, once, with advice.
+TEST(PlacerRun, SummaryWarnsWhenFewAllocationsMatchThePlan) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {kv, "--ops", "2000"}, 1));
+  const std::vector<std::string> perl = {
+      "/usr/bin/perl", "-e", "my @a = map { [$_] } 1..5000; print scalar(@a), \"\\n\";"};
+  for (const char* quiet : {"--stats", "-q"}) {
+    std::vector<std::string> run = {TierscopeBin(), "run",     "--profile", dir.File("plan.tsp"),
+                                    "--tiers",      kTwoTiers, quiet};
+    if (std::string(quiet) == "--stats") run.push_back(dir.File("stats.json"));
+    run.push_back("--");
+    run.insert(run.end(), perl.begin(), perl.end());
+    const auto placed = RunCommand(run);
+    ASSERT_EQ(placed.exit_code, 0) << placed.err;
+    EXPECT_EQ(placed.out, "5000\n");
+    EXPECT_EQ(Lines(placed.err), 1) << placed.err;
+    const std::string line = SummaryOf(placed.err);
+    EXPECT_NE(line.find("; low match: "), std::string::npos) << placed.err;
+    EXPECT_NE(line.find("no module named like the program (perl)"), std::string::npos) << line;
+  }
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_TRUE(stats["low_match"].get<bool>());
+  EXPECT_FALSE(stats["program_in_profile"].get<bool>());
+  EXPECT_LT(stats["match_share"].get<double>(), 0.9);
+}
+
+// A forked child counts only what it does after the fork, and writes its own stats: the run's
+// totals add both processes up without counting the parent's allocations twice.
+TEST(PlacerRun, AForkedChildReportsItsOwnAllocationsAndTheTotalsAddUp) {
+  TempDir dir;
+  const std::vector<std::string> program = {Fork(), "--blocks", "1000", "--child-blocks", "300"};
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 1));
+  std::vector<std::string> run = {TierscopeBin(),
+                                  "run",
+                                  "--profile",
+                                  dir.File("plan.tsp"),
+                                  "--tiers",
+                                  kTwoTiers,
+                                  "--stats",
+                                  dir.File("stats.json"),
+                                  "--"};
+  run.insert(run.end(), program.begin(), program.end());
+  const auto placed = RunCommand(run);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, "parent 1000 blocks, child 300 blocks, child status 0\n");
+  EXPECT_EQ(Lines(placed.err), 1) << placed.err;
+  EXPECT_NE(SummaryOf(placed.err).find(" in 2 processes;"), std::string::npos) << placed.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  ASSERT_EQ(stats["process_count"], 2) << stats.dump();
+  uint64_t hits = 0, parent = 0, child = 0;
+  for (const auto& p : stats["processes"]) {
+    hits += p["plan_hits"].get<uint64_t>();
+    uint64_t placed_here = 0;
+    for (const auto& t : p["tiers"]) placed_here += t["allocations"].get<uint64_t>();
+    (p["pid"] == stats["pid"] ? parent : child) = placed_here;
+  }
+  EXPECT_EQ(stats["plan_hits"].get<uint64_t>(), hits);
+  EXPECT_GE(parent, 1000u);
+  EXPECT_GE(child, 300u);
+  EXPECT_LT(child, 1000u) << "the child counted the parent's allocations";
+  EXPECT_EQ(Tier(stats, "fast")["allocations"].get<uint64_t>() +
+                Tier(stats, "slow")["allocations"].get<uint64_t>(),
+            parent + child);
+}
+
+// A launcher script that runs several programs, then execs the planned one: each warning of the
+// placer is said once for the whole run, not once per process, and the stats of every process
+// end up in the one stats file (tierscope run) or in a file each (direct LD_PRELOAD).
+TEST(PlacerRun, WarningsAreSaidOncePerRunUnderALauncher) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanKvcacheSitesOn(dir, kv, "slow"));
+  const std::string script =
+      "for i in 1 2 3 4 5; do /bin/true; done; (/bin/echo child) >/dev/null; "
+      "/bin/sh -c '/bin/true; /bin/true'; exec " +
+      kv + " --ops 2000";
+  const bool one_tier = OneTierMachine();
+  // The plan names no nodes: the machine's tiers (on a one-node machine, one warning).
+  const auto run = RunCommand({TierscopeBin(), "run", "--profile", dir.File("plan.tsp"), "--stats",
+                               dir.File("stats.json"), "--", "/bin/sh", "-c", script});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Count(run.err, "one memory tier"), one_tier ? 1 : 0) << run.err;
+  EXPECT_EQ(Count(run.err, "tierscope run: "), 1 + (one_tier ? 1 : 0)) << run.err;
+  EXPECT_EQ(Count(run.err, "tierscope-placer"), 0) << run.err;
+  const std::string line = SummaryOf(run.err);
+  EXPECT_NE(line.find(" processes;"), std::string::npos) << run.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_GE(stats["process_count"].get<int>(), 7) << stats.dump();
+  EXPECT_EQ(stats["summary"], line);
+  EXPECT_EQ(stats["program"], kv);  // the root process: the one that exec'd the program
+
+  // Direct LD_PRELOAD: the first process says it and tells its children.
+  const auto direct =
+      RunCommand({"/bin/sh", "-c", script},
+                 {"LD_PRELOAD=" + Lib(), "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+                  "TIERSCOPE_PLACER_STATS=" + dir.File("direct.json")});
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_EQ(Count(direct.err, "one memory tier"), one_tier ? 1 : 0) << direct.err;
+  // The tree's first process (sh, then the program it exec'd) writes direct.json, every other
+  // process direct.PID.json.
+  EXPECT_EQ(ReadJson(dir.File("direct.json"))["program"], kv);
+  const auto files =
+      RunCommand({"/bin/sh", "-c", "ls " + dir.path() + " | grep -c '^direct\\.[0-9]*\\.json$'"});
+  EXPECT_GE(std::stoi(files.out), 6) << files.out;
 }
 
 TEST(PlacerRun, ExitStatusIsTheProgramsAndTopologyListsTheTiers) {

@@ -4,6 +4,7 @@
 
 #include <libunwind.h>
 #include <pthread.h>
+#include <sched.h>
 
 #include <cerrno>
 
@@ -111,18 +112,56 @@ void ZeroCounters(ThreadCounters& c) {
 
 }  // namespace
 
-// In a forked child (only the forking thread is left): its counts start from zero, so that the
-// stats of a process tree add up (the parent reports what happened before the fork), and the
-// blocks of the threads that did not come along are free again.
+void ForkPrepare() {
+  // fork() from a signal handler that interrupted this very thread inside the placer: it may hold
+  // a lock itself. Take none (the child resets them: the best there is).
+  if (t_thread.guard != 0) return;
+  t_thread.guard++;  // until ForkParent/ForkChild: nothing this thread allocates is routed
+  t_thread.fork_locked = true;
+  // 1. No new libunwind walk, and the ones in flight finish (they may take the ranges lock).
+  g_state.forking.fetch_add(1);
+  const size_t used = g_counter_blocks ? g_blocks_used.load() : 0;
+  for (size_t i = 0; i < used; ++i) {
+    while (g_counter_blocks[i].walking.load(std::memory_order_acquire) != 0) sched_yield();
+  }
+  while (g_shared_counters.walking.load(std::memory_order_acquire) != 0) sched_yield();
+  // 2. The miss lock: its holder may be reading the loader's list or writing the module table.
+  while (g_state.miss_lock.exchange(true, std::memory_order_acquire)) sched_yield();
+  // 3. The placed-ranges lock (its holders take nothing else).
+  g_state.maps.Lock();
+}
+
+void ForkParent() {
+  if (!t_thread.fork_locked) return;
+  t_thread.fork_locked = false;
+  g_state.maps.Unlock();
+  g_state.miss_lock.store(false, std::memory_order_release);
+  g_state.forking.fetch_sub(1);
+  t_thread.guard--;
+}
+
+// In the child only the forking thread is left: every lock is free (whoever held it is gone or
+// is this thread, between ForkPrepare and here), no walk is in flight, and its counts start from
+// zero, so that the stats of a process tree add up (the parent reports what happened before the
+// fork); the counter blocks of the threads that did not come along are free again.
 void ForkChild() {
+  g_state.maps.Unlock();
+  g_state.miss_lock.store(false, std::memory_order_release);
+  g_state.forking.store(0);
   const size_t used = g_counter_blocks ? g_blocks_used.load(std::memory_order_relaxed) : 0;
   for (size_t i = 0; i < used; ++i) {
     ThreadCounters& c = g_counter_blocks[i];
     ZeroCounters(c);
+    c.walking.store(0, std::memory_order_relaxed);
     if (&c != t_thread.counters) c.owner.store(0, std::memory_order_relaxed);
   }
   ZeroCounters(g_shared_counters);
+  g_shared_counters.walking.store(0, std::memory_order_relaxed);
   for (int t = 0; t < g_state.arenas.count(); ++t) g_state.arenas.ResetRefusals(t);
+  if (t_thread.fork_locked) {
+    t_thread.fork_locked = false;
+    t_thread.guard--;
+  }
 }
 
 int CreateTcache(int tier) {
@@ -158,9 +197,33 @@ void FindStackBounds() {
   t_thread.guard--;
 }
 
-int CollectLibunwind(uint64_t* frames) {
+int CollectLibunwind(void* ret, void* fp, uint64_t* frames) {
+  ThreadCounters& c = Counters();
+  // Announce the walk, then look for a fork in progress (both sequentially consistent, against
+  // ForkPrepare's increment then scan): either fork waits for this walk or this walk does not
+  // start. While a thread forks, frame pointers stand in.
+  if (t_thread.shared_counters) {
+    c.walking.fetch_add(1);
+  } else {
+    c.walking.store(1);
+  }
+  if (__builtin_expect(g_state.forking.load() != 0, 0)) {
+    if (t_thread.shared_counters) {
+      c.walking.fetch_sub(1);
+    } else {
+      c.walking.store(0, std::memory_order_release);
+    }
+    return CollectFramePointers(ret, fp, frames);
+  }
   void* raw[kMaxDepth + 8];
+  t_thread.guard++;  // whatever libunwind allocates or maps is not the program's
   const int n = unw_backtrace(raw, g_state.depth + 8);
+  t_thread.guard--;
+  if (t_thread.shared_counters) {
+    c.walking.fetch_sub(1, std::memory_order_release);
+  } else {
+    c.walking.store(0, std::memory_order_release);
+  }
   int skip = 0;
   while (skip < n && reinterpret_cast<uintptr_t>(raw[skip]) >= g_state.own_text_lo &&
          reinterpret_cast<uintptr_t>(raw[skip]) < g_state.own_text_hi) {

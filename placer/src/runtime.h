@@ -47,6 +47,9 @@ struct ThreadCounters {
   std::atomic<uint64_t> busy_misses;  // misses resolved as default because another thread resolved
   std::atomic<uint64_t> to_default;   // fell through every tier's budget
   std::atomic<int> owner;
+  // Stack walks with libunwind in flight on this block's thread(s): fork waits for them
+  // (ForkPrepare).
+  std::atomic<uint32_t> walking;
 };
 
 struct ThreadState {
@@ -70,6 +73,7 @@ struct ThreadState {
   unsigned arena_pick;   // which of a tier's arenas this thread uses
   bool has_stack_bounds;
   uintptr_t stack_lo, stack_hi;
+  bool fork_locked;  // between ForkPrepare and ForkParent/ForkChild: this thread holds the locks
 };
 
 extern TS_TLS ThreadState t_thread;
@@ -102,6 +106,8 @@ struct State {
   LearnedSites learned;  // learning mode only
   MappedRanges maps;     // the program's mappings placed on a tier
   std::atomic<bool> miss_lock{false};
+  // Threads inside fork() (between ForkPrepare and ForkParent): no new libunwind walk starts.
+  std::atomic<int> forking{0};
 };
 
 extern State g_state;
@@ -115,8 +121,14 @@ uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
 int CreateTcache(int tier);
 ThreadCounters& AcquireCounters();
 void FindStackBounds();
-int CollectLibunwind(uint64_t* frames);
-// pthread_atfork handler (registered at start): in the child.
+int CollectLibunwind(void* ret, void* fp, uint64_t* frames);
+// pthread_atfork handlers (registered at start). Every lock of the placer (the miss lock, the
+// placed-ranges lock) is taken before fork and released on both sides, and fork waits for the
+// libunwind walks in flight (libunwind's caches have locks of their own): a lock can never be
+// copied into the child held by a thread that does not exist there. The child's counters start
+// from zero.
+void ForkPrepare();
+void ForkParent();
 void ForkChild();
 
 inline ThreadCounters& Counters() {
@@ -199,9 +211,8 @@ TS_ALWAYS_INLINE void* TierAlloc(int tier, size_t size, int flags) {
 
 // frames[0] = `ret` (the caller of the entry point); deeper frames by walking frame pointers
 // from `fp` (the entry point's own frame), checked against this thread's stack bounds.
-TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
+TS_ALWAYS_INLINE int CollectFramePointers(void* ret, void* fp, uint64_t* frames) {
   const int depth = g_state.depth;
-  if (g_state.unwinder == Unwinder::kLibunwind && depth > 1) return CollectLibunwind(frames);
   frames[0] = reinterpret_cast<uint64_t>(ret);
   if (depth == 1) return 1;
   if (!t_thread.has_stack_bounds) FindStackBounds();
@@ -214,6 +225,13 @@ TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
     frames[n++] = reinterpret_cast<const uint64_t*>(f)[1];
   }
   return n;
+}
+
+TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
+  if (g_state.unwinder == Unwinder::kLibunwind && g_state.depth > 1) {
+    return CollectLibunwind(ret, fp, frames);
+  }
+  return CollectFramePointers(ret, fp, frames);
 }
 
 // The tier for an allocation of `size` made from the call site `ret` (frame `fp`).

@@ -286,8 +286,9 @@ __attribute__((constructor)) void PlacerStart() {
     g_info.placement = "default";
     SayOnce("default-placement", g_info.reason + "; running with default placement");
   }
-  // A forked child starts its counts from zero (the parent reports what it did before the fork).
-  pthread_atfork(nullptr, nullptr, ForkChild);
+  // Fork safety (runtime.h): every lock taken around fork; a child counts from zero. Registered
+  // after jemalloc's own (at its first allocation, above), so the placer's prepare runs first.
+  pthread_atfork(ForkPrepare, ForkParent, ForkChild);
   t_thread.guard--;
 }
 

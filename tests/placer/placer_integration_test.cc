@@ -598,6 +598,39 @@ TEST(PlacerRun, WarningsAreSaidOncePerRunUnderALauncher) {
   EXPECT_GE(std::stoi(files.out), 6) << files.out;
 }
 
+// Threads allocate and map memory while the main thread forks 200 times; each child allocates,
+// maps and exits. Every lock of the placer held by a thread at fork time would be copied held
+// into the child, where no thread releases it (before the fork handlers: the child spun forever
+// in the placed-ranges lock). Frame pointers (depth 1) and libunwind (depth 2) walks. A child
+// stuck on a lock is killed by its alarm after 60 s (the program then fails); `timeout` guards
+// the program itself.
+TEST(PlacerRun, ForkingWhileThreadsAllocateAndMapNeverHangs) {
+  const std::vector<std::string> program = {Fork(), "--threads", "4", "--forks", "200"};
+  const auto plain = RunCommand(program);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  for (const int depth : {1, 2}) {
+    SCOPED_TRACE("depth " + std::to_string(depth));
+    TempDir dir;
+    // The same sites, learned from a shorter run.
+    ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {Fork(), "--threads", "4", "--forks", "5"}, depth));
+    std::vector<std::string> run = {"/usr/bin/timeout", "-s", "KILL", "600"};
+    run.insert(run.end(), program.begin(), program.end());
+    const auto placed =
+        RunCommand(run, {"LD_PRELOAD=" + Lib(), "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+                         std::string("TIERSCOPE_TIERS=") + kTwoTiers,
+                         "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")});
+    EXPECT_EQ(placed.exit_code, 0) << placed.err;
+    EXPECT_EQ(placed.out, plain.out);
+    EXPECT_EQ(placed.err, "");
+    const json stats = ReadJson(dir.File("stats.json"));
+    EXPECT_EQ(stats["unwinder"], depth == 1 ? "fp" : "libunwind");
+    EXPECT_GT(stats["plan_hits"].get<uint64_t>(), 0u);
+    // Every mapping from the planned mmap site was placed on a tier, then unmapped.
+    EXPECT_EQ(Tier(stats, "fast")["mapped_bytes"].get<uint64_t>(), 0u);
+    EXPECT_EQ(Tier(stats, "slow")["mapped_bytes"].get<uint64_t>(), 0u);
+  }
+}
+
 TEST(PlacerRun, ExitStatusIsTheProgramsAndTopologyListsTheTiers) {
   EXPECT_EQ(
       RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--", "/bin/sh", "-c", "exit 7"})

@@ -210,17 +210,22 @@ TS_ALWAYS_INLINE void* TierAlloc(int tier, size_t size, int flags) {
 }
 
 // frames[0] = `ret` (the caller of the entry point); deeper frames by walking frame pointers
-// from `fp` (the entry point's own frame), checked against this thread's stack bounds.
+// from `fp` (the entry point's own frame). Every frame read lies within this thread's stack
+// [stack_lo, stack_hi), and each one above the last: a frame outside it (a fiber's stack, a
+// signal handler on sigaltstack, code without frame pointers) ends the walk, never a fault.
 TS_ALWAYS_INLINE int CollectFramePointers(void* ret, void* fp, uint64_t* frames) {
   const int depth = g_state.depth;
   frames[0] = reinterpret_cast<uint64_t>(ret);
   if (depth == 1) return 1;
   if (!t_thread.has_stack_bounds) FindStackBounds();
-  int n = 1;
+  const uintptr_t lo = t_thread.stack_lo, hi = t_thread.stack_hi;
   uintptr_t f = reinterpret_cast<uintptr_t>(fp);
+  // A frame is two words: the caller's frame pointer, then the return address.
+  if (f < lo || hi < 16 || f > hi - 16 || (f & 7)) return 1;
+  int n = 1;
   while (n < depth) {
     const uintptr_t next = *reinterpret_cast<const uintptr_t*>(f);
-    if (next <= f || next >= t_thread.stack_hi - 16 || (next & 7)) break;
+    if (next <= f || next > hi - 16 || (next & 7)) break;
     f = next;
     frames[n++] = reinterpret_cast<const uint64_t*>(f)[1];
   }

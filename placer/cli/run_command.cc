@@ -201,7 +201,11 @@ class RunCommand : public Subcommand {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    Summarize(stats_folder, pid, stats_path);
+    try {
+      Summarize(stats_folder, pid, stats_path);
+    } catch (const std::exception& e) {  // the program's exit status matters more
+      Say(std::string("cannot add up the placer's stats: ") + e.what());
+    }
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
   }

@@ -184,8 +184,10 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   out["tiers"] = tiers;
   out["tiers_live_bytes"] = tiers_live;
 
+  // Paths (the program's, the profile's) need not be UTF-8: such bytes become U+FFFD rather than
+  // an exception in the program's exit path.
   std::ofstream file(path, std::ios::trunc);
-  file << out.dump(2) << "\n";
+  file << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   file.close();
   if (!file) return "TIERSCOPE_PLACER_STATS=" + path + ": cannot write the stats file";
   return std::nullopt;

@@ -292,14 +292,28 @@ __attribute__((constructor)) void PlacerStart() {
   t_thread.guard--;
 }
 
+// Runs in the program's exit path: nothing may escape from here (an exception would end the
+// program with std::terminate instead of its own exit status).
 __attribute__((destructor)) void PlacerExit() {
   t_thread.guard++;
-  if (!g_info.stats_path.empty()) {
-    const std::string path = StatsPathFor(g_info.stats_path, getpid(), TreeRoot());
-    if (auto error = WriteStats(path, g_info)) Say(*error);
+  try {
+    if (!g_info.stats_path.empty()) {
+      const std::string path = StatsPathFor(g_info.stats_path, getpid(), TreeRoot());
+      if (auto error = WriteStats(path, g_info)) Say(*error);
+    }
+  } catch (const std::exception& e) {
+    Say(std::string("TIERSCOPE_PLACER_STATS: cannot write the stats: ") + e.what());
+  } catch (...) {
+    Say("TIERSCOPE_PLACER_STATS: cannot write the stats");
   }
-  if (!g_info.sites_path.empty() && g_state.cache.learning()) {
-    if (auto error = WriteLearnedSites(g_info.sites_path)) Say(*error);
+  try {
+    if (!g_info.sites_path.empty() && g_state.cache.learning()) {
+      if (auto error = WriteLearnedSites(g_info.sites_path)) Say(*error);
+    }
+  } catch (const std::exception& e) {
+    Say(std::string("TIERSCOPE_PLACER_SITES: cannot write the sites: ") + e.what());
+  } catch (...) {
+    Say("TIERSCOPE_PLACER_SITES: cannot write the sites");
   }
   t_thread.guard--;
 }

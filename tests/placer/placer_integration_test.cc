@@ -3,6 +3,7 @@
 // stats), the budget guard, and bad input that degrades to default placement with one line.
 #include <gtest/gtest.h>
 #include <numaif.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include "plan_helper.h"
@@ -629,6 +630,32 @@ TEST(PlacerRun, ForkingWhileThreadsAllocateAndMapNeverHangs) {
     EXPECT_EQ(Tier(stats, "fast")["mapped_bytes"].get<uint64_t>(), 0u);
     EXPECT_EQ(Tier(stats, "slow")["mapped_bytes"].get<uint64_t>(), 0u);
   }
+}
+
+// A program whose path is not UTF-8: its stats (which name it) are still written, and the
+// placer's exit path never ends the program with std::terminate (it did: exit status 134).
+TEST(PlacerRun, StatsOfAProgramWithANonUtf8PathAreWritten) {
+  TempDir dir;
+  const std::string folder = dir.File(
+      "bad\xff"
+      "dir");
+  ASSERT_EQ(mkdir(folder.c_str(), 0755), 0);
+  const std::string kv = folder + "/kv";
+  ASSERT_EQ(RunCommand({"/bin/cp", ExampleBin("ts-example-kvcache"), kv}).exit_code, 0);
+  const auto plain = RunCommand({kv, "--ops", "2000"});
+  ASSERT_EQ(plain.exit_code, 0);
+  const auto direct = RunCommand(
+      {kv, "--ops", "2000"}, {"LD_PRELOAD=" + Lib(), std::string("TIERSCOPE_TIERS=") + kTwoTiers,
+                              "TIERSCOPE_PLACER_STATS=" + dir.File("direct.json")});
+  EXPECT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_EQ(direct.out, plain.out);
+  EXPECT_EQ(ReadJson(dir.File("direct.json"))["program"], dir.File("bad\xef\xbf\xbd"
+                                                                   "dir/kv"));
+  const auto run = RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--stats",
+                               dir.File("run.json"), "--", kv, "--ops", "2000"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, plain.out);
+  EXPECT_EQ(ReadJson(dir.File("run.json"))["process_count"], 1);
 }
 
 TEST(PlacerRun, ExitStatusIsTheProgramsAndTopologyListsTheTiers) {

@@ -279,7 +279,13 @@ __attribute__((constructor)) void PlacerStart() {
   t_thread.guard++;
   MarkProcessTree();
   InitThreadMachinery(MapArray<ThreadCounters>(4096));
-  if (Configure()) {
+  bool configured = false;
+  try {  // nothing may escape into the program's start (std::terminate)
+    configured = Configure();
+  } catch (const std::exception& e) {
+    g_info.reason = std::string("cannot start: ") + e.what();
+  }
+  if (configured) {
     g_state.routing.store(g_state.keys.size() > 0 || g_state.cache.learning(),
                           std::memory_order_release);
   } else {

@@ -658,6 +658,50 @@ TEST(PlacerRun, StatsOfAProgramWithANonUtf8PathAreWritten) {
   EXPECT_EQ(ReadJson(dir.File("run.json"))["process_count"], 1);
 }
 
+// A profile made from another build of the program (same file name, another GNU build-id)
+// matches none of its sites: the placer says so once, the stats count the module, and the
+// summary's advice names the cause.
+TEST(PlacerRun, AProfileOfAnotherBuildIsSaidOnce) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {kv, "--ops", "2000"}, 1));
+  auto profile = formats::LoadProfile(dir.File("plan.tsp"));
+  int changed = 0;
+  for (auto& site : *profile.mutable_sites()) {
+    for (auto& loc : *site.mutable_stack()) {
+      if (loc.module() != kv) continue;
+      ASSERT_FALSE(loc.build_id().empty()) << "the example has no build-id";
+      std::string id = loc.build_id();
+      id[0] = static_cast<char>(id[0] ^ 0x5a);
+      loc.set_build_id(id);
+      ++changed;
+    }
+  }
+  ASSERT_GT(changed, 0);
+  formats::WriteProfile(dir.File("other.tsp"), profile);
+  const auto run =
+      RunCommand({TierscopeBin(), "run", "--profile", dir.File("other.tsp"), "--tiers", kTwoTiers,
+                  "--stats", dir.File("stats.json"), "--", kv, "--ops", "2000"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Count(run.err,
+                  "tierscope-placer: 1 module(s) of the plan are another build here than in the "
+                  "profile (build-id): ts-example-kvcache; their sites will not match\n"),
+            1)
+      << run.err;
+  EXPECT_EQ(Lines(run.err), 2) << run.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["profile_modules_other_build"], 1);
+  EXPECT_EQ(stats["processes"][0]["profile_modules_other_build_names"][0], "ts-example-kvcache");
+  EXPECT_TRUE(stats["low_match"].get<bool>());
+  EXPECT_NE(SummaryOf(run.err).find("1 module(s) of the profile are another build here"),
+            std::string::npos)
+      << run.err;
+  // The same profile with the right build-id: not a word.
+  const auto same = RunCommand({TierscopeBin(), "run", "-q", "--profile", dir.File("plan.tsp"),
+                                "--tiers", kTwoTiers, "--", kv, "--ops", "2000"});
+  EXPECT_EQ(same.err, "");
+}
+
 TEST(PlacerRun, ExitStatusIsTheProgramsAndTopologyListsTheTiers) {
   EXPECT_EQ(
       RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--", "/bin/sh", "-c", "exit 7"})

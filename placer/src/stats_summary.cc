@@ -46,6 +46,24 @@ std::string Percent(double share) {
   return text;
 }
 
+// A process's line in the totals: who it was and what it did; its tiers as name -> allocations
+// (the totals' "tiers" stay the only tier objects in the file, for tools that scan them).
+json ProcessEntry(const json& p) {
+  json entry = json::object();
+  for (const char* key :
+       {"pid", "program", "placement", "reason", "plan_hits", "unknown_sites", "match_share",
+        "program_in_profile", "fallbacks_to_default", "profile_modules_other_build",
+        "profile_modules_other_build_names", "rss_bytes"}) {
+    if (auto it = p.find(key); it != p.end()) entry[key] = *it;
+  }
+  json allocations = json::object();
+  if (auto tiers = p.find("tiers"); tiers != p.end() && tiers->is_array()) {
+    for (const auto& t : *tiers) allocations[t.value("name", "?")] = U64(t, "allocations");
+  }
+  entry["allocations"] = allocations;
+  return entry;
+}
+
 std::string ProgramName(const json& stats) {
   const std::string path = stats.value("program", std::string("?"));
   return path.substr(path.rfind('/') + 1);
@@ -138,7 +156,9 @@ json MergeStats(const std::vector<json>& processes, long root_pid) {
   total["match_processes"] = counted;
   total["match_share"] = MatchShare(hits, unknown);
   total["process_count"] = processes.size();
-  total["processes"] = processes;
+  json list = json::array();
+  for (const auto& p : processes) list.push_back(ProcessEntry(p));
+  total["processes"] = list;
   return total;
 }
 

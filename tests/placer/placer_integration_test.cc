@@ -546,7 +546,7 @@ TEST(PlacerRun, AForkedChildReportsItsOwnAllocationsAndTheTotalsAddUp) {
   for (const auto& p : stats["processes"]) {
     hits += p["plan_hits"].get<uint64_t>();
     uint64_t placed_here = 0;
-    for (const auto& t : p["tiers"]) placed_here += t["allocations"].get<uint64_t>();
+    for (const auto& [tier, n] : p["allocations"].items()) placed_here += n.get<uint64_t>();
     (p["pid"] == stats["pid"] ? parent : child) = placed_here;
   }
   EXPECT_EQ(stats["plan_hits"].get<uint64_t>(), hits);

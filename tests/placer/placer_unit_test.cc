@@ -383,6 +383,11 @@ TEST(StatsSummary, MergeAddsCountersAndTiersAndKeepsEveryProcess) {
   EXPECT_EQ(merged["program"], "/usr/bin/app");
   EXPECT_EQ(merged["process_count"], 3);
   ASSERT_EQ(merged["processes"].size(), 3u);
+  EXPECT_EQ(merged["processes"][1]["program"], "/usr/bin/app");
+  EXPECT_EQ(merged["processes"][1]["plan_hits"], 900);
+  EXPECT_EQ(merged["processes"][1]["allocations"]["fast"], 800);
+  EXPECT_EQ(merged["processes"][1]["allocations"]["slow"], 200);
+  EXPECT_FALSE(merged["processes"][1].contains("tiers"));  // the totals' tiers are the only ones
   EXPECT_EQ(merged["plan_hits"], 996);
   EXPECT_EQ(merged["unknown_sites"], 204);
   EXPECT_EQ(merged["fallbacks_to_default"], 3);

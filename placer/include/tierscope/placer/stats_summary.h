@@ -22,8 +22,9 @@ double MatchShare(uint64_t plan_hits, uint64_t unknown_sites);
 std::string StatsPathFor(const std::string& pattern, long pid, bool tree_root);
 
 // Totals of the stats of several processes (each as the placer writes it): counters and tier
-// figures summed, the configuration fields of process `root_pid` (else the first), every
-// process's own stats under "processes", match_share recomputed. Empty input: an empty object.
+// figures summed, the configuration fields of process `root_pid` (else the first), one entry per
+// process under "processes" (pid, program, plan hits, unknown sites, match share, allocations
+// per tier, ...), match_share recomputed. Empty input: an empty object.
 nlohmann::json MergeStats(const std::vector<nlohmann::json>& processes, long root_pid);
 
 // The line `tierscope run` ends with (without its "tierscope run: " prefix): allocations placed

@@ -92,8 +92,10 @@ class RunCommand : public Subcommand {
         ->check(CLI::Range(1, 8));
     app.add_option("--default-tier", default_tier_,
                    "Tier for sites not in the plan (default: the plan's, else the kernel's)");
-    app.add_option("--unwind", unwind_, "Stack walk: fp (frame pointers) or libunwind")
-        ->check(CLI::IsMember({"fp", "libunwind"}));
+    app.add_option("--unwind", unwind_,
+                   "Stack walk for keys deeper than frame 0: auto (default: frame pointers where "
+                   "the unwind tables say they are exact, libunwind elsewhere), fp or libunwind")
+        ->check(CLI::IsMember({"auto", "fp", "libunwind"}));
     app.add_flag("-q,--quiet", quiet_, "No summary line at the end (a low match is still said)");
     app.add_option("command", command_, "PROGRAM [ARGS...] (after --)")->required();
     app.positionals_at_end();

@@ -22,7 +22,7 @@ struct Totals {
   uint64_t allocs[kMaxTiers] = {}, bytes[kMaxTiers] = {}, fallbacks[kMaxTiers] = {},
            hints[kMaxTiers] = {};
   uint64_t plan_hits = 0, unknown_sites = 0, small_skipped = 0, cache_misses = 0, busy_misses = 0,
-           to_default = 0;
+           to_default = 0, libunwind_walks = 0;
   void Add(const ThreadCounters& c) {
     auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
     for (int i = 0; i < kMaxTiers; ++i) {
@@ -37,6 +37,7 @@ struct Totals {
     cache_misses += get(c.cache_misses);
     busy_misses += get(c.busy_misses);
     to_default += get(c.to_default);
+    libunwind_walks += get(c.libunwind_walks);
   }
 };
 
@@ -117,7 +118,11 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   out["tier_source"] = info.tier_source;
   out["profile"] = info.profile_path;
   out["site_depth"] = g_state.depth;
-  out["unwinder"] = g_state.unwinder == Unwinder::kLibunwind ? "libunwind" : "fp";
+  out["unwinder"] = g_state.unwinder == Unwinder::kLibunwind ? "libunwind"
+                    : g_state.unwinder == Unwinder::kAuto    ? "auto"
+                                                             : "fp";
+  // auto: the allocations whose site the frame-pointer walk could not give exactly.
+  out["libunwind_walks"] = t.libunwind_walks;
   out["min_size"] = g_state.min_size;
   out["plan_keys"] = info.plan_keys;
   out["plan_key_conflicts"] = info.plan_key_conflicts;

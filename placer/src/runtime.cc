@@ -8,6 +8,8 @@
 
 #include <cerrno>
 
+#include "frame_check.h"
+
 namespace tierscope::placer {
 
 TS_TLS ThreadState t_thread;
@@ -105,7 +107,7 @@ void ZeroCounters(ThreadCounters& c) {
     c.hints[i].store(0, std::memory_order_relaxed);
   }
   for (auto* counter : {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses,
-                        &c.busy_misses, &c.to_default}) {
+                        &c.busy_misses, &c.to_default, &c.libunwind_walks}) {
     counter->store(0, std::memory_order_relaxed);
   }
 }
@@ -237,18 +239,18 @@ int CollectLibunwind(void* ret, void* fp, uint64_t* frames) {
   return kept;
 }
 
-uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
-  *slot = -1;
-  ThreadCounters& c = Counters();
+namespace {
+
+// The miss lock, tried (never waited for: its holder may be waiting for the loader lock this
+// thread holds). Taken: the guard is up and the module table is current.
+bool TryMissLock() {
   bool expected = false;
   if (t_thread.guard ||
       !g_state.miss_lock.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-    // Never wait (the lock holder may be waiting for the loader lock this thread holds).
-    Bump(c.busy_misses, 1);
-    return kCodeUnknown;
+    return false;
   }
   t_thread.guard++;
-  Bump(c.cache_misses, 1);
+  Bump(Counters().cache_misses, 1);
   // dlclose since the last miss: a raw address may now belong to another module. Learned counts
   // are folded in with the old module table first, so unloaded libraries keep their names.
   if (g_state.modules.UnloadedSinceRefresh()) {
@@ -256,16 +258,69 @@ uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
     g_state.cache.Clear();
   }
   g_state.modules.RefreshIfChanged();
-  uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
-  if (code == kNoCode) {
-    ModuleOffset key[kMaxDepth];
-    for (int i = 0; i < n; ++i) key[i] = g_state.modules.Translate(frames[i]);
-    code = g_state.keys.Find(HashKey(key, n));
-    if (code == kNoCode) code = kCodeUnknown;
-    *slot = g_state.cache.Insert(hash, code, frames, n);
-  }
+  return true;
+}
+
+void MissUnlock() {
   g_state.miss_lock.store(false, std::memory_order_release);
   t_thread.guard--;
+}
+
+// Under the miss lock: the plan's code for these frames, cached under `hash`.
+uint8_t LookUpAndCache(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+  uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
+  if (code != kNoCode) return code;
+  ModuleOffset key[kMaxDepth];
+  for (int i = 0; i < n; ++i) key[i] = g_state.modules.Translate(frames[i]);
+  code = g_state.keys.Find(HashKey(key, n));
+  if (code == kNoCode) code = kCodeUnknown;
+  *slot = g_state.cache.Insert(hash, code, frames, n);
+  return code;
+}
+
+}  // namespace
+
+uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+  *slot = -1;
+  if (!TryMissLock()) {
+    Bump(Counters().busy_misses, 1);
+    return kCodeUnknown;
+  }
+  const uint8_t code = LookUpAndCache(frames, n, hash, slot);
+  MissUnlock();
+  return code;
+}
+
+uint8_t CheckFramePointerMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+  *slot = -1;
+  size_t ignored;
+  for (int m = 1; m <= n; ++m) {  // frames already known to end the trust
+    if (g_state.cache.Find(HashFrames(frames, m) ^ kMarkerSalt, &ignored) == kCodeWalk) {
+      return kCodeWalk;
+    }
+  }
+  if (!TryMissLock()) return kCodeWalk;  // cannot check now: libunwind decides
+  uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
+  if (code == kNoCode) {
+    // Frame k+1 is exact when frames 0..k are and the function of frame k keeps the frame
+    // pointer at that call; frame 0 (the caller's return address) always is. A walk that ended
+    // before the depth (bounds, or the outermost frame) is left to libunwind too.
+    int trusted = n;
+    for (int k = 0; k + 1 < n; ++k) {
+      const Module* m = g_state.modules.Find(frames[k]);
+      if (m == nullptr || !KeepsFramePointer(m->eh_frame_hdr, frames[k])) {
+        trusted = k + 1;
+        break;
+      }
+    }
+    if (trusted < n || n < g_state.depth) {
+      g_state.cache.Insert(HashFrames(frames, trusted) ^ kMarkerSalt, kCodeWalk, frames, trusted);
+      code = kCodeWalk;
+    } else {
+      code = LookUpAndCache(frames, n, hash, slot);
+    }
+  }
+  MissUnlock();
   return code;
 }
 

@@ -29,9 +29,19 @@ namespace tierscope::placer {
 // Site codes in the cache and key table: tier index + 1, or one of these.
 constexpr uint8_t kCodeDefault = 0xFE;  // the plan puts the site on the default placement
 constexpr uint8_t kCodeUnknown = 0xFF;  // not in the plan: goes to State::unknown_tier
-constexpr int kDefaultTier = -1;        // jemalloc's normal arenas: what the kernel would do
+// Unwinder::kAuto: the frame-pointer walk is not exact from these frames on; walk with libunwind.
+constexpr uint8_t kCodeWalk = 0xFD;
+// Hash spaces of the cache besides plain frames (kAuto): the prefix of a frame-pointer walk that
+// ends the trust (-> kCodeWalk), and the frames libunwind found.
+constexpr uint64_t kMarkerSalt = 0x5be0cd19137e2179ull;
+constexpr uint64_t kUnwoundSalt = 0x1f83d9abfb41bd6bull;
+constexpr int kDefaultTier = -1;  // jemalloc's normal arenas: what the kernel would do
 
-enum class Unwinder : uint8_t { kFramePointers, kLibunwind };
+// kAuto (the default for keys deeper than frame 0): frame pointers where the call frame
+// information says each frame stepped through keeps them (checked once per new stack, at the
+// cache miss), libunwind elsewhere: libunwind's stacks at the frame-pointer walk's cost in code
+// built with frame pointers.
+enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto };
 
 // Per-thread counters, aggregated lazily (at exit). Written only by their owning thread, so a
 // relaxed load + store suffices (no locked instruction on the hot path).
@@ -46,6 +56,7 @@ struct ThreadCounters {
   std::atomic<uint64_t> cache_misses;
   std::atomic<uint64_t> busy_misses;  // misses resolved as default because another thread resolved
   std::atomic<uint64_t> to_default;   // fell through every tier's budget
+  std::atomic<uint64_t> libunwind_walks;  // kAuto: sites identified through libunwind
   std::atomic<int> owner;
   // Stack walks with libunwind in flight on this block's thread(s): fork waits for them
   // (ForkPrepare).
@@ -118,6 +129,10 @@ TS_ALWAYS_INLINE int Primary() {
 
 // --- slow paths (runtime.cc) ---
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
+// kAuto: a miss of a frame-pointer walk. Its code when every frame it stepped through keeps the
+// frame pointer, else kCodeWalk (a marker on the frames that end the trust is cached, so that
+// the next walks through them go to libunwind at once).
+uint8_t CheckFramePointerMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
 int CreateTcache(int tier);
 ThreadCounters& AcquireCounters();
 void FindStackBounds();
@@ -246,12 +261,30 @@ TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
     return kDefaultTier;
   }
   uint64_t frames[kMaxDepth];
-  const int n = CollectFrames(ret, fp, frames);
-  const uint64_t hash = HashFrames(frames, n);
   size_t slot = 0;
-  uint8_t code = g_state.cache.Find(hash, &slot);
-  long found = static_cast<long>(slot);
-  if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
+  uint8_t code;
+  long found;
+  if (g_state.unwinder == Unwinder::kAuto && g_state.depth > 1) {
+    int n = CollectFramePointers(ret, fp, frames);
+    uint64_t hash = HashFrames(frames, n);
+    code = g_state.cache.Find(hash, &slot);
+    found = static_cast<long>(slot);
+    if (__builtin_expect(code == kNoCode, 0)) code = CheckFramePointerMiss(frames, n, hash, &found);
+    if (code == kCodeWalk) {
+      Bump(Counters().libunwind_walks, 1);
+      n = CollectLibunwind(ret, fp, frames);
+      hash = HashFrames(frames, n) ^ kUnwoundSalt;
+      code = g_state.cache.Find(hash, &slot);
+      found = static_cast<long>(slot);
+      if (code == kNoCode) code = ResolveMiss(frames, n, hash, &found);
+    }
+  } else {
+    const int n = CollectFrames(ret, fp, frames);
+    const uint64_t hash = HashFrames(frames, n);
+    code = g_state.cache.Find(hash, &slot);
+    found = static_cast<long>(slot);
+    if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
+  }
   if (g_state.cache.learning() && found >= 0) g_state.cache.Count(found, size);
   ThreadCounters& c = Counters();
   if (code == kCodeUnknown) {

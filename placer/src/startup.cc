@@ -43,8 +43,14 @@ constexpr const char* kSaidVariable = "TIERSCOPE_PLACER_SAID";
 constexpr const char* kTreeVariable = "TIERSCOPE_PLACER_TREE";
 
 bool AlreadySaid(const std::string& key) {
-  const std::string said = "," + Env(kSaidVariable) + ",";
-  return said.find("," + key + ",") != std::string::npos;
+  const std::string said = Env(kSaidVariable);  // "key,key,..."
+  for (size_t start = 0; start <= said.size();) {
+    size_t end = said.find(',', start);
+    if (end == std::string::npos) end = said.size();
+    if (said.compare(start, end - start, key) == 0) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 // From the constructor only: setenv is not safe while other threads may read the environment.
@@ -186,14 +192,16 @@ bool Configure() {
   if (depth == 0) depth = 1;
   g_state.depth = std::min(depth, kMaxDepth);
   // Deeper frames from frame pointers are wrong in code built without them (most distribution
-  // binaries), and the recorder's stacks come from libunwind: libunwind is the default for keys
-  // deeper than frame 0, so that the keys agree. `fp` stays selectable (faster, exact only in
-  // code that keeps frame pointers).
+  // binaries), and the recorder's stacks come from libunwind: for keys deeper than frame 0 the
+  // default (auto) gives libunwind's stacks, through frame pointers where the call frame
+  // information says they are exact (runtime.h). `fp` and `libunwind` stay selectable.
   const std::string unwinder = Env("TIERSCOPE_PLACER_UNWIND");
-  if (unwinder == "libunwind" || (unwinder.empty() && g_state.depth > 1)) {
+  if (unwinder == "libunwind") {
     g_state.unwinder = Unwinder::kLibunwind;
+  } else if (unwinder == "auto" || (unwinder.empty() && g_state.depth > 1)) {
+    g_state.unwinder = Unwinder::kAuto;
   } else if (!unwinder.empty() && unwinder != "fp") {
-    g_info.reason = "TIERSCOPE_PLACER_UNWIND='" + unwinder + "': expected fp or libunwind";
+    g_info.reason = "TIERSCOPE_PLACER_UNWIND='" + unwinder + "': expected auto, fp or libunwind";
     return false;
   }
   g_state.min_size = profile.plan().min_size();

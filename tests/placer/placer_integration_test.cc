@@ -244,10 +244,42 @@ TEST(PlacerRun, DistributionPythonMatchesThePlanWithDefaultFlags) {
   EXPECT_EQ(placed.out, recorded.out);
   const json stats = ReadJson(dir.File("stats.json"));
   EXPECT_GE(stats["site_depth"].get<int>(), 2);
+  // No frame pointers in Debian's python: its sites were found by libunwind.
+  EXPECT_EQ(stats["unwinder"], "auto");
+  EXPECT_GT(stats["libunwind_walks"].get<uint64_t>(), stats["plan_hits"].get<uint64_t>() / 2);
   const double hits = stats["plan_hits"].get<double>();
   const double unknown = stats["unknown_sites"].get<double>();
   ASSERT_GT(hits + unknown, 1000) << stats.dump();
   EXPECT_GE(hits / (hits + unknown), 0.99) << stats.dump();
+}
+
+// The default walk in code built with frame pointers (the stress example): the unwind tables say
+// the frame-pointer walk is exact there, so it is used, not libunwind (only the frames in the C
+// library's start and exit code, built without them, go to libunwind), and every allocation of
+// the plan's sites at depth 3 matches.
+TEST(PlacerRun, TheDefaultWalkUsesFramePointersWhereTheUnwindTablesSayTheyAreExact) {
+  TempDir dir;
+  const std::vector<std::string> program = {
+      ExampleBin("ts-example-stress"), "--threads", "2", "--ops", "20000", "--depth", "3"};
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 3));
+  std::vector<std::string> run = {TierscopeBin(),
+                                  "run",
+                                  "--profile",
+                                  dir.File("plan.tsp"),
+                                  "--tiers",
+                                  kTwoTiers,
+                                  "--stats",
+                                  dir.File("stats.json"),
+                                  "--"};
+  run.insert(run.end(), program.begin(), program.end());
+  const auto placed = RunCommand(run);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["unwinder"], "auto");
+  EXPECT_EQ(stats["site_depth"], 3);
+  EXPECT_GE(stats["plan_hits"].get<uint64_t>(), 40000u);
+  EXPECT_EQ(stats["unknown_sites"].get<uint64_t>(), 0u);
+  EXPECT_LT(stats["libunwind_walks"].get<uint64_t>(), 100u) << stats.dump();
 }
 
 // learn -> plan -> run on the key-value example: the hot index and the values on fast, the log
@@ -602,29 +634,34 @@ TEST(PlacerRun, WarningsAreSaidOncePerRunUnderALauncher) {
 // Threads allocate and map memory while the main thread forks 200 times; each child allocates,
 // maps and exits. Every lock of the placer held by a thread at fork time would be copied held
 // into the child, where no thread releases it (before the fork handlers: the child spun forever
-// in the placed-ranges lock). Frame pointers (depth 1) and libunwind (depth 2) walks. A child
+// in the placed-ranges lock). Each stack walk: frame 0, auto, libunwind. A child
 // stuck on a lock is killed by its alarm after 60 s (the program then fails); `timeout` guards
 // the program itself.
 TEST(PlacerRun, ForkingWhileThreadsAllocateAndMapNeverHangs) {
   const std::vector<std::string> program = {Fork(), "--threads", "4", "--forks", "200"};
   const auto plain = RunCommand(program);
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  for (const int depth : {1, 2}) {
-    SCOPED_TRACE("depth " + std::to_string(depth));
+  // Depth 1: frame 0 only; depth 2: the default walk (frame pointers here, the unwind tables
+  // say so) and libunwind's (its walks in flight are waited for at fork).
+  const std::vector<std::pair<int, std::string>> walks = {{1, "fp"}, {2, "auto"}, {2, "libunwind"}};
+  for (const auto& [depth, unwinder] : walks) {
+    SCOPED_TRACE("depth " + std::to_string(depth) + ", " + unwinder);
     TempDir dir;
     // The same sites, learned from a shorter run.
     ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {Fork(), "--threads", "4", "--forks", "5"}, depth));
     std::vector<std::string> run = {"/usr/bin/timeout", "-s", "KILL", "600"};
     run.insert(run.end(), program.begin(), program.end());
-    const auto placed =
-        RunCommand(run, {"LD_PRELOAD=" + Lib(), "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
-                         std::string("TIERSCOPE_TIERS=") + kTwoTiers,
-                         "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")});
+    std::vector<std::string> env = {"LD_PRELOAD=" + Lib(),
+                                    "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+                                    std::string("TIERSCOPE_TIERS=") + kTwoTiers,
+                                    "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")};
+    if (unwinder == "libunwind") env.push_back("TIERSCOPE_PLACER_UNWIND=libunwind");
+    const auto placed = RunCommand(run, env);
     EXPECT_EQ(placed.exit_code, 0) << placed.err;
     EXPECT_EQ(placed.out, plain.out);
     EXPECT_EQ(placed.err, "");
     const json stats = ReadJson(dir.File("stats.json"));
-    EXPECT_EQ(stats["unwinder"], depth == 1 ? "fp" : "libunwind");
+    EXPECT_EQ(stats["unwinder"], unwinder);
     EXPECT_GT(stats["plan_hits"].get<uint64_t>(), 0u);
     // Every mapping from the planned mmap site was placed on a tier, then unmapped.
     EXPECT_EQ(Tier(stats, "fast")["mapped_bytes"].get<uint64_t>(), 0u);

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "frame_check.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
 #include "site_cache.h"
@@ -17,6 +18,15 @@
 #include "tierscope/placer/topology.h"
 
 namespace tierscope::placer {
+namespace testing {  // frame_check_helpers.cc
+uintptr_t CallWithFramePointer();
+uintptr_t CallWithoutFramePointer();
+volatile uintptr_t g_sink;
+__attribute__((noinline)) uintptr_t CaptureReturnAddress() {
+  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+}
+}  // namespace testing
+
 namespace {
 
 TEST(TierSpec, ParsesNamesNodesAndOptions) {
@@ -444,6 +454,26 @@ TEST(StatsSummary, LowMatchWarnsWithAdvice) {
   EXPECT_FALSE(LowMatch(learning));
   EXPECT_NE(SummaryLine(learning).find("no plan to match"), std::string::npos);
   EXPECT_NE(SummaryLine(nlohmann::json::object()).find("no placer stats"), std::string::npos);
+}
+
+// The call frame information of this test program says where a call keeps the frame pointer:
+// the same call, built with frame pointers and without.
+TEST(FrameCheck, TheUnwindTablesSayWhichCallsKeepTheFramePointer) {
+  ModuleTable modules;
+  ASSERT_TRUE(modules.Init());
+  modules.RefreshIfChanged();
+  const uintptr_t with = testing::CallWithFramePointer();
+  const uintptr_t without = testing::CallWithoutFramePointer();
+  const Module* m = modules.Find(with);
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(modules.Find(without), m);
+  ASSERT_NE(m->eh_frame_hdr, 0u);
+#if defined(__x86_64__)
+  EXPECT_TRUE(KeepsFramePointer(m->eh_frame_hdr, with));
+#endif
+  EXPECT_FALSE(KeepsFramePointer(m->eh_frame_hdr, without));
+  EXPECT_FALSE(KeepsFramePointer(0, with));
+  EXPECT_FALSE(KeepsFramePointer(m->eh_frame_hdr, m->start > 64 ? m->start - 64 : 0));
 }
 
 }  // namespace

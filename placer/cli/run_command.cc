@@ -3,14 +3,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "subcommands.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
+#include "tierscope/placer/stats_summary.h"
 
 namespace tierscope::cli {
 namespace {
@@ -24,6 +29,49 @@ std::string PlacerLibrary() {
   std::string dir(exe);
   dir = dir.substr(0, dir.rfind('/'));
   return dir + "/../lib/libtierscope-placer.so";
+}
+
+// A folder of its own for the stats of every process of the run (each writes PID.json there):
+// made before the program starts, read and removed after it exits.
+class StatsFolder {
+ public:
+  StatsFolder() {
+    const char* tmp = getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/tierscope-run-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw RunError("cannot make a folder for the placer's stats in " + pattern + ": " +
+                     std::strerror(errno));
+    }
+    path_ = pattern;
+  }
+  ~StatsFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  // What TIERSCOPE_PLACER_STATS says: every process its own file.
+  std::string Pattern() const { return path_ + "/%p.json"; }
+  // The stats each process wrote; a damaged file (a process killed while writing) is skipped.
+  std::vector<nlohmann::json> Read() const {
+    std::vector<nlohmann::json> stats;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(path_, error)) {
+      std::ifstream in(entry.path());
+      auto parsed = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_object()) stats.push_back(std::move(parsed));
+    }
+    std::sort(stats.begin(), stats.end(),
+              [](const auto& a, const auto& b) { return a.value("pid", 0l) < b.value("pid", 0l); });
+    return stats;
+  }
+
+ private:
+  std::string path_;
+};
+
+void Say(const std::string& line) {
+  const std::string text = "tierscope run: " + line + "\n";
+  ssize_t ignored = write(2, text.data(), text.size());
+  (void)ignored;
 }
 
 class RunCommand : public Subcommand {
@@ -44,8 +92,11 @@ class RunCommand : public Subcommand {
         ->check(CLI::Range(1, 8));
     app.add_option("--default-tier", default_tier_,
                    "Tier for sites not in the plan (default: the plan's, else the kernel's)");
-    app.add_option("--unwind", unwind_, "Stack walk: fp (frame pointers) or libunwind")
-        ->check(CLI::IsMember({"fp", "libunwind"}));
+    app.add_option("--unwind", unwind_,
+                   "Stack walk for keys deeper than frame 0: auto (default: frame pointers where "
+                   "the unwind tables say they are exact, libunwind elsewhere), fp or libunwind")
+        ->check(CLI::IsMember({"auto", "fp", "libunwind"}));
+    app.add_flag("-q,--quiet", quiet_, "No summary line at the end (a low match is still said)");
     app.add_option("command", command_, "PROGRAM [ARGS...] (after --)")->required();
     app.positionals_at_end();
   }
@@ -114,7 +165,15 @@ class RunCommand : public Subcommand {
     } else if (!tiers_.empty()) {
       env.emplace_back("TIERSCOPE_TIERS", tiers_);
     }
-    if (!stats_.empty()) env.emplace_back("TIERSCOPE_PLACER_STATS", stats_path);
+    // Every process of the program writes its own stats; the totals go to --stats at the end.
+    StatsFolder stats_folder;
+    env.emplace_back("TIERSCOPE_PLACER_STATS", stats_folder.Pattern());
+    // Machine-level warnings: said here, once, and not again by the placer in each process.
+    if (!profile_.empty() && resolved->single_node) {
+      Say("one memory tier on this machine: every tier maps to node " +
+          placer::JoinNodes(resolved->tiers[0].nodes, ","));
+      env.emplace_back("TIERSCOPE_PLACER_SAID", "one-tier");
+    }
     if (!learn_.empty()) env.emplace_back("TIERSCOPE_PLACER_SITES", learn_path);
     if (depth_) env.emplace_back("TIERSCOPE_PLACER_DEPTH", std::to_string(depth_));
     if (!default_tier_.empty()) env.emplace_back("TIERSCOPE_PLACER_DEFAULT_TIER", default_tier_);
@@ -124,6 +183,9 @@ class RunCommand : public Subcommand {
     const pid_t pid = fork();
     if (pid < 0) throw RunError(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
+      // A new process tree for the placer (this tierscope may itself run under one).
+      unsetenv("TIERSCOPE_PLACER_SAID");
+      unsetenv("TIERSCOPE_PLACER_TREE");
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       std::vector<char*> argv;
       for (auto& a : command_) argv.push_back(a.data());
@@ -141,13 +203,35 @@ class RunCommand : public Subcommand {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    try {
+      Summarize(stats_folder, pid, stats_path);
+    } catch (const std::exception& e) {  // the program's exit status matters more
+      Say(std::string("cannot add up the placer's stats: ") + e.what());
+    }
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+  }
+
+  // The totals of every process to --stats, and one line on stderr. Processes still running
+  // when the program exits (daemons) are not counted.
+  void Summarize(const StatsFolder& folder, pid_t root, const std::string& stats_path) const {
+    nlohmann::json totals = placer::MergeStats(folder.Read(), root);
+    const std::string line = placer::SummaryLine(totals);
+    if (!totals.empty()) totals["summary"] = line;
+    if (!totals.empty()) totals["low_match"] = placer::LowMatch(totals);
+    if (!stats_path.empty()) {
+      std::ofstream out(stats_path, std::ios::trunc);
+      out << totals.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      out.close();
+      if (!out) Say("cannot write the stats file " + stats_path);
+    }
+    if (!quiet_ || placer::LowMatch(totals)) Say(line);
   }
 
  private:
   std::string profile_, tiers_, stats_, learn_, default_tier_, unwind_;
   int depth_ = 0;
+  bool quiet_ = false;
   std::vector<std::string> command_;
 };
 

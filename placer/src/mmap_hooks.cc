@@ -44,6 +44,27 @@ bool Routable(int prot, int flags) {
          prot != PROT_NONE;
 }
 
+// The placed-ranges lock, taken by a program thread. The guard is up while it is held, so that a
+// fork() from a signal handler that interrupted the holder does not wait for it (ForkPrepare);
+// the thread that holds every lock for a fork (another library's fork handler unmapping memory)
+// does not take it again.
+class RangesLock {
+ public:
+  RangesLock() : taken_(!t_thread.fork_locked) {
+    t_thread.guard++;
+    if (taken_) g_state.maps.Lock();
+  }
+  ~RangesLock() {
+    if (taken_) g_state.maps.Unlock();
+    t_thread.guard--;
+  }
+  RangesLock(const RangesLock&) = delete;
+  RangesLock& operator=(const RangesLock&) = delete;
+
+ private:
+  const bool taken_;
+};
+
 bool Within(uintptr_t a, uintptr_t lo, uintptr_t hi) {
   return a >= lo && a < hi;
 }
@@ -77,7 +98,7 @@ int Place(void* p, size_t len, int tier, bool populated) {
     if (!arenas.Charge(t, len)) continue;
     bool added;
     {
-      MappedRangesLock lock(g_state.maps);
+      RangesLock lock;
       added = g_state.maps.Add(start, len, t);
     }
     if (added && arenas.BindRange(t, p, len, populated)) {
@@ -87,7 +108,7 @@ int Place(void* p, size_t len, int tier, bool populated) {
       return t;
     }
     if (added) {
-      MappedRangesLock lock(g_state.maps);
+      RangesLock lock;
       Forget(p, len);
     } else {
       arenas.Release(t, len);
@@ -106,7 +127,7 @@ TS_EXPORT void* mmap(void* addr, size_t len, int prot, int flags, int fd, off_t 
   void* const fp = __builtin_frame_address(0);
   if ((flags & MAP_FIXED) && !g_state.maps.empty()) {
     // Replaces whatever was mapped there, maybe a placed mapping: forget it under the lock.
-    MappedRangesLock lock(g_state.maps);
+    RangesLock lock;
     void* p = RawMmap(addr, len, prot, flags, fd, off);
     if (p != MAP_FAILED) Forget(p, PageRound(len));
     return p;
@@ -129,7 +150,7 @@ TS_EXPORT void* mmap64(void* addr, size_t len, int prot, int flags, int fd, off_
 
 TS_EXPORT int munmap(void* addr, size_t len) noexcept {
   if (g_state.maps.empty()) return static_cast<int>(syscall(SYS_munmap, addr, len));
-  MappedRangesLock lock(g_state.maps);
+  RangesLock lock;
   const int rc = static_cast<int>(syscall(SYS_munmap, addr, len));
   if (rc == 0) Forget(addr, PageRound(len));
   return rc;
@@ -149,7 +170,7 @@ TS_EXPORT void* mremap(void* old, size_t old_len, size_t new_len, int flags, ...
   old_len = PageRound(old_len);
   new_len = PageRound(new_len);
   {
-    MappedRangesLock lock(g_state.maps);
+    RangesLock lock;
     p = RawMremap(old, old_len, new_len, flags, new_addr);
     if (p == MAP_FAILED) return p;
     tier = Forget(old, old_len);
@@ -166,7 +187,7 @@ TS_EXPORT void* mremap(void* old, size_t old_len, size_t new_len, int flags, ...
   void* tail = static_cast<char*>(p) + old_len;
   t_thread.guard++;
   if (g_state.arenas.Charge(tier, grown)) {
-    MappedRangesLock lock(g_state.maps);
+    RangesLock lock;
     if (g_state.maps.Add(reinterpret_cast<uintptr_t>(tail), grown, tier)) {
       Bump(Counters().bytes[tier], grown);
     } else {

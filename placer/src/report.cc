@@ -9,6 +9,7 @@
 
 #include "runtime.h"
 #include "tierscope/formats/profile_io.h"
+#include "tierscope/placer/stats_summary.h"
 
 namespace tierscope::placer {
 
@@ -21,7 +22,7 @@ struct Totals {
   uint64_t allocs[kMaxTiers] = {}, bytes[kMaxTiers] = {}, fallbacks[kMaxTiers] = {},
            hints[kMaxTiers] = {};
   uint64_t plan_hits = 0, unknown_sites = 0, small_skipped = 0, cache_misses = 0, busy_misses = 0,
-           to_default = 0;
+           to_default = 0, libunwind_walks = 0;
   void Add(const ThreadCounters& c) {
     auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
     for (int i = 0; i < kMaxTiers; ++i) {
@@ -36,6 +37,7 @@ struct Totals {
     cache_misses += get(c.cache_misses);
     busy_misses += get(c.busy_misses);
     to_default += get(c.to_default);
+    libunwind_walks += get(c.libunwind_walks);
   }
 };
 
@@ -72,6 +74,12 @@ std::map<int, uint64_t> ResidentByNode(uintptr_t base, uintptr_t len) {
   return pages;
 }
 
+std::string ProgramPath() {
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  return n > 0 ? std::string(exe, n) : std::string();
+}
+
 uint64_t ProcessRss() {
   std::ifstream in("/proc/self/statm");
   uint64_t size = 0, resident = 0;
@@ -81,6 +89,20 @@ uint64_t ProcessRss() {
 
 }  // namespace
 
+ModuleCheck CheckModules(const RunInfo& info, const ModuleTable& modules) {
+  ModuleCheck check;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    const Module& m = modules.at(i);
+    const std::string name(BaseName(m.path));
+    if (i == 0) check.program_in_profile = info.profile_modules.count(name) > 0;
+    auto it = info.key_modules.find(name);
+    if (it == info.key_modules.end() || it->second.empty() || m.build_id_len == 0) continue;
+    const std::string build_id(reinterpret_cast<const char*>(m.build_id), m.build_id_len);
+    if (build_id != it->second) check.other_build.push_back(name);
+  }
+  return check;
+}
+
 std::optional<std::string> WriteStats(const std::string& path, const RunInfo& info) {
   using nlohmann::json;
   const Totals t = Aggregate();
@@ -89,19 +111,33 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   mallctl("epoch", &epoch, &len, &epoch, len);  // refresh jemalloc's stats
 
   json out;
+  out["pid"] = getpid();
+  out["program"] = ProgramPath();
   out["placement"] = info.placement;
   if (!info.reason.empty()) out["reason"] = info.reason;
   out["tier_source"] = info.tier_source;
   out["profile"] = info.profile_path;
   out["site_depth"] = g_state.depth;
-  out["unwinder"] = g_state.unwinder == Unwinder::kLibunwind ? "libunwind" : "fp";
+  out["unwinder"] = g_state.unwinder == Unwinder::kLibunwind ? "libunwind"
+                    : g_state.unwinder == Unwinder::kAuto    ? "auto"
+                                                             : "fp";
+  // auto: the allocations whose site the frame-pointer walk could not give exactly.
+  out["libunwind_walks"] = t.libunwind_walks;
   out["min_size"] = g_state.min_size;
   out["plan_keys"] = info.plan_keys;
   out["plan_key_conflicts"] = info.plan_key_conflicts;
   out["plan_sites_missing"] = info.plan_sites_missing;
+  // Modules loaded now (dlopen'ed ones included) against the profile's.
+  g_state.modules.RefreshIfChanged();
+  const ModuleCheck modules = CheckModules(info, g_state.modules);
+  out["program_in_profile"] = modules.program_in_profile;
+  out["profile_modules_other_build"] = modules.other_build.size();
+  out["profile_modules_other_build_names"] = modules.other_build;
   out["primary_placement"] = info.primary;
   out["plan_hits"] = t.plan_hits;
   out["unknown_sites"] = t.unknown_sites;
+  // The share of the allocations looked up in the plan that matched a planned site.
+  out["match_share"] = MatchShare(t.plan_hits, t.unknown_sites);
   out["small_skipped"] = t.small_skipped;
   out["cache_misses"] = t.cache_misses;
   out["busy_misses"] = t.busy_misses;
@@ -153,8 +189,10 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   out["tiers"] = tiers;
   out["tiers_live_bytes"] = tiers_live;
 
+  // Paths (the program's, the profile's) need not be UTF-8: such bytes become U+FFFD rather than
+  // an exception in the program's exit path.
   std::ofstream file(path, std::ios::trunc);
-  file << out.dump(2) << "\n";
+  file << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   file.close();
   if (!file) return "TIERSCOPE_PLACER_STATS=" + path + ": cannot write the stats file";
   return std::nullopt;

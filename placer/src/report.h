@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +19,21 @@ struct RunInfo {
   std::vector<TierSpec> tiers;
   uint64_t plan_keys = 0, plan_key_conflicts = 0, plan_sites_missing = 0;
   std::string primary = "default";  // the placement served by jemalloc's fast paths
+  // The profile's modules by file name -> build-id ("" without one): those the plan's keys read
+  // (their first site_depth frames), and those of any frame of any site.
+  std::map<std::string, std::string> key_modules, profile_modules;
 };
+
+class ModuleTable;
+
+// This process against the profile: whether its executable is one of the profile's modules, and
+// the modules of the plan's keys loaded here as another build (same file name, another build-id:
+// their sites cannot match).
+struct ModuleCheck {
+  bool program_in_profile = false;
+  std::vector<std::string> other_build;  // file names
+};
+ModuleCheck CheckModules(const RunInfo& info, const ModuleTable& modules);
 
 // One line on failure.
 std::optional<std::string> WriteStats(const std::string& path, const RunInfo& info);

@@ -4,8 +4,11 @@
 
 #include <libunwind.h>
 #include <pthread.h>
+#include <sched.h>
 
 #include <cerrno>
+
+#include "frame_check.h"
 
 namespace tierscope::placer {
 
@@ -17,6 +20,7 @@ namespace {
 constexpr size_t kCounterBlocks = 4096;
 ThreadCounters* g_counter_blocks = nullptr;  // mapped at start (Configure)
 ThreadCounters g_shared_counters;            // for threads beyond kCounterBlocks
+std::atomic<size_t> g_blocks_used{0};        // blocks [0, g_blocks_used) were handed out once
 
 pthread_key_t g_thread_exit_key;
 bool g_thread_exit_key_ok = false;
@@ -78,6 +82,9 @@ ThreadCounters& AcquireCounters() {
       if (g_counter_blocks[i].owner.load(std::memory_order_relaxed) == 0 &&
           g_counter_blocks[i].owner.compare_exchange_strong(expected, 1)) {
         mine = &g_counter_blocks[i];
+        size_t used = g_blocks_used.load(std::memory_order_relaxed);
+        while (used < i + 1 && !g_blocks_used.compare_exchange_weak(used, i + 1)) {
+        }
       }
     }
   }
@@ -88,6 +95,75 @@ ThreadCounters& AcquireCounters() {
   RegisterThreadExit();
   t_thread.guard--;
   return *t_thread.counters;
+}
+
+namespace {
+
+void ZeroCounters(ThreadCounters& c) {
+  for (int i = 0; i < kMaxTiers; ++i) {
+    c.allocs[i].store(0, std::memory_order_relaxed);
+    c.bytes[i].store(0, std::memory_order_relaxed);
+    c.fallbacks[i].store(0, std::memory_order_relaxed);
+    c.hints[i].store(0, std::memory_order_relaxed);
+  }
+  for (auto* counter : {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses,
+                        &c.busy_misses, &c.to_default, &c.libunwind_walks}) {
+    counter->store(0, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace
+
+void ForkPrepare() {
+  // fork() from a signal handler that interrupted this very thread inside the placer: it may hold
+  // a lock itself. Take none (the child resets them: the best there is).
+  if (t_thread.guard != 0) return;
+  t_thread.guard++;  // until ForkParent/ForkChild: nothing this thread allocates is routed
+  t_thread.fork_locked = true;
+  // 1. No new libunwind walk, and the ones in flight finish (they may take the ranges lock).
+  g_state.forking.fetch_add(1);
+  const size_t used = g_counter_blocks ? g_blocks_used.load() : 0;
+  for (size_t i = 0; i < used; ++i) {
+    while (g_counter_blocks[i].walking.load(std::memory_order_acquire) != 0) sched_yield();
+  }
+  while (g_shared_counters.walking.load(std::memory_order_acquire) != 0) sched_yield();
+  // 2. The miss lock: its holder may be reading the loader's list or writing the module table.
+  while (g_state.miss_lock.exchange(true, std::memory_order_acquire)) sched_yield();
+  // 3. The placed-ranges lock (its holders take nothing else).
+  g_state.maps.Lock();
+}
+
+void ForkParent() {
+  if (!t_thread.fork_locked) return;
+  t_thread.fork_locked = false;
+  g_state.maps.Unlock();
+  g_state.miss_lock.store(false, std::memory_order_release);
+  g_state.forking.fetch_sub(1);
+  t_thread.guard--;
+}
+
+// In the child only the forking thread is left: every lock is free (whoever held it is gone or
+// is this thread, between ForkPrepare and here), no walk is in flight, and its counts start from
+// zero, so that the stats of a process tree add up (the parent reports what happened before the
+// fork); the counter blocks of the threads that did not come along are free again.
+void ForkChild() {
+  g_state.maps.Unlock();
+  g_state.miss_lock.store(false, std::memory_order_release);
+  g_state.forking.store(0);
+  const size_t used = g_counter_blocks ? g_blocks_used.load(std::memory_order_relaxed) : 0;
+  for (size_t i = 0; i < used; ++i) {
+    ThreadCounters& c = g_counter_blocks[i];
+    ZeroCounters(c);
+    c.walking.store(0, std::memory_order_relaxed);
+    if (&c != t_thread.counters) c.owner.store(0, std::memory_order_relaxed);
+  }
+  ZeroCounters(g_shared_counters);
+  g_shared_counters.walking.store(0, std::memory_order_relaxed);
+  for (int t = 0; t < g_state.arenas.count(); ++t) g_state.arenas.ResetRefusals(t);
+  if (t_thread.fork_locked) {
+    t_thread.fork_locked = false;
+    t_thread.guard--;
+  }
 }
 
 int CreateTcache(int tier) {
@@ -123,9 +199,33 @@ void FindStackBounds() {
   t_thread.guard--;
 }
 
-int CollectLibunwind(uint64_t* frames) {
+int CollectLibunwind(void* ret, void* fp, uint64_t* frames) {
+  ThreadCounters& c = Counters();
+  // Announce the walk, then look for a fork in progress (both sequentially consistent, against
+  // ForkPrepare's increment then scan): either fork waits for this walk or this walk does not
+  // start. While a thread forks, frame pointers stand in.
+  if (t_thread.shared_counters) {
+    c.walking.fetch_add(1);
+  } else {
+    c.walking.store(1);
+  }
+  if (__builtin_expect(g_state.forking.load() != 0, 0)) {
+    if (t_thread.shared_counters) {
+      c.walking.fetch_sub(1);
+    } else {
+      c.walking.store(0, std::memory_order_release);
+    }
+    return CollectFramePointers(ret, fp, frames);
+  }
   void* raw[kMaxDepth + 8];
+  t_thread.guard++;  // whatever libunwind allocates or maps is not the program's
   const int n = unw_backtrace(raw, g_state.depth + 8);
+  t_thread.guard--;
+  if (t_thread.shared_counters) {
+    c.walking.fetch_sub(1, std::memory_order_release);
+  } else {
+    c.walking.store(0, std::memory_order_release);
+  }
   int skip = 0;
   while (skip < n && reinterpret_cast<uintptr_t>(raw[skip]) >= g_state.own_text_lo &&
          reinterpret_cast<uintptr_t>(raw[skip]) < g_state.own_text_hi) {
@@ -139,18 +239,18 @@ int CollectLibunwind(uint64_t* frames) {
   return kept;
 }
 
-uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
-  *slot = -1;
-  ThreadCounters& c = Counters();
+namespace {
+
+// The miss lock, tried (never waited for: its holder may be waiting for the loader lock this
+// thread holds). Taken: the guard is up and the module table is current.
+bool TryMissLock() {
   bool expected = false;
   if (t_thread.guard ||
       !g_state.miss_lock.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-    // Never wait (the lock holder may be waiting for the loader lock this thread holds).
-    Bump(c.busy_misses, 1);
-    return kCodeUnknown;
+    return false;
   }
   t_thread.guard++;
-  Bump(c.cache_misses, 1);
+  Bump(Counters().cache_misses, 1);
   // dlclose since the last miss: a raw address may now belong to another module. Learned counts
   // are folded in with the old module table first, so unloaded libraries keep their names.
   if (g_state.modules.UnloadedSinceRefresh()) {
@@ -158,16 +258,69 @@ uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
     g_state.cache.Clear();
   }
   g_state.modules.RefreshIfChanged();
-  uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
-  if (code == kNoCode) {
-    ModuleOffset key[kMaxDepth];
-    for (int i = 0; i < n; ++i) key[i] = g_state.modules.Translate(frames[i]);
-    code = g_state.keys.Find(HashKey(key, n));
-    if (code == kNoCode) code = kCodeUnknown;
-    *slot = g_state.cache.Insert(hash, code, frames, n);
-  }
+  return true;
+}
+
+void MissUnlock() {
   g_state.miss_lock.store(false, std::memory_order_release);
   t_thread.guard--;
+}
+
+// Under the miss lock: the plan's code for these frames, cached under `hash`.
+uint8_t LookUpAndCache(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+  uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
+  if (code != kNoCode) return code;
+  ModuleOffset key[kMaxDepth];
+  for (int i = 0; i < n; ++i) key[i] = g_state.modules.Translate(frames[i]);
+  code = g_state.keys.Find(HashKey(key, n));
+  if (code == kNoCode) code = kCodeUnknown;
+  *slot = g_state.cache.Insert(hash, code, frames, n);
+  return code;
+}
+
+}  // namespace
+
+uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+  *slot = -1;
+  if (!TryMissLock()) {
+    Bump(Counters().busy_misses, 1);
+    return kCodeUnknown;
+  }
+  const uint8_t code = LookUpAndCache(frames, n, hash, slot);
+  MissUnlock();
+  return code;
+}
+
+uint8_t CheckFramePointerMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+  *slot = -1;
+  size_t ignored;
+  for (int m = 1; m <= n; ++m) {  // frames already known to end the trust
+    if (g_state.cache.Find(HashFrames(frames, m) ^ kMarkerSalt, &ignored) == kCodeWalk) {
+      return kCodeWalk;
+    }
+  }
+  if (!TryMissLock()) return kCodeWalk;  // cannot check now: libunwind decides
+  uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
+  if (code == kNoCode) {
+    // Frame k+1 is exact when frames 0..k are and the function of frame k keeps the frame
+    // pointer at that call; frame 0 (the caller's return address) always is. A walk that ended
+    // before the depth (bounds, or the outermost frame) is left to libunwind too.
+    int trusted = n;
+    for (int k = 0; k + 1 < n; ++k) {
+      const Module* m = g_state.modules.Find(frames[k]);
+      if (m == nullptr || !KeepsFramePointer(m->eh_frame_hdr, frames[k])) {
+        trusted = k + 1;
+        break;
+      }
+    }
+    if (trusted < n || n < g_state.depth) {
+      g_state.cache.Insert(HashFrames(frames, trusted) ^ kMarkerSalt, kCodeWalk, frames, trusted);
+      code = kCodeWalk;
+    } else {
+      code = LookUpAndCache(frames, n, hash, slot);
+    }
+  }
+  MissUnlock();
   return code;
 }
 

@@ -29,9 +29,19 @@ namespace tierscope::placer {
 // Site codes in the cache and key table: tier index + 1, or one of these.
 constexpr uint8_t kCodeDefault = 0xFE;  // the plan puts the site on the default placement
 constexpr uint8_t kCodeUnknown = 0xFF;  // not in the plan: goes to State::unknown_tier
-constexpr int kDefaultTier = -1;        // jemalloc's normal arenas: what the kernel would do
+// Unwinder::kAuto: the frame-pointer walk is not exact from these frames on; walk with libunwind.
+constexpr uint8_t kCodeWalk = 0xFD;
+// Hash spaces of the cache besides plain frames (kAuto): the prefix of a frame-pointer walk that
+// ends the trust (-> kCodeWalk), and the frames libunwind found.
+constexpr uint64_t kMarkerSalt = 0x5be0cd19137e2179ull;
+constexpr uint64_t kUnwoundSalt = 0x1f83d9abfb41bd6bull;
+constexpr int kDefaultTier = -1;  // jemalloc's normal arenas: what the kernel would do
 
-enum class Unwinder : uint8_t { kFramePointers, kLibunwind };
+// kAuto (the default for keys deeper than frame 0): frame pointers where the call frame
+// information says each frame stepped through keeps them (checked once per new stack, at the
+// cache miss), libunwind elsewhere: libunwind's stacks at the frame-pointer walk's cost in code
+// built with frame pointers.
+enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto };
 
 // Per-thread counters, aggregated lazily (at exit). Written only by their owning thread, so a
 // relaxed load + store suffices (no locked instruction on the hot path).
@@ -46,7 +56,11 @@ struct ThreadCounters {
   std::atomic<uint64_t> cache_misses;
   std::atomic<uint64_t> busy_misses;  // misses resolved as default because another thread resolved
   std::atomic<uint64_t> to_default;   // fell through every tier's budget
+  std::atomic<uint64_t> libunwind_walks;  // kAuto: sites identified through libunwind
   std::atomic<int> owner;
+  // Stack walks with libunwind in flight on this block's thread(s): fork waits for them
+  // (ForkPrepare).
+  std::atomic<uint32_t> walking;
 };
 
 struct ThreadState {
@@ -70,6 +84,7 @@ struct ThreadState {
   unsigned arena_pick;   // which of a tier's arenas this thread uses
   bool has_stack_bounds;
   uintptr_t stack_lo, stack_hi;
+  bool fork_locked;  // between ForkPrepare and ForkParent/ForkChild: this thread holds the locks
 };
 
 extern TS_TLS ThreadState t_thread;
@@ -102,6 +117,8 @@ struct State {
   LearnedSites learned;  // learning mode only
   MappedRanges maps;     // the program's mappings placed on a tier
   std::atomic<bool> miss_lock{false};
+  // Threads inside fork() (between ForkPrepare and ForkParent): no new libunwind walk starts.
+  std::atomic<int> forking{0};
 };
 
 extern State g_state;
@@ -112,10 +129,22 @@ TS_ALWAYS_INLINE int Primary() {
 
 // --- slow paths (runtime.cc) ---
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
+// kAuto: a miss of a frame-pointer walk. Its code when every frame it stepped through keeps the
+// frame pointer, else kCodeWalk (a marker on the frames that end the trust is cached, so that
+// the next walks through them go to libunwind at once).
+uint8_t CheckFramePointerMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
 int CreateTcache(int tier);
 ThreadCounters& AcquireCounters();
 void FindStackBounds();
-int CollectLibunwind(uint64_t* frames);
+int CollectLibunwind(void* ret, void* fp, uint64_t* frames);
+// pthread_atfork handlers (registered at start). Every lock of the placer (the miss lock, the
+// placed-ranges lock) is taken before fork and released on both sides, and fork waits for the
+// libunwind walks in flight (libunwind's caches have locks of their own): a lock can never be
+// copied into the child held by a thread that does not exist there. The child's counters start
+// from zero.
+void ForkPrepare();
+void ForkParent();
+void ForkChild();
 
 inline ThreadCounters& Counters() {
   ThreadCounters* c = t_thread.counters;
@@ -196,22 +225,33 @@ TS_ALWAYS_INLINE void* TierAlloc(int tier, size_t size, int flags) {
 }
 
 // frames[0] = `ret` (the caller of the entry point); deeper frames by walking frame pointers
-// from `fp` (the entry point's own frame), checked against this thread's stack bounds.
-TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
+// from `fp` (the entry point's own frame). Every frame read lies within this thread's stack
+// [stack_lo, stack_hi), and each one above the last: a frame outside it (a fiber's stack, a
+// signal handler on sigaltstack, code without frame pointers) ends the walk, never a fault.
+TS_ALWAYS_INLINE int CollectFramePointers(void* ret, void* fp, uint64_t* frames) {
   const int depth = g_state.depth;
-  if (g_state.unwinder == Unwinder::kLibunwind && depth > 1) return CollectLibunwind(frames);
   frames[0] = reinterpret_cast<uint64_t>(ret);
   if (depth == 1) return 1;
   if (!t_thread.has_stack_bounds) FindStackBounds();
-  int n = 1;
+  const uintptr_t lo = t_thread.stack_lo, hi = t_thread.stack_hi;
   uintptr_t f = reinterpret_cast<uintptr_t>(fp);
+  // A frame is two words: the caller's frame pointer, then the return address.
+  if (f < lo || hi < 16 || f > hi - 16 || (f & 7)) return 1;
+  int n = 1;
   while (n < depth) {
     const uintptr_t next = *reinterpret_cast<const uintptr_t*>(f);
-    if (next <= f || next >= t_thread.stack_hi - 16 || (next & 7)) break;
+    if (next <= f || next > hi - 16 || (next & 7)) break;
     f = next;
     frames[n++] = reinterpret_cast<const uint64_t*>(f)[1];
   }
   return n;
+}
+
+TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
+  if (g_state.unwinder == Unwinder::kLibunwind && g_state.depth > 1) {
+    return CollectLibunwind(ret, fp, frames);
+  }
+  return CollectFramePointers(ret, fp, frames);
 }
 
 // The tier for an allocation of `size` made from the call site `ret` (frame `fp`).
@@ -221,12 +261,30 @@ TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
     return kDefaultTier;
   }
   uint64_t frames[kMaxDepth];
-  const int n = CollectFrames(ret, fp, frames);
-  const uint64_t hash = HashFrames(frames, n);
   size_t slot = 0;
-  uint8_t code = g_state.cache.Find(hash, &slot);
-  long found = static_cast<long>(slot);
-  if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
+  uint8_t code;
+  long found;
+  if (g_state.unwinder == Unwinder::kAuto && g_state.depth > 1) {
+    int n = CollectFramePointers(ret, fp, frames);
+    uint64_t hash = HashFrames(frames, n);
+    code = g_state.cache.Find(hash, &slot);
+    found = static_cast<long>(slot);
+    if (__builtin_expect(code == kNoCode, 0)) code = CheckFramePointerMiss(frames, n, hash, &found);
+    if (code == kCodeWalk) {
+      Bump(Counters().libunwind_walks, 1);
+      n = CollectLibunwind(ret, fp, frames);
+      hash = HashFrames(frames, n) ^ kUnwoundSalt;
+      code = g_state.cache.Find(hash, &slot);
+      found = static_cast<long>(slot);
+      if (code == kNoCode) code = ResolveMiss(frames, n, hash, &found);
+    }
+  } else {
+    const int n = CollectFrames(ret, fp, frames);
+    const uint64_t hash = HashFrames(frames, n);
+    code = g_state.cache.Find(hash, &slot);
+    found = static_cast<long>(slot);
+    if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
+  }
   if (g_state.cache.learning() && found >= 0) g_state.cache.Count(found, size);
   ThreadCounters& c = Counters();
   if (code == kCodeUnknown) {

@@ -4,6 +4,7 @@
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <libunwind.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "runtime.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
+#include "tierscope/placer/stats_summary.h"
 
 namespace tierscope::placer {
 
@@ -31,6 +33,42 @@ void Say(const std::string& line) {
   const std::string text = "tierscope-placer: " + line + "\n";
   ssize_t ignored = write(2, text.data(), text.size());
   (void)ignored;
+}
+
+// Warnings are said once per process tree, not once per process (a launcher script runs dozens
+// of programs): TIERSCOPE_PLACER_SAID lists the keys of the warnings already said, and the process
+// that says one first adds its key for the processes it starts. `tierscope run` says the
+// machine-level ones itself and sets the variable before the program starts.
+constexpr const char* kSaidVariable = "TIERSCOPE_PLACER_SAID";
+constexpr const char* kTreeVariable = "TIERSCOPE_PLACER_TREE";
+
+bool AlreadySaid(const std::string& key) {
+  const std::string said = Env(kSaidVariable);  // "key,key,..."
+  for (size_t start = 0; start <= said.size();) {
+    size_t end = said.find(',', start);
+    if (end == std::string::npos) end = said.size();
+    if (said.compare(start, end - start, key) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// From the constructor only: setenv is not safe while other threads may read the environment.
+void SayOnce(const std::string& key, const std::string& line) {
+  if (AlreadySaid(key)) return;
+  Say(line);
+  const std::string said = Env(kSaidVariable);
+  setenv(kSaidVariable, (said.empty() ? key : said + "," + key).c_str(), 1);
+}
+
+// The first process of a tree (the one whose environment had no TIERSCOPE_PLACER_TREE) writes the
+// stats file under its own name; the processes it starts add their pid (StatsPathFor).
+void MarkProcessTree() {
+  if (Env(kTreeVariable).empty()) setenv(kTreeVariable, std::to_string(getpid()).c_str(), 1);
+}
+
+bool TreeRoot() {
+  return Env(kTreeVariable) == std::to_string(getpid());
 }
 
 // jemalloc's own malloc and free (the library the placer links), for their fast paths. Our own
@@ -125,8 +163,8 @@ bool Configure() {
       return false;
     }
     if (resolved->single_node) {
-      Say("one memory tier on this machine: every tier maps to node " +
-          JoinNodes(tiers[0].nodes, ","));
+      SayOnce("one-tier", "one memory tier on this machine: every tier maps to node " +
+                              JoinNodes(tiers[0].nodes, ","));
     }
   }
   auto tier_code = [&](const std::string& name) -> uint8_t {
@@ -153,11 +191,17 @@ bool Configure() {
   }
   if (depth == 0) depth = 1;
   g_state.depth = std::min(depth, kMaxDepth);
+  // Deeper frames from frame pointers are wrong in code built without them (most distribution
+  // binaries), and the recorder's stacks come from libunwind: for keys deeper than frame 0 the
+  // default (auto) gives libunwind's stacks, through frame pointers where the call frame
+  // information says they are exact (runtime.h). `fp` and `libunwind` stay selectable.
   const std::string unwinder = Env("TIERSCOPE_PLACER_UNWIND");
   if (unwinder == "libunwind") {
     g_state.unwinder = Unwinder::kLibunwind;
+  } else if (unwinder == "auto" || (unwinder.empty() && g_state.depth > 1)) {
+    g_state.unwinder = Unwinder::kAuto;
   } else if (!unwinder.empty() && unwinder != "fp") {
-    g_info.reason = "TIERSCOPE_PLACER_UNWIND='" + unwinder + "': expected fp or libunwind";
+    g_info.reason = "TIERSCOPE_PLACER_UNWIND='" + unwinder + "': expected auto, fp or libunwind";
     return false;
   }
   g_state.min_size = profile.plan().min_size();
@@ -199,7 +243,12 @@ bool Configure() {
     g_state.libunwind_hi = m->end;
   }
   std::unordered_map<uint64_t, const profile::Site*> sites;
-  for (const auto& s : profile.sites()) sites[s.id()] = &s;
+  for (const auto& s : profile.sites()) {
+    sites[s.id()] = &s;
+    for (const auto& loc : s.stack()) {
+      g_info.profile_modules.emplace(BaseName(loc.module()), loc.build_id());
+    }
+  }
   for (const auto& a : profile.plan().assignments()) {
     auto it = sites.find(a.site_id());
     if (it == sites.end()) {
@@ -213,11 +262,21 @@ bool Configure() {
       key[n].identity =
           loc.build_id().empty() ? HashBytes(BaseName(loc.module())) : HashBytes(loc.build_id());
       key[n].offset = loc.offset();
+      g_info.key_modules.emplace(BaseName(loc.module()), loc.build_id());
       ++n;
     }
     if (!g_state.keys.Add(HashKey(key, n), tier_code(a.tier()))) ++g_info.plan_key_conflicts;
   }
   g_info.plan_keys = g_state.keys.size();
+  // A profile made from another build of a module matches none of its sites: said once.
+  if (const ModuleCheck check = CheckModules(g_info, g_state.modules); !check.other_build.empty()) {
+    std::string names;
+    for (const auto& name : check.other_build) names += (names.empty() ? "" : ", ") + name;
+    SayOnce("other-build", std::to_string(check.other_build.size()) +
+                               " module(s) of the plan are another build here than in the "
+                               "profile (build-id): " +
+                               names + "; their sites will not match");
+  }
   ChoosePrimary(profile, tiers);
   g_info.profile_path = profile_path;
   g_info.placement = profile_path.empty() ? "default (no profile)" : "plan";
@@ -226,24 +285,49 @@ bool Configure() {
 
 __attribute__((constructor)) void PlacerStart() {
   t_thread.guard++;
+  MarkProcessTree();
   InitThreadMachinery(MapArray<ThreadCounters>(4096));
-  if (Configure()) {
+  bool configured = false;
+  try {  // nothing may escape into the program's start (std::terminate)
+    configured = Configure();
+  } catch (const std::exception& e) {
+    g_info.reason = std::string("cannot start: ") + e.what();
+  }
+  if (configured) {
     g_state.routing.store(g_state.keys.size() > 0 || g_state.cache.learning(),
                           std::memory_order_release);
   } else {
     g_info.placement = "default";
-    Say(g_info.reason + "; running with default placement");
+    SayOnce("default-placement", g_info.reason + "; running with default placement");
   }
+  // Fork safety (runtime.h): every lock taken around fork; a child counts from zero. Registered
+  // after jemalloc's own (at its first allocation, above), so the placer's prepare runs first.
+  pthread_atfork(ForkPrepare, ForkParent, ForkChild);
   t_thread.guard--;
 }
 
+// Runs in the program's exit path: nothing may escape from here (an exception would end the
+// program with std::terminate instead of its own exit status).
 __attribute__((destructor)) void PlacerExit() {
   t_thread.guard++;
-  if (!g_info.stats_path.empty()) {
-    if (auto error = WriteStats(g_info.stats_path, g_info)) Say(*error);
+  try {
+    if (!g_info.stats_path.empty()) {
+      const std::string path = StatsPathFor(g_info.stats_path, getpid(), TreeRoot());
+      if (auto error = WriteStats(path, g_info)) Say(*error);
+    }
+  } catch (const std::exception& e) {
+    Say(std::string("TIERSCOPE_PLACER_STATS: cannot write the stats: ") + e.what());
+  } catch (...) {
+    Say("TIERSCOPE_PLACER_STATS: cannot write the stats");
   }
-  if (!g_info.sites_path.empty() && g_state.cache.learning()) {
-    if (auto error = WriteLearnedSites(g_info.sites_path)) Say(*error);
+  try {
+    if (!g_info.sites_path.empty() && g_state.cache.learning()) {
+      if (auto error = WriteLearnedSites(g_info.sites_path)) Say(*error);
+    }
+  } catch (const std::exception& e) {
+    Say(std::string("TIERSCOPE_PLACER_SITES: cannot write the sites: ") + e.what());
+  } catch (...) {
+    Say("TIERSCOPE_PLACER_SITES: cannot write the sites");
   }
   t_thread.guard--;
 }

@@ -70,6 +70,8 @@ class TierArenas {
   void ChargeAnyway(int tier, uint64_t len) {
     slices_[tier].mapped.fetch_add(len, std::memory_order_relaxed);
   }
+  // In a forked child: the refusals counted so far are the parent's.
+  void ResetRefusals(int tier) { slices_[tier].refused.store(0, std::memory_order_relaxed); }
   void Release(int tier, uint64_t len) {
     slices_[tier].mapped.fetch_sub(len, std::memory_order_relaxed);
   }

@@ -3,6 +3,7 @@
 // stats), the budget guard, and bad input that degrades to default placement with one line.
 #include <gtest/gtest.h>
 #include <numaif.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include "plan_helper.h"
@@ -21,6 +22,12 @@ std::string Probe() {
   return BuildDir() + "/tests/placer/ts-placer-probe";
 }
 
+constexpr const char* kTwoTiers = "fast=node:0;slow=node:0,thp=off";
+
+std::string Fork() {
+  return BuildDir() + "/tests/placer/ts-placer-fork";
+}
+
 int Lines(const std::string& text) {
   int n = 0;
   for (char c : text) n += c == '\n';
@@ -31,6 +38,56 @@ json ReadJson(const std::string& path) {
   return json::parse(ReadBytes(path));
 }
 
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// `tierscope run`'s stderr ends with its summary line: the line (without its prefix), and the
+// program's own stderr before it in *before. Empty when the last line is not a summary.
+std::string SummaryOf(const std::string& err, std::string* before = nullptr) {
+  const std::string prefix = "tierscope run: ";
+  if (err.empty() || err.back() != '\n') return "";
+  const auto start = err.rfind('\n', err.size() - 2);
+  const size_t line = start == std::string::npos ? 0 : start + 1;
+  if (err.compare(line, prefix.size(), prefix) != 0) return "";
+  if (before) *before = err.substr(0, line);
+  return err.substr(line + prefix.size(), err.size() - 1 - line - prefix.size());
+}
+
+// Whether the placer finds one memory tier here (it then says so once).
+bool OneTierMachine() {
+  return RunCommand({TierscopeBin(), "topology"}).out.find("one memory tier") != std::string::npos;
+}
+
+// A profile with every site the program learned (at `depth`) in the plan, alternately on fast
+// and slow: DIR/plan.tsp.
+void PlanEverySite(const TempDir& dir, const std::vector<std::string>& program, int depth) {
+  std::vector<std::string> learn = {TierscopeBin(),
+                                    "run",
+                                    "-q",
+                                    "--tiers",
+                                    kTwoTiers,
+                                    "--depth",
+                                    std::to_string(depth),
+                                    "--learn",
+                                    dir.File("learned.tsp"),
+                                    "--"};
+  learn.insert(learn.end(), program.begin(), program.end());
+  const auto learned = RunCommand(learn);
+  ASSERT_EQ(learned.exit_code, 0) << learned.err;
+  auto profile = formats::LoadProfile(dir.File("learned.tsp"));
+  int i = 0;
+  for (const auto& site : profile.sites()) {
+    auto* a = profile.mutable_plan()->add_assignments();
+    a->set_site_id(site.id());
+    a->set_tier(i++ % 2 ? "slow" : "fast");
+  }
+  profile.mutable_plan()->set_site_depth(depth);
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+}
+
 const json& Tier(const json& stats, const std::string& name) {
   for (const auto& t : stats["tiers"]) {
     if (t["name"] == name) return t;
@@ -39,8 +96,6 @@ const json& Tier(const json& stats, const std::string& name) {
   ADD_FAILURE() << "no tier " << name << " in " << stats.dump();
   return none;
 }
-
-constexpr const char* kTwoTiers = "fast=node:0;slow=node:0,thp=off";
 
 struct Program {
   std::vector<std::string> argv;
@@ -100,7 +155,9 @@ TEST(PlacerRun, RealProgramsGiveTheSameOutputUnderThePlacer) {
     const auto placed = RunCommand(argv, {}, program.input);
     EXPECT_EQ(placed.exit_code, 0) << program.argv[0] << placed.err;
     EXPECT_EQ(placed.out, plain.out) << program.argv[0];
-    EXPECT_EQ(placed.err, plain.err) << program.argv[0];
+    std::string err;
+    EXPECT_NE(SummaryOf(placed.err, &err), "") << placed.err;
+    EXPECT_EQ(err, plain.err) << program.argv[0];
     const json stats = ReadJson(dir.File("stats.json"));
     EXPECT_GT(stats["unknown_sites"].get<uint64_t>(), 0u) << program.argv[0];  // learning saw sites
     const auto learned = formats::ReadProfile(dir.File("learned.tsp"));
@@ -147,6 +204,83 @@ TEST(PlacerRun, RealProgramsUnderAPlanThatRoutesTheirSitesToSeveralTiers) {
     EXPECT_GT(Tier(stats, "fast")["allocations"].get<uint64_t>(), 0u) << program.argv[0];
     EXPECT_GT(Tier(stats, "slow")["allocations"].get<uint64_t>(), 0u) << program.argv[0];
   }
+}
+
+// The whole chain on a distribution binary built without frame pointers: record -> analyze ->
+// plan -> run, with no unwinder flag. The plan's keys are deeper than frame 0 (the planner's depth,
+// or 8 when it chose 1), and nearly every allocation of a planned site must match its key: with
+// frame pointers as the default walk, frames below 0 were wrong here and nothing matched.
+TEST(PlacerRun, DistributionPythonMatchesThePlanWithDefaultFlags) {
+  const std::string python = "/usr/bin/python3.11";
+  ASSERT_EQ(access(python.c_str(), X_OK), 0)
+      << python << " is missing (scripts/install-deps installs Debian's python3)";
+  TempDir dir;
+  const std::vector<std::string> program = {
+      python, "-c",
+      "import json; d={str(i): [i, str(i)] for i in range(60000)}; print(len(json.dumps(d)))"};
+  std::vector<std::string> record = {
+      TierscopeBin(), "record", "-q", "--sampler", "timer", "-o", dir.File("p.trace"), "--"};
+  record.insert(record.end(), program.begin(), program.end());
+  // The share measures the walk, not Python: its per-run hash seed changes which dict and set
+  // resizes happen, up to ~1 % of allocations from sites the recording never saw.
+  const std::vector<std::string> env = {"PYTHONHASHSEED=0"};
+  const auto recorded = RunCommand(record, env);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  const auto analyzed =
+      RunCommand({TierscopeBin(), "analyze", dir.File("p.trace"), "-o", dir.File("p.prof")});
+  ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
+  const auto planned = RunCommand(
+      {TierscopeBin(), "plan", dir.File("p.prof"), "--tier", "fast=4M", "--tier", "slow=rest"});
+  ASSERT_EQ(planned.exit_code, 0) << planned.err;
+  auto profile = formats::LoadProfile(dir.File("p.prof"));
+  ASSERT_GT(profile.plan().assignments_size(), 0);
+  if (profile.plan().site_depth() < 2) {
+    profile.mutable_plan()->set_site_depth(8);  // keys at depth 1 would not test the stack walk
+    formats::WriteProfile(dir.File("p.prof"), profile);
+  }
+  std::vector<std::string> run = {
+      TierscopeBin(),         "run", "--profile", dir.File("p.prof"), "--stats",
+      dir.File("stats.json"), "--"};
+  run.insert(run.end(), program.begin(), program.end());
+  const auto placed = RunCommand(run, env);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, recorded.out);
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_GE(stats["site_depth"].get<int>(), 2);
+  EXPECT_EQ(stats["unwinder"], "auto");  // the default walk
+  const double hits = stats["plan_hits"].get<double>();
+  const double unknown = stats["unknown_sites"].get<double>();
+  ASSERT_GT(hits + unknown, 1000) << stats.dump();
+  EXPECT_GE(hits / (hits + unknown), 0.99) << stats.dump();
+}
+
+// The default walk in code built with frame pointers (the stress example): the unwind tables say
+// the frame-pointer walk is exact there, so it is used, not libunwind (only the frames in the C
+// library's start and exit code, built without them, go to libunwind), and every allocation of
+// the plan's sites at depth 3 matches.
+TEST(PlacerRun, TheDefaultWalkUsesFramePointersWhereTheUnwindTablesSayTheyAreExact) {
+  TempDir dir;
+  const std::vector<std::string> program = {
+      ExampleBin("ts-example-stress"), "--threads", "2", "--ops", "20000", "--depth", "3"};
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 3));
+  std::vector<std::string> run = {TierscopeBin(),
+                                  "run",
+                                  "--profile",
+                                  dir.File("plan.tsp"),
+                                  "--tiers",
+                                  kTwoTiers,
+                                  "--stats",
+                                  dir.File("stats.json"),
+                                  "--"};
+  run.insert(run.end(), program.begin(), program.end());
+  const auto placed = RunCommand(run);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["unwinder"], "auto");
+  EXPECT_EQ(stats["site_depth"], 3);
+  EXPECT_GE(stats["plan_hits"].get<uint64_t>(), 40000u);
+  EXPECT_EQ(stats["unknown_sites"].get<uint64_t>(), 0u);
+  EXPECT_LT(stats["libunwind_walks"].get<uint64_t>(), 100u) << stats.dump();
 }
 
 // learn -> plan -> run on the key-value example: the hot index and the values on fast, the log
@@ -351,6 +485,259 @@ TEST(PlacerRun, RunRefusesBadInputBeforeStartingTheProgram) {
   }
   EXPECT_EQ(ReadBytes(marker), "");
   EXPECT_NE(access(marker.c_str(), F_OK), 0) << "the program ran";
+}
+
+// `tierscope run` ends with one line: allocations per tier, the share matched to the plan, the
+// spills; the stats file has the same figures and the same line.
+TEST(PlacerRun, RunEndsWithOneSummaryLineAndTheStatsSayTheSame) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {kv, "--ops", "2000"}, 1));
+  const auto run =
+      RunCommand({TierscopeBin(), "run", "--profile", dir.File("plan.tsp"), "--tiers", kTwoTiers,
+                  "--stats", dir.File("stats.json"), "--", kv, "--ops", "2000"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Lines(run.err), 1) << run.err;
+  const std::string line = SummaryOf(run.err);
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["summary"], line);
+  EXPECT_EQ(stats["process_count"], 1);
+  EXPECT_FALSE(stats["low_match"].get<bool>());
+  const uint64_t hits = stats["plan_hits"], unknown = stats["unknown_sites"];
+  EXPECT_GT(hits, 0u);
+  EXPECT_DOUBLE_EQ(stats["match_share"].get<double>(), double(hits) / double(hits + unknown));
+  const uint64_t fast = Tier(stats, "fast")["allocations"],
+                 slow = Tier(stats, "slow")["allocations"];
+  EXPECT_EQ(line.find(std::to_string(fast + slow) + " allocations placed (fast " +
+                      std::to_string(fast) + ", slow " + std::to_string(slow) + ")"),
+            0u)
+      << line;
+  EXPECT_NE(line.find(" matched the plan (" + std::to_string(hits) + " of " +
+                      std::to_string(hits + unknown) + " allocations)"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find("no spills"), std::string::npos) << line;
+  EXPECT_EQ(line.find("low match"), std::string::npos) << line;
+  // -q: no summary unless it warns.
+  const auto quiet = RunCommand({TierscopeBin(), "run", "-q", "--profile", dir.File("plan.tsp"),
+                                 "--tiers", kTwoTiers, "--", kv, "--ops", "2000"});
+  EXPECT_EQ(quiet.exit_code, 0);
+  EXPECT_EQ(quiet.err, "");
+}
+
+// The plan of one program on another: the summary warns, once, with advice.
+TEST(PlacerRun, SummaryWarnsWhenFewAllocationsMatchThePlan) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {kv, "--ops", "2000"}, 1));
+  const std::vector<std::string> perl = {
+      "/usr/bin/perl", "-e", "my @a = map { [$_] } 1..5000; print scalar(@a), \"\\n\";"};
+  for (const char* quiet : {"--stats", "-q"}) {
+    std::vector<std::string> run = {TierscopeBin(), "run",     "--profile", dir.File("plan.tsp"),
+                                    "--tiers",      kTwoTiers, quiet};
+    if (std::string(quiet) == "--stats") run.push_back(dir.File("stats.json"));
+    run.push_back("--");
+    run.insert(run.end(), perl.begin(), perl.end());
+    const auto placed = RunCommand(run);
+    ASSERT_EQ(placed.exit_code, 0) << placed.err;
+    EXPECT_EQ(placed.out, "5000\n");
+    EXPECT_EQ(Lines(placed.err), 1) << placed.err;
+    const std::string line = SummaryOf(placed.err);
+    EXPECT_NE(line.find("; low match: "), std::string::npos) << placed.err;
+    EXPECT_NE(line.find("no module named like the program (perl)"), std::string::npos) << line;
+  }
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_TRUE(stats["low_match"].get<bool>());
+  EXPECT_FALSE(stats["program_in_profile"].get<bool>());
+  EXPECT_LT(stats["match_share"].get<double>(), 0.9);
+}
+
+// A forked child counts only what it does after the fork, and writes its own stats: the run's
+// totals add both processes up without counting the parent's allocations twice.
+TEST(PlacerRun, AForkedChildReportsItsOwnAllocationsAndTheTotalsAddUp) {
+  TempDir dir;
+  const std::vector<std::string> program = {Fork(), "--blocks", "1000", "--child-blocks", "300"};
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 1));
+  std::vector<std::string> run = {TierscopeBin(),
+                                  "run",
+                                  "--profile",
+                                  dir.File("plan.tsp"),
+                                  "--tiers",
+                                  kTwoTiers,
+                                  "--stats",
+                                  dir.File("stats.json"),
+                                  "--"};
+  run.insert(run.end(), program.begin(), program.end());
+  const auto placed = RunCommand(run);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, "parent 1000 blocks, child 300 blocks, child status 0\n");
+  EXPECT_EQ(Lines(placed.err), 1) << placed.err;
+  EXPECT_NE(SummaryOf(placed.err).find(" in 2 processes;"), std::string::npos) << placed.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  ASSERT_EQ(stats["process_count"], 2) << stats.dump();
+  uint64_t hits = 0, parent = 0, child = 0;
+  for (const auto& p : stats["processes"]) {
+    hits += p["plan_hits"].get<uint64_t>();
+    uint64_t placed_here = 0;
+    for (const auto& [tier, n] : p["allocations"].items()) placed_here += n.get<uint64_t>();
+    (p["pid"] == stats["pid"] ? parent : child) = placed_here;
+  }
+  EXPECT_EQ(stats["plan_hits"].get<uint64_t>(), hits);
+  EXPECT_GE(parent, 1000u);
+  EXPECT_GE(child, 300u);
+  EXPECT_LT(child, 1000u) << "the child counted the parent's allocations";
+  EXPECT_EQ(Tier(stats, "fast")["allocations"].get<uint64_t>() +
+                Tier(stats, "slow")["allocations"].get<uint64_t>(),
+            parent + child);
+}
+
+// A launcher script that runs several programs, then execs the planned one: each warning of the
+// placer is said once for the whole run, not once per process, and the stats of every process
+// end up in the one stats file (tierscope run) or in a file each (direct LD_PRELOAD).
+TEST(PlacerRun, WarningsAreSaidOncePerRunUnderALauncher) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanKvcacheSitesOn(dir, kv, "slow"));
+  const std::string script =
+      "for i in 1 2 3 4 5; do /bin/true; done; (/bin/echo child) >/dev/null; "
+      "/bin/sh -c '/bin/true; /bin/true'; exec " +
+      kv + " --ops 2000";
+  const bool one_tier = OneTierMachine();
+  // The plan names no nodes: the machine's tiers (on a one-node machine, one warning).
+  const auto run = RunCommand({TierscopeBin(), "run", "--profile", dir.File("plan.tsp"), "--stats",
+                               dir.File("stats.json"), "--", "/bin/sh", "-c", script});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Count(run.err, "one memory tier"), one_tier ? 1 : 0) << run.err;
+  EXPECT_EQ(Count(run.err, "tierscope run: "), 1 + (one_tier ? 1 : 0)) << run.err;
+  EXPECT_EQ(Count(run.err, "tierscope-placer"), 0) << run.err;
+  const std::string line = SummaryOf(run.err);
+  EXPECT_NE(line.find(" processes;"), std::string::npos) << run.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_GE(stats["process_count"].get<int>(), 7) << stats.dump();
+  EXPECT_EQ(stats["summary"], line);
+  EXPECT_EQ(stats["program"], kv);  // the root process: the one that exec'd the program
+
+  // Direct LD_PRELOAD: the first process says it and tells its children.
+  const auto direct =
+      RunCommand({"/bin/sh", "-c", script},
+                 {"LD_PRELOAD=" + Lib(), "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+                  "TIERSCOPE_PLACER_STATS=" + dir.File("direct.json")});
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_EQ(Count(direct.err, "one memory tier"), one_tier ? 1 : 0) << direct.err;
+  // The tree's first process (sh, then the program it exec'd) writes direct.json, every other
+  // process direct.PID.json.
+  EXPECT_EQ(ReadJson(dir.File("direct.json"))["program"], kv);
+  const auto files =
+      RunCommand({"/bin/sh", "-c", "ls " + dir.path() + " | grep -c '^direct\\.[0-9]*\\.json$'"});
+  EXPECT_GE(std::stoi(files.out), 6) << files.out;
+}
+
+// Threads allocate and map memory while the main thread forks 200 times; each child allocates,
+// maps and exits. Every lock of the placer held by a thread at fork time would be copied held
+// into the child, where no thread releases it (before the fork handlers: the child spun forever
+// in the placed-ranges lock). Each stack walk: frame 0, auto, libunwind. A child
+// stuck on a lock is killed by its alarm after 60 s (the program then fails); `timeout` guards
+// the program itself.
+TEST(PlacerRun, ForkingWhileThreadsAllocateAndMapNeverHangs) {
+  const std::vector<std::string> program = {Fork(), "--threads", "4", "--forks", "200"};
+  const auto plain = RunCommand(program);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  // Depth 1: frame 0 only; depth 2: the default walk (frame pointers here, the unwind tables
+  // say so) and libunwind's (its walks in flight are waited for at fork).
+  const std::vector<std::pair<int, std::string>> walks = {{1, "fp"}, {2, "auto"}, {2, "libunwind"}};
+  for (const auto& [depth, unwinder] : walks) {
+    SCOPED_TRACE("depth " + std::to_string(depth) + ", " + unwinder);
+    TempDir dir;
+    // The same sites, learned from a shorter run.
+    ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {Fork(), "--threads", "4", "--forks", "5"}, depth));
+    std::vector<std::string> run = {"/usr/bin/timeout", "-s", "KILL", "600"};
+    run.insert(run.end(), program.begin(), program.end());
+    std::vector<std::string> env = {"LD_PRELOAD=" + Lib(),
+                                    "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+                                    std::string("TIERSCOPE_TIERS=") + kTwoTiers,
+                                    "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")};
+    if (unwinder == "libunwind") env.push_back("TIERSCOPE_PLACER_UNWIND=libunwind");
+    const auto placed = RunCommand(run, env);
+    EXPECT_EQ(placed.exit_code, 0) << placed.err;
+    EXPECT_EQ(placed.out, plain.out);
+    EXPECT_EQ(placed.err, "");
+    const json stats = ReadJson(dir.File("stats.json"));
+    EXPECT_EQ(stats["unwinder"], unwinder);
+    EXPECT_GT(stats["plan_hits"].get<uint64_t>(), 0u);
+    // Every mapping from the planned mmap site was placed on a tier, then unmapped.
+    EXPECT_EQ(Tier(stats, "fast")["mapped_bytes"].get<uint64_t>(), 0u);
+    EXPECT_EQ(Tier(stats, "slow")["mapped_bytes"].get<uint64_t>(), 0u);
+  }
+}
+
+// A program whose path is not UTF-8: its stats (which name it) are still written, and the
+// placer's exit path never ends the program with std::terminate (it did: exit status 134).
+TEST(PlacerRun, StatsOfAProgramWithANonUtf8PathAreWritten) {
+  TempDir dir;
+  const std::string folder = dir.File(
+      "bad\xff"
+      "dir");
+  ASSERT_EQ(mkdir(folder.c_str(), 0755), 0);
+  const std::string kv = folder + "/kv";
+  ASSERT_EQ(RunCommand({"/bin/cp", ExampleBin("ts-example-kvcache"), kv}).exit_code, 0);
+  const auto plain = RunCommand({kv, "--ops", "2000"});
+  ASSERT_EQ(plain.exit_code, 0);
+  const auto direct = RunCommand(
+      {kv, "--ops", "2000"}, {"LD_PRELOAD=" + Lib(), std::string("TIERSCOPE_TIERS=") + kTwoTiers,
+                              "TIERSCOPE_PLACER_STATS=" + dir.File("direct.json")});
+  EXPECT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_EQ(direct.out, plain.out);
+  EXPECT_EQ(ReadJson(dir.File("direct.json"))["program"], dir.File("bad\xef\xbf\xbd"
+                                                                   "dir/kv"));
+  const auto run = RunCommand({TierscopeBin(), "run", "--tiers", kTwoTiers, "--stats",
+                               dir.File("run.json"), "--", kv, "--ops", "2000"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, plain.out);
+  EXPECT_EQ(ReadJson(dir.File("run.json"))["process_count"], 1);
+}
+
+// A profile made from another build of the program (same file name, another GNU build-id)
+// matches none of its sites: the placer says so once, the stats count the module, and the
+// summary's advice names the cause.
+TEST(PlacerRun, AProfileOfAnotherBuildIsSaidOnce) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, {kv, "--ops", "2000"}, 1));
+  auto profile = formats::LoadProfile(dir.File("plan.tsp"));
+  int changed = 0;
+  for (auto& site : *profile.mutable_sites()) {
+    for (auto& loc : *site.mutable_stack()) {
+      if (loc.module() != kv) continue;
+      ASSERT_FALSE(loc.build_id().empty()) << "the example has no build-id";
+      std::string id = loc.build_id();
+      id[0] = static_cast<char>(id[0] ^ 0x5a);
+      loc.set_build_id(id);
+      ++changed;
+    }
+  }
+  ASSERT_GT(changed, 0);
+  formats::WriteProfile(dir.File("other.tsp"), profile);
+  const auto run =
+      RunCommand({TierscopeBin(), "run", "--profile", dir.File("other.tsp"), "--tiers", kTwoTiers,
+                  "--stats", dir.File("stats.json"), "--", kv, "--ops", "2000"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Count(run.err,
+                  "tierscope-placer: 1 module(s) of the plan are another build here than in the "
+                  "profile (build-id): ts-example-kvcache; their sites will not match\n"),
+            1)
+      << run.err;
+  EXPECT_EQ(Lines(run.err), 2) << run.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["profile_modules_other_build"], 1);
+  EXPECT_EQ(stats["processes"][0]["profile_modules_other_build_names"][0], "ts-example-kvcache");
+  EXPECT_TRUE(stats["low_match"].get<bool>());
+  EXPECT_NE(SummaryOf(run.err).find("1 module(s) of the profile are another build here"),
+            std::string::npos)
+      << run.err;
+  // The same profile with the right build-id: not a word.
+  const auto same = RunCommand({TierscopeBin(), "run", "-q", "--profile", dir.File("plan.tsp"),
+                                "--tiers", kTwoTiers, "--", kv, "--ops", "2000"});
+  EXPECT_EQ(same.err, "");
 }
 
 TEST(PlacerRun, ExitStatusIsTheProgramsAndTopologyListsTheTiers) {

@@ -6,16 +6,27 @@
 
 #include <cstring>
 
+#include "frame_check.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
 #include "site_cache.h"
 #include "site_hash.h"
 #include "tier_arenas.h"
 #include "tierscope/placer/run_config.h"
+#include "tierscope/placer/stats_summary.h"
 #include "tierscope/placer/tier_spec.h"
 #include "tierscope/placer/topology.h"
 
 namespace tierscope::placer {
+namespace testing {  // frame_check_helpers.cc
+uintptr_t CallWithFramePointer();
+uintptr_t CallWithoutFramePointer();
+volatile uintptr_t g_sink;
+__attribute__((noinline)) uintptr_t CaptureReturnAddress() {
+  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+}
+}  // namespace testing
+
 namespace {
 
 TEST(TierSpec, ParsesNamesNodesAndOptions) {
@@ -331,6 +342,138 @@ TEST(TierArenas, MappingsAreChargedToTheBudgetAndBoundToTheTier) {
   EXPECT_EQ(PolicyOf(map, mask), MPOL_BIND);
   EXPECT_EQ(mask[0], 1ul);
   munmap(map, len);
+}
+
+// --- the stats of a run's processes (stats_summary.h) ---
+
+TEST(StatsSummary, EachProcessOfATreeGetsItsOwnStatsFile) {
+  EXPECT_EQ(StatsPathFor("/d/%p.json", 42, true), "/d/42.json");
+  EXPECT_EQ(StatsPathFor("/d/%p.json", 42, false), "/d/42.json");
+  EXPECT_EQ(StatsPathFor("/d/s-%p-%p", 7, false), "/d/s-7-7");
+  EXPECT_EQ(StatsPathFor("/d/stats.json", 42, true), "/d/stats.json");
+  EXPECT_EQ(StatsPathFor("/d/stats.json", 42, false), "/d/stats.42.json");
+  EXPECT_EQ(StatsPathFor("/d/stats", 42, false), "/d/stats.42.json");
+}
+
+nlohmann::json ProcessStats(long pid, const std::string& program, bool in_profile, uint64_t hits,
+                            uint64_t unknown, uint64_t fast, uint64_t slow) {
+  nlohmann::json p;
+  p["pid"] = pid;
+  p["program"] = program;
+  p["placement"] = "plan";
+  p["plan_keys"] = 10;
+  p["site_depth"] = 3;
+  p["unwinder"] = "libunwind";
+  p["program_in_profile"] = in_profile;
+  p["plan_hits"] = hits;
+  p["unknown_sites"] = unknown;
+  p["fallbacks_to_default"] = 1;
+  p["match_share"] = MatchShare(hits, unknown);
+  nlohmann::json f, s;
+  f["name"] = "fast";
+  f["capacity_bytes"] = 1000;
+  f["allocations"] = fast;
+  f["fallbacks"] = 2;
+  f["live_bytes"] = 100;
+  f["resident_bytes"] = 200;
+  f["resident_by_node"]["0"] = 200;
+  s["name"] = "slow";
+  s["allocations"] = slow;
+  s["resident_by_node"]["1"] = 50;
+  p["tiers"] = {f, s};
+  return p;
+}
+
+TEST(StatsSummary, MergeAddsCountersAndTiersAndKeepsEveryProcess) {
+  const auto merged = MergeStats({ProcessStats(10, "/bin/sh", false, 1, 99, 0, 100),
+                                  ProcessStats(11, "/usr/bin/app", true, 900, 100, 800, 200),
+                                  ProcessStats(12, "/usr/bin/app", true, 95, 5, 50, 50)},
+                                 11);
+  EXPECT_EQ(merged["pid"], 11);  // the configuration of the root process
+  EXPECT_EQ(merged["program"], "/usr/bin/app");
+  EXPECT_EQ(merged["process_count"], 3);
+  ASSERT_EQ(merged["processes"].size(), 3u);
+  EXPECT_EQ(merged["processes"][1]["program"], "/usr/bin/app");
+  EXPECT_EQ(merged["processes"][1]["plan_hits"], 900);
+  EXPECT_EQ(merged["processes"][1]["allocations"]["fast"], 800);
+  EXPECT_EQ(merged["processes"][1]["allocations"]["slow"], 200);
+  EXPECT_FALSE(merged["processes"][1].contains("tiers"));  // the totals' tiers are the only ones
+  EXPECT_EQ(merged["plan_hits"], 996);
+  EXPECT_EQ(merged["unknown_sites"], 204);
+  EXPECT_EQ(merged["fallbacks_to_default"], 3);
+  // The share counts the two processes that run the profile's program, not the shell.
+  EXPECT_EQ(merged["match_processes"], 2);
+  EXPECT_DOUBLE_EQ(merged["match_share"].get<double>(), 995.0 / 1100.0);
+  ASSERT_EQ(merged["tiers"].size(), 2u);
+  const auto& fast = merged["tiers"][0];
+  EXPECT_EQ(fast["name"], "fast");
+  EXPECT_EQ(fast["capacity_bytes"], 1000);  // a description, not a counter
+  EXPECT_EQ(fast["allocations"], 850);
+  EXPECT_EQ(fast["fallbacks"], 6);
+  EXPECT_EQ(fast["resident_by_node"]["0"], 600);
+  EXPECT_DOUBLE_EQ(fast["resident_per_live"].get<double>(), 2.0);
+  EXPECT_EQ(merged["tiers"][1]["allocations"], 350);
+  EXPECT_EQ(merged["tiers"][1]["resident_by_node"]["1"], 150);
+  EXPECT_TRUE(MergeStats({}, 1).empty());
+}
+
+TEST(StatsSummary, OneLineWithTiersShareAndSpills) {
+  const auto merged = MergeStats({ProcessStats(10, "/bin/sh", false, 1, 99, 0, 100),
+                                  ProcessStats(11, "/usr/bin/app", true, 999, 1, 800, 200)},
+                                 11);
+  const std::string line = SummaryLine(merged);
+  EXPECT_FALSE(LowMatch(merged));
+  EXPECT_EQ(line,
+            "1100 allocations placed (fast 800, slow 300) in 2 processes; 99.9% matched the "
+            "plan (999 of 1000 allocations in the 1 process(es) running a program of the "
+            "profile; 1 other(s) not counted); spills: 2 to a slower tier, 2 to the default "
+            "placement");
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+}
+
+TEST(StatsSummary, LowMatchWarnsWithAdvice) {
+  auto stats = ProcessStats(5, "/usr/bin/app", true, 10, 90, 1, 2);
+  EXPECT_TRUE(LowMatch(stats));
+  EXPECT_NE(SummaryLine(stats).find("; low match: 10.0% of allocations matched the plan; the "
+                                    "profile may come from another build"),
+            std::string::npos)
+      << SummaryLine(stats);
+  stats["unwinder"] = "fp";
+  EXPECT_NE(SummaryLine(stats).find("--unwind fp"), std::string::npos) << SummaryLine(stats);
+  stats["unwinder"] = "libunwind";
+  stats["profile_modules_other_build"] = 1;
+  EXPECT_NE(SummaryLine(stats).find("another build here"), std::string::npos);
+  stats["program_in_profile"] = false;
+  EXPECT_NE(SummaryLine(stats).find("no module named like the program (app)"), std::string::npos)
+      << SummaryLine(stats);
+  // 89.99 % is low, 90 % is not; without a plan nothing is low.
+  EXPECT_TRUE(LowMatch(ProcessStats(5, "/a", true, 8999, 1001, 0, 0)));
+  EXPECT_FALSE(LowMatch(ProcessStats(5, "/a", true, 9000, 1000, 0, 0)));
+  auto learning = ProcessStats(5, "/a", true, 0, 100, 0, 0);
+  learning["plan_keys"] = 0;
+  EXPECT_FALSE(LowMatch(learning));
+  EXPECT_NE(SummaryLine(learning).find("no plan to match"), std::string::npos);
+  EXPECT_NE(SummaryLine(nlohmann::json::object()).find("no placer stats"), std::string::npos);
+}
+
+// The call frame information of this test program says where a call keeps the frame pointer:
+// the same call, built with frame pointers and without.
+TEST(FrameCheck, TheUnwindTablesSayWhichCallsKeepTheFramePointer) {
+  ModuleTable modules;
+  ASSERT_TRUE(modules.Init());
+  modules.RefreshIfChanged();
+  const uintptr_t with = testing::CallWithFramePointer();
+  const uintptr_t without = testing::CallWithoutFramePointer();
+  const Module* m = modules.Find(with);
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(modules.Find(without), m);
+  ASSERT_NE(m->eh_frame_hdr, 0u);
+#if defined(__x86_64__)
+  EXPECT_TRUE(KeepsFramePointer(m->eh_frame_hdr, with));
+#endif
+  EXPECT_FALSE(KeepsFramePointer(m->eh_frame_hdr, without));
+  EXPECT_FALSE(KeepsFramePointer(0, with));
+  EXPECT_FALSE(KeepsFramePointer(m->eh_frame_hdr, m->start > 64 ? m->start - 64 : 0));
 }
 
 }  // namespace

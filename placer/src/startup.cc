@@ -255,17 +255,14 @@ bool Configure() {
       ++g_info.plan_sites_missing;
       continue;
     }
-    ModuleOffset key[kMaxDepth];
-    int n = 0;
+    int n = 0;  // the modules the key reads (its first `depth` frames)
     for (const auto& loc : it->second->stack()) {
-      if (n == g_state.depth) break;
-      key[n].identity =
-          loc.build_id().empty() ? HashBytes(BaseName(loc.module())) : HashBytes(loc.build_id());
-      key[n].offset = loc.offset();
+      if (n++ == g_state.depth) break;
       g_info.key_modules.emplace(BaseName(loc.module()), loc.build_id());
-      ++n;
     }
-    if (!g_state.keys.Add(HashKey(key, n), tier_code(a.tier()))) ++g_info.plan_key_conflicts;
+    // The one definition of a site's key (common/site_key.h), as the analyzer's replay computes it.
+    const uint64_t key = common::SiteMatchKey(*it->second, static_cast<size_t>(g_state.depth));
+    if (!g_state.keys.Add(key, tier_code(a.tier()))) ++g_info.plan_key_conflicts;
   }
   g_info.plan_keys = g_state.keys.size();
   // A profile made from another build of a module matches none of its sites: said once.

@@ -38,26 +38,23 @@ TS_ALWAYS_INLINE void Release(void* p) {
 }
 
 TS_ALWAYS_INLINE void ReleaseSized(void* p, size_t size, int align_flags) {
-  if (p) sdallocx(p, size ? size : 1, align_flags | FlagsForPointer(p));
+  if (p == nullptr) return;
+  const int tier = g_state.arenas.TierOf(p);
+  if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
+    return ReleaseQuotaBlock(p, quota, size ? size : 1, align_flags);
+  }
+  sdallocx(p, size ? size : 1, align_flags | FlagsForTier(tier));
 }
 
+// realloc: the plan's placement for a realloc from a site it names, else the block's own
+// (runtime.h, Reallocate).
 TS_ALWAYS_INLINE void* Resize(void* old, size_t size, void* ret, void* fp) {
   if (old == nullptr) return WithErrno(PlacedAlloc(size, 0, ret, fp));
   if (size == 0) {  // glibc: realloc(p, 0) frees p and returns NULL
     Release(old);
     return nullptr;
   }
-  const int tier = g_state.arenas.TierOf(old);
-  if (tier < 0) return WithErrno(rallocx(old, size, DefaultFlags()));
-  // A tier block stays on its tier; when the tier is full, move it down the tiers.
-  void* p = rallocx(old, size, tier == Primary() ? PrimaryFlags() : TierFlags(tier));
-  if (p) return p;
-  p = TierAlloc(tier, size, 0);
-  if (!p) return WithErrno(nullptr);
-  const size_t old_size = sallocx(old, 0);
-  std::memcpy(p, old, old_size < size ? old_size : size);
-  Release(old);
-  return p;
+  return WithErrno(Reallocate(old, size, g_state.arenas.TierOf(old), ret, fp));
 }
 
 // operator new: retry through the new_handler, then throw (or return NULL for nothrow forms).

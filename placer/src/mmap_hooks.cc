@@ -140,7 +140,9 @@ TS_EXPORT void* mmap(void* addr, size_t len, int prot, int flags, int fd, off_t 
   }
   // A miss resolves like malloc's (under the try-lock; its own mappings come from the placer's
   // or libunwind's code, which InternalCaller passes through).
-  const int tier = TierForSite(len, ret, fp);
+  int tier = TierForSite(len, ret, fp);
+  // A quota site's mapping goes to the quota's tier whole (quotas count heap blocks only).
+  if (tier >= kQuotaPlacement) tier = g_state.quotas[tier - kQuotaPlacement].tier;
   if (tier >= 0) Place(p, PageRound(len), tier, (flags & MAP_POPULATE) != 0);
   return p;
 }

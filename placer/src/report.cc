@@ -21,6 +21,7 @@ namespace {
 struct Totals {
   uint64_t allocs[kMaxTiers] = {}, bytes[kMaxTiers] = {}, fallbacks[kMaxTiers] = {},
            hints[kMaxTiers] = {};
+  uint64_t quota_allocs[kMaxQuotas] = {}, quota_over[kMaxQuotas] = {};
   uint64_t plan_hits = 0, unknown_sites = 0, small_skipped = 0, cache_misses = 0, busy_misses = 0,
            to_default = 0, libunwind_walks = 0;
   void Add(const ThreadCounters& c) {
@@ -30,6 +31,10 @@ struct Totals {
       bytes[i] += get(c.bytes[i]);
       fallbacks[i] += get(c.fallbacks[i]);
       hints[i] += get(c.hints[i]);
+    }
+    for (int q = 0; q < kMaxQuotas; ++q) {
+      quota_allocs[q] += get(c.quota_allocs[q]);
+      quota_over[q] += get(c.quota_over[q]);
     }
     plan_hits += get(c.plan_hits);
     unknown_sites += get(c.unknown_sites);
@@ -127,6 +132,7 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   out["plan_keys"] = info.plan_keys;
   out["plan_key_conflicts"] = info.plan_key_conflicts;
   out["plan_sites_missing"] = info.plan_sites_missing;
+  out["quota_sites_dropped"] = info.quota_sites_dropped;
   // Modules loaded now (dlopen'ed ones included) against the profile's.
   g_state.modules.RefreshIfChanged();
   const ModuleCheck modules = CheckModules(info, g_state.modules);
@@ -156,6 +162,12 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
       live += ArenaStat(slice.arenas[a], "small.allocated") +
               ArenaStat(slice.arenas[a], "large.allocated");
       arenas.push_back(slice.arenas[a]);
+    }
+    for (int q = 0; q < g_state.quota_count; ++q) {  // a quota site's arena is one of its tier's
+      if (g_state.quotas[q].tier != i) continue;
+      const unsigned arena = g_state.quotas[q].arena;
+      live += ArenaStat(arena, "small.allocated") + ArenaStat(arena, "large.allocated");
+      arenas.push_back(arena);
     }
     tiers_live += live;
     json tier;
@@ -187,6 +199,24 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
     tiers.push_back(tier);
   }
   out["tiers"] = tiers;
+  // Sites with a quota: their arena (on their tier), the bytes counted now and at most, the
+  // allocations counted against the quota and those sent to the next tier because it was full.
+  json quotas = json::array();
+  for (int q = 0; q < g_state.quota_count; ++q) {
+    const Quota& quota = g_state.quotas[q];
+    json entry;
+    entry["site_id"] = quota.site_id;
+    entry["tier"] = info.tiers[quota.tier].name;
+    entry["next_tier"] = info.tiers[quota.next].name;
+    entry["quota_bytes"] = quota.limit;
+    entry["arena"] = quota.arena;
+    entry["used_bytes"] = quota.used.load();
+    entry["peak_bytes"] = quota.peak.load();
+    entry["allocations"] = t.quota_allocs[q];
+    entry["over_quota"] = t.quota_over[q];
+    quotas.push_back(entry);
+  }
+  out["quotas"] = quotas;
   out["tiers_live_bytes"] = tiers_live;
 
   // Paths (the program's, the profile's) need not be UTF-8: such bytes become U+FFFD rather than

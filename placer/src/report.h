@@ -18,6 +18,8 @@ struct RunInfo {
   std::string profile_path, stats_path, sites_path;
   std::vector<TierSpec> tiers;
   uint64_t plan_keys = 0, plan_key_conflicts = 0, plan_sites_missing = 0;
+  // Quota sites of the plan beyond kMaxQuotas (or without an arena): whole-site placement.
+  uint64_t quota_sites_dropped = 0;
   std::string primary = "default";  // the placement served by jemalloc's fast paths
   // The profile's modules by file name -> build-id ("" without one): those the plan's keys read
   // (their first site_depth frames), and those of any frame of any site.

@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "frame_check.h"
 
@@ -43,6 +45,14 @@ void OnThreadExit(void*) {
   }
   t_thread.default_tcache = -1;
   t_thread.default_flags = 0;
+  for (int q = 0; q < kMaxQuotas; ++q) {
+    if (t_thread.quota_tcache[q] > 0) {
+      unsigned id = static_cast<unsigned>(t_thread.quota_tcache[q] - 1);
+      mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
+    }
+    t_thread.quota_tcache[q] = -1;
+    t_thread.quota_flags[q] = 0;
+  }
   t_thread.dead = true;
   if (t_thread.counters && !t_thread.shared_counters) {
     t_thread.counters->owner.store(0, std::memory_order_release);
@@ -105,6 +115,10 @@ void ZeroCounters(ThreadCounters& c) {
     c.bytes[i].store(0, std::memory_order_relaxed);
     c.fallbacks[i].store(0, std::memory_order_relaxed);
     c.hints[i].store(0, std::memory_order_relaxed);
+  }
+  for (int q = 0; q < kMaxQuotas; ++q) {
+    c.quota_allocs[q].store(0, std::memory_order_relaxed);
+    c.quota_over[q].store(0, std::memory_order_relaxed);
   }
   for (auto* counter : {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses,
                         &c.busy_misses, &c.to_default, &c.libunwind_walks}) {
@@ -386,6 +400,156 @@ void* TierAllocFallback(int tier, size_t size, int flags) {
   Bump(c.fallbacks[tier], 1);
   Bump(c.to_default, 1);
   return AllocWithFlags(size, flags | DefaultFlags());
+}
+
+// --- quotas ---
+
+int SetUpQuota(int quota) {
+  Counters();
+  const int arena = MALLOCX_ARENA(g_state.quotas[quota].arena);
+  if (t_thread.dead) return arena | MALLOCX_TCACHE_NONE;  // its tcaches are gone: never keep
+  if (t_thread.quota_tcache[quota] == 0) {
+    t_thread.guard++;
+    unsigned id = 0;
+    size_t len = sizeof(id);
+    if (mallctl("tcache.create", &id, &len, nullptr, 0) == 0) {
+      t_thread.quota_tcache[quota] = static_cast<int>(id) + 1;
+      RegisterThreadExit();
+    } else {
+      t_thread.quota_tcache[quota] = -1;  // out of tcache ids: this thread goes without
+    }
+    t_thread.guard--;
+  }
+  const int tc = t_thread.quota_tcache[quota];
+  t_thread.quota_flags[quota] = arena | (tc > 0 ? MALLOCX_TCACHE(tc - 1) : MALLOCX_TCACHE_NONE);
+  return t_thread.quota_flags[quota];
+}
+
+void* QuotaAlloc(int quota, size_t size, int flags) {
+  Quota& q = g_state.quotas[quota];
+  ThreadCounters& c = Counters();
+  // Counted by usable size: what free can read back (sallocx) without a header.
+  const size_t usable = nallocx(size, flags);
+  if (usable != 0 && q.Take(usable)) {
+    if (void* p = mallocx(size, flags | QuotaFlags(quota))) {
+      Bump(c.allocs[q.tier], 1);
+      Bump(c.bytes[q.tier], size);
+      Bump(c.quota_allocs[quota], 1);
+      return p;
+    }
+    q.Give(usable);  // the tier's budget refused: down the tiers, as any allocation of the tier
+    return TierAllocFallback(q.tier, size, flags);
+  }
+  Bump(c.quota_over[quota], 1);
+  return TierAlloc(q.next, size, flags);
+}
+
+void ReleaseQuotaBlock(void* p, int quota, size_t size, int align_flags) {
+  g_state.quotas[quota].Give(sallocx(p, 0));
+  const int flags = align_flags | QuotaFlags(quota);
+  if (size != 0) {
+    sdallocx(p, size, flags);
+  } else {
+    dallocx(p, flags);
+  }
+}
+
+// --- realloc ---
+
+namespace {
+
+// The placement of a realloc made from `ret`: kKeepPlacement when the plan does not name its
+// site. Counted like an allocation's look-up (plan hits, unknown sites, learned sites).
+int ReallocPlacement(size_t size, void* ret, void* fp) {
+  const uint8_t code = SiteCode(size, ret, fp);
+  ThreadCounters& c = Counters();
+  if (code == kCodeUnknown) {
+    Bump(c.unknown_sites, 1);
+    return kKeepPlacement;
+  }
+  Bump(c.plan_hits, 1);
+  if (size < g_state.min_size) {
+    Bump(c.small_skipped, 1);
+    return kDefaultTier;
+  }
+  return PlacementOfCode(code);
+}
+
+void CountPlaced(int tier, size_t size) {
+  ThreadCounters& c = Counters();
+  Bump(c.allocs[tier], 1);
+  Bump(c.bytes[tier], size);
+}
+
+// The block moved to `p` (NULL: no memory, `old` stays as it is).
+void* MoveTo(void* p, void* old, size_t size) {
+  if (p == nullptr) return nullptr;
+  std::memcpy(p, old, std::min(sallocx(old, 0), size));
+  ReleaseBlock(old);
+  return p;
+}
+
+TS_ALWAYS_INLINE int ResizeFlags(int tier) {
+  return tier == Primary() ? PrimaryFlags() : TierFlags(tier);
+}
+
+// A block that keeps its placement: resized in place or within its arena's tier (then down the
+// tiers when the tier is full). A quota block stays counted against its quota by its new size.
+void* ResizeKept(void* old, size_t size, int tier, int quota, bool count) {
+  if (tier < 0) return rallocx(old, size, DefaultFlags());
+  if (quota >= 0) {
+    const size_t old_usable = sallocx(old, 0);
+    if (void* p = rallocx(old, size, QuotaFlags(quota))) {
+      g_state.quotas[quota].used.fetch_add(sallocx(p, 0) - old_usable, std::memory_order_relaxed);
+      if (count) CountPlaced(tier, size);
+      return p;
+    }
+    return MoveTo(TierAllocFallback(tier, size, 0), old, size);
+  }
+  if (void* p = rallocx(old, size, ResizeFlags(tier))) {
+    if (count) CountPlaced(tier, size);
+    return p;
+  }
+  return MoveTo(TierAlloc(tier, size, 0), old, size);
+}
+
+}  // namespace
+
+void* Reallocate(void* old, size_t size, int tier, void* ret, void* fp) {
+  const int quota = QuotaOfBlock(old, tier);
+  const bool routing = g_state.routing.load(std::memory_order_relaxed) && t_thread.guard == 0;
+  // A block of the default placement that stays below min_size is on the default placement
+  // whichever the site (a named one sends it there, any other keeps it there): no stack walk.
+  if (!routing || (tier < 0 && size < g_state.min_size)) {
+    return ResizeKept(old, size, tier, quota, false);
+  }
+  int target = ReallocPlacement(size, ret, fp);
+  if (target == kKeepPlacement) return ResizeKept(old, size, tier, quota, true);
+  if (target >= kQuotaPlacement) {
+    const int q = target - kQuotaPlacement;
+    if (quota != q) return MoveTo(QuotaAlloc(q, size, 0), old, size);
+    // Its own quota's block: as if freed, then allocated again at the new size.
+    Quota& limits = g_state.quotas[q];
+    const size_t old_usable = sallocx(old, 0), new_usable = nallocx(size, 0);
+    if (new_usable != 0 && (new_usable <= old_usable || limits.Take(new_usable - old_usable))) {
+      if (void* p = rallocx(old, size, QuotaFlags(q))) {
+        limits.used.fetch_add(sallocx(p, 0) - old_usable, std::memory_order_relaxed);
+        CountPlaced(limits.tier, size);
+        Bump(Counters().quota_allocs[q], 1);
+        return p;
+      }
+      if (new_usable > old_usable) limits.Give(new_usable - old_usable);
+      return MoveTo(TierAllocFallback(limits.tier, size, 0), old, size);  // the tier is full
+    }
+    Bump(Counters().quota_over[q], 1);
+    target = limits.next;  // over the quota: the next tier, like a new allocation
+  }
+  if (target == kDefaultTier) {
+    if (tier < 0) return rallocx(old, size, DefaultFlags());
+    return MoveTo(AllocWithFlags(size, DefaultFlags()), old, size);
+  }
+  if (target == tier && quota < 0) return ResizeKept(old, size, tier, -1, true);
+  return MoveTo(TierAlloc(target, size, 0), old, size);
 }
 
 }  // namespace tierscope::placer

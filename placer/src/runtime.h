@@ -26,7 +26,8 @@
 
 namespace tierscope::placer {
 
-// Site codes in the cache and key table: tier index + 1, or one of these.
+// Site codes in the cache and key table: tier index + 1, kCodeQuota + quota id, or one of these.
+constexpr uint8_t kCodeQuota = 0x40;    // .. + kMaxQuotas - 1: a site with a quota (State::quotas)
 constexpr uint8_t kCodeDefault = 0xFE;  // the plan puts the site on the default placement
 constexpr uint8_t kCodeUnknown = 0xFF;  // not in the plan: goes to State::unknown_tier
 // Unwinder::kAuto: the frame-pointer walk is not exact from these frames on; walk with libunwind.
@@ -36,6 +37,11 @@ constexpr uint8_t kCodeWalk = 0xFD;
 constexpr uint64_t kMarkerSalt = 0x5be0cd19137e2179ull;
 constexpr uint64_t kUnwoundSalt = 0x1f83d9abfb41bd6bull;
 constexpr int kDefaultTier = -1;  // jemalloc's normal arenas: what the kernel would do
+// A placement (what TierForSite returns): kDefaultTier, a tier index, or kQuotaPlacement + quota
+// id (the code - 1, as for a tier).
+constexpr int kQuotaPlacement = kCodeQuota - 1;
+// ReallocPlacement: the realloc's site is not in the plan, the block keeps its placement.
+constexpr int kKeepPlacement = -2;
 
 // kAuto (the default for keys deeper than frame 0): frame pointers where the call frame
 // information says each frame stepped through keeps them (checked once per new stack, at the
@@ -56,7 +62,9 @@ struct ThreadCounters {
   std::atomic<uint64_t> cache_misses;
   std::atomic<uint64_t> busy_misses;  // misses resolved as default because another thread resolved
   std::atomic<uint64_t> to_default;   // fell through every tier's budget
-  std::atomic<uint64_t> libunwind_walks;  // kAuto: sites identified through libunwind
+  std::atomic<uint64_t> libunwind_walks;           // kAuto: sites identified through libunwind
+  std::atomic<uint64_t> quota_allocs[kMaxQuotas];  // allocations counted against quota q
+  std::atomic<uint64_t> quota_over[kMaxQuotas];    // sent to the next tier: quota q was full
   std::atomic<int> owner;
   // Stack walks with libunwind in flight on this block's thread(s): fork waits for them
   // (ForkPrepare).
@@ -77,6 +85,9 @@ struct ThreadState {
   int primary_flags;
   int default_flags;
   int default_tcache;  // jemalloc tcache id + 1 behind default_flags
+  // Each quota arena's flags and this thread's tcache for it, as tier_flags and tcache.
+  int quota_flags[kMaxQuotas];
+  int quota_tcache[kMaxQuotas];
   ThreadCounters* counters;
   bool shared_counters;  // the overflow block: atomic adds
   bool dead;             // thread exit ran: tcaches destroyed
@@ -88,6 +99,33 @@ struct ThreadState {
 };
 
 extern TS_TLS ThreadState t_thread;
+
+// Quotas (Assignment.quota_bytes): a quota site's blocks go to its own arena on its tier while the
+// usable bytes of its live blocks there stay within `limit`, the others to `next`. `used` is the
+// only shared word on the path (one CAS per allocation, one subtraction per free); a block's
+// quota is found at free from its address (TierArenas::QuotaOf, the quota arena's page marks).
+struct Quota {
+  int tier = 0;
+  int next = 0;  // the tier after `tier` (the last tier: itself)
+  uint64_t limit = 0;
+  uint64_t site_id = 0;
+  unsigned arena = 0;
+  std::atomic<uint64_t> used{0};
+  std::atomic<uint64_t> peak{0};  // high-water mark of `used` (stats)
+
+  // Takes `bytes` of the quota; false when they do not fit.
+  bool Take(uint64_t bytes) {
+    uint64_t cur = used.load(std::memory_order_relaxed);
+    do {
+      if (bytes > limit || cur > limit - bytes) return false;
+    } while (!used.compare_exchange_weak(cur, cur + bytes, std::memory_order_relaxed));
+    if (cur + bytes > peak.load(std::memory_order_relaxed)) {
+      peak.store(cur + bytes, std::memory_order_relaxed);  // approximate under races: stats only
+    }
+    return true;
+  }
+  void Give(uint64_t bytes) { used.fetch_sub(bytes, std::memory_order_relaxed); }
+};
 
 struct State {
   std::atomic<bool> routing{false};  // a plan or learning is active: identify sites
@@ -116,6 +154,8 @@ struct State {
   ModuleTable modules;
   LearnedSites learned;  // learning mode only
   MappedRanges maps;     // the program's mappings placed on a tier
+  int quota_count = 0;   // quotas[0, quota_count) are in use; read-only once routing started
+  Quota quotas[kMaxQuotas];
   std::atomic<bool> miss_lock{false};
   // Threads inside fork() (between ForkPrepare and ForkParent): no new libunwind walk starts.
   std::atomic<int> forking{0};
@@ -183,15 +223,35 @@ TS_ALWAYS_INLINE void* AllocWithFlags(size_t size, int flags) {
   return mallocx(size, flags);
 }
 
-// jemalloc flags to release or resize `p` in place: its placement's tcache. 0 for the primary
-// placement (free's fast path); a block there always belongs in the automatic tcache.
-TS_ALWAYS_INLINE int FlagsForPointer(const void* p) {
-  const int tier = g_state.arenas.TierOf(p);
+// jemalloc flags to release or resize a block of `tier` (TierOf) that is not a quota block: its
+// placement's tcache. 0 for the primary placement (free's fast path); a block there always
+// belongs in the automatic tcache.
+TS_ALWAYS_INLINE int FlagsForTier(int tier) {
   if (tier == Primary()) return 0;
   return tier >= 0 ? TcacheFlags(tier) : DefaultFlags();
 }
+
+// The quota a block counted against (-1: none); `tier` is TierOf(p). One byte read, and only
+// when the plan has quotas.
+TS_ALWAYS_INLINE int QuotaOfBlock(const void* p, int tier) {
+  if (__builtin_expect(g_state.quota_count == 0, 1) || tier < 0) return -1;
+  return g_state.arenas.QuotaOf(p);
+}
+
+int SetUpQuota(int quota);  // builds t_thread.quota_flags[quota] and returns them
+TS_ALWAYS_INLINE int QuotaFlags(int quota) {
+  const int f = t_thread.quota_flags[quota];
+  return __builtin_expect(f != 0, 1) ? f : SetUpQuota(quota);
+}
+// Frees a quota block (`size`: its size for sdallocx, 0 for dallocx) and gives its bytes back.
+void ReleaseQuotaBlock(void* p, int quota, size_t size, int align_flags);
+
 TS_ALWAYS_INLINE void ReleaseBlock(void* p) {
-  const int flags = FlagsForPointer(p);
+  const int tier = g_state.arenas.TierOf(p);
+  if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
+    return ReleaseQuotaBlock(p, quota, 0, 0);
+  }
+  const int flags = FlagsForTier(tier);
   if (flags == 0 && g_state.je_free) {
     g_state.je_free(p);
   } else {
@@ -254,12 +314,8 @@ TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
   return CollectFramePointers(ret, fp, frames);
 }
 
-// The tier for an allocation of `size` made from the call site `ret` (frame `fp`).
-TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
-  if (size < g_state.min_size) {
-    Bump(Counters().small_skipped, 1);
-    return kDefaultTier;
-  }
+// The plan's code for the call site `ret` (frame `fp`): a cache hit, or resolved at a miss.
+TS_ALWAYS_INLINE uint8_t SiteCode(size_t size, void* ret, void* fp) {
   uint64_t frames[kMaxDepth];
   size_t slot = 0;
   uint8_t code;
@@ -286,21 +342,47 @@ TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
     if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
   }
   if (g_state.cache.learning() && found >= 0) g_state.cache.Count(found, size);
+  return code;
+}
+
+// The placement of a site's code (kDefaultTier, a tier, or kQuotaPlacement + quota).
+TS_ALWAYS_INLINE int PlacementOfCode(uint8_t code) {
+  return code == kCodeDefault ? kDefaultTier : code - 1;
+}
+
+// The placement for an allocation of `size` made from the call site `ret` (frame `fp`).
+TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
+  if (size < g_state.min_size) {
+    Bump(Counters().small_skipped, 1);
+    return kDefaultTier;
+  }
+  const uint8_t code = SiteCode(size, ret, fp);
   ThreadCounters& c = Counters();
   if (code == kCodeUnknown) {
     Bump(c.unknown_sites, 1);
     return g_state.unknown_tier;
   }
   Bump(c.plan_hits, 1);
-  return code == kCodeDefault ? kDefaultTier : code - 1;
+  return PlacementOfCode(code);
 }
+
+// A quota site's allocation (runtime.cc): on its tier within the quota, else on the next tier.
+void* QuotaAlloc(int quota, size_t size, int flags);
+
+// The realloc rule (runtime.cc): a realloc of `old` (on `tier`, TierOf) to `size` from a site
+// the plan names goes where the plan puts that site, moving the block when its placement is
+// another; from any other site the block keeps its placement.
+void* Reallocate(void* old, size_t size, int tier, void* ret, void* fp);
 
 // The whole allocation decision for the C/C++ entry points. `align_flags`: MALLOCX_ALIGN/ZERO.
 TS_ALWAYS_INLINE void* PlacedAlloc(size_t size, int align_flags, void* ret, void* fp) {
   if (size == 0) size = 1;  // mallocx(0) is undefined; malloc(0) must return a unique pointer
   if (__builtin_expect(g_state.routing.load(std::memory_order_relaxed), 1) && t_thread.guard == 0) {
     const int tier = TierForSite(size, ret, fp);
-    if (tier >= 0) return TierAlloc(tier, size, align_flags);
+    if (tier >= 0) {
+      if (__builtin_expect(tier < kQuotaPlacement, 1)) return TierAlloc(tier, size, align_flags);
+      return QuotaAlloc(tier - kQuotaPlacement, size, align_flags);
+    }
   }
   return AllocWithFlags(size, align_flags | DefaultFlags());
 }

@@ -255,19 +255,45 @@ bool Configure() {
       ++g_info.plan_sites_missing;
       continue;
     }
-    ModuleOffset key[kMaxDepth];
-    int n = 0;
+    int n = 0;  // the modules the key reads (its first `depth` frames)
     for (const auto& loc : it->second->stack()) {
-      if (n == g_state.depth) break;
-      key[n].identity =
-          loc.build_id().empty() ? HashBytes(BaseName(loc.module())) : HashBytes(loc.build_id());
-      key[n].offset = loc.offset();
+      if (n++ == g_state.depth) break;
       g_info.key_modules.emplace(BaseName(loc.module()), loc.build_id());
-      ++n;
     }
-    if (!g_state.keys.Add(HashKey(key, n), tier_code(a.tier()))) ++g_info.plan_key_conflicts;
+    // The one definition of a site's key (common/site_key.h), as the analyzer's replay computes it.
+    const uint64_t key = common::SiteMatchKey(*it->second, static_cast<size_t>(g_state.depth));
+    uint8_t code = tier_code(a.tier());
+    // The first assignment of a key wins, as in the replay.
+    if (const uint8_t there = g_state.keys.Find(key); there != kNoCode) {
+      if (there != code) ++g_info.plan_key_conflicts;
+      continue;
+    }
+    if (a.quota_bytes() != 0 && code != kCodeDefault) {
+      const int tier = code - 1;
+      const int id = g_state.quota_count;
+      unsigned arena = 0;
+      if (id < kMaxQuotas && g_state.arenas.CreateQuotaArena(tier, id, &arena)) {
+        Quota& q = g_state.quotas[id];
+        q.tier = tier;
+        q.next = std::min(tier + 1, static_cast<int>(tiers.size()) - 1);
+        q.limit = a.quota_bytes();
+        q.site_id = a.site_id();
+        q.arena = arena;
+        g_state.quota_count = id + 1;
+        code = static_cast<uint8_t>(kCodeQuota + id);
+      } else {
+        ++g_info.quota_sites_dropped;
+      }
+    }
+    g_state.keys.Add(key, code);
   }
   g_info.plan_keys = g_state.keys.size();
+  if (g_info.quota_sites_dropped != 0) {
+    SayOnce("quotas-dropped", std::to_string(g_info.quota_sites_dropped) +
+                                  " site(s) of the plan with a quota beyond the " +
+                                  std::to_string(kMaxQuotas) +
+                                  " the placer enforces: they go to their tier whole");
+  }
   // A profile made from another build of a module matches none of its sites: said once.
   if (const ModuleCheck check = CheckModules(g_info, g_state.modules); !check.other_build.empty()) {
     std::string names;

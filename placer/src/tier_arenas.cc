@@ -20,9 +20,7 @@ TierSlice* SliceOf(extent_hooks_t* hooks) {
   return reinterpret_cast<TierSlice*>(hooks);
 }
 
-void* ExtentAlloc(extent_hooks_t* hooks, void* new_addr, size_t size, size_t alignment, bool* zero,
-                  bool* commit, unsigned) {
-  TierSlice* s = SliceOf(hooks);
+void* Carve(TierSlice* s, void* new_addr, size_t size, size_t alignment, bool* zero, bool* commit) {
   uintptr_t cur = s->next.load(std::memory_order_relaxed);
   uintptr_t start;
   do {
@@ -40,6 +38,25 @@ void* ExtentAlloc(extent_hooks_t* hooks, void* new_addr, size_t size, size_t ali
   *zero = true;
   *commit = true;
   return reinterpret_cast<void*>(start);
+}
+
+void* ExtentAlloc(extent_hooks_t* hooks, void* new_addr, size_t size, size_t alignment, bool* zero,
+                  bool* commit, unsigned) {
+  return Carve(SliceOf(hooks), new_addr, size, alignment, zero, commit);
+}
+
+// A quota arena's extent: carved from its tier's slice like any other, its pages marked with the
+// quota before jemalloc hands out a block of it (so a free of such a block reads the mark).
+void* QuotaExtentAlloc(extent_hooks_t* hooks, void* new_addr, size_t size, size_t alignment,
+                       bool* zero, bool* commit, unsigned) {
+  QuotaHooks* q = reinterpret_cast<QuotaHooks*>(hooks);
+  void* p = Carve(q->slice, new_addr, size, alignment, zero, commit);
+  if (p != nullptr) {
+    const uintptr_t first = (reinterpret_cast<uintptr_t>(p) - q->base) >> kQuotaPageShift;
+    const uintptr_t pages = (size + (uintptr_t{1} << kQuotaPageShift) - 1) >> kQuotaPageShift;
+    std::memset(q->pages + first, q->mark, pages);
+  }
+  return p;
 }
 
 // Refuse to unmap: jemalloc retains the extent (its pages get purged), the slice stays one VMA.
@@ -156,6 +173,40 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error, 
       }
     }
     count_ = static_cast<int>(i + 1);
+  }
+  return true;
+}
+
+bool TierArenas::CreateQuotaArena(int tier, int quota, unsigned* arena) {
+  if (tier < 0 || tier >= count_ || quota < 0 || quota >= kMaxQuotas) return false;
+  if (quota_pages_ == nullptr) {
+    void* map = mmap(nullptr, total_ >> kQuotaPageShift, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED) return false;
+    quota_pages_ = static_cast<uint8_t*>(map);
+  }
+  TierSlice& s = slices_[tier];
+  QuotaHooks& h = quota_hooks_[quota];
+  h.hooks = extent_hooks_t{QuotaExtentAlloc,  ExtentDalloc,   ExtentDestroy,
+                           ExtentCommit,      ExtentDecommit, ExtentPurgeLazy,
+                           ExtentPurgeForced, ExtentSplit,    ExtentMerge};
+  h.slice = &s;
+  h.pages = quota_pages_;
+  h.base = base_;
+  h.mark = static_cast<uint8_t>(quota + 1);
+  extent_hooks_t* hooks = &h.hooks;
+  size_t len = sizeof(*arena);
+  if (mallctl("arenas.create", arena, &len, &hooks, sizeof(hooks)) != 0) return false;
+  if (s.budget) {
+    // Its own metadata, as for the tier's arenas (within the slice's address space).
+    const uintptr_t end = s.base + (uintptr_t{1} << shift_);
+    if (s.limit + kMetadataAllowance <= end) {
+      s.limit += kMetadataAllowance;
+      s.budget += kMetadataAllowance;
+    }
+    size_t grow = 2u << 20;
+    const std::string name = "arena." + std::to_string(*arena) + ".retain_grow_limit";
+    mallctl(name.c_str(), nullptr, nullptr, &grow, sizeof(grow));
   }
   return true;
 }

@@ -25,6 +25,11 @@ constexpr int kMaxTiers = 8;
 // Arenas per tier: threads spread over them like over jemalloc's own arenas, so a tier's bins
 // are not one lock for every thread.
 constexpr int kMaxArenasPerTier = 16;
+// Sites of a plan with a quota (Assignment.quota_bytes) the placer enforces; the planner's others
+// keep whole-site placement (said once).
+constexpr int kMaxQuotas = 16;
+// The quota page map's granule: jemalloc's extents are whole pages (4 KiB or a multiple).
+constexpr int kQuotaPageShift = 12;
 
 struct TierSlice {
   extent_hooks_t hooks;  // first: jemalloc hands this pointer back to the hooks
@@ -42,6 +47,16 @@ struct TierSlice {
   bool huge_pages = false;
   unsigned arenas[kMaxArenasPerTier] = {};
   int arena_count = 0;
+};
+
+// A quota site's arena (runtime.h, "Quotas"): its extents come from its tier's slice (same
+// budget, same binding) and are marked with the quota in the page map as they are handed out.
+struct QuotaHooks {
+  extent_hooks_t hooks;  // first: jemalloc hands this pointer back to the hooks
+  TierSlice* slice = nullptr;
+  uint8_t* pages = nullptr;  // the page map
+  uintptr_t base = 0;        // of the whole reservation
+  uint8_t mark = 0;          // quota id + 1
 };
 
 class TierArenas {
@@ -63,6 +78,15 @@ class TierArenas {
     return slices_[tier].arenas[pick % slices_[tier].arena_count];
   }
   const TierSlice& slice(int tier) const { return slices_[tier]; }
+  // An arena on `tier` for quota `quota` (< kMaxQuotas) whose extents are marked in the page map.
+  // False when jemalloc refuses one (the site then keeps whole-site placement). At start only.
+  bool CreateQuotaArena(int tier, int quota, unsigned* arena);
+  // The quota a block of a tier (TierOf(p) >= 0) counted against, -1 for none. Only valid once
+  // a quota arena exists (the page map is made with the first one). Extents are never given
+  // back, so a page's mark never changes.
+  int QuotaOf(const void* p) const {
+    return int(quota_pages_[(reinterpret_cast<uintptr_t>(p) - base_) >> kQuotaPageShift]) - 1;
+  }
   // Takes `len` bytes of the tier's budget for a mapping; false (counted as a refusal) when
   // they do not fit. Release() gives them back.
   bool Charge(int tier, uint64_t len);
@@ -84,6 +108,8 @@ class TierArenas {
 
  private:
   TierSlice slices_[kMaxTiers];
+  QuotaHooks quota_hooks_[kMaxQuotas];
+  uint8_t* quota_pages_ = nullptr;  // one byte per 4 KiB of the reservation: quota id + 1, or 0
   int count_ = 0;
   uintptr_t base_ = 0;
   uintptr_t total_ = 0;

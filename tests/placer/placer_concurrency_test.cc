@@ -123,7 +123,7 @@ void Worker(int id, Work* work) {
     }
     ASSERT_NE(p, nullptr);
     void*& slot = ring[i % kRing];
-    if (slot) dallocx(slot, FlagsForPointer(slot));
+    if (slot) ReleaseBlock(slot);
     slot = p;
     if (i % 500 == 0 && kept_count < kHintsKept) {
       // Big hot hints that stay: together they overfill the fast tier's budget.
@@ -163,7 +163,7 @@ void Worker(int id, Work* work) {
     }
   }
   for (void* p : ring) {
-    if (p) dallocx(p, FlagsForPointer(p));
+    if (p) ReleaseBlock(p);
   }
   for (int k = 0; k < kept_count; ++k) ts_free(kept[k]);
   work->identified += identified;

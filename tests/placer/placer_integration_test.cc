@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <numaif.h>
 #include <sys/stat.h>
+
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "plan_helper.h"
 #include "test_support.h"
@@ -428,6 +432,151 @@ TEST(PlacerRun, RoutedSitesAndHintsComeFromTheirTierArenas) {
     EXPECT_NE(run.out.find("hint_unknown tier=-1 "), std::string::npos) << run.out;
     EXPECT_EQ(Tier(stats, "fast")["hint_calls"].get<uint64_t>(), 1u);
     EXPECT_EQ(Tier(stats, "slow")["hint_calls"].get<uint64_t>(), 2u);
+  }
+}
+
+std::string QuotaProgram() {
+  return BuildDir() + "/tests/placer/ts-placer-quota";
+}
+
+// Learns ts-placer-quota's sites (depth 1) in `mode` and plans them by function: `choose` gives
+// the tier, `quota` the quota bytes of quota_site's assignment (0: none). DIR/plan.tsp.
+void PlanQuotaProgram(const TempDir& dir, const std::vector<std::string>& learn_args,
+                      const std::function<std::string(const std::string&)>& choose,
+                      uint64_t quota) {
+  const auto learned = RunCommand(
+      [&] {
+        std::vector<std::string> argv = {QuotaProgram()};
+        argv.insert(argv.end(), learn_args.begin(), learn_args.end());
+        return argv;
+      }(),
+      {std::string("TIERSCOPE_TIERS=") + kTwoTiers,
+       "TIERSCOPE_PLACER_SITES=" + dir.File("learned.tsp"), "TIERSCOPE_PLACER_DEPTH=1"});
+  ASSERT_EQ(learned.exit_code, 0) << learned.err;
+  auto profile = MakePlan(dir.File("learned.tsp"), QuotaProgram(), choose);
+  const auto functions = FunctionRanges(QuotaProgram());
+  std::map<uint64_t, std::string> function_of;
+  for (const auto& site : profile.sites()) {
+    if (site.stack_size() > 0)
+      function_of[site.id()] = FunctionAt(functions, site.stack(0).offset());
+  }
+  int quota_sites = 0;
+  for (auto& a : *profile.mutable_plan()->mutable_assignments()) {
+    if (quota != 0 && function_of[a.site_id()] == "quota_site") {
+      a.set_quota_bytes(quota);
+      ++quota_sites;
+    }
+  }
+  if (quota != 0) ASSERT_EQ(quota_sites, 1);
+  formats::WriteProfile(dir.File("plan.tsp"), profile);
+}
+
+// Tiers of a batch line ("batch1 0 0 1 ..."): how many blocks on each.
+std::map<int, int> BatchTiers(const std::string& out, const std::string& batch) {
+  std::map<int, int> count;
+  const auto at = out.find(batch + " ");
+  if (at == std::string::npos) return count;
+  std::istringstream line(out.substr(at + batch.size(), out.find('\n', at) - at - batch.size()));
+  int tier;
+  while (line >> tier) ++count[tier];
+  return count;
+}
+
+// A site planned fast with a quota of K of its blocks' bytes: of N live blocks, K are on the fast
+// tier and the rest on the next (slow) one; once they are freed, the quota is free again and the
+// next batch gets the same split. Whichever placement jemalloc's own fast paths serve.
+TEST(PlacerRun, AQuotaSiteFillsItsTierUpToTheQuotaAndFreesGiveTheRoomBack) {
+  TempDir dir;
+  constexpr int kBlocks = 12, kQuotaBlocks = 5;
+  constexpr uint64_t kBlock = 64 << 10;  // a jemalloc size class: usable size = size
+  PlanQuotaProgram(
+      dir, {"quota", "2"}, [](const std::string& fn) { return fn == "quota_site" ? "fast" : ""; },
+      kQuotaBlocks * kBlock);
+  for (const std::string primary : {"", "fast", "slow", "default"}) {
+    SCOPED_TRACE("primary placement " + primary);
+    std::vector<std::string> env = {std::string("TIERSCOPE_TIERS=") + kTwoTiers,
+                                    "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+                                    "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")};
+    if (!primary.empty()) env.push_back("TIERSCOPE_PLACER_PRIMARY=" + primary);
+    const auto run = RunCommand({QuotaProgram(), "quota", std::to_string(kBlocks)}, env);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.err, "");
+    for (const std::string batch : {"batch1", "batch2"}) {
+      const auto tiers = BatchTiers(run.out, batch);
+      EXPECT_EQ(tiers, (std::map<int, int>{{0, kQuotaBlocks}, {1, kBlocks - kQuotaBlocks}}))
+          << batch << " in:\n"
+          << run.out;
+    }
+    // The first K blocks of a batch take the quota (allocation order).
+    EXPECT_NE(run.out.find("batch1 0 0 0 0 0 1 "), std::string::npos) << run.out;
+    const json stats = ReadJson(dir.File("stats.json"));
+    ASSERT_EQ(stats["quotas"].size(), 1u) << stats.dump();
+    const json& quota = stats["quotas"][0];
+    EXPECT_EQ(quota["tier"], "fast");
+    EXPECT_EQ(quota["next_tier"], "slow");
+    EXPECT_EQ(quota["quota_bytes"].get<uint64_t>(), kQuotaBlocks * kBlock);
+    EXPECT_EQ(quota["allocations"].get<uint64_t>(), 2u * kQuotaBlocks);
+    EXPECT_EQ(quota["over_quota"].get<uint64_t>(), 2u * (kBlocks - kQuotaBlocks));
+    EXPECT_EQ(quota["peak_bytes"].get<uint64_t>(), kQuotaBlocks * kBlock);
+    EXPECT_EQ(quota["used_bytes"].get<uint64_t>(), 0u);  // every block was freed
+    // Only the quota site is planned (the rest: the default placement), so the tiers' counts are
+    // its blocks.
+    EXPECT_EQ(Tier(stats, "fast")["allocations"].get<uint64_t>(), 2u * kQuotaBlocks);
+    EXPECT_EQ(Tier(stats, "slow")["allocations"].get<uint64_t>(), 2u * (kBlocks - kQuotaBlocks));
+    EXPECT_EQ(stats["quota_sites_dropped"].get<uint64_t>(), 0u);
+    // The quota's arena is listed with its tier's.
+    bool listed = false;
+    for (const auto& a : Tier(stats, "fast")["arenas"]) listed |= a == quota["arena"];
+    EXPECT_TRUE(listed) << stats.dump();
+  }
+}
+
+// Without the quota the same site is fast whole: the quota is what split it.
+TEST(PlacerRun, TheSameSiteWithoutAQuotaGoesToItsTierWhole) {
+  TempDir dir;
+  PlanQuotaProgram(
+      dir, {"quota", "2"}, [](const std::string& fn) { return fn == "quota_site" ? "fast" : ""; },
+      0);
+  const auto run = RunCommand(
+      {QuotaProgram(), "quota", "12"},
+      {std::string("TIERSCOPE_TIERS=") + kTwoTiers, "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+       "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(BatchTiers(run.out, "batch1"), (std::map<int, int>{{0, 12}})) << run.out;
+  EXPECT_EQ(ReadJson(dir.File("stats.json"))["quotas"].size(), 0u);
+}
+
+// The realloc rule: a realloc from a site the plan names puts the block where the plan puts that
+// site (moving it, content and all); from a site it does not name, the block keeps its tier.
+TEST(PlacerRun, AReallocFromAPlannedSiteMovesTheBlockToThatSitesTier) {
+  TempDir dir;
+  PlanQuotaProgram(
+      dir, {"realloc"},
+      [](const std::string& fn) {
+        return fn == "slow_site" ? "slow" : fn == "planned_realloc" ? "fast" : "";
+      },
+      0);
+  for (const std::string primary : {"", "fast", "slow", "default"}) {
+    SCOPED_TRACE("primary placement " + primary);
+    std::vector<std::string> env = {std::string("TIERSCOPE_TIERS=") + kTwoTiers,
+                                    "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+                                    "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")};
+    if (!primary.empty()) env.push_back("TIERSCOPE_PLACER_PRIMARY=" + primary);
+    const auto run = RunCommand({QuotaProgram(), "realloc"}, env);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(run.out.find("slow_block tier=1 content=ok"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("planned_realloc tier=0 content=ok"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("unplanned_realloc_of_fast tier=0 content=ok"), std::string::npos)
+        << run.out;
+    EXPECT_NE(run.out.find("unplanned_realloc_of_slow tier=1 content=ok"), std::string::npos)
+        << run.out;
+    EXPECT_NE(run.out.find("planned_realloc_of_slow tier=0 content=ok"), std::string::npos)
+        << run.out;
+    // Each realloc placed on a tier counts as an allocation there (as in the replay): fast gets
+    // the two planned reallocs and the unplanned one of a fast block.
+    const json stats = ReadJson(dir.File("stats.json"));
+    EXPECT_EQ(Tier(stats, "fast")["allocations"].get<uint64_t>(), 3u);
+    EXPECT_EQ(Tier(stats, "slow")["allocations"].get<uint64_t>(), 3u);
   }
 }
 

@@ -88,7 +88,7 @@ void BM_TierAllocFree(benchmark::State& state) {
   for (auto _ : state) {
     void* p = TierAlloc(1, 64, 0);
     benchmark::DoNotOptimize(p);
-    dallocx(p, FlagsForPointer(p));
+    ReleaseBlock(p);
   }
 }
 BENCHMARK(BM_TierAllocFree);

@@ -74,6 +74,8 @@ bool ModuleTable::Init() {
 }
 
 bool ModuleTable::RefreshIfChanged() {
+  if (modules_ == nullptr)
+    return false;  // never initialised: the placer runs with default placement
   Counters c;
   dl_iterate_phdr(ReadCounters, &c);
   if (c.adds == adds_ && c.subs == subs_) return false;

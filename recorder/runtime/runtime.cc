@@ -269,6 +269,8 @@ void ForkChild() {
   }
   Guard guard;
   // Only this thread exists here; the buffers hold the parent's events, which are not ours.
+  // A thread of the parent may have been inserting a stack: nothing here may wait for it.
+  s.stacks.AfterForkInChild();
   for (ThreadState* t = s.threads.load(); t != nullptr; t = t->next_all) {
     if (t != t_state) t->dead = true;
   }

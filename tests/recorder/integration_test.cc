@@ -226,6 +226,48 @@ TEST(RecordLifeCycle, ForkedChildWritesItsOwnTrace) {
             1);
 }
 
+std::string TestProgram(const std::string& name) {
+  return std::string(TEST_PROGRAM_DIR) + "/ts-test-" + name;
+}
+
+// `timeout` kills the whole process group (tierscope, the program, its children) when a run hangs;
+// it then exits 124 (137 with KILL), which no test here expects from the program.
+std::vector<std::string> WithTimeout(int seconds, std::vector<std::string> argv) {
+  argv.insert(argv.begin(), {"/usr/bin/timeout", "-s", "KILL", std::to_string(seconds)});
+  return argv;
+}
+
+// Worker threads intern new stacks while the main thread forks 200 times (bursts of new stacks
+// land during each fork); every child allocates and _exits. No child may wait for a thread of its
+// parent that is not there (stack_table.cc AfterForkInChild).
+TEST(RecordLifeCycle, ForkStormWhileOtherThreadsAllocateNeverHangs) {
+  TempDir dir;
+  const std::vector<std::string> program = {TestProgram("fork_storm"), "200", "3"};
+  const CommandResult plain = RunCommand(program);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const CommandResult traced =
+      RunCommand(WithTimeout(240, {TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"), "--",
+                                   program[0], program[1], program[2]}));
+  EXPECT_EQ(traced.exit_code, 0) << traced.err;
+  EXPECT_EQ(traced.out, plain.out);
+  EXPECT_EQ(traced.out, "forks 200 failed 0\n");
+  int child_traces = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = e.path().filename();
+    if (name == "t.trace") continue;
+    ++child_traces;
+    if (child_traces % 40 != 1) continue;  // reading all 200 adds nothing
+    auto child = ReadTraceFacts(e.path());
+    EXPECT_TRUE(child.error.empty()) << name << ": " << child.error;
+    EXPECT_EQ(child.footer.end_reason(), "_exit") << name;
+    EXPECT_GE(child.Count(trace::MALLOC) + child.Count(trace::NEW_ARRAY), 50u) << name;
+  }
+  EXPECT_EQ(child_traces, 200);
+  auto parent = ReadTraceFacts(dir.File("t.trace"));
+  EXPECT_TRUE(parent.error.empty()) << parent.error;
+  EXPECT_EQ(parent.footer.end_reason(), "exit");
+}
+
 TEST(RecordLifeCycle, ExecIsFollowedOnlyWhenAsked) {
   const std::string script =
       "import os\n"

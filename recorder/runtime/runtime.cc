@@ -528,7 +528,9 @@ void Finish(const char* reason, int exit_status, bool from_signal) {
   RuntimeState& s = *g_state;
   if (s.finished.exchange(true)) return;
   Guard guard;
-  if (s.sampler) s.sampler->Stop();
+  // Never an unbounded wait here: a crashed thread (this one, from a signal handler or an exit
+  // in it) may hold a lock the sampler's drain thread or the writer needs, such as malloc's.
+  if (s.sampler) s.sampler->StopWithin(from_signal ? 1'000'000'000 : 5'000'000'000);
   g_recording.store(false, std::memory_order_release);
   if (t_state != nullptr) prctl(PR_GET_NAME, t_state->name, 0, 0, 0);
   if (s.writer != nullptr && s.writer->running())

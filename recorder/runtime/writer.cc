@@ -109,16 +109,31 @@ void Writer::Loop() {
   done_.store(true, std::memory_order_release);
 }
 
-void Writer::Finish(const std::string& reason, int exit_status, bool bounded_wait) {
-  end_reason_ = reason;
+void Writer::Finish(const char* reason, int exit_status, bool from_signal) {
+  std::snprintf(end_reason_, sizeof end_reason_, "%s", reason);
   exit_status_ = exit_status;
   stop_.store(true, std::memory_order_release);
-  if (!bounded_wait) {
-    pthread_join(thread_, nullptr);
-    return;
+  // From a signal handler the crashed thread may hold locks the writer needs: give it 2 s. On an
+  // exit path (which may also run in a crashed program, e.g. _exit from its own signal handler)
+  // wait as long as chunks keep coming, and give up after 10 s without one.
+  constexpr int kStepNs = 5'000'000;
+  const int patience = from_signal ? 400 : 2000;
+  uint64_t seen = progress_.load(std::memory_order_acquire);
+  for (int idle = 0; !done_.load(std::memory_order_acquire); ++idle) {
+    const uint64_t now = progress_.load(std::memory_order_acquire);
+    if (now != seen && !from_signal) {
+      seen = now;
+      idle = 0;
+    }
+    if (idle >= patience) return;  // stuck: what is on disk stays (complete chunks)
+    SleepNs(kStepNs);
   }
-  // From a signal handler: the crashed thread may hold locks the writer needs; give it 2 s.
-  for (int i = 0; i < 400 && !done_.load(std::memory_order_acquire); ++i) SleepNs(5'000'000);
+  // Only the C library's thread exit is left (it frees the thread's malloc cache, which can
+  // wait for a lock too): joined when it ends soon, else left to the process's exit.
+  timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += 1;
+  pthread_clockjoin_np(thread_, nullptr, CLOCK_MONOTONIC, &deadline);
 }
 
 void Writer::Cycle(bool final) {
@@ -175,6 +190,7 @@ void Writer::Cycle(bool final) {
         chunk.has_header()) {
       out_.Append(chunk);
     }
+    progress_.fetch_add(1, std::memory_order_release);
   } while (full != nullptr);
 }
 

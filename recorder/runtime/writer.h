@@ -25,8 +25,10 @@ class Writer {
   // Opens the trace (throws FormatException naming the path) and keeps the header for chunk 1.
   Writer(RuntimeState* state, const std::string& path, trace::Header header);
   bool Start();  // the thread; false when it cannot be created
-  // Asks for the last chunk (with the footer) and waits for it; bounded when from a signal.
-  void Finish(const std::string& reason, int exit_status, bool bounded_wait);
+  // Asks for the last chunk (with the footer) and waits for it, never without a bound: from a
+  // signal at most 2 s; otherwise as long as the writer makes progress (10 s without a chunk
+  // written: it is stuck, e.g. on a lock of a thread that crashed). Allocates nothing.
+  void Finish(const char* reason, int exit_status, bool from_signal);
   bool running() const { return running_.load(); }
 
  private:
@@ -49,7 +51,8 @@ class Writer {
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};
-  std::string end_reason_;
+  std::atomic<uint64_t> progress_{0};  // chunks looked at: Finish waits while it moves
+  char end_reason_[64] = {};
   int exit_status_ = 0;
   formats::AllocBatchBuilder builder_;
   std::vector<const EventBuffer*> pending_;

@@ -34,6 +34,7 @@ class PerfSampleSource : public SampleSource {
   void OnThreadStart(pid_t tid) override { session_->OnThreadStart(tid); }
   void OnThreadExit(pid_t tid) override { session_->OnThreadExit(tid); }
   void Stop() override { session_->Stop(); }
+  bool StopWithin(uint64_t max_wait_ns) override { return session_->StopWithin(max_wait_ns); }
 
  private:
   ForwardingSink sink_;

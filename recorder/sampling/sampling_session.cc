@@ -189,6 +189,8 @@ struct SamplingSession::Impl {
   std::atomic<int> period_shift{0};
   pthread_t drain_thread{};
   bool drain_started = false;
+  std::atomic<bool> drain_finished{false};  // set by the drain thread as its last action
+  bool joined = false;
   bool stopped = false;
   pid_t pid = 0;  // the process that owns the drain thread (a forked child does not)
 
@@ -545,7 +547,9 @@ struct SamplingSession::Impl {
   }
 
   static void* DrainMain(void* arg) {
-    static_cast<Impl*>(arg)->DrainLoop();
+    auto* impl = static_cast<Impl*>(arg);
+    impl->DrainLoop();
+    impl->drain_finished.store(true, std::memory_order_release);
     return nullptr;
   }
 };
@@ -554,6 +558,10 @@ SamplingSession::SamplingSession(std::unique_ptr<Impl> impl) : impl_(std::move(i
 
 SamplingSession::~SamplingSession() {
   Stop();
+  // A drain thread given up on by StopWithin may still run: it keeps the memory it uses.
+  if (impl_ && impl_->drain_started && !impl_->joined && impl_->pid == getpid()) {
+    static_cast<void>(impl_.release());
+  }
 }
 
 std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& options, Sink* sink,
@@ -665,7 +673,11 @@ void SamplingSession::OnThreadExit(pid_t tid) {
 }
 
 void SamplingSession::Stop() {
-  if (!impl_ || impl_->stopped) return;
+  StopWithin(UINT64_MAX);
+}
+
+bool SamplingSession::StopWithin(uint64_t max_wait_ns) {
+  if (!impl_ || impl_->stopped) return !impl_ || !impl_->drain_started || impl_->joined;
   impl_->stopped = true;
   if (getpid() != impl_->pid) {
     // A forked child: the drain thread was not copied, the fds and rings were. Release them.
@@ -680,16 +692,33 @@ void SamplingSession::Stop() {
     }
     if (impl_->wake_fd >= 0) close(impl_->wake_fd);
     impl_->wake_fd = -1;
-    return;
+    return true;
   }
   impl_->stop_requested.store(true, std::memory_order_release);
   if (impl_->drain_started) {
     uint64_t one = 1;
     if (write(impl_->wake_fd, &one, sizeof one) < 0) {
     }
-    pthread_join(impl_->drain_thread, nullptr);
+    if (max_wait_ns != UINT64_MAX) {
+      const uint64_t deadline = NowNs(CLOCK_MONOTONIC) + max_wait_ns;
+      while (!impl_->drain_finished.load(std::memory_order_acquire)) {
+        if (NowNs(CLOCK_MONOTONIC) >= deadline) return false;
+        timespec ts{0, 1'000'000};
+        nanosleep(&ts, nullptr);
+      }
+      // Only the C library's thread exit is left, which can wait for malloc's lock too.
+      const uint64_t join_by = NowNs(CLOCK_MONOTONIC) + 100'000'000;
+      timespec abs{static_cast<time_t>(join_by / 1'000'000'000),
+                   static_cast<long>(join_by % 1'000'000'000)};
+      if (pthread_clockjoin_np(impl_->drain_thread, nullptr, CLOCK_MONOTONIC, &abs) != 0) {
+        return true;  // drained and stopped; its memory stays (see the destructor)
+      }
+    } else {
+      pthread_join(impl_->drain_thread, nullptr);
+    }
+    impl_->joined = true;
   }
-  if (std::getenv("TIERSCOPE_SAMPLE_STATS") != nullptr) {  // for bench/sampling
+  if (max_wait_ns == UINT64_MAX && std::getenv("TIERSCOPE_SAMPLE_STATS") != nullptr) {  // bench
     const SessionStats s = stats();
     char line[256];
     std::snprintf(line, sizeof line,
@@ -703,6 +732,7 @@ void SamplingSession::Stop() {
   }
   if (impl_->wake_fd >= 0) close(impl_->wake_fd);
   impl_->wake_fd = -1;
+  return true;
 }
 
 SessionStats SamplingSession::stats() const {

@@ -314,6 +314,43 @@ TEST(RecordLifeCycle, FatalSignalLeavesAReadableTrace) {
   EXPECT_GE(r.facts.Count(trace::MALLOC), 20000u);
 }
 
+// A program that dies inside malloc (glibc aborts holding the arena's lock, which every thread
+// shares with arena_max=1) while the timer sampler's drain thread and the writer need that lock:
+// the recorder's crash path must give up on them in bounded time and let the program die of its
+// own signal, leaving the chunks already written readable.
+TEST(RecordLifeCycle, CrashInsideMallocWithTheTimerSamplerDiesOfItsSignal) {
+  TempDir dir;
+  const std::vector<std::string> env = {"GLIBC_TUNABLES=glibc.malloc.arena_max=1"};
+  const std::string program = TestProgram("crash_in_malloc");
+  const CommandResult plain = RunCommand({program, "200"}, env);
+  ASSERT_EQ(plain.exit_code, 128 + SIGABRT) << plain.err;
+  const CommandResult traced =
+      RunCommand(WithTimeout(60, {TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"),
+                                  "--sampler", "timer", "--", program, "200"}),
+                 env);
+  EXPECT_EQ(traced.exit_code, 128 + SIGABRT) << traced.err;
+  EXPECT_EQ(traced.out, plain.out);
+  const CommandResult dump = RunCommand({TierscopeBin(), "dump", dir.File("t.trace")});
+  EXPECT_TRUE(dump.exit_code == 0 || dump.exit_code == 1) << dump.exit_code << dump.err;
+  EXPECT_NE(dump.out.find("kind: trace"), std::string::npos) << dump.out.substr(0, 200);
+  const TraceFacts facts = ReadTraceFacts(dir.File("t.trace"));
+  EXPECT_TRUE(facts.has_header) << facts.error;
+
+  // Its own SIGABRT handler calls _exit(3): the recorder finishes on its exit path, in the same
+  // crashed process; that path must not wait without a bound either.
+  TempDir dir2;
+  const CommandResult plain2 = RunCommand({program, "200", "--exit-in-handler"}, env);
+  ASSERT_EQ(plain2.exit_code, 3) << plain2.err;
+  const CommandResult traced2 =
+      RunCommand(WithTimeout(60, {TierscopeBin(), "record", "-q", "-o", dir2.File("t.trace"),
+                                  "--sampler", "timer", "--", program, "200", "--exit-in-handler"}),
+                 env);
+  EXPECT_EQ(traced2.exit_code, 3) << traced2.err;
+  EXPECT_EQ(traced2.out, plain2.out);
+  const CommandResult dump2 = RunCommand({TierscopeBin(), "dump", dir2.File("t.trace")});
+  EXPECT_TRUE(dump2.exit_code == 0 || dump2.exit_code == 1) << dump2.exit_code << dump2.err;
+}
+
 TEST(RecordLifeCycle, UnderscoreExitAndExitStatusArePassedThrough) {
   TempDir dir;
   auto r =

@@ -538,7 +538,15 @@ void Finish(const char* reason, int exit_status, bool from_signal) {
 }
 
 void BeforeExec() {
-  if (g_state != nullptr && IsRootProcess()) Finish("exec", 0, false);
+  if (g_state == nullptr || !IsRootProcess() || g_state->finished.load() ||
+      !g_recording.load(std::memory_order_acquire)) {
+    return;
+  }
+  RuntimeState& s = *g_state;
+  Guard guard;
+  if (t_state != nullptr) prctl(PR_GET_NAME, t_state->name, 0, 0, 0);
+  // Not Finish: if the exec fails, the program goes on and so does the trace.
+  if (s.writer != nullptr && s.writer->running()) s.writer->Checkpoint("exec");
 }
 
 bool FollowExec() {

@@ -29,13 +29,24 @@ class Writer {
   // signal at most 2 s; otherwise as long as the writer makes progress (10 s without a chunk
   // written: it is stuck, e.g. on a lock of a thread that crashed). Allocates nothing.
   void Finish(const char* reason, int exit_status, bool from_signal);
+  // Before an exec: writes every event so far, the threads' current buffers included, and a
+  // footer with `reason`, then goes on as before. An exec that succeeds ends the trace there; one
+  // that fails leaves the program running, and the trace goes on after that footer (readers take
+  // the last footer). Waits as Finish does on an exit path; false when it gave up.
+  bool Checkpoint(const char* reason);
   bool running() const { return running_.load(); }
 
  private:
   static void* ThreadMain(void* self);
   void Loop();
-  // One chunk from whatever is ready; final also drains the live buffers of every thread.
-  void Cycle(bool final);
+  enum class CycleKind { kRegular, kCheckpoint, kFinal };
+  // One chunk from whatever is ready; final and checkpoint also drain the live buffers of every
+  // thread and end with a footer.
+  void Cycle(CycleKind kind);
+  // Waits until done() or no progress for `patience` steps of 5 ms (any progress restarts the
+  // count unless strict); false when it gave up.
+  template <typename Done>
+  bool WaitFor(Done done, int patience, bool strict);
   // The buffers in pending_, as one AllocBatch per thread.
   void AddPending(trace::TraceChunk* chunk);
   void AddThreads(trace::TraceChunk* chunk);
@@ -53,9 +64,11 @@ class Writer {
   std::atomic<bool> done_{false};
   std::atomic<uint64_t> progress_{0};  // chunks looked at: Finish waits while it moves
   char end_reason_[64] = {};
+  std::atomic<uint64_t> checkpoints_asked_{0}, checkpoints_done_{0};
+  char checkpoint_reason_[64] = {};
   int exit_status_ = 0;
   formats::AllocBatchBuilder builder_;
-  std::vector<const EventBuffer*> pending_;
+  std::vector<EventBuffer*> pending_;
   // Per thread, the latest event time written. The TSC rate is recalibrated every cycle, so a
   // later chunk's first event could otherwise convert to a time before the last one written.
   std::unordered_map<uint32_t, uint64_t> last_ns_;

@@ -298,6 +298,20 @@ TEST(RecordLifeCycle, ExecIsFollowedOnlyWhenAsked) {
   EXPECT_TRUE(found);
 }
 
+// An exec that fails returns to the program, which goes on: so does the trace (a checkpoint is
+// written before each exec; its "exec" footer is followed by the rest of the run).
+TEST(RecordLifeCycle, FailedExecsKeepTheTraceGoing) {
+  TempDir dir;
+  auto r = RecordAndCompare(dir, {TestProgram("exec_fails")});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.traced.out,
+            "execvp failed: No such file or directory\nexecv failed: Permission denied\n");
+  // 1000 before, between and after the two execs, from the program's own code.
+  EXPECT_GE(r.facts.CountInExe(trace::MALLOC), 3000u);
+  EXPECT_GE(r.facts.Count(trace::FREE), 3000u);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+}
+
 TEST(RecordLifeCycle, FatalSignalLeavesAReadableTrace) {
   TempDir dir;
   auto r = RecordAndCompare(dir,

@@ -363,7 +363,22 @@ __attribute__((constructor(103))) void InitRecorder() {
   std::string output;
   if (exec_of != nullptr) {
     if (!config->follow_exec) return;  // an exec'd image we were not asked to follow
-    output = PerProcessPath(config->output, pid, std::to_string(pid) == exec_of ? ".exec" : "");
+    if (std::to_string(pid) == exec_of && config->root_pid == pid) {
+      // The traced process itself exec'd (a launcher, a shim): this image is the program asked
+      // about and writes OUT; the image before it (OUT, complete up to its "exec" footer) moves
+      // aside to OUT-stem.PID.before-exec.trace (.before-exec-2, ... after more execs).
+      output = config->output;
+      for (int n = 1; n < 100; ++n) {
+        const std::string aside =
+            PerProcessPath(config->output, pid,
+                           n == 1 ? ".before-exec" : (".before-exec-" + std::to_string(n)).c_str());
+        if (access(aside.c_str(), F_OK) == 0) continue;
+        rename(output.c_str(), aside.c_str());
+        break;
+      }
+    } else {
+      output = PerProcessPath(config->output, pid, std::to_string(pid) == exec_of ? ".exec" : "");
+    }
   } else if (config->root_pid < 0 || config->root_pid == pid) {
     output = config->output;
   } else {

@@ -268,7 +268,11 @@ TEST(RecordLifeCycle, ForkStormWhileOtherThreadsAllocateNeverHangs) {
   EXPECT_EQ(parent.footer.end_reason(), "exit");
 }
 
-TEST(RecordLifeCycle, ExecIsFollowedOnlyWhenAsked) {
+// `record` follows execs by default: the image the traced process execs in place writes OUT (the
+// program a launcher starts is what the user asked about); the image before it is kept next to it
+// as OUT-stem.PID.before-exec.trace, and one line says so. --no-follow-exec: the exec'd image is
+// not traced.
+TEST(RecordLifeCycle, ExecIsFollowedByDefault) {
   const std::string script =
       "import os\n"
       "x = [bytearray(100) for _ in range(1000)]\n"
@@ -277,25 +281,60 @@ TEST(RecordLifeCycle, ExecIsFollowedOnlyWhenAsked) {
   TempDir dir;
   auto r = RecordAndCompare(dir, {kPython, "-c", script});
   ExpectSameRunAndCleanTrace(r);
-  EXPECT_EQ(r.facts.footer.end_reason(), "exec");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
-                          std::filesystem::directory_iterator()),
-            1);
+  EXPECT_NE(r.facts.header.executable().find("perl"), std::string::npos)
+      << r.facts.header.executable();
+  EXPECT_GT(r.facts.Count(trace::MALLOC), 1000u);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+  std::vector<std::string> others;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    if (e.path().filename() != "t.trace") others.push_back(e.path().filename());
+  }
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_NE(others[0].find(".before-exec.trace"), std::string::npos) << others[0];
+  auto before = ReadTraceFacts(dir.File(others[0]));
+  EXPECT_TRUE(before.error.empty()) << before.error;
+  EXPECT_NE(before.header.executable().find("python"), std::string::npos);
+  EXPECT_EQ(before.footer.end_reason(), "exec");
+  EXPECT_GE(before.Count(trace::MALLOC), 1000u);
+  // Said once, naming both files.
+  const std::string err = r.traced.err;
+  const size_t said = err.find("exec'd another");
+  ASSERT_NE(said, std::string::npos) << err;
+  EXPECT_EQ(err.find("exec'd another", said + 1), std::string::npos) << err;
+  EXPECT_NE(err.find(others[0]), std::string::npos) << err;
 
   TempDir dir2;
-  auto followed = RecordAndCompare(dir2, {kPython, "-c", script}, {"--follow-exec"});
-  ExpectSameRunAndCleanTrace(followed);
-  bool found = false;
-  for (const auto& e : std::filesystem::directory_iterator(dir2.path())) {
-    const std::string name = e.path().filename();
-    if (name.find(".exec.trace") == std::string::npos) continue;
-    found = true;
-    auto image = ReadTraceFacts(e.path());
-    EXPECT_TRUE(image.error.empty()) << image.error;
-    EXPECT_NE(image.header.executable().find("perl"), std::string::npos);
-    EXPECT_GT(image.Count(trace::MALLOC), 1000u);
-  }
-  EXPECT_TRUE(found);
+  auto unfollowed = RecordAndCompare(dir2, {kPython, "-c", script}, {"--no-follow-exec"});
+  ExpectSameRunAndCleanTrace(unfollowed);
+  EXPECT_EQ(unfollowed.facts.footer.end_reason(), "exec");
+  EXPECT_NE(unfollowed.facts.header.executable().find("python"), std::string::npos);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir2.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+// A launcher script (like a pyenv shim: a few commands, then exec of the real program): the trace
+// is the real program's, every one of its allocations.
+TEST(RecordLifeCycle, ShimScriptThatExecsTheProgramIsFollowed) {
+  TempDir dir;
+  const std::string shim = dir.File("shim");
+  WriteBytes(shim,
+             "#!/bin/bash\n"
+             "here=$(dirname \"$0\")\n"
+             "case \"$1\" in --*) ;; *) echo usage >&2; exit 2 ;; esac\n"
+             "exec " +
+                 ExampleBin("ts-example-stress") + " \"$@\"\n");
+  ASSERT_EQ(chmod(shim.c_str(), 0755), 0);
+  auto r = RecordAndCompare(dir, {shim, "--threads", "2", "--ops", "20000"}, {},
+                            {"TIERSCOPE_EXAMPLE_COUNTS=1"});
+  ExpectSameRunAndCleanTrace(r);
+  auto counts = ParseExampleCounts(r.plain.err);
+  ASSERT_EQ(counts["malloc"], 40000u) << r.plain.err;
+  EXPECT_NE(r.facts.header.executable().find("ts-example-stress"), std::string::npos)
+      << r.facts.header.executable();
+  EXPECT_EQ(r.facts.CountInExe(trace::MALLOC), counts["malloc"]);
+  EXPECT_EQ(r.facts.CountInExe(trace::CALLOC), counts["calloc"]);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
 }
 
 // An exec that fails returns to the program, which goes on: so does the trace (a checkpoint is

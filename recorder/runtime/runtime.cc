@@ -253,6 +253,8 @@ bool StartWriter(RuntimeState& s) {
   return true;
 }
 
+std::unique_ptr<SampleSource> OpenSamplerInChild();  // below, next to the sink
+
 void ForkPrepare() {
   g_state->side_mutex.lock();
 }
@@ -291,9 +293,18 @@ void ForkChild() {
   s.output = PerProcessPath(s.config.output, s.pid);
   s.pending_maps.clear();
   s.pending_samples.clear();
+  s.sampler_counters.Clear();
   s.writer = nullptr;  // the parent's writer thread does not exist here; its object is left
-  s.sampler.reset();   // (sources hold the parent's perf fds; sampling is not forked)
-  if (!StartWriter(s)) g_recording = false;
+  // The parent's sources hold its perf fds and its drain thread is not here: release them and
+  // open the child's own (quietly: the parent said what it uses, or why not, once).
+  const bool sampled = s.sampler != nullptr;
+  s.sampler.reset();
+  if (sampled) s.sampler = OpenSamplerInChild();
+  if (!StartWriter(s)) {
+    g_recording = false;
+    return;
+  }
+  if (s.sampler && t_state != nullptr) s.sampler->OnThreadStart(static_cast<pid_t>(t_state->tid));
 }
 
 void FatalSignalHandler(int sig) {
@@ -346,6 +357,13 @@ class RuntimeSink : public SampleSink {
 };
 // Constructed (and its destructor registered with atexit) before recording starts.
 RuntimeSink g_sink __attribute__((init_priority(102)));
+
+std::unique_ptr<SampleSource> OpenSamplerInChild() {
+  SamplingOptions sampling;
+  std::string why;
+  if (!SamplingOptionsFromEnv(&sampling, &why) || sampling.samplers.empty()) return nullptr;
+  return CreateSampleSource(sampling, &g_sink, &why, true);
+}
 
 // Priority 103: after the generated protobuf code of this library has registered its
 // descriptors (init_priority 101 and 102, a few hundred allocations), which are ours and not the

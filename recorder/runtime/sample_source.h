@@ -43,9 +43,10 @@ class SampleSource {  // implemented in recorder/sampling/
 };
 
 // Parses a --sampler spec ("auto", "timer", "timer+faults", "none", ...) and opens the sources.
-// Returns null and a one-line reason in *error when nothing can be opened.
+// Returns null and a one-line reason in *error when nothing can be opened. quiet: no notices on
+// stderr (a forked child opening its own sources: the parent said it already).
 std::unique_ptr<SampleSource> CreateSampleSource(const SamplingOptions& options, SampleSink* sink,
-                                                 std::string* error);
+                                                 std::string* error, bool quiet = false);
 
 // Marks the calling thread as the recorder's own (drain threads call it first): its allocations
 // are not recorded and it is not reported as a program thread. Defined in the runtime.

@@ -268,6 +268,42 @@ TEST(RecordLifeCycle, ForkStormWhileOtherThreadsAllocateNeverHangs) {
   EXPECT_EQ(parent.footer.end_reason(), "exit");
 }
 
+// With an access sampler, a forked child samples too: it opens its own sources (the parent's
+// perf events and drain thread are not its), quietly (the parent said which, once).
+TEST(RecordLifeCycle, ForkedChildIsAccessSampledToo) {
+  TempDir dir;
+  const std::string script =
+      "import os\n"
+      "def work():\n"
+      "    x = bytearray(16 << 20)\n"
+      "    s = 0\n"
+      "    for r in range(3):\n"
+      "        for i in range(0, len(x), 64): s += x[i]\n"
+      "    return s\n"
+      "pid = os.fork()\n"
+      "if pid == 0:\n"
+      "    work()\n"
+      "    os._exit(0)\n"
+      "os.waitpid(pid, 0)\n"
+      "print('done')\n";
+  auto r = RecordAndCompare(dir, {kPython, "-c", script}, {"--sampler", "timer"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.traced.err.find("sampler"), std::string::npos) << r.traced.err;
+  int child_traces = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = e.path().filename();
+    if (name == "t.trace") continue;
+    ++child_traces;
+    auto child = ReadTraceFacts(e.path());
+    EXPECT_TRUE(child.error.empty()) << child.error;
+    ASSERT_EQ(child.header.samplers_size(), 1) << name;
+    EXPECT_EQ(child.header.samplers(0).kind(), trace::SAMPLER_TIMER);
+    // ~1.5 s of CPU at one sample per ms of it.
+    EXPECT_GT(child.counters.samples(), 0u) << name;
+  }
+  EXPECT_EQ(child_traces, 1);
+}
+
 // `record` follows execs by default: the image the traced process execs in place writes OUT (the
 // program a launcher starts is what the user asked about); the image before it is kept next to it
 // as OUT-stem.PID.before-exec.trace, and one line says so. --no-follow-exec: the exec'd image is

@@ -72,6 +72,7 @@ bool ReadIbsFeatures(IbsFeatures* out, std::string* error) {
   out->pmu_type = type;
   out->l3missonly = FileExists(dir + "/format/l3missonly");
   out->swfilt = FileExists(dir + "/format/swfilt");
+  out->cnt_ctl = FileExists(dir + "/format/cnt_ctl");
   return true;
 }
 
@@ -85,6 +86,9 @@ perf_event_attr IbsOpAttr(const IbsFeatures& features, uint64_t period, bool l3_
   attr.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |
                      PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC;
   if (l3_miss_only && features.l3missonly) attr.config |= uint64_t{1} << 16;
+  // IbsOpCntCtl: the period counts dispatched ops (what the docs and --sample-period say), not
+  // clock cycles (the hardware's meaning when the bit is clear).
+  if (features.cnt_ctl) attr.config |= uint64_t{1} << 19;
   // Without swfilt the IBS PMU rejects exclude_* with EINVAL; with it, bit 0 of config2 turns the
   // software filter on and exclude_kernel is honoured.
   if (features.swfilt) {

@@ -53,6 +53,7 @@ struct IbsFeatures {
   uint32_t pmu_type = 0;    // /sys/bus/event_source/devices/ibs_op/type
   bool l3missonly = false;  // Zen 4+: format/l3missonly (config bit 16)
   bool swfilt = false;      // newer kernels: format/swfilt (config2 bit 0) for exclude_kernel
+  bool cnt_ctl = false;     // format/cnt_ctl (config bit 19): the period counts dispatched ops
 };
 // Reads sysfs; false and one line (what is missing, what to do) when there is no ibs_op PMU.
 bool ReadIbsFeatures(IbsFeatures* out, std::string* error);

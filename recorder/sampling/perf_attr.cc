@@ -60,6 +60,48 @@ perf_event_attr FaultsAttr() {
   return attr;
 }
 
+namespace {
+
+trace::SamplerConfig ConfigFor(trace::SamplerKind kind, const PebsEvent& e, bool adaptive,
+                               double budget) {
+  trace::SamplerConfig c;
+  c.set_kind(kind);
+  c.set_event(e.name);
+  c.set_period(e.attr.sample_period);
+  c.set_adaptive(adaptive);
+  c.set_cpu_budget(adaptive ? budget : 0);
+  c.set_perf_type(e.attr.type);
+  c.set_perf_config(e.attr.config);
+  c.set_perf_config1(e.attr.config1);
+  c.set_perf_config2(e.attr.config2);
+  switch (kind) {
+    case trace::SAMPLER_TIMER:
+      c.set_weighting(
+          "one sample per period of CPU time in user code: counts are weighted by stall time, not "
+          "by access count");
+      break;
+    case trace::SAMPLER_FAULTS:
+      c.set_weighting("one sample per first touch of a page (page fault)");
+      break;
+    default:
+      c.set_weighting("one sample per period of retired memory operations; weight = latency");
+      break;
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<trace::SamplerConfig> SamplerConfigsFor(trace::SamplerKind kind,
+                                                    const std::vector<PebsEvent>& events,
+                                                    bool adaptive, double budget) {
+  std::vector<trace::SamplerConfig> out;
+  for (const auto& e : events) {
+    if (!e.group_leader) out.push_back(ConfigFor(kind, e, adaptive, budget));
+  }
+  return out;
+}
+
 bool ReadIbsFeatures(IbsFeatures* out, std::string* error) {
   const std::string dir = "/sys/bus/event_source/devices/ibs_op";
   std::ifstream type_file(dir + "/type");

@@ -40,8 +40,7 @@ struct SourceDef {
   std::vector<PebsEvent> events;  // in open order; a group leader precedes its member
   size_t data_pages = 8;
   bool adaptive = false;
-  bool stores_only = false;  // PEBS store event: samples are stores even without data_src
-  trace::SamplerConfig config;
+  std::vector<trace::SamplerConfig> configs;  // one per sampled event, for the trace header
 };
 
 struct EventRing {
@@ -100,34 +99,6 @@ bool TestOpen(const SourceDef& def, std::string* error) {
   }
   for (int i = 0; i < n; ++i) close(fds[i]);
   return ok;
-}
-
-trace::SamplerConfig ConfigFor(trace::SamplerKind kind, const PebsEvent& e, bool adaptive,
-                               double budget) {
-  trace::SamplerConfig c;
-  c.set_kind(kind);
-  c.set_event(e.name);
-  c.set_period(e.attr.sample_period);
-  c.set_adaptive(adaptive);
-  c.set_cpu_budget(adaptive ? budget : 0);
-  c.set_perf_type(e.attr.type);
-  c.set_perf_config(e.attr.config);
-  c.set_perf_config1(e.attr.config1);
-  c.set_perf_config2(e.attr.config2);
-  switch (kind) {
-    case trace::SAMPLER_TIMER:
-      c.set_weighting(
-          "one sample per period of CPU time in user code: counts are weighted by stall time, not "
-          "by access count");
-      break;
-    case trace::SAMPLER_FAULTS:
-      c.set_weighting("one sample per first touch of a page (page fault)");
-      break;
-    default:
-      c.set_weighting("one sample per period of retired memory operations; weight = latency");
-      break;
-  }
-  return c;
 }
 
 bool MakeTimer(const SamplingOptions& o, SourceDef* def, std::string*) {
@@ -373,7 +344,9 @@ struct SamplingSession::Impl {
         else if (mem_op & PERF_MEM_OP_LOAD)
           out.access = trace::ACCESS_LOAD;
         else
-          out.access = def.stores_only ? trace::ACCESS_STORE : trace::ACCESS_UNKNOWN;
+          // A PEBS store event's samples are stores even without data_src.
+          out.access = event.name.find("STORES") != std::string::npos ? trace::ACCESS_STORE
+                                                                      : trace::ACCESS_UNKNOWN;
         break;
       }
     }
@@ -588,11 +561,7 @@ std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& 
       add_failure(why);
       return false;
     }
-    for (const auto& e : def.events) {
-      if (e.group_leader) continue;
-      def.config = ConfigFor(def.kind, e, def.adaptive, options.cpu_budget);
-      def.stores_only = e.name.find("STORES") != std::string::npos;
-    }
+    def.configs = SamplerConfigsFor(def.kind, def.events, def.adaptive, options.cpu_budget);
     impl->sources.push_back(std::move(def));
     return true;
   };
@@ -660,7 +629,7 @@ std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& 
 
 std::vector<trace::SamplerConfig> SamplingSession::configs() const {
   std::vector<trace::SamplerConfig> out;
-  for (const auto& d : impl_->sources) out.push_back(d.config);
+  for (const auto& d : impl_->sources) out.insert(out.end(), d.configs.begin(), d.configs.end());
   return out;
 }
 

@@ -129,6 +129,30 @@ TEST_F(PebsForced, DefaultEventsPerModel) {
   EXPECT_EQ(stores.attr.sample_type, kPebsSampleType);
 }
 
+// The trace header lists every sampled event of the source (loads and stores), not the last one.
+TEST_F(PebsForced, HeaderHasAConfigPerSampledEvent) {
+  std::string error;
+  std::vector<PebsEvent> events;
+  ASSERT_TRUE(PebsAttrs({}, 0, &events, &error)) << error;
+  const auto configs = SamplerConfigsFor(trace::SAMPLER_PEBS, events, true, 0.03);
+  std::vector<const PebsEvent*> sampled;
+  for (const auto& e : events) {
+    if (!e.group_leader) sampled.push_back(&e);
+  }
+  ASSERT_EQ(sampled.size(), 2u);
+  ASSERT_EQ(configs.size(), sampled.size());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    EXPECT_EQ(configs[i].kind(), trace::SAMPLER_PEBS);
+    EXPECT_EQ(configs[i].event(), sampled[i]->name);
+    EXPECT_EQ(configs[i].perf_config(), sampled[i]->attr.config);
+    EXPECT_EQ(configs[i].perf_config1(), sampled[i]->attr.config1);
+    EXPECT_EQ(configs[i].period(), sampled[i]->attr.sample_period);
+    EXPECT_TRUE(configs[i].adaptive());
+  }
+  EXPECT_NE(configs[0].event().find("LOAD"), std::string::npos) << configs[0].event();
+  EXPECT_NE(configs[1].event().find("STORES"), std::string::npos) << configs[1].event();
+}
+
 TEST_F(PebsForced, UserEventsKeepTheirPreciseAndPeriod) {
   std::string error;
   std::vector<PebsEvent> events;

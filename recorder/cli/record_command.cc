@@ -58,7 +58,11 @@ class RecordCommand : public Subcommand {
     app.add_option("--min-size", min_size_, "do not record allocations smaller than this");
     app.add_flag("--no-follow-fork", no_follow_fork_,
                  "leave forked children untraced (default: each writes OUTPUT-stem.PID.trace)");
-    app.add_flag("--follow-exec", follow_exec_, "also trace programs this one execs");
+    app.add_flag("--follow-exec", follow_exec_,
+                 "trace the programs this one execs (the default; see --no-follow-exec)");
+    app.add_flag("--no-follow-exec", no_follow_exec_,
+                 "do not trace exec'd programs (default: the program's own exec writes OUTPUT, "
+                 "what ran before it OUTPUT-stem.PID.before-exec.trace)");
     app.add_option("--buffer-bytes", buffer_bytes_, "per-thread event buffer (default 65536)");
     app.add_option("--memory-limit", memory_limit_,
                    "bound on buffered events in bytes (default 67108864)");
@@ -84,7 +88,10 @@ class RecordCommand : public Subcommand {
     if (!sample_bytes_.empty()) env["TIERSCOPE_ALLOC_SAMPLE_BYTES"] = sample_bytes_;
     if (!min_size_.empty()) env["TIERSCOPE_MIN_SIZE"] = min_size_;
     if (no_follow_fork_) env["TIERSCOPE_FOLLOW_FORK"] = "0";
-    if (follow_exec_) env["TIERSCOPE_FOLLOW_EXEC"] = "1";
+    if (follow_exec_ && no_follow_exec_) {
+      throw UsageError("--follow-exec and --no-follow-exec: choose one");
+    }
+    env["TIERSCOPE_FOLLOW_EXEC"] = no_follow_exec_ ? "0" : "1";
     if (!buffer_bytes_.empty()) env["TIERSCOPE_BUFFER_BYTES"] = buffer_bytes_;
     if (!memory_limit_.empty()) env["TIERSCOPE_MEMORY_LIMIT"] = memory_limit_;
     if (!overflow_.empty()) env["TIERSCOPE_OVERFLOW"] = overflow_;
@@ -122,6 +129,12 @@ class RecordCommand : public Subcommand {
       return code;  // the program could not be started (already said by the child)
     }
     if (!quiet_) {
+      const std::string aside = BeforeExecPath(child);
+      if (::access(aside.c_str(), F_OK) == 0) {
+        std::cerr << "tierscope: the program exec'd another; " << output_
+                  << " is the exec'd program's trace, " << aside
+                  << " what ran before (--no-follow-exec: trace only the first)\n";
+      }
       struct stat st;
       if (::stat(output_.c_str(), &st) != 0) {
         std::cerr << "tierscope: no trace was written to " << output_ << "\n";
@@ -146,6 +159,17 @@ class RecordCommand : public Subcommand {
     std::cerr << "tierscope: error: cannot run '" << command_[0] << "': " << std::strerror(errno)
               << "\n";
     _exit(127);
+  }
+
+  // Where the image before the program's own exec went (runtime.cc, InitRecorder).
+  std::string BeforeExecPath(pid_t pid) const {
+    std::string base = output_;
+    const std::string suffix = ".trace";
+    if (base.size() >= suffix.size() &&
+        base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      base.resize(base.size() - suffix.size());
+    }
+    return base + "." + std::to_string(pid) + ".before-exec.trace";
   }
 
   // "TIERSCOPE_DEPTH='x': expected ..." -> "--depth 'x': expected ..." for the command line.
@@ -182,7 +206,7 @@ class RecordCommand : public Subcommand {
   std::string sample_period_, sample_event_, sample_budget_;
   std::string output_ = "tierscope.trace";
   std::string depth_, sample_bytes_, min_size_, buffer_bytes_, memory_limit_, overflow_, sampler_;
-  bool no_follow_fork_ = false, follow_exec_ = false, quiet_ = false;
+  bool no_follow_fork_ = false, follow_exec_ = false, no_follow_exec_ = false, quiet_ = false;
   std::vector<std::string> command_;
 };
 

@@ -67,8 +67,9 @@ int DoExecve(const char* path, char* const argv[], char* const envp[], bool sear
   {
     HookScope scope;
     ChildEnv env(envp);
-    // The image is replaced: close the trace now (destructors will not run). A path that is
-    // certainly not executable keeps the trace open, as the exec will fail.
+    // The image is about to be replaced (destructors will not run): a checkpoint writes all so
+    // far, with an "exec" footer. A path that is certainly not executable skips it, as the exec
+    // will fail; when an exec fails anyway, it returns here and the trace simply goes on.
     if (search || access(path, X_OK) == 0) BeforeExec();
     r = search ? real.execvpe(path, argv, env.get()) : real.execve(path, argv, env.get());
   }

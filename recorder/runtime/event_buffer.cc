@@ -47,6 +47,7 @@ EventBuffer* BufferPool::Acquire(uint32_t tid) {
   }
   b->tid = tid;
   b->next_full = nullptr;
+  b->flushed = 0;
   b->count.store(0, std::memory_order_relaxed);
   return b;
 }

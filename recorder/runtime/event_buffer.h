@@ -24,6 +24,9 @@ struct EventBuffer {
   uint32_t capacity;  // events
   // Published with release after each event, so the writer can read a live buffer at exit.
   std::atomic<uint32_t> count;
+  // Writer only: events already written while the buffer was still its thread's (at a
+  // checkpoint before an exec); it goes on from there. 0 when the buffer is acquired.
+  uint32_t flushed;
   EventBuffer* next_full;  // link in the full queue
   RawEvent* events;
 };

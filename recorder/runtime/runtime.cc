@@ -253,6 +253,8 @@ bool StartWriter(RuntimeState& s) {
   return true;
 }
 
+std::unique_ptr<SampleSource> OpenSamplerInChild();  // below, next to the sink
+
 void ForkPrepare() {
   g_state->side_mutex.lock();
 }
@@ -269,6 +271,8 @@ void ForkChild() {
   }
   Guard guard;
   // Only this thread exists here; the buffers hold the parent's events, which are not ours.
+  // A thread of the parent may have been inserting a stack: nothing here may wait for it.
+  s.stacks.AfterForkInChild();
   for (ThreadState* t = s.threads.load(); t != nullptr; t = t->next_all) {
     if (t != t_state) t->dead = true;
   }
@@ -289,9 +293,18 @@ void ForkChild() {
   s.output = PerProcessPath(s.config.output, s.pid);
   s.pending_maps.clear();
   s.pending_samples.clear();
+  s.sampler_counters.Clear();
   s.writer = nullptr;  // the parent's writer thread does not exist here; its object is left
-  s.sampler.reset();   // (sources hold the parent's perf fds; sampling is not forked)
-  if (!StartWriter(s)) g_recording = false;
+  // The parent's sources hold its perf fds and its drain thread is not here: release them and
+  // open the child's own (quietly: the parent said what it uses, or why not, once).
+  const bool sampled = s.sampler != nullptr;
+  s.sampler.reset();
+  if (sampled) s.sampler = OpenSamplerInChild();
+  if (!StartWriter(s)) {
+    g_recording = false;
+    return;
+  }
+  if (s.sampler && t_state != nullptr) s.sampler->OnThreadStart(static_cast<pid_t>(t_state->tid));
 }
 
 void FatalSignalHandler(int sig) {
@@ -345,6 +358,13 @@ class RuntimeSink : public SampleSink {
 // Constructed (and its destructor registered with atexit) before recording starts.
 RuntimeSink g_sink __attribute__((init_priority(102)));
 
+std::unique_ptr<SampleSource> OpenSamplerInChild() {
+  SamplingOptions sampling;
+  std::string why;
+  if (!SamplingOptionsFromEnv(&sampling, &why) || sampling.samplers.empty()) return nullptr;
+  return CreateSampleSource(sampling, &g_sink, &why, true);
+}
+
 // Priority 103: after the generated protobuf code of this library has registered its
 // descriptors (init_priority 101 and 102, a few hundred allocations), which are ours and not the
 // program's; still before the program's own constructors of default priority.
@@ -361,7 +381,22 @@ __attribute__((constructor(103))) void InitRecorder() {
   std::string output;
   if (exec_of != nullptr) {
     if (!config->follow_exec) return;  // an exec'd image we were not asked to follow
-    output = PerProcessPath(config->output, pid, std::to_string(pid) == exec_of ? ".exec" : "");
+    if (std::to_string(pid) == exec_of && config->root_pid == pid) {
+      // The traced process itself exec'd (a launcher, a shim): this image is the program asked
+      // about and writes OUT; the image before it (OUT, complete up to its "exec" footer) moves
+      // aside to OUT-stem.PID.before-exec.trace (.before-exec-2, ... after more execs).
+      output = config->output;
+      for (int n = 1; n < 100; ++n) {
+        const std::string aside =
+            PerProcessPath(config->output, pid,
+                           n == 1 ? ".before-exec" : (".before-exec-" + std::to_string(n)).c_str());
+        if (access(aside.c_str(), F_OK) == 0) continue;
+        rename(output.c_str(), aside.c_str());
+        break;
+      }
+    } else {
+      output = PerProcessPath(config->output, pid, std::to_string(pid) == exec_of ? ".exec" : "");
+    }
   } else if (config->root_pid < 0 || config->root_pid == pid) {
     output = config->output;
   } else {
@@ -526,7 +561,9 @@ void Finish(const char* reason, int exit_status, bool from_signal) {
   RuntimeState& s = *g_state;
   if (s.finished.exchange(true)) return;
   Guard guard;
-  if (s.sampler) s.sampler->Stop();
+  // Never an unbounded wait here: a crashed thread (this one, from a signal handler or an exit
+  // in it) may hold a lock the sampler's drain thread or the writer needs, such as malloc's.
+  if (s.sampler) s.sampler->StopWithin(from_signal ? 1'000'000'000 : 5'000'000'000);
   g_recording.store(false, std::memory_order_release);
   if (t_state != nullptr) prctl(PR_GET_NAME, t_state->name, 0, 0, 0);
   if (s.writer != nullptr && s.writer->running())
@@ -534,7 +571,15 @@ void Finish(const char* reason, int exit_status, bool from_signal) {
 }
 
 void BeforeExec() {
-  if (g_state != nullptr && IsRootProcess()) Finish("exec", 0, false);
+  if (g_state == nullptr || !IsRootProcess() || g_state->finished.load() ||
+      !g_recording.load(std::memory_order_acquire)) {
+    return;
+  }
+  RuntimeState& s = *g_state;
+  Guard guard;
+  if (t_state != nullptr) prctl(PR_GET_NAME, t_state->name, 0, 0, 0);
+  // Not Finish: if the exec fails, the program goes on and so does the trace.
+  if (s.writer != nullptr && s.writer->running()) s.writer->Checkpoint("exec");
 }
 
 bool FollowExec() {

@@ -58,7 +58,9 @@ void OnModulesChanged();  // after dlopen/dlclose
 // Flushes and closes the trace once. Safe from any thread; from a signal handler pass
 // from_signal so the wait for the writer is bounded.
 void Finish(const char* reason, int exit_status, bool from_signal);
-void BeforeExec();  // the process image is about to be replaced
+// The process image is about to be replaced: everything so far goes to disk, with an "exec"
+// footer; recording goes on (for when the exec fails).
+void BeforeExec();
 bool FollowExec();
 bool IsRootProcess();  // false in a vfork child, which shares our memory
 void SetExitStatus(int status);

@@ -36,12 +36,17 @@ class SampleSource {  // implemented in recorder/sampling/
   virtual void OnThreadStart(pid_t tid) = 0;  // in the new thread, before its start routine
   virtual void OnThreadExit(pid_t tid) = 0;   // in the exiting thread
   virtual void Stop() = 0;                    // drain all and stop; once, at exit
+  // Like Stop, for the crash and exit paths: waits at most max_wait_ns for the source's threads
+  // (a crashed thread may hold a lock they need, such as malloc's) and allocates nothing.
+  // Returns false when they did not finish in time; they are then left as they are.
+  virtual bool StopWithin(uint64_t max_wait_ns) = 0;
 };
 
 // Parses a --sampler spec ("auto", "timer", "timer+faults", "none", ...) and opens the sources.
-// Returns null and a one-line reason in *error when nothing can be opened.
+// Returns null and a one-line reason in *error when nothing can be opened. quiet: no notices on
+// stderr (a forked child opening its own sources: the parent said it already).
 std::unique_ptr<SampleSource> CreateSampleSource(const SamplingOptions& options, SampleSink* sink,
-                                                 std::string* error);
+                                                 std::string* error, bool quiet = false);
 
 // Marks the calling thread as the recorder's own (drain threads call it first): its allocations
 // are not recorded and it is not reported as a program thread. Defined in the runtime.

@@ -25,13 +25,24 @@ class StackTable {
 
   uint64_t full_count() const { return full_.load(std::memory_order_relaxed); }
 
+  // In the child after fork(), where only the forking thread exists: a thread of the parent may
+  // have been between claiming a slot and publishing its id. Completes what it left half done
+  // (its stack becomes an empty one; a later Intern of those frames gets a new id), so that
+  // neither Intern nor Get waits for a thread that is not there.
+  void AfterForkInChild();
+
+  // Tests only: called by an inserting thread between taking its id and publishing it.
+  static inline void (*pause_while_inserting_for_test)() = nullptr;
+
  private:
   struct Slot {
     std::atomic<uint64_t> hash;  // 0 = empty
-    std::atomic<uint32_t> id;    // 0 until the frames are published
+    std::atomic<uint32_t> id;    // 0 until the frames are published; UINT32_MAX: table full
     uint32_t depth_and_flag;     // depth | truncated << 31
     uint64_t frames_offset;
   };
+  static constexpr uint32_t kLostId = UINT32_MAX;  // in by_id_: an id left without a slot
+
   Slot* slots_ = nullptr;
   size_t mask_ = 0;
   uint64_t* frames_ = nullptr;
@@ -41,6 +52,9 @@ class StackTable {
   size_t max_ids_ = 0;
   std::atomic<uint32_t> next_id_{1};
   std::atomic<uint64_t> full_{0};
+  // Threads between trying to claim an empty slot and publishing it (or giving up). Only the
+  // insert path touches it; AfterForkInChild has nothing to do when it is 0.
+  std::atomic<uint32_t> inserting_{0};
 };
 
 }  // namespace tierscope::recorder

@@ -50,9 +50,11 @@ void Writer::AddPending(trace::TraceChunk* chunk) {
   trace::AllocBatch* batch = nullptr;
   uint32_t tid = 0;
   uint64_t* last_ns = nullptr;
-  for (const EventBuffer* b : pending_) {
+  for (EventBuffer* b : pending_) {
     const uint32_t count = b->count.load(std::memory_order_acquire);
-    if (count == 0) continue;
+    const uint32_t from = b->flushed;  // after a checkpoint: what it wrote already
+    if (count <= from) continue;
+    b->flushed = count;
     if (batch == nullptr || b->tid != tid) {
       batch = chunk->add_allocs();
       batch->set_tid(b->tid);
@@ -60,7 +62,7 @@ void Writer::AddPending(trace::TraceChunk* chunk) {
       tid = b->tid;
       last_ns = &last_ns_[tid];
     }
-    for (uint32_t i = 0; i < count; ++i) {
+    for (uint32_t i = from; i < count; ++i) {
       const RawEvent& r = b->events[i];
       formats::AllocEvent e;
       e.time_ns = *last_ns = std::max(state_->clock.ToNs(r.time_ns), *last_ns);
@@ -97,10 +99,16 @@ void* Writer::ThreadMain(void* self) {
 void Writer::Loop() {
   try {
     while (!stop_.load(std::memory_order_acquire)) {
+      const uint64_t asked = checkpoints_asked_.load(std::memory_order_acquire);
+      if (asked != checkpoints_done_.load(std::memory_order_relaxed)) {
+        Cycle(CycleKind::kCheckpoint);
+        checkpoints_done_.store(asked, std::memory_order_release);
+        continue;
+      }
       SleepNs(kCycleNs);
-      Cycle(false);
+      Cycle(CycleKind::kRegular);
     }
-    Cycle(true);
+    Cycle(CycleKind::kFinal);
     out_.Close();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tierscope: recorder: %s; the trace stops here\n", e.what());
@@ -109,19 +117,55 @@ void Writer::Loop() {
   done_.store(true, std::memory_order_release);
 }
 
-void Writer::Finish(const std::string& reason, int exit_status, bool bounded_wait) {
-  end_reason_ = reason;
-  exit_status_ = exit_status;
-  stop_.store(true, std::memory_order_release);
-  if (!bounded_wait) {
-    pthread_join(thread_, nullptr);
-    return;
+template <typename Done>
+bool Writer::WaitFor(Done done, int patience, bool strict) {
+  uint64_t seen = progress_.load(std::memory_order_acquire);
+  for (int idle = 0; !done(); ++idle) {
+    const uint64_t now = progress_.load(std::memory_order_acquire);
+    if (now != seen && !strict) {
+      seen = now;
+      idle = 0;
+    }
+    if (idle >= patience) return false;
+    SleepNs(5'000'000);
   }
-  // From a signal handler: the crashed thread may hold locks the writer needs; give it 2 s.
-  for (int i = 0; i < 400 && !done_.load(std::memory_order_acquire); ++i) SleepNs(5'000'000);
+  return true;
 }
 
-void Writer::Cycle(bool final) {
+bool Writer::Checkpoint(const char* reason) {
+  if (!running()) return false;
+  std::snprintf(checkpoint_reason_, sizeof checkpoint_reason_, "%s", reason);
+  const uint64_t ticket = checkpoints_asked_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  return WaitFor(
+      [&] {
+        return checkpoints_done_.load(std::memory_order_acquire) >= ticket ||
+               done_.load(std::memory_order_acquire);
+      },
+      2000, false);
+}
+
+void Writer::Finish(const char* reason, int exit_status, bool from_signal) {
+  std::snprintf(end_reason_, sizeof end_reason_, "%s", reason);
+  exit_status_ = exit_status;
+  stop_.store(true, std::memory_order_release);
+  // From a signal handler the crashed thread may hold locks the writer needs: give it 2 s. On an
+  // exit path (which may also run in a crashed program, e.g. _exit from its own signal handler)
+  // wait as long as chunks keep coming, and give up after 10 s without one. Stuck: what is on
+  // disk stays (complete chunks).
+  if (!WaitFor([&] { return done_.load(std::memory_order_acquire); }, from_signal ? 400 : 2000,
+               from_signal)) {
+    return;
+  }
+  // Only the C library's thread exit is left (it frees the thread's malloc cache, which can
+  // wait for a lock too): joined when it ends soon, else left to the process's exit.
+  timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += 1;
+  pthread_clockjoin_np(thread_, nullptr, CLOCK_MONOTONIC, &deadline);
+}
+
+void Writer::Cycle(CycleKind kind) {
+  const bool final = kind != CycleKind::kRegular;  // live buffers and a footer
   state_->clock.Recalibrate();
   EventBuffer* full = state_->pool.TakeAllFull();
   do {
@@ -150,7 +194,7 @@ void Writer::Cycle(bool final) {
     }
     *tail = nullptr;
     if (final && full == nullptr) {
-      // Events still in the threads' current buffers (the program is exiting).
+      // Events still in the threads' current buffers (the program is exiting, or about to exec).
       for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
         if (!t->dead && t->buffer != nullptr) pending_.push_back(t->buffer);
       }
@@ -167,14 +211,15 @@ void Writer::Cycle(bool final) {
     if (final && full == nullptr) {
       trace::Footer* f = chunk.mutable_footer();
       f->set_end_time_ns(NowNs());
-      f->set_end_reason(end_reason_);
-      f->set_exit_status(exit_status_);
+      f->set_end_reason(kind == CycleKind::kFinal ? end_reason_ : checkpoint_reason_);
+      f->set_exit_status(kind == CycleKind::kFinal ? exit_status_ : 0);
     }
     if (chunk.allocs_size() > 0 || chunk.stacks_size() > 0 || chunk.threads_size() > 0 ||
         chunk.module_maps_size() > 0 || chunk.samples_size() > 0 || chunk.has_footer() ||
         chunk.has_header()) {
       out_.Append(chunk);
     }
+    progress_.fetch_add(1, std::memory_order_release);
   } while (full != nullptr);
 }
 

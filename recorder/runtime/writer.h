@@ -25,15 +25,28 @@ class Writer {
   // Opens the trace (throws FormatException naming the path) and keeps the header for chunk 1.
   Writer(RuntimeState* state, const std::string& path, trace::Header header);
   bool Start();  // the thread; false when it cannot be created
-  // Asks for the last chunk (with the footer) and waits for it; bounded when from a signal.
-  void Finish(const std::string& reason, int exit_status, bool bounded_wait);
+  // Asks for the last chunk (with the footer) and waits for it, never without a bound: from a
+  // signal at most 2 s; otherwise as long as the writer makes progress (10 s without a chunk
+  // written: it is stuck, e.g. on a lock of a thread that crashed). Allocates nothing.
+  void Finish(const char* reason, int exit_status, bool from_signal);
+  // Before an exec: writes every event so far, the threads' current buffers included, and a
+  // footer with `reason`, then goes on as before. An exec that succeeds ends the trace there; one
+  // that fails leaves the program running, and the trace goes on after that footer (readers take
+  // the last footer). Waits as Finish does on an exit path; false when it gave up.
+  bool Checkpoint(const char* reason);
   bool running() const { return running_.load(); }
 
  private:
   static void* ThreadMain(void* self);
   void Loop();
-  // One chunk from whatever is ready; final also drains the live buffers of every thread.
-  void Cycle(bool final);
+  enum class CycleKind { kRegular, kCheckpoint, kFinal };
+  // One chunk from whatever is ready; final and checkpoint also drain the live buffers of every
+  // thread and end with a footer.
+  void Cycle(CycleKind kind);
+  // Waits until done() or no progress for `patience` steps of 5 ms (any progress restarts the
+  // count unless strict); false when it gave up.
+  template <typename Done>
+  bool WaitFor(Done done, int patience, bool strict);
   // The buffers in pending_, as one AllocBatch per thread.
   void AddPending(trace::TraceChunk* chunk);
   void AddThreads(trace::TraceChunk* chunk);
@@ -49,10 +62,13 @@ class Writer {
   std::atomic<bool> running_{false};
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};
-  std::string end_reason_;
+  std::atomic<uint64_t> progress_{0};  // chunks looked at: Finish waits while it moves
+  char end_reason_[64] = {};
+  std::atomic<uint64_t> checkpoints_asked_{0}, checkpoints_done_{0};
+  char checkpoint_reason_[64] = {};
   int exit_status_ = 0;
   formats::AllocBatchBuilder builder_;
-  std::vector<const EventBuffer*> pending_;
+  std::vector<EventBuffer*> pending_;
   // Per thread, the latest event time written. The TSC rate is recalibrated every cycle, so a
   // later chunk's first event could otherwise convert to a time before the last one written.
   std::unordered_map<uint32_t, uint64_t> last_ns_;

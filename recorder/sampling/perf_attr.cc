@@ -60,6 +60,48 @@ perf_event_attr FaultsAttr() {
   return attr;
 }
 
+namespace {
+
+trace::SamplerConfig ConfigFor(trace::SamplerKind kind, const PebsEvent& e, bool adaptive,
+                               double budget) {
+  trace::SamplerConfig c;
+  c.set_kind(kind);
+  c.set_event(e.name);
+  c.set_period(e.attr.sample_period);
+  c.set_adaptive(adaptive);
+  c.set_cpu_budget(adaptive ? budget : 0);
+  c.set_perf_type(e.attr.type);
+  c.set_perf_config(e.attr.config);
+  c.set_perf_config1(e.attr.config1);
+  c.set_perf_config2(e.attr.config2);
+  switch (kind) {
+    case trace::SAMPLER_TIMER:
+      c.set_weighting(
+          "one sample per period of CPU time in user code: counts are weighted by stall time, not "
+          "by access count");
+      break;
+    case trace::SAMPLER_FAULTS:
+      c.set_weighting("one sample per first touch of a page (page fault)");
+      break;
+    default:
+      c.set_weighting("one sample per period of retired memory operations; weight = latency");
+      break;
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<trace::SamplerConfig> SamplerConfigsFor(trace::SamplerKind kind,
+                                                    const std::vector<PebsEvent>& events,
+                                                    bool adaptive, double budget) {
+  std::vector<trace::SamplerConfig> out;
+  for (const auto& e : events) {
+    if (!e.group_leader) out.push_back(ConfigFor(kind, e, adaptive, budget));
+  }
+  return out;
+}
+
 bool ReadIbsFeatures(IbsFeatures* out, std::string* error) {
   const std::string dir = "/sys/bus/event_source/devices/ibs_op";
   std::ifstream type_file(dir + "/type");
@@ -72,6 +114,7 @@ bool ReadIbsFeatures(IbsFeatures* out, std::string* error) {
   out->pmu_type = type;
   out->l3missonly = FileExists(dir + "/format/l3missonly");
   out->swfilt = FileExists(dir + "/format/swfilt");
+  out->cnt_ctl = FileExists(dir + "/format/cnt_ctl");
   return true;
 }
 
@@ -85,6 +128,9 @@ perf_event_attr IbsOpAttr(const IbsFeatures& features, uint64_t period, bool l3_
   attr.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ADDR |
                      PERF_SAMPLE_WEIGHT | PERF_SAMPLE_DATA_SRC;
   if (l3_miss_only && features.l3missonly) attr.config |= uint64_t{1} << 16;
+  // IbsOpCntCtl: the period counts dispatched ops (what the docs and --sample-period say), not
+  // clock cycles (the hardware's meaning when the bit is clear).
+  if (features.cnt_ctl) attr.config |= uint64_t{1} << 19;
   // Without swfilt the IBS PMU rejects exclude_* with EINVAL; with it, bit 0 of config2 turns the
   // software filter on and exclude_kernel is honoured.
   if (features.swfilt) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "trace.pb.h"
+
 namespace tierscope::recorder::sampling {
 
 // User registers the timer sampler asks for: AX..FLAGS, CS, SS (bits 0-11) and R8..R15 (16-23).
@@ -53,6 +55,7 @@ struct IbsFeatures {
   uint32_t pmu_type = 0;    // /sys/bus/event_source/devices/ibs_op/type
   bool l3missonly = false;  // Zen 4+: format/l3missonly (config bit 16)
   bool swfilt = false;      // newer kernels: format/swfilt (config2 bit 0) for exclude_kernel
+  bool cnt_ctl = false;     // format/cnt_ctl (config bit 19): the period counts dispatched ops
 };
 // Reads sysfs; false and one line (what is missing, what to do) when there is no ibs_op PMU.
 bool ReadIbsFeatures(IbsFeatures* out, std::string* error);
@@ -65,6 +68,11 @@ struct PebsEvent {
   perf_event_attr attr;
   bool group_leader = false;  // not sampled; the following event is in its group
 };
+// What the trace header says of a source: one SamplerConfig per sampled event (group leaders
+// are not sampled), in open order: PEBS loads and stores are two entries.
+std::vector<trace::SamplerConfig> SamplerConfigsFor(trace::SamplerKind kind,
+                                                    const std::vector<PebsEvent>& events,
+                                                    bool adaptive, double budget);
 // Initializes libpfm4 once (honours LIBPFM_FORCE_PMU set before the first call).
 bool InitPfm(std::string* error);
 // The core PMU libpfm4 sees ("skx", "icx", "spr", ...), or "" when none (a VM, an AMD CPU).

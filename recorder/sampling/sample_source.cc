@@ -24,9 +24,10 @@ class ForwardingSink : public sampling::Sink {
 class PerfSampleSource : public SampleSource {
  public:
   explicit PerfSampleSource(SampleSink* sink) : sink_(sink) {}
-  bool Open(const SamplingOptions& options, std::string* error) {
+  bool Open(const SamplingOptions& options, std::string* error, bool quiet) {
     sampling::SessionHooks hooks;
     hooks.on_drain_thread_start = [] { MarkInternalThread(); };
+    if (quiet) hooks.notice = [](const std::string&) {};
     session_ = sampling::SamplingSession::Create(options, &sink_, std::move(hooks), error);
     return session_ != nullptr;
   }
@@ -34,6 +35,7 @@ class PerfSampleSource : public SampleSource {
   void OnThreadStart(pid_t tid) override { session_->OnThreadStart(tid); }
   void OnThreadExit(pid_t tid) override { session_->OnThreadExit(tid); }
   void Stop() override { session_->Stop(); }
+  bool StopWithin(uint64_t max_wait_ns) override { return session_->StopWithin(max_wait_ns); }
 
  private:
   ForwardingSink sink_;
@@ -43,9 +45,9 @@ class PerfSampleSource : public SampleSource {
 }  // namespace
 
 std::unique_ptr<SampleSource> CreateSampleSource(const SamplingOptions& options, SampleSink* sink,
-                                                 std::string* error) {
+                                                 std::string* error, bool quiet) {
   auto source = std::make_unique<PerfSampleSource>(sink);
-  if (!source->Open(options, error)) return nullptr;
+  if (!source->Open(options, error, quiet)) return nullptr;
   return source;
 }
 

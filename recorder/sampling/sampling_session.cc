@@ -40,8 +40,7 @@ struct SourceDef {
   std::vector<PebsEvent> events;  // in open order; a group leader precedes its member
   size_t data_pages = 8;
   bool adaptive = false;
-  bool stores_only = false;  // PEBS store event: samples are stores even without data_src
-  trace::SamplerConfig config;
+  std::vector<trace::SamplerConfig> configs;  // one per sampled event, for the trace header
 };
 
 struct EventRing {
@@ -100,34 +99,6 @@ bool TestOpen(const SourceDef& def, std::string* error) {
   }
   for (int i = 0; i < n; ++i) close(fds[i]);
   return ok;
-}
-
-trace::SamplerConfig ConfigFor(trace::SamplerKind kind, const PebsEvent& e, bool adaptive,
-                               double budget) {
-  trace::SamplerConfig c;
-  c.set_kind(kind);
-  c.set_event(e.name);
-  c.set_period(e.attr.sample_period);
-  c.set_adaptive(adaptive);
-  c.set_cpu_budget(adaptive ? budget : 0);
-  c.set_perf_type(e.attr.type);
-  c.set_perf_config(e.attr.config);
-  c.set_perf_config1(e.attr.config1);
-  c.set_perf_config2(e.attr.config2);
-  switch (kind) {
-    case trace::SAMPLER_TIMER:
-      c.set_weighting(
-          "one sample per period of CPU time in user code: counts are weighted by stall time, not "
-          "by access count");
-      break;
-    case trace::SAMPLER_FAULTS:
-      c.set_weighting("one sample per first touch of a page (page fault)");
-      break;
-    default:
-      c.set_weighting("one sample per period of retired memory operations; weight = latency");
-      break;
-  }
-  return c;
 }
 
 bool MakeTimer(const SamplingOptions& o, SourceDef* def, std::string*) {
@@ -189,6 +160,8 @@ struct SamplingSession::Impl {
   std::atomic<int> period_shift{0};
   pthread_t drain_thread{};
   bool drain_started = false;
+  std::atomic<bool> drain_finished{false};  // set by the drain thread as its last action
+  bool joined = false;
   bool stopped = false;
   pid_t pid = 0;  // the process that owns the drain thread (a forked child does not)
 
@@ -371,7 +344,9 @@ struct SamplingSession::Impl {
         else if (mem_op & PERF_MEM_OP_LOAD)
           out.access = trace::ACCESS_LOAD;
         else
-          out.access = def.stores_only ? trace::ACCESS_STORE : trace::ACCESS_UNKNOWN;
+          // A PEBS store event's samples are stores even without data_src.
+          out.access = event.name.find("STORES") != std::string::npos ? trace::ACCESS_STORE
+                                                                      : trace::ACCESS_UNKNOWN;
         break;
       }
     }
@@ -545,7 +520,9 @@ struct SamplingSession::Impl {
   }
 
   static void* DrainMain(void* arg) {
-    static_cast<Impl*>(arg)->DrainLoop();
+    auto* impl = static_cast<Impl*>(arg);
+    impl->DrainLoop();
+    impl->drain_finished.store(true, std::memory_order_release);
     return nullptr;
   }
 };
@@ -554,6 +531,10 @@ SamplingSession::SamplingSession(std::unique_ptr<Impl> impl) : impl_(std::move(i
 
 SamplingSession::~SamplingSession() {
   Stop();
+  // A drain thread given up on by StopWithin may still run: it keeps the memory it uses.
+  if (impl_ && impl_->drain_started && !impl_->joined && impl_->pid == getpid()) {
+    static_cast<void>(impl_.release());
+  }
 }
 
 std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& options, Sink* sink,
@@ -580,11 +561,7 @@ std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& 
       add_failure(why);
       return false;
     }
-    for (const auto& e : def.events) {
-      if (e.group_leader) continue;
-      def.config = ConfigFor(def.kind, e, def.adaptive, options.cpu_budget);
-      def.stores_only = e.name.find("STORES") != std::string::npos;
-    }
+    def.configs = SamplerConfigsFor(def.kind, def.events, def.adaptive, options.cpu_budget);
     impl->sources.push_back(std::move(def));
     return true;
   };
@@ -652,7 +629,7 @@ std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& 
 
 std::vector<trace::SamplerConfig> SamplingSession::configs() const {
   std::vector<trace::SamplerConfig> out;
-  for (const auto& d : impl_->sources) out.push_back(d.config);
+  for (const auto& d : impl_->sources) out.insert(out.end(), d.configs.begin(), d.configs.end());
   return out;
 }
 
@@ -665,7 +642,11 @@ void SamplingSession::OnThreadExit(pid_t tid) {
 }
 
 void SamplingSession::Stop() {
-  if (!impl_ || impl_->stopped) return;
+  StopWithin(UINT64_MAX);
+}
+
+bool SamplingSession::StopWithin(uint64_t max_wait_ns) {
+  if (!impl_ || impl_->stopped) return !impl_ || !impl_->drain_started || impl_->joined;
   impl_->stopped = true;
   if (getpid() != impl_->pid) {
     // A forked child: the drain thread was not copied, the fds and rings were. Release them.
@@ -680,16 +661,33 @@ void SamplingSession::Stop() {
     }
     if (impl_->wake_fd >= 0) close(impl_->wake_fd);
     impl_->wake_fd = -1;
-    return;
+    return true;
   }
   impl_->stop_requested.store(true, std::memory_order_release);
   if (impl_->drain_started) {
     uint64_t one = 1;
     if (write(impl_->wake_fd, &one, sizeof one) < 0) {
     }
-    pthread_join(impl_->drain_thread, nullptr);
+    if (max_wait_ns != UINT64_MAX) {
+      const uint64_t deadline = NowNs(CLOCK_MONOTONIC) + max_wait_ns;
+      while (!impl_->drain_finished.load(std::memory_order_acquire)) {
+        if (NowNs(CLOCK_MONOTONIC) >= deadline) return false;
+        timespec ts{0, 1'000'000};
+        nanosleep(&ts, nullptr);
+      }
+      // Only the C library's thread exit is left, which can wait for malloc's lock too.
+      const uint64_t join_by = NowNs(CLOCK_MONOTONIC) + 100'000'000;
+      timespec abs{static_cast<time_t>(join_by / 1'000'000'000),
+                   static_cast<long>(join_by % 1'000'000'000)};
+      if (pthread_clockjoin_np(impl_->drain_thread, nullptr, CLOCK_MONOTONIC, &abs) != 0) {
+        return true;  // drained and stopped; its memory stays (see the destructor)
+      }
+    } else {
+      pthread_join(impl_->drain_thread, nullptr);
+    }
+    impl_->joined = true;
   }
-  if (std::getenv("TIERSCOPE_SAMPLE_STATS") != nullptr) {  // for bench/sampling
+  if (max_wait_ns == UINT64_MAX && std::getenv("TIERSCOPE_SAMPLE_STATS") != nullptr) {  // bench
     const SessionStats s = stats();
     char line[256];
     std::snprintf(line, sizeof line,
@@ -703,6 +701,7 @@ void SamplingSession::Stop() {
   }
   if (impl_->wake_fd >= 0) close(impl_->wake_fd);
   impl_->wake_fd = -1;
+  return true;
 }
 
 SessionStats SamplingSession::stats() const {

@@ -63,6 +63,11 @@ class SamplingSession {
   void OnThreadExit(pid_t tid);
   // Drains everything, closes every event and joins the drain thread. Idempotent.
   void Stop();
+  // Stop, waiting at most max_wait_ns for the drain thread (from a fatal signal handler or an
+  // exit path, where the thread that crashed may hold a lock the drain thread needs). Allocates
+  // nothing. False when the drain thread did not finish: it and its fds are left alone (and the
+  // session's memory is then never freed).
+  bool StopWithin(uint64_t max_wait_ns);
   SessionStats stats() const;
 
   struct Impl;

@@ -226,7 +226,89 @@ TEST(RecordLifeCycle, ForkedChildWritesItsOwnTrace) {
             1);
 }
 
-TEST(RecordLifeCycle, ExecIsFollowedOnlyWhenAsked) {
+std::string TestProgram(const std::string& name) {
+  return std::string(TEST_PROGRAM_DIR) + "/ts-test-" + name;
+}
+
+// `timeout` kills the whole process group (tierscope, the program, its children) when a run hangs;
+// it then exits 124 (137 with KILL), which no test here expects from the program.
+std::vector<std::string> WithTimeout(int seconds, std::vector<std::string> argv) {
+  argv.insert(argv.begin(), {"/usr/bin/timeout", "-s", "KILL", std::to_string(seconds)});
+  return argv;
+}
+
+// Worker threads intern new stacks while the main thread forks 200 times (bursts of new stacks
+// land during each fork); every child allocates and _exits. No child may wait for a thread of its
+// parent that is not there (stack_table.cc AfterForkInChild).
+TEST(RecordLifeCycle, ForkStormWhileOtherThreadsAllocateNeverHangs) {
+  TempDir dir;
+  const std::vector<std::string> program = {TestProgram("fork_storm"), "200", "3"};
+  const CommandResult plain = RunCommand(program);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const CommandResult traced =
+      RunCommand(WithTimeout(240, {TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"), "--",
+                                   program[0], program[1], program[2]}));
+  EXPECT_EQ(traced.exit_code, 0) << traced.err;
+  EXPECT_EQ(traced.out, plain.out);
+  EXPECT_EQ(traced.out, "forks 200 failed 0\n");
+  int child_traces = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = e.path().filename();
+    if (name == "t.trace") continue;
+    ++child_traces;
+    if (child_traces % 40 != 1) continue;  // reading all 200 adds nothing
+    auto child = ReadTraceFacts(e.path());
+    EXPECT_TRUE(child.error.empty()) << name << ": " << child.error;
+    EXPECT_EQ(child.footer.end_reason(), "_exit") << name;
+    EXPECT_GE(child.Count(trace::MALLOC) + child.Count(trace::NEW_ARRAY), 50u) << name;
+  }
+  EXPECT_EQ(child_traces, 200);
+  auto parent = ReadTraceFacts(dir.File("t.trace"));
+  EXPECT_TRUE(parent.error.empty()) << parent.error;
+  EXPECT_EQ(parent.footer.end_reason(), "exit");
+}
+
+// With an access sampler, a forked child samples too: it opens its own sources (the parent's
+// perf events and drain thread are not its), quietly (the parent said which, once).
+TEST(RecordLifeCycle, ForkedChildIsAccessSampledToo) {
+  TempDir dir;
+  const std::string script =
+      "import os\n"
+      "def work():\n"
+      "    x = bytearray(16 << 20)\n"
+      "    s = 0\n"
+      "    for r in range(3):\n"
+      "        for i in range(0, len(x), 64): s += x[i]\n"
+      "    return s\n"
+      "pid = os.fork()\n"
+      "if pid == 0:\n"
+      "    work()\n"
+      "    os._exit(0)\n"
+      "os.waitpid(pid, 0)\n"
+      "print('done')\n";
+  auto r = RecordAndCompare(dir, {kPython, "-c", script}, {"--sampler", "timer"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.traced.err.find("sampler"), std::string::npos) << r.traced.err;
+  int child_traces = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = e.path().filename();
+    if (name == "t.trace") continue;
+    ++child_traces;
+    auto child = ReadTraceFacts(e.path());
+    EXPECT_TRUE(child.error.empty()) << child.error;
+    ASSERT_EQ(child.header.samplers_size(), 1) << name;
+    EXPECT_EQ(child.header.samplers(0).kind(), trace::SAMPLER_TIMER);
+    // ~1.5 s of CPU at one sample per ms of it.
+    EXPECT_GT(child.counters.samples(), 0u) << name;
+  }
+  EXPECT_EQ(child_traces, 1);
+}
+
+// `record` follows execs by default: the image the traced process execs in place writes OUT (the
+// program a launcher starts is what the user asked about); the image before it is kept next to it
+// as OUT-stem.PID.before-exec.trace, and one line says so. --no-follow-exec: the exec'd image is
+// not traced.
+TEST(RecordLifeCycle, ExecIsFollowedByDefault) {
   const std::string script =
       "import os\n"
       "x = [bytearray(100) for _ in range(1000)]\n"
@@ -235,25 +317,74 @@ TEST(RecordLifeCycle, ExecIsFollowedOnlyWhenAsked) {
   TempDir dir;
   auto r = RecordAndCompare(dir, {kPython, "-c", script});
   ExpectSameRunAndCleanTrace(r);
-  EXPECT_EQ(r.facts.footer.end_reason(), "exec");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
-                          std::filesystem::directory_iterator()),
-            1);
+  EXPECT_NE(r.facts.header.executable().find("perl"), std::string::npos)
+      << r.facts.header.executable();
+  EXPECT_GT(r.facts.Count(trace::MALLOC), 1000u);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+  std::vector<std::string> others;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    if (e.path().filename() != "t.trace") others.push_back(e.path().filename());
+  }
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_NE(others[0].find(".before-exec.trace"), std::string::npos) << others[0];
+  auto before = ReadTraceFacts(dir.File(others[0]));
+  EXPECT_TRUE(before.error.empty()) << before.error;
+  EXPECT_NE(before.header.executable().find("python"), std::string::npos);
+  EXPECT_EQ(before.footer.end_reason(), "exec");
+  EXPECT_GE(before.Count(trace::MALLOC), 1000u);
+  // Said once, naming both files.
+  const std::string err = r.traced.err;
+  const size_t said = err.find("exec'd another");
+  ASSERT_NE(said, std::string::npos) << err;
+  EXPECT_EQ(err.find("exec'd another", said + 1), std::string::npos) << err;
+  EXPECT_NE(err.find(others[0]), std::string::npos) << err;
 
   TempDir dir2;
-  auto followed = RecordAndCompare(dir2, {kPython, "-c", script}, {"--follow-exec"});
-  ExpectSameRunAndCleanTrace(followed);
-  bool found = false;
-  for (const auto& e : std::filesystem::directory_iterator(dir2.path())) {
-    const std::string name = e.path().filename();
-    if (name.find(".exec.trace") == std::string::npos) continue;
-    found = true;
-    auto image = ReadTraceFacts(e.path());
-    EXPECT_TRUE(image.error.empty()) << image.error;
-    EXPECT_NE(image.header.executable().find("perl"), std::string::npos);
-    EXPECT_GT(image.Count(trace::MALLOC), 1000u);
-  }
-  EXPECT_TRUE(found);
+  auto unfollowed = RecordAndCompare(dir2, {kPython, "-c", script}, {"--no-follow-exec"});
+  ExpectSameRunAndCleanTrace(unfollowed);
+  EXPECT_EQ(unfollowed.facts.footer.end_reason(), "exec");
+  EXPECT_NE(unfollowed.facts.header.executable().find("python"), std::string::npos);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir2.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+// A launcher script (like a pyenv shim: a few commands, then exec of the real program): the trace
+// is the real program's, every one of its allocations.
+TEST(RecordLifeCycle, ShimScriptThatExecsTheProgramIsFollowed) {
+  TempDir dir;
+  const std::string shim = dir.File("shim");
+  WriteBytes(shim,
+             "#!/bin/bash\n"
+             "here=$(dirname \"$0\")\n"
+             "case \"$1\" in --*) ;; *) echo usage >&2; exit 2 ;; esac\n"
+             "exec " +
+                 ExampleBin("ts-example-stress") + " \"$@\"\n");
+  ASSERT_EQ(chmod(shim.c_str(), 0755), 0);
+  auto r = RecordAndCompare(dir, {shim, "--threads", "2", "--ops", "20000"}, {},
+                            {"TIERSCOPE_EXAMPLE_COUNTS=1"});
+  ExpectSameRunAndCleanTrace(r);
+  auto counts = ParseExampleCounts(r.plain.err);
+  ASSERT_EQ(counts["malloc"], 40000u) << r.plain.err;
+  EXPECT_NE(r.facts.header.executable().find("ts-example-stress"), std::string::npos)
+      << r.facts.header.executable();
+  EXPECT_EQ(r.facts.CountInExe(trace::MALLOC), counts["malloc"]);
+  EXPECT_EQ(r.facts.CountInExe(trace::CALLOC), counts["calloc"]);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+}
+
+// An exec that fails returns to the program, which goes on: so does the trace (a checkpoint is
+// written before each exec; its "exec" footer is followed by the rest of the run).
+TEST(RecordLifeCycle, FailedExecsKeepTheTraceGoing) {
+  TempDir dir;
+  auto r = RecordAndCompare(dir, {TestProgram("exec_fails")});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.traced.out,
+            "execvp failed: No such file or directory\nexecv failed: Permission denied\n");
+  // 1000 before, between and after the two execs, from the program's own code.
+  EXPECT_GE(r.facts.CountInExe(trace::MALLOC), 3000u);
+  EXPECT_GE(r.facts.Count(trace::FREE), 3000u);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
 }
 
 TEST(RecordLifeCycle, FatalSignalLeavesAReadableTrace) {
@@ -270,6 +401,43 @@ TEST(RecordLifeCycle, FatalSignalLeavesAReadableTrace) {
   EXPECT_TRUE(r.facts.has_footer);
   EXPECT_EQ(r.facts.footer.end_reason(), "signal SIGSEGV");
   EXPECT_GE(r.facts.Count(trace::MALLOC), 20000u);
+}
+
+// A program that dies inside malloc (glibc aborts holding the arena's lock, which every thread
+// shares with arena_max=1) while the timer sampler's drain thread and the writer need that lock:
+// the recorder's crash path must give up on them in bounded time and let the program die of its
+// own signal, leaving the chunks already written readable.
+TEST(RecordLifeCycle, CrashInsideMallocWithTheTimerSamplerDiesOfItsSignal) {
+  TempDir dir;
+  const std::vector<std::string> env = {"GLIBC_TUNABLES=glibc.malloc.arena_max=1"};
+  const std::string program = TestProgram("crash_in_malloc");
+  const CommandResult plain = RunCommand({program, "200"}, env);
+  ASSERT_EQ(plain.exit_code, 128 + SIGABRT) << plain.err;
+  const CommandResult traced =
+      RunCommand(WithTimeout(60, {TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"),
+                                  "--sampler", "timer", "--", program, "200"}),
+                 env);
+  EXPECT_EQ(traced.exit_code, 128 + SIGABRT) << traced.err;
+  EXPECT_EQ(traced.out, plain.out);
+  const CommandResult dump = RunCommand({TierscopeBin(), "dump", dir.File("t.trace")});
+  EXPECT_TRUE(dump.exit_code == 0 || dump.exit_code == 1) << dump.exit_code << dump.err;
+  EXPECT_NE(dump.out.find("kind: trace"), std::string::npos) << dump.out.substr(0, 200);
+  const TraceFacts facts = ReadTraceFacts(dir.File("t.trace"));
+  EXPECT_TRUE(facts.has_header) << facts.error;
+
+  // Its own SIGABRT handler calls _exit(3): the recorder finishes on its exit path, in the same
+  // crashed process; that path must not wait without a bound either.
+  TempDir dir2;
+  const CommandResult plain2 = RunCommand({program, "200", "--exit-in-handler"}, env);
+  ASSERT_EQ(plain2.exit_code, 3) << plain2.err;
+  const CommandResult traced2 =
+      RunCommand(WithTimeout(60, {TierscopeBin(), "record", "-q", "-o", dir2.File("t.trace"),
+                                  "--sampler", "timer", "--", program, "200", "--exit-in-handler"}),
+                 env);
+  EXPECT_EQ(traced2.exit_code, 3) << traced2.err;
+  EXPECT_EQ(traced2.out, plain2.out);
+  const CommandResult dump2 = RunCommand({TierscopeBin(), "dump", dir2.File("t.trace")});
+  EXPECT_TRUE(dump2.exit_code == 0 || dump2.exit_code == 1) << dump2.exit_code << dump2.err;
 }
 
 TEST(RecordLifeCycle, UnderscoreExitAndExitStatusArePassedThrough) {

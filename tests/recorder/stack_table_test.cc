@@ -2,6 +2,11 @@
 // ids, from any number of threads at once; ids are dense and readable back.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <map>
 #include <thread>
 #include <vector>
@@ -73,6 +78,62 @@ TEST(StackTable, FullTableReturnsZeroAndCounts) {
   for (uint64_t i = 1; i <= 20; ++i) zeros += table.Intern(&i, 1, false) == 0;
   EXPECT_EQ(zeros, 12u);
   EXPECT_EQ(table.full_count(), 12u);
+}
+
+std::atomic<int> g_insert_phase{0};  // 1: a thread is inside Intern's window; 2: let it go on
+
+// fork() while another thread has taken a stack's id but not yet published it: the child (where
+// that thread does not exist) must read every id and intern that same stack without waiting.
+TEST(StackTable, ForkWhileAnotherThreadInsertsLeavesNothingToWaitForInTheChild) {
+  StackTable table;
+  ASSERT_TRUE(table.Init(1 << 10, 1 << 14));
+  const auto before = StackNumber(1), racing = StackNumber(2), fresh = StackNumber(3);
+  const uint32_t before_id = table.Intern(before.data(), before.size(), false);
+  ASSERT_NE(before_id, 0u);
+  StackTable::pause_while_inserting_for_test = [] {
+    g_insert_phase = 1;
+    while (g_insert_phase.load() != 2) sched_yield();
+  };
+  uint32_t racing_id = 0;
+  std::thread inserter([&] { racing_id = table.Intern(racing.data(), racing.size(), false); });
+  while (g_insert_phase.load() != 1) sched_yield();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    alarm(10);  // a child that spins is killed by SIGALRM
+    StackTable::pause_while_inserting_for_test = nullptr;  // the child's own inserts go through
+    table.AfterForkInChild();
+    int bad = 0;
+    for (uint32_t id = 1; id <= table.max_id(); ++id) {
+      const uint64_t* frames;
+      uint32_t depth;
+      bool truncated;
+      if (!table.Get(id, &frames, &depth, &truncated)) bad |= 1;
+    }
+    const uint64_t* frames;
+    uint32_t depth;
+    bool truncated;
+    if (!table.Get(before_id, &frames, &depth, &truncated) || depth != before.size()) bad |= 2;
+    const uint32_t again = table.Intern(racing.data(), racing.size(), false);
+    if (again == 0 || !table.Get(again, &frames, &depth, &truncated) || depth != racing.size() ||
+        frames[0] != racing[0]) {
+      bad |= 4;
+    }
+    if (table.Intern(fresh.data(), fresh.size(), false) == 0) bad |= 8;
+    if (table.Intern(before.data(), before.size(), false) != before_id) bad |= 16;
+    _exit(bad);
+  }
+  ASSERT_GT(pid, 0);
+  g_insert_phase = 2;
+  inserter.join();
+  StackTable::pause_while_inserting_for_test = nullptr;
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_FALSE(WIFSIGNALED(status)) << "child killed by signal " << WTERMSIG(status);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // The parent's table is untouched by it: the racing stack kept its id.
+  EXPECT_NE(racing_id, 0u);
+  EXPECT_EQ(table.Intern(racing.data(), racing.size(), false), racing_id);
 }
 
 }  // namespace

@@ -39,13 +39,22 @@ TEST(FaultsAttr, EveryFaultWithAddress) {
   EXPECT_FALSE(a.sample_type & PERF_SAMPLE_REGS_USER);
 }
 
+// IbsOpCntCtl (config bit 19): the period counts dispatched ops, as the docs and the header say,
+// not cycles (the hardware's default when the bit is clear).
+TEST(IbsAttr, PeriodCountsDispatchedOpsWhenThePmuCan) {
+  IbsFeatures with{.pmu_type = 11, .l3missonly = false, .swfilt = false, .cnt_ctl = true};
+  EXPECT_EQ(IbsOpAttr(with, 0x10000, false).config, uint64_t{1} << 19);
+  IbsFeatures without{.pmu_type = 11, .l3missonly = false, .swfilt = false, .cnt_ctl = false};
+  EXPECT_EQ(IbsOpAttr(without, 0x10000, false).config, 0u) << "no cnt_ctl in sysfs: not set";
+}
+
 TEST(IbsAttr, Zen3WithoutSwfilt) {
-  IbsFeatures zen3{.pmu_type = 11, .l3missonly = false, .swfilt = false};
+  IbsFeatures zen3{.pmu_type = 11, .l3missonly = false, .swfilt = false, .cnt_ctl = true};
   perf_event_attr a = IbsOpAttr(zen3, 100000, /*l3_miss_only=*/true);
   EXPECT_EQ(a.type, 11u);
   EXPECT_EQ(a.sample_period, 100000u & ~15u);
   EXPECT_EQ(a.sample_period % 16, 0u);
-  EXPECT_EQ(a.config, 0u) << "Zen 3 has no l3missonly bit";
+  EXPECT_EQ(a.config, uint64_t{1} << 19) << "Zen 3 has no l3missonly bit; ops, not cycles";
   EXPECT_EQ(a.config2, 0u);
   EXPECT_EQ(a.exclude_kernel, 0u) << "without swfilt exclude_kernel gives EINVAL";
   EXPECT_EQ(a.exclude_hv, 0u);
@@ -54,14 +63,14 @@ TEST(IbsAttr, Zen3WithoutSwfilt) {
 }
 
 TEST(IbsAttr, Zen4WithL3MissOnlyAndSwfilt) {
-  IbsFeatures zen4{.pmu_type = 12, .l3missonly = true, .swfilt = true};
+  IbsFeatures zen4{.pmu_type = 12, .l3missonly = true, .swfilt = true, .cnt_ctl = true};
   perf_event_attr a = IbsOpAttr(zen4, 0x10007, true);
   EXPECT_EQ(a.type, 12u);
   EXPECT_EQ(a.sample_period, 0x10000u);
-  EXPECT_EQ(a.config, uint64_t{1} << 16);
+  EXPECT_EQ(a.config, (uint64_t{1} << 16) | (uint64_t{1} << 19));
   EXPECT_EQ(a.config2, 1u);
   EXPECT_EQ(a.exclude_kernel, 1u);
-  EXPECT_EQ(IbsOpAttr(zen4, 0x10000, false).config, 0u);
+  EXPECT_EQ(IbsOpAttr(zen4, 0x10000, false).config, uint64_t{1} << 19);
   EXPECT_EQ(IbsOpAttr(zen4, 3, false).sample_period, 16u) << "periods below 16 round up";
   EXPECT_EQ(IbsOpAttr(zen4, 0, false).sample_period, kDefaultIbsPeriod);
 }
@@ -118,6 +127,30 @@ TEST_F(PebsForced, DefaultEventsPerModel) {
   EXPECT_EQ(stores.attr.config1, 0u);
   EXPECT_EQ(stores.attr.precise_ip, 2u);
   EXPECT_EQ(stores.attr.sample_type, kPebsSampleType);
+}
+
+// The trace header lists every sampled event of the source (loads and stores), not the last one.
+TEST_F(PebsForced, HeaderHasAConfigPerSampledEvent) {
+  std::string error;
+  std::vector<PebsEvent> events;
+  ASSERT_TRUE(PebsAttrs({}, 0, &events, &error)) << error;
+  const auto configs = SamplerConfigsFor(trace::SAMPLER_PEBS, events, true, 0.03);
+  std::vector<const PebsEvent*> sampled;
+  for (const auto& e : events) {
+    if (!e.group_leader) sampled.push_back(&e);
+  }
+  ASSERT_EQ(sampled.size(), 2u);
+  ASSERT_EQ(configs.size(), sampled.size());
+  for (size_t i = 0; i < configs.size(); ++i) {
+    EXPECT_EQ(configs[i].kind(), trace::SAMPLER_PEBS);
+    EXPECT_EQ(configs[i].event(), sampled[i]->name);
+    EXPECT_EQ(configs[i].perf_config(), sampled[i]->attr.config);
+    EXPECT_EQ(configs[i].perf_config1(), sampled[i]->attr.config1);
+    EXPECT_EQ(configs[i].period(), sampled[i]->attr.sample_period);
+    EXPECT_TRUE(configs[i].adaptive());
+  }
+  EXPECT_NE(configs[0].event().find("LOAD"), std::string::npos) << configs[0].event();
+  EXPECT_NE(configs[1].event().find("STORES"), std::string::npos) << configs[1].event();
 }
 
 TEST_F(PebsForced, UserEventsKeepTheirPreciseAndPeriod) {

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "address_decoder.h"
+#include "own_code.h"
 #include "perf_attr.h"
 #include "perf_open.h"
 #include "ring_reader.h"
@@ -31,9 +32,11 @@ constexpr int kPollMs = 200;
 
 enum SlotState : int { kFree = 0, kOpening, kActive, kExiting };
 
-// Samples without a data address from PEBS/IBS, next to the decoder's reasons.
+// Samples without a data address from PEBS/IBS, and timer samples that caught the recorder's own
+// code (own_code.h), next to the decoder's reasons.
 constexpr int kNoDataAddress = static_cast<int>(UndecodedReason::kCount);
-constexpr int kReasonSlots = kNoDataAddress + 1;
+constexpr int kInRecorder = kNoDataAddress + 1;
+constexpr int kReasonSlots = kInRecorder + 1;
 
 struct SourceDef {
   trace::SamplerKind kind = trace::SAMPLER_NONE;
@@ -174,6 +177,7 @@ struct SamplingSession::Impl {
   int batch_size = 0;
   uint64_t reasons[kReasonSlots] = {};
   uint64_t reasons_flushed[kReasonSlots] = {};
+  OwnCode own_code;
   RingStats ring_totals, ring_flushed;
   uint64_t errors_flushed = 0;
 
@@ -315,6 +319,10 @@ struct SamplingSession::Impl {
           Undecoded(static_cast<int>(UndecodedReason::kNoUserRegs));
           return;
         }
+        if (own_code.Contains(s.ip)) {
+          Undecoded(kInRecorder);
+          return;
+        }
         DecodedAccess access;
         UndecodedReason reason = decoder->Decode(s.regs, &access);
         if (reason != UndecodedReason::kNone) {
@@ -399,6 +407,7 @@ struct SamplingSession::Impl {
       uint64_t d = reasons[r] - reasons_flushed[r];
       if (d == 0) continue;
       const char* name = r == kNoDataAddress ? "no_data_address"
+                         : r == kInRecorder  ? "ip_in_recorder"
                                              : UndecodedReasonName(static_cast<UndecodedReason>(r));
       (*delta.mutable_undecoded_by_reason())[name] = d;
       undecoded_delta += d;
@@ -605,6 +614,7 @@ std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& 
   impl->pollfds.reset(new pollfd[impl->nslots * kMaxEventsPerSlot + 1]);
   impl->poll_slot.reset(new int[impl->nslots * kMaxEventsPerSlot + 1]);
   impl->decoder = std::make_unique<AddressDecoder>();
+  impl->own_code.Find();
   impl->scratch.reset(new uint8_t[kMaxRecordBytes]);
   impl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (impl->wake_fd < 0) {

@@ -467,7 +467,9 @@ void PlanQuotaProgram(const TempDir& dir, const std::vector<std::string>& learn_
       ++quota_sites;
     }
   }
-  if (quota != 0) ASSERT_EQ(quota_sites, 1);
+  if (quota != 0) {
+    ASSERT_EQ(quota_sites, 1);
+  }
   formats::WriteProfile(dir.File("plan.tsp"), profile);
 }
 

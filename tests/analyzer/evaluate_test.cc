@@ -167,20 +167,23 @@ TEST(Evaluate, ASiteBiggerThanTheFastTier) {
   EXPECT_EQ(planned.plan().fast_share(), Share(r, "tierscope"));  // the model and the replay agree
 }
 
+// `n` hot 1 MiB blocks of site 2, never freed, one sample each.
+void HotBlocks(const std::string& path, uint64_t n) {
+  TraceBuilder t(path);
+  std::vector<formats::AllocEvent> allocs;
+  std::vector<formats::AccessSample> samples;
+  for (uint64_t i = 0; i < n; ++i) {
+    allocs.push_back(Alloc(100 + i, 0x20000000 + i * 2 * kMiB, kMiB, 2));
+    samples.push_back(Load(1000 + i, 0x20000000 + i * 2 * kMiB + 64));
+  }
+  t.Allocs(1, allocs);
+  t.Samples(1, samples);
+  t.Close();
+}
+
 TEST(Evaluate, ASiteLargerThanTheFastTierGetsAQuota) {
   TempDir dir;
-  {  // Eight hot 1 MiB blocks of site 2, all live together, one sample each; fast holds four.
-    TraceBuilder t(dir.File("a"));
-    std::vector<formats::AllocEvent> allocs;
-    std::vector<formats::AccessSample> samples;
-    for (uint64_t i = 0; i < 8; ++i) {
-      allocs.push_back(Alloc(100 + i, 0x20000000 + i * 2 * kMiB, kMiB, 2));
-      samples.push_back(Load(1000 + i, 0x20000000 + i * 2 * kMiB + 64));
-    }
-    t.Allocs(1, allocs);
-    t.Samples(1, samples);
-    t.Close();
-  }
+  HotBlocks(dir.File("a"), 8);  // all live together, one sample each; the fast tier holds four
   analyzer::PlanOptions plan;
   plan.tiers = TwoTiers(4 * kMiB);
   profile::ProfileChunk planned = Learn(dir.File("a"));
@@ -212,18 +215,7 @@ TEST(Evaluate, TheBudgetGuardSpillsToTheNextTier) {
     t.Samples(1, {Load(300, 0x10000100), Load(310, 0x10200100)});
     t.Close();
   }
-  {  // Held-out run: six, each sampled once; only four fit.
-    TraceBuilder t(dir.File("b"));
-    std::vector<formats::AllocEvent> allocs;
-    std::vector<formats::AccessSample> samples;
-    for (uint64_t i = 0; i < 6; ++i) {
-      allocs.push_back(Alloc(100 + i, 0x20000000 + i * 2 * kMiB, kMiB, 2));
-      samples.push_back(Load(1000 + i, 0x20000000 + i * 2 * kMiB + 64));
-    }
-    t.Allocs(1, allocs);
-    t.Samples(1, samples);
-    t.Close();
-  }
+  HotBlocks(dir.File("b"), 6);  // held out: six, each sampled once; only four fit
   const EvaluationResult r = HeldOut(dir.File("a"), dir.File("b"), 4 * kMiB);
   EXPECT_NEAR(Share(r, "tierscope"), 4.0 / 6, 1e-12);
   EXPECT_EQ(Policy(r, "tierscope").spilled_allocations, 2u);

@@ -141,6 +141,21 @@ void PlanKvcacheSitesOn(const TempDir& dir, const std::string& kv, const std::st
   formats::WriteProfile(dir.File("plan.tsp"), profile);
 }
 
+// Runs `program` under `tierscope run` with dir's plan.tsp on kTwoTiers, stats to stats.json.
+CommandResult RunPlaced(const TempDir& dir, const std::vector<std::string>& program) {
+  std::vector<std::string> run = {TierscopeBin(),
+                                  "run",
+                                  "--profile",
+                                  dir.File("plan.tsp"),
+                                  "--tiers",
+                                  kTwoTiers,
+                                  "--stats",
+                                  dir.File("stats.json"),
+                                  "--"};
+  run.insert(run.end(), program.begin(), program.end());
+  return RunCommand(run);
+}
+
 TEST(PlacerRun, RealProgramsGiveTheSameOutputUnderThePlacer) {
   TempDir dir;
   for (const auto& program : RealPrograms(dir)) {
@@ -267,17 +282,7 @@ TEST(PlacerRun, TheDefaultWalkUsesFramePointersWhereTheUnwindTablesSayTheyAreExa
   const std::vector<std::string> program = {
       ExampleBin("ts-example-stress"), "--threads", "2", "--ops", "20000", "--depth", "3"};
   ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 3));
-  std::vector<std::string> run = {TierscopeBin(),
-                                  "run",
-                                  "--profile",
-                                  dir.File("plan.tsp"),
-                                  "--tiers",
-                                  kTwoTiers,
-                                  "--stats",
-                                  dir.File("stats.json"),
-                                  "--"};
-  run.insert(run.end(), program.begin(), program.end());
-  const auto placed = RunCommand(run);
+  const auto placed = RunPlaced(dir, program);
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   const json stats = ReadJson(dir.File("stats.json"));
   EXPECT_EQ(stats["unwinder"], "auto");
@@ -714,17 +719,7 @@ TEST(PlacerRun, AForkedChildReportsItsOwnAllocationsAndTheTotalsAddUp) {
   TempDir dir;
   const std::vector<std::string> program = {Fork(), "--blocks", "1000", "--child-blocks", "300"};
   ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 1));
-  std::vector<std::string> run = {TierscopeBin(),
-                                  "run",
-                                  "--profile",
-                                  dir.File("plan.tsp"),
-                                  "--tiers",
-                                  kTwoTiers,
-                                  "--stats",
-                                  dir.File("stats.json"),
-                                  "--"};
-  run.insert(run.end(), program.begin(), program.end());
-  const auto placed = RunCommand(run);
+  const auto placed = RunPlaced(dir, program);
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   EXPECT_EQ(placed.out, "parent 1000 blocks, child 300 blocks, child status 0\n");
   EXPECT_EQ(Lines(placed.err), 1) << placed.err;

@@ -88,11 +88,8 @@ class EvaluateCommand : public Subcommand {
         r = analyzer::PlanAndEvaluate(learned, plan_, trace_, options_);
       } else {
         // The plan the placer would read, as it is; the random control made for its tiers.
-        profile::ProfileChunk random = learned;
-        analyzer::PlanOptions random_options = plan_;
-        random_options.method = analyzer::PlanOptions::Method::kRandom;
-        random_options.random_seed = options_.random_seed;
-        analyzer::MakePlan(random_options, &random);
+        const profile::ProfileChunk random =
+            analyzer::RandomPlan(learned, plan_, options_.random_seed);
         options_.tiers = plan_.tiers;
         options_.size_threshold = plan_.size_threshold;
         r = analyzer::Evaluate(trace_, learned, &random, options_);

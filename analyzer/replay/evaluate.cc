@@ -85,6 +85,9 @@ class Replay {
         site_window_(bins_, options.site_windows),
         pages_(bins_, options.page_bytes, tiers_.size() > 1 ? tiers_[0].capacity_bytes : 0),
         pending_(trace.streams) {
+    out_.bin_ns = bins_.bin_ns;
+    out_.duration_ns = end_ns_ - bins_.start_ns;
+    out_.site_depth = plan_.depth();
     if (random_plan) random_.emplace(*random_plan, tiers_);
     quota_used_[kPlan].assign(plan_.quotas(), 0);
     if (random_) quota_used_[kRandomSites].assign(random_->quotas(), 0);
@@ -587,11 +590,6 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
   }
   Replay replay(trace, trace_path, planned, random_plan, options, &result);
   replay.Run();
-  uint64_t end = 0;
-  const TimeBins bins = BinsOf(trace, options.bins, &end);
-  result.bin_ns = bins.bin_ns;
-  result.duration_ns = end - bins.start_ns;
-  result.site_depth = PlanDecisions(planned, options.tiers).depth();
   if (result.heap_samples == 0) {
     result.warnings.push_back("no access sample hit a tracked allocation: every share is 0");
   }
@@ -599,15 +597,21 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
   return result;
 }
 
+profile::ProfileChunk RandomPlan(const profile::ProfileChunk& learned, const PlanOptions& plan,
+                                 uint64_t seed) {
+  profile::ProfileChunk random = learned;
+  PlanOptions options = plan;
+  options.method = PlanOptions::Method::kRandom;
+  options.random_seed = seed;
+  MakePlan(options, &random);
+  return random;
+}
+
 EvaluationResult PlanAndEvaluate(const profile::ProfileChunk& learned, const PlanOptions& plan,
                                  const std::string& trace_path, EvaluateOptions options) {
   std::string note;
   profile::ProfileChunk planned = SelectPlan(learned, plan, &note, options.cancel);
-  profile::ProfileChunk random = learned;
-  PlanOptions random_options = plan;
-  random_options.method = PlanOptions::Method::kRandom;
-  random_options.random_seed = options.random_seed;
-  MakePlan(random_options, &random);
+  const profile::ProfileChunk random = RandomPlan(learned, plan, options.random_seed);
   options.tiers = plan.tiers;
   options.size_threshold = plan.size_threshold;
   EvaluationResult r = Evaluate(trace_path, planned, &random, options);

@@ -42,9 +42,9 @@ std::vector<std::string> LearnedTraces(const profile::ProfileChunk& learned) {
 profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const PlanOptions& options,
                                  std::string* note, const std::atomic<bool>* cancel) {
   profile::ProfileChunk best = learned;
-  MakePlan(options, &best);
   const std::vector<std::string> traces = LearnedTraces(learned);
   if (options.method != PlanOptions::Method::kAuto || options.tiers.size() < 2 || traces.empty()) {
+    MakePlan(options, &best);
     if (note) {
       *note = traces.empty() && options.tiers.size() > 1
                   ? "plan shape: knapsack (the learned run's trace is not here to choose by)"
@@ -71,7 +71,7 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
       eval.peak_heap_bytes = peaks[k];
       eval.cancel = cancel;
       const EvaluationResult r = Evaluate(traces[k], candidate, nullptr, eval);
-      if (r.cancelled) return best;
+      if (r.cancelled) return best_fast < 0 ? candidate : best;
       if (!r.policies.empty()) fast += r.policies[0].fast_samples;
       heap += double(r.heap_samples);
     }

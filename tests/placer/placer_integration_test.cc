@@ -142,7 +142,8 @@ void PlanKvcacheSitesOn(const TempDir& dir, const std::string& kv, const std::st
 }
 
 // Runs `program` under `tierscope run` with dir's plan.tsp on kTwoTiers, stats to stats.json.
-CommandResult RunPlaced(const TempDir& dir, const std::vector<std::string>& program) {
+CommandResult RunPlaced(const TempDir& dir, const std::vector<std::string>& program,
+                        const std::string& input = "") {
   std::vector<std::string> run = {TierscopeBin(),
                                   "run",
                                   "--profile",
@@ -153,7 +154,7 @@ CommandResult RunPlaced(const TempDir& dir, const std::vector<std::string>& prog
                                   dir.File("stats.json"),
                                   "--"};
   run.insert(run.end(), program.begin(), program.end());
-  return RunCommand(run);
+  return RunCommand(run, {}, input);
 }
 
 TEST(PlacerRun, RealProgramsGiveTheSameOutputUnderThePlacer) {
@@ -204,17 +205,7 @@ TEST(PlacerRun, RealProgramsUnderAPlanThatRoutesTheirSitesToSeveralTiers) {
     }
     profile.mutable_plan()->set_site_depth(2);
     formats::WriteProfile(dir.File("plan.tsp"), profile);
-    std::vector<std::string> run = {TierscopeBin(),
-                                    "run",
-                                    "--profile",
-                                    dir.File("plan.tsp"),
-                                    "--tiers",
-                                    kTwoTiers,
-                                    "--stats",
-                                    dir.File("stats.json"),
-                                    "--"};
-    run.insert(run.end(), program.argv.begin(), program.argv.end());
-    const auto placed = RunCommand(run, {}, program.input);
+    const auto placed = RunPlaced(dir, program.argv, program.input);
     EXPECT_EQ(placed.exit_code, 0) << placed.err;
     EXPECT_EQ(placed.out, plain.out) << program.argv[0];
     const json stats = ReadJson(dir.File("stats.json"));
@@ -351,17 +342,7 @@ TEST(PlacerRun, SitesInADlopenedLibraryFollowThePlan) {
   profile.mutable_plan()->set_site_depth(profile.metadata().site_depth());
   formats::WriteProfile(dir.File("plan.tsp"), profile);
   const auto plain = RunCommand(args);
-  std::vector<std::string> run = {TierscopeBin(),
-                                  "run",
-                                  "--profile",
-                                  dir.File("plan.tsp"),
-                                  "--tiers",
-                                  kTwoTiers,
-                                  "--stats",
-                                  dir.File("stats.json"),
-                                  "--"};
-  run.insert(run.end(), args.begin(), args.end());
-  const auto placed = RunCommand(run);
+  const auto placed = RunPlaced(dir, args);
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   EXPECT_EQ(placed.out, plain.out);
   const json stats = ReadJson(dir.File("stats.json"));

@@ -109,6 +109,10 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
 profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const PlanOptions& plan,
                                  std::string* note, const std::atomic<bool>* cancel = nullptr);
 
+// The random-sites control: `learned` planned for plan.tiers with sites in a random order.
+profile::ProfileChunk RandomPlan(const profile::ProfileChunk& learned, const PlanOptions& plan,
+                                 uint64_t seed);
+
 // Plans `learned` (left as it is) with SelectPlan, and the random-sites control from it, then
 // replays `trace_path` with options.tiers = plan.tiers. What `evaluate`, `plan --evaluate-on`
 // and the viewer's what-if call. Throws std::invalid_argument for unusable tiers.

@@ -25,9 +25,10 @@ struct PlanOptions {
   std::vector<TierSpec> tiers;  // fastest first; the last one takes whatever is left
   // kRandom: a temperature-blind control for `tierscope evaluate` ("random-sites"): sites in a
   // random order (seeded by random_seed), each taken while it fits.
-  // kAllButCold: every site at least `cold_share` of the heap's mean temperature goes to the
-  // first tier (its budget spills the rest to the next, in allocation order, as first-touch
-  // would), only the colder ones to the last: first-touch that keeps cold data out.
+  // kAllButCold: every site at least `cold_share` of the heap's mean temperature (by the upper
+  // bound of its samples, sample_counts.h) goes to the first tier (its budget spills the rest to
+  // the next, in allocation order, as first-touch would), only the colder ones to the last:
+  // first-touch that keeps cold data out.
   enum class Method { kAuto, kGreedy, kExact, kRandom, kAllButCold } method = Method::kAuto;
   double cold_share = 0.125;
   // Sites the plan does not name (new in another run) go to the first tier, spilling, instead of
@@ -43,6 +44,10 @@ struct PlanOptions {
   // Left-over room on a tier goes to the hottest sites that did not fit whole, as a quota of live
   // bytes (Assignment.quota_bytes) of at least this many bytes; 0 turns quotas off.
   uint64_t min_quota_bytes = 64 * 1024;
+  // The fills use this share of each limited tier's capacity (the plan still states the whole):
+  // below 1, room is kept for a production heap larger than the learned one, whose extra bytes
+  // would otherwise fill the tier in allocation order.
+  double fill_share = 1.0;
 };
 
 // One site as the planner sees it.

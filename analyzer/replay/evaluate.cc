@@ -116,8 +116,9 @@ class Replay {
   const StackInfo& InfoOf(uint32_t stack_id);
   Placement Place(int policy, const formats::AllocEvent& e, const StackInfo& info,
                   const Pending* kept);
-  Placement Planned(int policy, int tier, uint64_t size);
-  Placement WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size);
+  // `heap`: a heap block, which the placer may split (its mappings it places whole).
+  Placement Planned(int policy, int tier, uint64_t size, bool heap);
+  Placement WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size, bool heap);
   Placement Interleaved(uint64_t size);
   void OnAlloc(const JoinEvent& e, bool mapping);
   void OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, bool keep);
@@ -190,7 +191,7 @@ const StackInfo& Replay::InfoOf(uint32_t stack_id) {
 }
 
 // A tier chosen for the block (whole, spilling down when full), or the kernel's placement.
-Placement Replay::Planned(int policy, int tier, uint64_t size) {
+Placement Replay::Planned(int policy, int tier, uint64_t size, bool heap) {
   TierLedger& ledger = ledgers_[policy];
   Placement p;
   if (tier == PlanDecisions::kDefault) {
@@ -199,7 +200,7 @@ Placement Replay::Planned(int policy, int tier, uint64_t size) {
     return p;
   }
   p = ledger.Whole(tier, size);
-  if (p.lo != tier && size >= common::kSplitFromBytes) {
+  if (p.lo != tier && heap && size >= common::kSplitFromBytes) {
     const uint64_t head = ledger.Room(tier) / common::kSplitPageBytes * common::kSplitPageBytes;
     if (head >= common::kMinSplitHeadBytes) {
       p.split = head;
@@ -215,15 +216,17 @@ Placement Replay::Planned(int policy, int tier, uint64_t size) {
 
 // A site with a quota: its blocks take the tier while the site's live bytes there stay within the
 // quota, then the next tier (planned, not a spill).
-Placement Replay::WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size) {
-  if (d.quota == 0 || d.tier == PlanDecisions::kDefault) return Planned(policy, d.tier, size);
+Placement Replay::WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size,
+                            bool heap) {
+  if (d.quota == 0 || d.tier == PlanDecisions::kDefault) return Planned(policy, d.tier, size, heap);
   uint64_t& used = quota_used_[policy][d.quota_id];
   if (used + size > d.quota) {
     const int next = std::min<int>(d.tier + 1, static_cast<int>(tiers_.size()) - 1);
-    return Planned(policy, next, size);
+    return Planned(policy, next, size, heap);
   }
-  Placement p = Planned(policy, d.tier, size);
-  if (p.lo == d.tier) {
+  Placement p = Planned(policy, d.tier, size, heap);
+  // A split block is not the quota arena's: the placer counts it against the tier alone.
+  if (p.lo == d.tier && p.split == UINT64_MAX) {
     p.quota = static_cast<int32_t>(d.quota_id);
     used += size;
   }
@@ -261,6 +264,7 @@ Placement Replay::Interleaved(uint64_t size) {
 Placement Replay::Place(int policy, const formats::AllocEvent& e, const StackInfo& info,
                         const Pending* kept) {
   const uint64_t size = e.size;
+  const bool heap = e.kind != trace::MMAP && e.kind != trace::MREMAP;
   switch (policy) {
     case kPlan:
     case kRandomSites: {
@@ -270,11 +274,11 @@ Placement Replay::Place(int policy, const formats::AllocEvent& e, const StackInf
       const PlanDecisions::Decision& d = policy == kPlan ? info.plan : info.random;
       if (kept && !d.known) {
         const Placement& old = kept->place[policy];
-        return Planned(policy, old.by_default ? PlanDecisions::kDefault : old.lo, size);
+        return Planned(policy, old.by_default ? PlanDecisions::kDefault : old.lo, size, heap);
       }
       const PlanDecisions& plan = policy == kPlan ? plan_ : *random_;
-      if (size < plan.min_size()) return Planned(policy, PlanDecisions::kDefault, size);
-      return WithQuota(policy, d, size);
+      if (size < plan.min_size()) return Planned(policy, PlanDecisions::kDefault, size, heap);
+      return WithQuota(policy, d, size, heap);
     }
     case kFirstTouch:
       return ledgers_[policy].Pages(0, size, options_.page_bytes, options_.page_split_bytes);

@@ -43,6 +43,7 @@ TS_ALWAYS_INLINE void ReleaseSized(void* p, size_t size, int align_flags) {
   if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
     return ReleaseQuotaBlock(p, quota, size ? size : 1, align_flags);
   }
+  ForgetIfSplit(p, tier);
   sdallocx(p, size ? size : 1, align_flags | FlagsForTier(tier));
 }
 

@@ -17,6 +17,7 @@
 #include "mapped_ranges.h"
 #include "module_table.h"
 #include "site_cache.h"
+#include "split_blocks.h"
 #include "tier_arenas.h"
 
 #define TS_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -55,6 +56,7 @@ struct ThreadCounters {
   std::atomic<uint64_t> allocs[kMaxTiers];
   std::atomic<uint64_t> bytes[kMaxTiers];
   std::atomic<uint64_t> fallbacks[kMaxTiers];  // allocations meant for tier i placed elsewhere
+  std::atomic<uint64_t> splits[kMaxTiers];     // large blocks with their head on tier i only
   std::atomic<uint64_t> hints[kMaxTiers];
   std::atomic<uint64_t> plan_hits;
   std::atomic<uint64_t> unknown_sites;
@@ -154,6 +156,7 @@ struct State {
   ModuleTable modules;
   LearnedSites learned;  // learning mode only
   MappedRanges maps;     // the program's mappings placed on a tier
+  SplitBlocks splits;    // heap blocks with their first pages on a faster tier
   int quota_count = 0;   // quotas[0, quota_count) are in use; read-only once routing started
   Quota quotas[kMaxQuotas];
   std::atomic<bool> miss_lock{false};
@@ -246,8 +249,16 @@ TS_ALWAYS_INLINE int QuotaFlags(int quota) {
 // Frees a quota block (`size`: its size for sdallocx, 0 for dallocx) and gives its bytes back.
 void ReleaseQuotaBlock(void* p, int quota, size_t size, int align_flags);
 
+// A split block (split_blocks.h) is about to be freed or moved: its head pages are given back to
+// the faster tier's budget and bound to the block's own tier again. Nothing for other blocks.
+void ForgetSplit(void* p, int tier);
+TS_ALWAYS_INLINE void ForgetIfSplit(void* p, int tier) {
+  if (__builtin_expect(g_state.splits.any(), 0) && tier > 0) ForgetSplit(p, tier);
+}
+
 TS_ALWAYS_INLINE void ReleaseBlock(void* p) {
   const int tier = g_state.arenas.TierOf(p);
+  ForgetIfSplit(p, tier);
   if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
     return ReleaseQuotaBlock(p, quota, 0, 0);
   }

@@ -100,7 +100,7 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   run->set_duration_ns(duration);
   run->set_trace_path(path);
 
-  ModuleIndex modules(trace.modules);
+  ModuleIndex modules(trace.modules, trace.thread_stacks);
   SiteKeyer keyer(modules, options.site_depth);
   std::vector<std::unique_ptr<SiteAccumulator>> sites;
   std::unordered_map<std::string, uint32_t> site_of_key;

@@ -146,6 +146,7 @@ TEST(Join, SampledAllocationsAreScaledByTheirProbability) {
   TempDir dir;
   TraceBuilder t(dir.File("t"), /*alloc_sample_bytes=*/1000);
   t.Allocs(1, {Alloc(10, 0x1000, 1000, 1), Alloc(11, 0x3000, 1000, 1)});
+  t.Samples(1, {Load(20, 0x1010), Load(21, 0x3010), Store(22, 0x3020)});
   t.Close();
   auto r = AnalyzeTrace(dir.File("t"));
   ASSERT_FALSE(r.error);
@@ -154,6 +155,13 @@ TEST(Join, SampledAllocationsAreScaledByTheirProbability) {
   const auto& s = SiteOf(r.profile, 1);
   EXPECT_EQ(s.allocations(), static_cast<uint64_t>(std::llround(2 / p)));
   EXPECT_EQ(s.bytes(), static_cast<uint64_t>(std::llround(2000 / p)));
+  // The samples on the recorded blocks stand for those on the blocks not recorded alike: the
+  // site's samples per byte are the recorded blocks' (so the planner ranks it as it is).
+  EXPECT_EQ(s.load_samples(), static_cast<uint64_t>(std::llround(2 / p)));
+  EXPECT_EQ(s.store_samples(), static_cast<uint64_t>(std::llround(1 / p)));
+  uint64_t histogram = 0;
+  for (uint32_t h : s.histogram()) histogram += h;
+  EXPECT_NEAR(double(histogram), 3 / p, 1.0);
   EXPECT_EQ(r.profile.metadata().alloc_sample_bytes(), 1000);
 }
 

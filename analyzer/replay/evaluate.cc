@@ -30,7 +30,9 @@ const char* const kNames[kPolicies] = {"tierscope", "first-touch", "interleave",
 const char* const kDescriptions[kPolicies] = {
     "the plan as the placer enforces it: site keys at the plan's depth, unknown sites on the "
     "plan's default tier, quotas, a full tier spills to the next (a block from 1 MiB splits: its "
-    "first pages take the room left), a realloc from an unknown site keeps the block's tier",
+    "first pages take the room left), a realloc from an unknown site and an mremap keep the "
+    "block's "
+    "tier",
     "the kernel's default: a block (page by page when large) goes fast while the fast tier has "
     "room; a free gives the room back",
     "pages spread over the tiers in proportion to their capacities (the slowest tier weighs the "
@@ -268,11 +270,12 @@ Placement Replay::Place(int policy, const formats::AllocEvent& e, const StackInf
   switch (policy) {
     case kPlan:
     case kRandomSites: {
-      // A realloc (or mremap) from a site the plan names goes where the plan says, like any
-      // allocation from it (the analyzer credits the new block to that site); from a site it
-      // does not name, the block keeps its tier.
+      // A realloc from a site the plan names goes where the plan says, like any allocation
+      // from it (the analyzer credits the new block to that site); from a site it does not
+      // name, the block keeps its tier. An mremap always keeps it: the kernel carries the
+      // mapping's memory policy along, and the placer leaves it so (placer/src/mmap_hooks.cc).
       const PlanDecisions::Decision& d = policy == kPlan ? info.plan : info.random;
-      if (kept && !d.known) {
+      if (kept && (!d.known || e.kind == trace::MREMAP)) {
         const Placement& old = kept->place[policy];
         return Planned(policy, old.by_default ? PlanDecisions::kDefault : old.lo, size, heap);
       }

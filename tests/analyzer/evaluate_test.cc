@@ -259,6 +259,36 @@ TEST(Evaluate, TheBudgetGuardSpillsToTheNextTier) {
   EXPECT_EQ(Policy(r, "tierscope").peak_bytes[1], 2 * kMiB);
 }
 
+// An mremap keeps the mapping's tier even from a site the plan sends elsewhere: the kernel
+// carries the mapping's policy along and the placer leaves it (a realloc would move).
+TEST(Evaluate, AnMremapKeepsTheMappingsTier) {
+  TempDir dir;
+  {  // Training: site 1 maps 1 MiB and never touches it; site 2's 1 MiB block is hot.
+    TraceBuilder t(dir.File("a"));
+    t.Allocs(1, {Alloc(100, 0x10000000, kMiB, 1, trace::MMAP), Alloc(110, 0x30000000, kMiB, 2)});
+    t.Samples(1, {Load(200, 0x30000100), Load(210, 0x30000200), Load(220, 0x30000300)});
+    t.Close();
+  }
+  {  // Held out: site 1's mapping grown by an mremap made at site 2, then sampled.
+    TraceBuilder t(dir.File("b"));
+    t.Allocs(1, {Alloc(100, 0x10000000, kMiB, 1, trace::MMAP),
+                 Free(150, 0x10000000, trace::MREMAP_UNMAP, kMiB),
+                 Alloc(150, 0x20000000, 2 * kMiB, 2, trace::MREMAP)});
+    t.Samples(1, {Load(200, 0x20000100)});
+    t.Close();
+  }
+  analyzer::PlanOptions plan;
+  plan.tiers = TwoTiers(4 * kMiB);  // room for the grown mapping, were it moved
+  profile::ProfileChunk planned = Learn(dir.File("a"));
+  analyzer::MakePlan(plan, &planned);  // the knapsack: site 2 fast, site 1 (never sampled) slow
+  ASSERT_EQ(planned.plan().assignments_size(), 2);
+  analyzer::EvaluateOptions options;
+  options.tiers = plan.tiers;
+  const EvaluationResult r = analyzer::Evaluate(dir.File("b"), planned, nullptr, options);
+  EXPECT_EQ(r.heap_samples, 1u);
+  EXPECT_DOUBLE_EQ(Share(r, "tierscope"), 0.0);  // still on site 1's (slow) tier
+}
+
 TEST(Evaluate, ReallocKeepsTheBlocksTierAsThePlacerDoes) {
   TempDir dir;
   {  // Training: site 1's small block is hot; site 4 is never seen, so not in the plan.

@@ -12,8 +12,8 @@
 #include <map>
 
 #include "runtime/config.h"
-#include "sampling_options.h"
-#include "subcommand.h"
+#include "sampling/sampling_options.h"
+#include "tierscope/cli/subcommand.h"
 #include "trace_summary.h"
 
 namespace tierscope::cli {

@@ -21,7 +21,7 @@
 #include "address_set.h"
 #include "module_maps.h"
 #include "runtime_state.h"
-#include "sampling/sampling_options.h"
+#include "sampling/sample_source.h"
 #include "tierscope/formats/sample_columns.h"
 #include "writer.h"
 
@@ -362,7 +362,7 @@ std::unique_ptr<SampleSource> OpenSamplerInChild() {
   SamplingOptions sampling;
   std::string why;
   if (!SamplingOptionsFromEnv(&sampling, &why) || sampling.samplers.empty()) return nullptr;
-  return CreateSampleSource(sampling, &g_sink, &why, true);
+  return CreateSampleSource(sampling, &g_sink, MarkInternalThread, &why, true);
 }
 
 // Priority 103: after the generated protobuf code of this library has registered its
@@ -429,7 +429,7 @@ __attribute__((constructor(103))) void InitRecorder() {
     if (!SamplingOptionsFromEnv(&sampling, &why)) {
       std::fprintf(stderr, "tierscope: recorder: %s; access sampling off\n", why.c_str());
     } else if (!sampling.samplers.empty()) {
-      s.sampler = CreateSampleSource(sampling, &g_sink, &why);
+      s.sampler = CreateSampleSource(sampling, &g_sink, MarkInternalThread, &why);
       if (s.sampler == nullptr) {
         std::fprintf(stderr, "tierscope: recorder: %s; recording allocations only\n", why.c_str());
       }

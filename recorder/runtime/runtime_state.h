@@ -12,7 +12,7 @@
 #include "event_buffer.h"
 #include "event_clock.h"
 #include "runtime.h"
-#include "sample_source.h"
+#include "sampling/sample_source.h"
 #include "stack_table.h"
 #include "trace.pb.h"
 

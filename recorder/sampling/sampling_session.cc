@@ -149,7 +149,7 @@ using MakeFn = bool (*)(const SamplingOptions&, SourceDef*, std::string*);
 
 struct SamplingSession::Impl {
   SamplingOptions options;
-  Sink* sink = nullptr;
+  SampleSink* sink = nullptr;
   SessionHooks hooks;
   std::vector<SourceDef> sources;
   size_t page_size = 4096;
@@ -546,8 +546,9 @@ SamplingSession::~SamplingSession() {
   }
 }
 
-std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& options, Sink* sink,
-                                                         SessionHooks hooks, std::string* error) {
+std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& options,
+                                                         SampleSink* sink, SessionHooks hooks,
+                                                         std::string* error) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->sink = sink;

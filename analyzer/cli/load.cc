@@ -6,6 +6,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "tierscope/analyzer/tier_discovery.h"
 #include "tierscope/cli/subcommand.h"
 #include "tierscope/formats/profile_io.h"
 

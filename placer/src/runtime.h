@@ -16,6 +16,7 @@
 #include "learned_sites.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
+#include "placer_settings.h"
 #include "site_cache.h"
 #include "split_blocks.h"
 #include "tier_arenas.h"
@@ -43,12 +44,6 @@ constexpr int kDefaultTier = -1;  // jemalloc's normal arenas: what the kernel w
 constexpr int kQuotaPlacement = kCodeQuota - 1;
 // ReallocPlacement: the realloc's site is not in the plan, the block keeps its placement.
 constexpr int kKeepPlacement = -2;
-
-// kAuto (the default for keys deeper than frame 0): frame pointers where the call frame
-// information says each frame stepped through keeps them (checked once per new stack, at the
-// cache miss), libunwind elsewhere: libunwind's stacks at the frame-pointer walk's cost in code
-// built with frame pointers.
-enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto };
 
 // Per-thread counters, aggregated lazily (at exit). Written only by their owning thread, so a
 // relaxed load + store suffices (no locked instruction on the hot path).

@@ -56,13 +56,17 @@ void WriteTrace(const std::string& path) {
   t.Close();
 }
 
+analyzer::AnalyzeResult AnalyzeWatched(const std::string& path, Recorded* seen) {
+  analyzer::AnalyzeOptions options;
+  options.observer = seen;
+  return analyzer::AnalyzeTrace(path, options);
+}
+
 TEST(AnalysisObserver, SeesEveryLifetimeAndSampleInOnePass) {
   TempDir dir;
   WriteTrace(dir.File("t"));
   Recorded seen;
-  analyzer::AnalyzeOptions options;
-  options.observer = &seen;
-  auto r = analyzer::AnalyzeTrace(dir.File("t"), options);
+  auto r = AnalyzeWatched(dir.File("t"), &seen);
   ASSERT_FALSE(r.error) << r.error->Message();
   const uint32_t s1 = SiteIdOf(r.profile, 1), s2 = SiteIdOf(r.profile, 2);
   const uint32_t s3 = SiteIdOf(r.profile, 3), s4 = SiteIdOf(r.profile, 4);
@@ -92,9 +96,7 @@ TEST(AnalysisObserver, WatchingChangesNothingInTheProfile) {
   TempDir dir;
   WriteTrace(dir.File("t"));
   Recorded seen;
-  analyzer::AnalyzeOptions watched;
-  watched.observer = &seen;
-  auto with = analyzer::AnalyzeTrace(dir.File("t"), watched);
+  auto with = AnalyzeWatched(dir.File("t"), &seen);
   auto without = analyzer::AnalyzeTrace(dir.File("t"));
   EXPECT_EQ(with.profile.SerializeAsString(), without.profile.SerializeAsString());
 }

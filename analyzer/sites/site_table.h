@@ -11,7 +11,7 @@
 
 #include "profile.pb.h"
 #include "sites/site_accumulator.h"
-#include "sites/site_key.h"
+#include "sites/site_keyer.h"
 #include "trace.pb.h"
 
 namespace tierscope::analyzer {

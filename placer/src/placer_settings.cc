@@ -52,7 +52,7 @@ std::optional<Unwinder> ParseUnwinder(const std::string& text, int depth, std::s
   // Deeper frames from frame pointers are wrong in code built without them (most distribution
   // binaries), and the recorder's stacks come from libunwind: for keys deeper than frame 0 the
   // default (auto) gives libunwind's stacks, through frame pointers where the call frame
-  // information says they are exact (runtime.h). `fp` and `libunwind` stay selectable.
+  // information says they are exact (allocation_path.h). `fp` and `libunwind` stay selectable.
   if (text == "libunwind") return Unwinder::kLibunwind;
   if (text == "auto" || (text.empty() && depth > 1)) return Unwinder::kAuto;
   if (text.empty() || text == "fp") return Unwinder::kFramePointers;

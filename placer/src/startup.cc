@@ -11,9 +11,9 @@
 #include <string>
 #include <unordered_map>
 
+#include "allocation_path.h"
+#include "exit_report.h"
 #include "placer_settings.h"
-#include "report.h"
-#include "runtime.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
 #include "tierscope/placer/stats_summary.h"
@@ -277,8 +277,9 @@ __attribute__((constructor)) void PlacerStart() {
     g_info.placement = "default";
     SayOnce("default-placement", g_info.reason + "; running with default placement");
   }
-  // Fork safety (runtime.h): every lock taken around fork; a child counts from zero. Registered
-  // after jemalloc's own (at its first allocation, above), so the placer's prepare runs first.
+  // Fork safety (allocation_path.h): every lock taken around fork; a child counts from zero.
+  // Registered after jemalloc's own (at its first allocation, above), so the placer's prepare runs
+  // first.
   pthread_atfork(ForkPrepare, ForkParent, ForkChild);
   t_thread.guard--;
 }

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "kernel_pages.h"
 #include "module_maps.h"
-#include "raw_memory.h"
 #include "runtime.h"
 #include "runtime_state.h"
 #include "writer.h"

@@ -1,4 +1,4 @@
-// Tiers found on this machine rather than given. Implemented in analyzer/plan/topology.cc.
+// Tiers found on this machine rather than given. Implemented in analyzer/plan/tier_discovery.cc.
 #pragma once
 
 #include <string>

@@ -165,7 +165,7 @@ TS_ALWAYS_INLINE int Primary() {
   return g_state.primary_plus1 - 1;
 }
 
-// --- slow paths (runtime.cc) ---
+// --- slow paths (allocation_slow_path.cc) ---
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
 // kAuto: a miss of a frame-pointer walk. Its code when every frame it stepped through keeps the
 // frame pointer, else kCodeWalk (a marker on the frames that end the trust is cached, so that
@@ -372,11 +372,12 @@ TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
   return PlacementOfCode(code);
 }
 
-// A quota site's allocation (runtime.cc): on its tier within the quota, else on the next tier.
+// A quota site's allocation (allocation_slow_path.cc): on its tier within the quota, else on the
+// next tier.
 void* QuotaAlloc(int quota, size_t size, int flags);
 
-// The realloc rule (runtime.cc): a realloc of `old` (on `tier`, TierOf) to `size` from a site
-// the plan names goes where the plan puts that site, moving the block when its placement is
+// The realloc rule (allocation_slow_path.cc): a realloc of `old` (on `tier`, TierOf) to `size` from
+// a site the plan names goes where the plan puts that site, moving the block when its placement is
 // another; from any other site the block keeps its placement.
 void* Reallocate(void* old, size_t size, int tier, void* ret, void* fp);
 

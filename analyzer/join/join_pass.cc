@@ -21,7 +21,7 @@ JoinPass::JoinPass(const ModuleIndex& modules, SiteTable* sites, uint64_t alloc_
       observer_(observer),
       meta_(meta),
       on_removed_([this](uint64_t start, uint64_t end, const LiveBlock& block) {
-        OnRemoved(start, end, block);
+        OnRemoved(start, end, block, false);
       }) {}
 
 bool JoinPass::Run(EventMerger& merger, const Control& control) {
@@ -90,7 +90,7 @@ void JoinPass::OnRelease(const JoinEvent& e, trace::EventKind kind) {
     live_.EraseRange(e.address, e.address + e.size,
                      [&](uint64_t start, uint64_t end, const LiveBlock& block) {
                        any = true;
-                       OnRemoved(start, end, block);
+                       OnRemoved(start, end, block, true);
                      });
     if (!any) ++unknown_frees_;
     return;
@@ -110,7 +110,7 @@ void JoinPass::OnRelease(const JoinEvent& e, trace::EventKind kind) {
   }
 }
 
-void JoinPass::OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block) {
+void JoinPass::OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, bool released) {
   bool whole = true;
   if (block.mapping) {
     auto it = mapping_left_.find(block.serial);
@@ -121,8 +121,9 @@ void JoinPass::OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block) {
     }
   }
   sites_.at(block.site).OnRelease(now_, end - start, block.scale, block.alloc_time_ns, whole);
-  if (observer_)
-    observer_->OnBlockLifetime({start, end, block.alloc_time_ns, now_, block.site + 1});
+  if (observer_) {
+    observer_->OnBlockLifetime({start, end, block.alloc_time_ns, now_, block.site + 1, released});
+  }
 }
 
 void JoinPass::Finish(uint64_t end_ns) {

@@ -53,8 +53,9 @@ class JoinPass {
   void OnAlloc(const JoinEvent& e, trace::EventKind kind);
   template <bool kObserved>
   void OnRelease(const JoinEvent& e, trace::EventKind kind);
-  // A piece [start, end) of `block` stops being live at now_ (freed, unmapped or replaced).
-  void OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block);
+  // A piece [start, end) of `block` stops being live at now_: unmapped (released), or replaced by
+  // a new block at its address (its release was not seen).
+  void OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, bool released);
 
   const ModuleIndex& modules_;
   SiteTable& sites_;

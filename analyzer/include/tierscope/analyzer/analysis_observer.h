@@ -8,14 +8,14 @@
 
 namespace tierscope::analyzer {
 
-// One block's life: [start, end) was allocated at alloc_ns and released at free_ns. A mapping
-// unmapped piece by piece ends piece by piece; a block still live when the trace ends ends there
-// (freed false).
+// One block's life: [start, end) was allocated at alloc_ns and ended at free_ns. A mapping
+// unmapped piece by piece ends piece by piece. Without a release in the trace a block ends when a
+// new block takes its address, or at the end of the run; then freed is false.
 struct BlockLifetime {
   uint64_t start = 0, end = 0;
   uint64_t alloc_ns = 0, free_ns = 0;
   uint32_t site_id = 0;  // the profile's Site.id
-  bool freed = true;
+  bool freed = true;     // its release (free, munmap, ...) is in the trace
 };
 
 // All calls come from the thread running AnalyzeTrace, in time order (blocks by the time they

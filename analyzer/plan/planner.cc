@@ -7,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "sites/site_key.h"
+#include "sites/site_keyer.h"
 #include "tierscope/analyzer/plan.h"
 #include "tierscope/analyzer/sample_counts.h"
 #include "tierscope/common/site_key.h"

@@ -49,7 +49,7 @@ struct TierSlice {
   int arena_count = 0;
 };
 
-// A quota site's arena (runtime.h, "Quotas"): its extents come from its tier's slice (same
+// A quota site's arena (allocation_path.h, "Quotas"): its extents come from its tier's slice (same
 // budget, same binding) and are marked with the quota in the page map as they are handed out.
 struct QuotaHooks {
   extent_hooks_t hooks;  // first: jemalloc hands this pointer back to the hooks

@@ -68,7 +68,8 @@ void SetExitStatus(int status);
 
 uint32_t CurrentTid();
 
-// Also declared in sample_source.h: the calling thread is the recorder's own.
+// The calling thread is the recorder's own (the writer, the samplers' drain threads): its
+// allocations are not recorded and it is not reported as a program thread.
 void MarkInternalThread();
 
 }  // namespace tierscope::recorder

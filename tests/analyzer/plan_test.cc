@@ -9,6 +9,7 @@
 #include "tierscope/analyzer/plan.h"
 #include "tierscope/analyzer/report.h"
 #include "tierscope/analyzer/sample_counts.h"
+#include "tierscope/analyzer/tier_discovery.h"
 
 namespace tierscope::testing {
 namespace {

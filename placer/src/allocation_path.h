@@ -16,6 +16,7 @@
 #include "learned_sites.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
+#include "placer_settings.h"
 #include "site_cache.h"
 #include "split_blocks.h"
 #include "tier_arenas.h"
@@ -43,12 +44,6 @@ constexpr int kDefaultTier = -1;  // jemalloc's normal arenas: what the kernel w
 constexpr int kQuotaPlacement = kCodeQuota - 1;
 // ReallocPlacement: the realloc's site is not in the plan, the block keeps its placement.
 constexpr int kKeepPlacement = -2;
-
-// kAuto (the default for keys deeper than frame 0): frame pointers where the call frame
-// information says each frame stepped through keeps them (checked once per new stack, at the
-// cache miss), libunwind elsewhere: libunwind's stacks at the frame-pointer walk's cost in code
-// built with frame pointers.
-enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto };
 
 // Per-thread counters, aggregated lazily (at exit). Written only by their owning thread, so a
 // relaxed load + store suffices (no locked instruction on the hot path).
@@ -170,7 +165,7 @@ TS_ALWAYS_INLINE int Primary() {
   return g_state.primary_plus1 - 1;
 }
 
-// --- slow paths (runtime.cc) ---
+// --- slow paths (allocation_slow_path.cc) ---
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
 // kAuto: a miss of a frame-pointer walk. Its code when every frame it stepped through keeps the
 // frame pointer, else kCodeWalk (a marker on the frames that end the trust is cached, so that
@@ -377,11 +372,12 @@ TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
   return PlacementOfCode(code);
 }
 
-// A quota site's allocation (runtime.cc): on its tier within the quota, else on the next tier.
+// A quota site's allocation (allocation_slow_path.cc): on its tier within the quota, else on the
+// next tier.
 void* QuotaAlloc(int quota, size_t size, int flags);
 
-// The realloc rule (runtime.cc): a realloc of `old` (on `tier`, TierOf) to `size` from a site
-// the plan names goes where the plan puts that site, moving the block when its placement is
+// The realloc rule (allocation_slow_path.cc): a realloc of `old` (on `tier`, TierOf) to `size` from
+// a site the plan names goes where the plan puts that site, moving the block when its placement is
 // another; from any other site the block keeps its placement.
 void* Reallocate(void* old, size_t size, int tier, void* ret, void* fp);
 

@@ -1,6 +1,6 @@
 // Slow paths of the run-time placer: cache misses, tcache creation, per-thread state.
 #define UNW_LOCAL_ONLY
-#include "runtime.h"
+#include "allocation_path.h"
 
 #include <libunwind.h>
 #include <pthread.h>

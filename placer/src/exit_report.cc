@@ -1,4 +1,4 @@
-#include "report.h"
+#include "exit_report.h"
 
 #include <numaif.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "runtime.h"
+#include "allocation_path.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/stats_summary.h"
 

@@ -88,7 +88,7 @@ void EventMerger::ReadChunk(uint32_t c) {
       const auto& batch = chunk_.samples(static_cast<int>(ref.index));
       const uint8_t source = static_cast<uint8_t>(batch.source());
       formats::DecodeSampleBatch(batch, ref.events, [&](const formats::AccessSample& s) {
-        events.push_back(JoinEvent{s.time_ns, s.address, s.weight, 0, kSampleKind,
+        events.push_back(JoinEvent{s.time_ns, s.address, s.weight, s.period_shift, kSampleKind,
                                    static_cast<uint8_t>(s.access), source});
       });
     } else {

@@ -21,7 +21,7 @@ struct JoinEvent {
   uint64_t time_ns;
   uint64_t address;
   uint64_t size;      // allocation/unmap size; sample weight for samples
-  uint32_t stack_id;  // allocations only
+  uint32_t stack_id;  // allocations: their stack; samples: their period shift (AccessSample)
   uint16_t kind;      // trace::EventKind, or kSampleKind
   uint8_t access;     // trace::AccessKind for samples
   uint8_t source;     // trace::SamplerKind for samples

@@ -59,7 +59,9 @@ void JoinPass::OnSample(const JoinEvent& e) {
   if constexpr (kObserved) observer_->OnSample(e.address, e.time_ns);
   if (const LiveBlock* block = live_.Find(e.address)) {
     ++heap_samples_;
-    sites_.at(block->site).OnSample(e.time_ns, e.access, e.size, block->scale);
+    // A sample taken at a stretched period stands for 2^shift at the header's period.
+    const double period = double(uint64_t{1} << e.stack_id);
+    sites_.at(block->site).OnSample(e.time_ns, e.access, e.size, block->scale * period);
   } else {
     ++(*meta_->mutable_samples_by_region())[modules_.Region(e.address)];
   }

@@ -63,7 +63,8 @@ BatchSummary SummarizeSampleBatch(const trace::SampleBatch& batch) {
   if (n == 0) return out;
   if (batch.time_delta_ns_size() != n || batch.ip_delta_size() != n ||
       batch.address_delta_size() != n || (batch.weight_size() != 0 && batch.weight_size() != n) ||
-      (batch.data_source_size() != 0 && batch.data_source_size() != n)) {
+      (batch.data_source_size() != 0 && batch.data_source_size() != n) ||
+      (batch.period_shift_size() != 0 && batch.period_shift_size() != n)) {
     out.error = "sample batch columns have different lengths";
     return out;
   }

@@ -20,11 +20,14 @@ void SampleBatchBuilder::Add(const AccessSample& s) {
   batch_->add_access(s.access);
   batch_->add_weight(s.weight);
   all_weights_one_ = all_weights_one_ && s.weight == 1;
+  batch_->add_period_shift(s.period_shift);
+  all_shifts_zero_ = all_shifts_zero_ && s.period_shift == 0;
   if (with_data_source_) batch_->add_data_source(s.data_source);
 }
 
 void SampleBatchBuilder::Finish() {
   if (all_weights_one_) batch_->clear_weight();
+  if (all_shifts_zero_) batch_->clear_period_shift();
 }
 
 bool SampleBatchCursor::Next(AccessSample* s) {
@@ -35,7 +38,8 @@ bool SampleBatchCursor::Next(AccessSample* s) {
     if (batch_.time_delta_ns_size() != n || batch_.ip_delta_size() != n ||
         batch_.address_delta_size() != n ||
         (batch_.weight_size() != 0 && batch_.weight_size() != n) ||
-        (batch_.data_source_size() != 0 && batch_.data_source_size() != n)) {
+        (batch_.data_source_size() != 0 && batch_.data_source_size() != n) ||
+        (batch_.period_shift_size() != 0 && batch_.period_shift_size() != n)) {
       error_ = "sample batch columns have different lengths";
       return false;
     }
@@ -49,6 +53,7 @@ bool SampleBatchCursor::Next(AccessSample* s) {
   s->access = static_cast<trace::AccessKind>(batch_.access(index_));
   s->weight = batch_.weight_size() ? batch_.weight(index_) : 1;
   s->data_source = batch_.data_source_size() ? batch_.data_source(index_) : 0;
+  s->period_shift = batch_.period_shift_size() ? ShiftOf(batch_.period_shift(index_)) : 0;
   ++index_;
   return true;
 }

@@ -145,6 +145,20 @@ void OnThreadCreated(ThreadState* t) {
   RuntimeState& s = *g_state;
   t->tid = SysTid();
   t->start_ns = NowNs();
+  // Its stack, so that the analyzer tells samples on it from samples in the heap's mappings.
+  // pthread_getattr_np may allocate (the affinity mask): the guard keeps that out of the trace.
+  t_guard++;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    size_t size = 0;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      t->stack_lo = reinterpret_cast<uintptr_t>(addr);
+      t->stack_hi = t->stack_lo + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  t_guard--;
   t->rng = (static_cast<uint64_t>(t->tid) << 32) ^ t->start_ns;
   if (s.config.alloc_sample_bytes > 0) {
     t->sample_countdown = NextSampleDistance(t, s.config.alloc_sample_bytes);

@@ -228,6 +228,10 @@ struct SamplingSession::Impl {
     formats::AccessSample out;
     out.time_ns = s.time;
     out.ip = s.ip;
+    // Weighs the sample by the period it was taken at (a sample already in the ring when the
+    // period changed gets the new one: off by at most one drain round).
+    if (def.adaptive)
+      out.period_shift = static_cast<uint8_t>(period_shift.load(std::memory_order_relaxed));
     switch (def.kind) {
       case trace::SAMPLER_TIMER: {
         if (s.regs_abi == PERF_SAMPLE_REGS_ABI_NONE || s.nregs < kTimerRegCount) {

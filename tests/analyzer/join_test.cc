@@ -106,6 +106,21 @@ TEST(Join, SamplesOnARecordedThreadsStackAreStackNotMapping) {
   EXPECT_EQ(Region(r.profile, "mapping"), 2u);  // just past either end
 }
 
+// A sample taken while the adaptive period was stretched 4x stands for four at the header's.
+TEST(Join, SamplesAreWeightedByThePeriodTheyWereTakenAt) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  t.Allocs(1, {Alloc(10, 0x1000, 64, 1)});
+  formats::AccessSample stretched = Load(30, 0x1010);
+  stretched.period_shift = 2;
+  t.Samples(1, {Load(20, 0x1008), stretched});
+  t.Close();
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(SiteOf(r.profile, 1).load_samples(), 5u);
+  EXPECT_EQ(r.profile.metadata().heap_samples(), 2u);  // samples as recorded
+}
+
 TEST(Join, ReallocMovesTheBlock) {
   TempDir dir;
   TraceBuilder t(dir.File("t"));

@@ -31,7 +31,7 @@ trace::SampleBatch Samples(bool weights) {
   trace::SampleBatch batch;
   SampleBatchBuilder b(&batch, true);
   b.Add({50, 0x401000, 0x1000, trace::ACCESS_LOAD, weights ? 30u : 1u, 5});
-  b.Add({70, 0x401010, 0x0ff0, trace::ACCESS_STORE, 1, 6});
+  b.Add({70, 0x401010, 0x0ff0, trace::ACCESS_STORE, 1, 6, uint8_t(weights ? 3 : 0)});
   b.Add({71, 0x400ff0, 0x2000, trace::ACCESS_LOAD, 1, 7});
   b.Finish();
   return batch;
@@ -152,7 +152,9 @@ TEST(BatchSummary, SampleBatchesMatchTheCursor) {
       EXPECT_EQ(bulk[i].access, events[i].access);
       EXPECT_EQ(bulk[i].weight, events[i].weight);
       EXPECT_EQ(bulk[i].data_source, events[i].data_source);
+      EXPECT_EQ(bulk[i].period_shift, events[i].period_shift);
     }
+    EXPECT_EQ(bulk[1].period_shift, weights ? 3 : 0);
   }
   auto ragged = Samples(true);
   ragged.mutable_weight()->RemoveLast();
@@ -162,6 +164,9 @@ TEST(BatchSummary, SampleBatchesMatchTheCursor) {
   AccessSample s;
   EXPECT_FALSE(c.Next(&s));
   EXPECT_EQ(bad.error, c.error());
+  auto short_shifts = Samples(true);
+  short_shifts.mutable_period_shift()->RemoveLast();
+  EXPECT_EQ(SummarizeSampleBatch(short_shifts).events, 0);
 }
 
 TEST(ContainerSeek, RereadsAChunkByItsOffset) {

@@ -159,11 +159,32 @@ TEST(TraceIo, WeightColumnIsDroppedWhenAllOnes) {
   builder.Finish();
   EXPECT_EQ(batch.weight_size(), 0);
   EXPECT_EQ(batch.data_source_size(), 0);
+  EXPECT_EQ(batch.period_shift_size(), 0);  // every sample at the header's period
   SampleBatchCursor cursor(batch);
   AccessSample s;
   ASSERT_TRUE(cursor.Next(&s));
   EXPECT_EQ(s.weight, 1u);
   EXPECT_EQ(s.address, 3u);
+}
+
+// A sample taken at a stretched adaptive period keeps its shift; a damaged shift is bounded.
+TEST(TraceIo, PeriodShiftsRoundTripAndAreBounded) {
+  trace::SampleBatch batch;
+  SampleBatchBuilder builder(&batch, false);
+  builder.Add({1, 2, 3, trace::ACCESS_LOAD, 1, 0, 0});
+  builder.Add({2, 2, 3, trace::ACCESS_LOAD, 1, 0, 4});
+  builder.Finish();
+  ASSERT_EQ(batch.period_shift_size(), 2);
+  batch.add_access(trace::ACCESS_LOAD);
+  batch.add_time_delta_ns(1);
+  batch.add_ip_delta(0);
+  batch.add_address_delta(0);
+  batch.add_period_shift(4000000);
+  SampleBatchCursor cursor(batch);
+  AccessSample s;
+  std::vector<int> shifts;
+  while (cursor.Next(&s)) shifts.push_back(s.period_shift);
+  EXPECT_EQ(shifts, (std::vector<int>{0, 4, 30}));
 }
 
 TEST(TraceIo, AProfileIsNotATrace) {

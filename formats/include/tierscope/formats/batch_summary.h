@@ -39,7 +39,8 @@ template <class Sink>
 void DecodeSampleBatch(const trace::SampleBatch& batch, int events, Sink&& sink) {
   AccessSample s;
   uint64_t time = batch.first_time_ns(), ip = 0, address = 0;
-  const bool weights = batch.weight_size() != 0, sources = batch.data_source_size() != 0;
+  const bool weights = batch.weight_size() != 0, sources = batch.data_source_size() != 0,
+             shifts = batch.period_shift_size() != 0;
   for (int i = 0; i < events; ++i) {
     time += batch.time_delta_ns(i);
     ip += static_cast<uint64_t>(batch.ip_delta(i));
@@ -50,6 +51,7 @@ void DecodeSampleBatch(const trace::SampleBatch& batch, int events, Sink&& sink)
     s.access = static_cast<trace::AccessKind>(batch.access(i));
     s.weight = weights ? batch.weight(i) : 1;
     s.data_source = sources ? batch.data_source(i) : 0;
+    s.period_shift = shifts ? ShiftOf(batch.period_shift(i)) : 0;
     sink(s);
   }
 }

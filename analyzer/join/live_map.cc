@@ -45,7 +45,7 @@ void LiveMap::Put(uint64_t start, const LiveBlock& block) {
     const uint64_t page = PageBlocks::PageOf(start);
     uint32_t leaf = pages_.LeafOf(page);
     if (leaf == kNone) leaf = pages_.AddLeaf(page, !tree_.empty() && TreeTouchesPage(page));
-    added = pages_.Put(leaf, start, slot);
+    added = pages_.Put(leaf, start, block.end, slot);
   } else {
     added = tree_.Put(start, block.end, slot);
     if (added) MarkTreeTouch(start, block.end, false);
@@ -54,12 +54,7 @@ void LiveMap::Put(uint64_t start, const LiveBlock& block) {
 }
 
 bool LiveMap::Containing(uint64_t address, BlockTree::Hit* hit) const {
-  uint64_t start;
-  uint32_t slot;
-  if (pages_.Pred(address, &start, &slot) && address < slab_[slot].end) {
-    *hit = {start, slab_[slot].end, slot};
-    return true;
-  }
+  if (pages_.Pred(address, hit) && address < hit->end) return true;
   if (tree_.empty()) return false;
   const uint32_t leaf = pages_.LeafOf(PageBlocks::PageOf(address));
   if (leaf != kNone && !pages_.tree_touch(leaf)) return false;
@@ -82,8 +77,7 @@ void LiveMap::Insert(uint64_t start, const LiveBlock& block, const OnRemoved& on
   if (PageBlocks::Holds(start, block.end)) {
     // The common case, inline: only page-held neighbours, and the tree when a page says so.
     const uint64_t hi = block.end > start ? block.end : start + 1;
-    const PageBlocks::Near near =
-        pages_.Probe(start, hi, [&](uint32_t slot) { return slab_[slot].end; });
+    const PageBlocks::Near near = pages_.Probe(start, hi);
     overlaps = near.overlaps;
     if (!overlaps && !tree_.empty() &&
         (near.first == kNone || pages_.tree_touch(near.first) || near.last == kNone ||
@@ -96,7 +90,7 @@ void LiveMap::Insert(uint64_t start, const LiveBlock& block, const OnRemoved& on
         const uint64_t page = PageBlocks::PageOf(start);
         leaf = pages_.AddLeaf(page, !tree_.empty() && TreeTouchesPage(page));
       }
-      pages_.Put(leaf, start, NewSlot(block));
+      pages_.Put(leaf, start, block.end, NewSlot(block));
       return;
     }
   } else {
@@ -132,7 +126,6 @@ void LiveMap::EraseRange(uint64_t start, uint64_t end, const OnRemoved& on_remov
   if (end > start + 1) {
     const size_t from = cut_.size();
     pages_.Collect(start + 1, end, &cut_);
-    for (size_t i = from; i < cut_.size(); ++i) cut_[i].end = slab_[cut_[i].slot].end;
     const size_t middle = cut_.size();
     tree_.Collect(start + 1, end, &cut_);
     std::inplace_merge(cut_.begin() + static_cast<long>(from),

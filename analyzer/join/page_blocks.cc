@@ -1,28 +1,25 @@
 #include "join/page_blocks.h"
 
 #include <algorithm>
-#include <bit>
+#include <cstring>
 
 namespace tierscope::analyzer {
 
 void PageBlocks::Grow() {
-  std::vector<uint64_t> keys = std::move(keys_);
-  std::vector<uint32_t> ids = std::move(ids_);
-  const size_t capacity = keys.empty() ? 64 : keys.size() * 2;
+  std::vector<TableSlot> old = std::move(table_);
+  const size_t capacity = old.empty() ? 64 : old.size() * 2;
   shift_ = 64 - std::countr_zero(capacity);
-  keys_.assign(capacity, kEmpty);
-  ids_.assign(capacity, kNone);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (keys[i] == kEmpty) continue;
-    size_t j = Home(keys[i]);
-    while (keys_[j] != kEmpty) j = (j + 1) & (capacity - 1);
-    keys_[j] = keys[i];
-    ids_[j] = ids[i];
+  table_.assign(capacity, TableSlot{kEmpty, kNone});
+  for (const TableSlot& s : old) {
+    if (s.page == kEmpty) continue;
+    size_t j = Home(s.page);
+    while (table_[j].page != kEmpty) j = (j + 1) & (capacity - 1);
+    table_[j] = s;
   }
 }
 
 uint32_t PageBlocks::AddLeaf(uint64_t page, bool tree_touch) {
-  if (2 * (used_ + 1) > keys_.size()) Grow();
+  if (2 * (used_ + 1) > table_.size()) Grow();
   uint32_t id;
   if (free_leaves_.empty()) {
     id = static_cast<uint32_t>(leaves_.size());
@@ -35,11 +32,10 @@ uint32_t PageBlocks::AddLeaf(uint64_t page, bool tree_touch) {
   leaf.page = page;
   leaf.tree_touch = tree_touch;
   leaf.in_use = true;
-  const size_t mask = keys_.size() - 1;
+  const size_t mask = table_.size() - 1;
   size_t i = Home(page);
-  while (keys_[i] != kEmpty) i = (i + 1) & mask;
-  keys_[i] = page;
-  ids_[i] = id;
+  while (table_[i].page != kEmpty) i = (i + 1) & mask;
+  table_[i] = {page, id};
   ++used_;
   ++empty_;  // until its first block
   return id;
@@ -47,54 +43,63 @@ uint32_t PageBlocks::AddLeaf(uint64_t page, bool tree_touch) {
 
 // Backward-shift deletion: later keys of the probe run move up, so lookups need no tombstones.
 void PageBlocks::EraseKey(size_t i) {
-  const size_t mask = keys_.size() - 1;
-  for (size_t j = (i + 1) & mask; keys_[j] != kEmpty; j = (j + 1) & mask) {
-    const size_t home = Home(keys_[j]);
-    // keys_[j] may fill the hole at i when its home is not in (i, j] (cyclically).
+  const size_t mask = table_.size() - 1;
+  for (size_t j = (i + 1) & mask; table_[j].page != kEmpty; j = (j + 1) & mask) {
+    const size_t home = Home(table_[j].page);
+    // table_[j] may fill the hole at i when its home is not in (i, j] (cyclically).
     const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
     if (stays) continue;
-    keys_[i] = keys_[j];
-    ids_[i] = ids_[j];
+    table_[i] = table_[j];
     i = j;
   }
-  keys_[i] = kEmpty;
-  ids_[i] = kNone;
+  table_[i] = {kEmpty, kNone};
 }
 
-bool PageBlocks::Put(uint32_t id, uint64_t start, uint32_t slot) {
+bool PageBlocks::Put(uint32_t id, uint64_t start, uint64_t end, uint32_t slot) {
   Leaf& leaf = leaves_[id];
-  const int grain = static_cast<int>((start >> kGrainBits) & (kGrains - 1));
+  const int grain = GrainOf(start);
   const uint64_t bit = uint64_t(1) << (grain & 63);
   if (leaf.bits[grain >> 6] & bit) return false;
-  leaf.slots.insert(leaf.slots.begin() + Rank(leaf, grain), slot);
+  if (leaf.count == leaf.capacity) {  // spill to (or grow) the heap array
+    const uint16_t capacity = static_cast<uint16_t>(2 * leaf.capacity);
+    std::unique_ptr<Entry[]> more(new Entry[capacity]);
+    std::memcpy(more.get(), leaf.entries(), leaf.count * sizeof(Entry));
+    leaf.more = std::move(more);
+    leaf.capacity = capacity;
+  }
+  Entry* entries = leaf.entries();
+  const int rank = Rank(leaf, grain);
+  std::memmove(entries + rank + 1, entries + rank, (leaf.count - rank) * sizeof(Entry));
+  entries[rank] = {slot, static_cast<uint32_t>(end - Base(leaf))};
   leaf.bits[grain >> 6] |= bit;
-  if (leaf.slots.size() == 1) --empty_;
+  if (leaf.count++ == 0) --empty_;
   ++size_;
   return true;
 }
 
 uint32_t PageBlocks::Remove(uint64_t start) {
-  if (keys_.empty() || (start & ((1u << kGrainBits) - 1)) != 0) return kNone;
+  if (table_.empty() || (start & ((1u << kGrainBits) - 1)) != 0) return kNone;
   const uint64_t page = PageOf(start);
-  const size_t mask = keys_.size() - 1;
+  const size_t mask = table_.size() - 1;
   size_t i = Home(page);
-  for (; keys_[i] != page; i = (i + 1) & mask) {
-    if (keys_[i] == kEmpty) return kNone;
+  for (; table_[i].page != page; i = (i + 1) & mask) {
+    if (table_[i].page == kEmpty) return kNone;
   }
-  const uint32_t id = ids_[i];
-  Leaf& leaf = leaves_[id];
-  const int grain = static_cast<int>((start >> kGrainBits) & (kGrains - 1));
+  Leaf& leaf = leaves_[table_[i].leaf];
+  const int grain = GrainOf(start);
   const uint64_t bit = uint64_t(1) << (grain & 63);
   if (!(leaf.bits[grain >> 6] & bit)) return kNone;
+  Entry* entries = leaf.entries();
   const int rank = Rank(leaf, grain);
-  const uint32_t slot = leaf.slots[rank];
-  leaf.slots.erase(leaf.slots.begin() + rank);
+  const uint32_t slot = entries[rank].slot;
+  std::memmove(entries + rank, entries + rank + 1, (leaf.count - rank - 1) * sizeof(Entry));
   leaf.bits[grain >> 6] &= ~bit;
+  --leaf.count;
   --size_;
   // An empty leaf stays: pages that empty and fill again all the time (two blocks per page on
   // a busy heap) would otherwise be removed from and added to the table each time. Once empty
   // leaves outnumber the rest, they all go.
-  if (leaf.slots.empty()) {
+  if (leaf.count == 0) {
     ++empty_;
     if (empty_ > std::max<size_t>(kKeptEmpty, used_ - empty_)) DropEmpty();
   }
@@ -102,11 +107,13 @@ uint32_t PageBlocks::Remove(uint64_t start) {
 }
 
 void PageBlocks::DropEmpty() {
-  for (size_t i = 0; i < keys_.size();) {
-    if (keys_[i] != kEmpty && leaves_[ids_[i]].slots.empty()) {
-      Leaf& leaf = leaves_[ids_[i]];
+  for (size_t i = 0; i < table_.size();) {
+    if (table_[i].page != kEmpty && leaves_[table_[i].leaf].count == 0) {
+      Leaf& leaf = leaves_[table_[i].leaf];
       leaf.in_use = false;
-      free_leaves_.push_back(ids_[i]);
+      leaf.more.reset();
+      leaf.capacity = kInline;
+      free_leaves_.push_back(table_[i].leaf);
       EraseKey(i);  // moves a later key into slot i: look at it again
       --used_;
       continue;
@@ -116,25 +123,58 @@ void PageBlocks::DropEmpty() {
   empty_ = 0;
 }
 
-bool PageBlocks::Pred(uint64_t address, uint64_t* start, uint32_t* slot) const {
+bool PageBlocks::Pred(uint64_t address, BlockTree::Hit* hit) const {
   const uint64_t page = PageOf(address);
   uint32_t id = LeafOf(page);
   if (id != kNone) {
     const Leaf& leaf = leaves_[id];
-    const int grain =
-        GrainAtOrBefore(leaf, static_cast<int>((address >> kGrainBits) & (kGrains - 1)));
+    const int grain = GrainAtOrBefore(leaf, GrainOf(address));
     if (grain >= 0) {
-      *start = StartOf(leaf, grain);
-      *slot = leaf.slots[Rank(leaf, grain)];
+      *hit = HitAt(leaf, grain, Rank(leaf, grain));
       return true;
     }
   }
-  if (page == 0 || (id = LeafOf(page - 1)) == kNone || leaves_[id].slots.empty()) return false;
+  if (page == 0 || (id = LeafOf(page - 1)) == kNone || leaves_[id].count == 0) return false;
   const Leaf& before = leaves_[id];
-  const int grain = GrainAtOrBefore(before, kGrains - 1);
-  *start = StartOf(before, grain);
-  *slot = before.slots.back();
+  *hit = HitAt(before, GrainAtOrBefore(before, kGrains - 1), before.count - 1);
   return true;
+}
+
+PageBlocks::Near PageBlocks::Probe(uint64_t start, uint64_t hi) const {
+  const uint64_t page = PageOf(start);
+  Near near{LeafOf(page), kNone, false};
+  const int grain = GrainOf(start);
+  int before = -1;
+  if (near.first != kNone) {
+    const Leaf& leaf = leaves_[near.first];
+    before = GrainAtOrBefore(leaf, grain);
+    if (before == grain) return {near.first, kNone, true};
+    if (before >= 0 && HitAt(leaf, before, Rank(leaf, before)).end > start) {
+      return {near.first, kNone, true};
+    }
+    const int after = GrainAtOrAfter(leaf, grain + 1);
+    if (after >= 0 && StartOf(leaf, after) < hi) return {near.first, kNone, true};
+  }
+  if (before < 0 && page > 0) {  // the last block of the page before may reach into this one
+    const uint32_t id = LeafOf(page - 1);
+    if (id != kNone && leaves_[id].count > 0) {
+      const Leaf& leaf = leaves_[id];
+      if (Base(leaf) + leaf.entries()[leaf.count - 1].end > start) {
+        return {near.first, kNone, true};
+      }
+    }
+  }
+  const uint64_t last_page = PageOf(hi - 1);
+  if (last_page == page) {
+    near.last = near.first;
+    return near;
+  }
+  near.last = LeafOf(last_page);
+  if (near.last != kNone && leaves_[near.last].count > 0) {
+    const Leaf& leaf = leaves_[near.last];
+    near.overlaps = StartOf(leaf, GrainAtOrAfter(leaf, 0)) < hi;
+  }
+  return near;
 }
 
 bool PageBlocks::FirstStartNear(uint64_t lo, uint64_t hi, uint64_t* start) const {
@@ -153,7 +193,7 @@ bool PageBlocks::FirstStartNear(uint64_t lo, uint64_t hi, uint64_t* start) const
       return *start < hi;
     }
   }
-  if (PageOf(hi - 1) == page || (id = LeafOf(page + 1)) == kNone || leaves_[id].slots.empty()) {
+  if (PageOf(hi - 1) == page || (id = LeafOf(page + 1)) == kNone || leaves_[id].count == 0) {
     return false;
   }
   *start = StartOf(leaves_[id], GrainAtOrAfter(leaves_[id], 0));
@@ -168,8 +208,9 @@ void PageBlocks::Collect(uint64_t lo, uint64_t hi, std::vector<BlockTree::Hit>* 
     int rank = 0;
     for (int w = 0; w < kGrains / 64; ++w) {
       for (uint64_t m = leaf.bits[w]; m != 0; m &= m - 1) {
-        const uint64_t start = StartOf(leaf, w * 64 + std::countr_zero(m));
-        if (start >= lo && start < hi) out->push_back({start, 0, leaf.slots[rank]});
+        const int grain = w * 64 + std::countr_zero(m);
+        const uint64_t start = StartOf(leaf, grain);
+        if (start >= lo && start < hi) out->push_back(HitAt(leaf, grain, rank));
         ++rank;
       }
     }

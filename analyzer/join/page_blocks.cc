@@ -6,42 +6,32 @@
 namespace tierscope::analyzer {
 
 void PageBlocks::Grow() {
-  std::vector<TableSlot> old = std::move(table_);
+  std::vector<Leaf> old = std::move(table_);
   const size_t capacity = old.empty() ? 64 : old.size() * 2;
   shift_ = 64 - std::countr_zero(capacity);
-  table_.assign(capacity, TableSlot{kEmpty, kNone});
-  for (const TableSlot& s : old) {
-    if (s.page == kEmpty) continue;
-    size_t j = Home(s.page);
+  table_ = std::vector<Leaf>(capacity);
+  for (Leaf& leaf : old) {
+    if (leaf.page == kEmpty) continue;
+    size_t j = Home(leaf.page);
     while (table_[j].page != kEmpty) j = (j + 1) & (capacity - 1);
-    table_[j] = s;
+    table_[j] = std::move(leaf);
   }
 }
 
 uint32_t PageBlocks::AddLeaf(uint64_t page, bool tree_touch) {
   if (2 * (used_ + 1) > table_.size()) Grow();
-  uint32_t id;
-  if (free_leaves_.empty()) {
-    id = static_cast<uint32_t>(leaves_.size());
-    leaves_.emplace_back();
-  } else {
-    id = free_leaves_.back();
-    free_leaves_.pop_back();
-  }
-  Leaf& leaf = leaves_[id];
-  leaf.page = page;
-  leaf.tree_touch = tree_touch;
-  leaf.in_use = true;
   const size_t mask = table_.size() - 1;
   size_t i = Home(page);
   while (table_[i].page != kEmpty) i = (i + 1) & mask;
-  table_[i] = {page, id};
+  Leaf& leaf = table_[i];
+  leaf.page = page;
+  leaf.tree_touch = tree_touch;
   ++used_;
   ++empty_;  // until its first block
-  return id;
+  return static_cast<uint32_t>(i);
 }
 
-// Backward-shift deletion: later keys of the probe run move up, so lookups need no tombstones.
+// Backward-shift deletion: later leaves of the probe run move up, so lookups need no tombstones.
 void PageBlocks::EraseKey(size_t i) {
   const size_t mask = table_.size() - 1;
   for (size_t j = (i + 1) & mask; table_[j].page != kEmpty; j = (j + 1) & mask) {
@@ -49,14 +39,14 @@ void PageBlocks::EraseKey(size_t i) {
     // table_[j] may fill the hole at i when its home is not in (i, j] (cyclically).
     const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
     if (stays) continue;
-    table_[i] = table_[j];
+    table_[i] = std::move(table_[j]);
     i = j;
   }
-  table_[i] = {kEmpty, kNone};
+  table_[i] = Leaf();
 }
 
 bool PageBlocks::Put(uint32_t id, uint64_t start, uint64_t end, uint32_t slot) {
-  Leaf& leaf = leaves_[id];
+  Leaf& leaf = table_[id];
   const int grain = GrainOf(start);
   const uint64_t bit = uint64_t(1) << (grain & 63);
   if (leaf.bits[grain >> 6] & bit) return false;
@@ -85,7 +75,7 @@ uint32_t PageBlocks::Remove(uint64_t start) {
   for (; table_[i].page != page; i = (i + 1) & mask) {
     if (table_[i].page == kEmpty) return kNone;
   }
-  Leaf& leaf = leaves_[table_[i].leaf];
+  Leaf& leaf = table_[i];
   const int grain = GrainOf(start);
   const uint64_t bit = uint64_t(1) << (grain & 63);
   if (!(leaf.bits[grain >> 6] & bit)) return kNone;
@@ -108,13 +98,8 @@ uint32_t PageBlocks::Remove(uint64_t start) {
 
 void PageBlocks::DropEmpty() {
   for (size_t i = 0; i < table_.size();) {
-    if (table_[i].page != kEmpty && leaves_[table_[i].leaf].count == 0) {
-      Leaf& leaf = leaves_[table_[i].leaf];
-      leaf.in_use = false;
-      leaf.more.reset();
-      leaf.capacity = kInline;
-      free_leaves_.push_back(table_[i].leaf);
-      EraseKey(i);  // moves a later key into slot i: look at it again
+    if (table_[i].page != kEmpty && table_[i].count == 0) {
+      EraseKey(i);  // moves a later leaf into slot i: look at it again
       --used_;
       continue;
     }
@@ -127,15 +112,15 @@ bool PageBlocks::Pred(uint64_t address, BlockTree::Hit* hit) const {
   const uint64_t page = PageOf(address);
   uint32_t id = LeafOf(page);
   if (id != kNone) {
-    const Leaf& leaf = leaves_[id];
+    const Leaf& leaf = table_[id];
     const int grain = GrainAtOrBefore(leaf, GrainOf(address));
     if (grain >= 0) {
       *hit = HitAt(leaf, grain, Rank(leaf, grain));
       return true;
     }
   }
-  if (page == 0 || (id = LeafOf(page - 1)) == kNone || leaves_[id].count == 0) return false;
-  const Leaf& before = leaves_[id];
+  if (page == 0 || (id = LeafOf(page - 1)) == kNone || table_[id].count == 0) return false;
+  const Leaf& before = table_[id];
   *hit = HitAt(before, GrainAtOrBefore(before, kGrains - 1), before.count - 1);
   return true;
 }
@@ -146,7 +131,7 @@ PageBlocks::Near PageBlocks::Probe(uint64_t start, uint64_t hi) const {
   const int grain = GrainOf(start);
   int before = -1;
   if (near.first != kNone) {
-    const Leaf& leaf = leaves_[near.first];
+    const Leaf& leaf = table_[near.first];
     before = GrainAtOrBefore(leaf, grain);
     if (before == grain) return {near.first, kNone, true};
     if (before >= 0 && HitAt(leaf, before, Rank(leaf, before)).end > start) {
@@ -157,8 +142,8 @@ PageBlocks::Near PageBlocks::Probe(uint64_t start, uint64_t hi) const {
   }
   if (before < 0 && page > 0) {  // the last block of the page before may reach into this one
     const uint32_t id = LeafOf(page - 1);
-    if (id != kNone && leaves_[id].count > 0) {
-      const Leaf& leaf = leaves_[id];
+    if (id != kNone && table_[id].count > 0) {
+      const Leaf& leaf = table_[id];
       if (Base(leaf) + leaf.entries()[leaf.count - 1].end > start) {
         return {near.first, kNone, true};
       }
@@ -170,8 +155,8 @@ PageBlocks::Near PageBlocks::Probe(uint64_t start, uint64_t hi) const {
     return near;
   }
   near.last = LeafOf(last_page);
-  if (near.last != kNone && leaves_[near.last].count > 0) {
-    const Leaf& leaf = leaves_[near.last];
+  if (near.last != kNone && table_[near.last].count > 0) {
+    const Leaf& leaf = table_[near.last];
     near.overlaps = StartOf(leaf, GrainAtOrAfter(leaf, 0)) < hi;
   }
   return near;
@@ -182,7 +167,7 @@ bool PageBlocks::FirstStartNear(uint64_t lo, uint64_t hi, uint64_t* start) const
   const uint64_t page = PageOf(lo);
   uint32_t id = LeafOf(page);
   if (id != kNone) {
-    const Leaf& leaf = leaves_[id];
+    const Leaf& leaf = table_[id];
     const uint64_t first = (lo + (1u << kGrainBits) - 1) >> kGrainBits;  // grains at or after lo
     const int from = first >> (kPageBits - kGrainBits) != page
                          ? kGrains
@@ -193,10 +178,10 @@ bool PageBlocks::FirstStartNear(uint64_t lo, uint64_t hi, uint64_t* start) const
       return *start < hi;
     }
   }
-  if (PageOf(hi - 1) == page || (id = LeafOf(page + 1)) == kNone || leaves_[id].count == 0) {
+  if (PageOf(hi - 1) == page || (id = LeafOf(page + 1)) == kNone || table_[id].count == 0) {
     return false;
   }
-  *start = StartOf(leaves_[id], GrainAtOrAfter(leaves_[id], 0));
+  *start = StartOf(table_[id], GrainAtOrAfter(table_[id], 0));
   return *start < hi;
 }
 
@@ -204,7 +189,7 @@ void PageBlocks::Collect(uint64_t lo, uint64_t hi, std::vector<BlockTree::Hit>* 
   if (hi <= lo || used_ == 0) return;
   const size_t first = out->size();
   ForEachLeaf(PageOf(lo), PageOf(hi - 1), [&](uint32_t id) {
-    const Leaf& leaf = leaves_[id];
+    const Leaf& leaf = table_[id];
     int rank = 0;
     for (int w = 0; w < kGrains / 64; ++w) {
       for (uint64_t m = leaf.bits[w]; m != 0; m &= m - 1) {

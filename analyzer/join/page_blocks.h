@@ -1,6 +1,7 @@
 // Small blocks by the page they start in: for each 4 KiB page that holds one, a bitmap of the
-// 16-byte grains where blocks start and, in grain order, each block's slot and end, found
-// through an open-addressing hash table of page numbers.
+// 16-byte grains where blocks start and, in grain order, each block's slot and end: the leaves
+// are the slots of an open-addressing hash table of page numbers, so finding a page and reading
+// its bitmap is one cache miss.
 //
 // malloc returns 16-byte aligned addresses and nearly every block is at most a page long, so
 // this holds almost every block of a trace: a release, an allocation's overlap check and a
@@ -41,11 +42,12 @@ class PageBlocks {
     if (table_.empty()) return kNone;
     const size_t mask = table_.size() - 1;
     for (size_t i = Home(page);; i = (i + 1) & mask) {
-      if (table_[i].page == page) return table_[i].leaf;
+      if (table_[i].page == page) return static_cast<uint32_t>(i);
       if (table_[i].page == kEmpty) return kNone;
     }
   }
-  // Creates the leaf of a page that has none.
+  // Creates the leaf of a page that has none. Leaf ids are table positions: valid until the
+  // next AddLeaf or Remove.
   uint32_t AddLeaf(uint64_t page, bool tree_touch);
   // Adds [start, end) (in the leaf's page, Holds()); a block already at start wins (false).
   bool Put(uint32_t leaf, uint64_t start, uint64_t end, uint32_t slot);
@@ -69,9 +71,9 @@ class PageBlocks {
   Near Probe(uint64_t start, uint64_t hi) const;
 
   // Whether a block of the live map's tree may overlap the page (kept by the live map).
-  bool tree_touch(uint32_t leaf) const { return leaves_[leaf].tree_touch; }
-  void set_tree_touch(uint32_t leaf, bool touch) { leaves_[leaf].tree_touch = touch; }
-  uint64_t page(uint32_t leaf) const { return leaves_[leaf].page; }
+  bool tree_touch(uint32_t leaf) const { return table_[leaf].tree_touch; }
+  void set_tree_touch(uint32_t leaf, bool touch) { table_[leaf].tree_touch = touch; }
+  uint64_t page(uint32_t leaf) const { return table_[leaf].page; }
   // Calls f(leaf id) for each page in [page_lo, page_hi] that has a leaf: through the pages
   // when they are fewer than the leaves, else through the leaves.
   template <class F>
@@ -84,9 +86,9 @@ class PageBlocks {
       }
       return;
     }
-    for (uint32_t l = 0; l < leaves_.size(); ++l) {
-      const Leaf& leaf = leaves_[l];
-      if (leaf.in_use && leaf.page >= page_lo && leaf.page <= page_hi) f(l);
+    for (uint32_t l = 0; l < table_.size(); ++l) {
+      const Leaf& leaf = table_[l];
+      if (leaf.page != kEmpty && leaf.page >= page_lo && leaf.page <= page_hi) f(l);
     }
   }
 
@@ -101,18 +103,13 @@ class PageBlocks {
   static constexpr int kInline = 9;  // entries in the leaf itself: a leaf is two cache lines
   struct alignas(64) Leaf {
     uint64_t bits[kGrains / 64] = {};
-    uint64_t page = 0;
+    uint64_t page = kEmpty;         // the key; kEmpty: a free table slot
     std::unique_ptr<Entry[]> more;  // all entries once a page held more than kInline
     uint16_t count = 0, capacity = kInline;
     bool tree_touch = false;
-    bool in_use = false;
     Entry inline_entries[kInline];
     Entry* entries() { return more ? more.get() : inline_entries; }
     const Entry* entries() const { return more ? more.get() : inline_entries; }
-  };
-  struct TableSlot {
-    uint64_t page;
-    uint32_t leaf;
   };
 
   static int Popcount(uint64_t x) {  // inline: without -mpopcnt std::popcount is a libgcc call
@@ -169,12 +166,10 @@ class PageBlocks {
   void Grow();
   void EraseKey(size_t pos);
   void DropEmpty();
-  static constexpr size_t kKeptEmpty = 4096;  // empty leaves kept at least
+  static constexpr size_t kKeptEmpty = 1024;  // empty leaves kept at least
 
-  std::vector<TableSlot> table_;  // page -> leaf, linear probing, at most half full
+  std::vector<Leaf> table_;  // by hash of the page, linear probing, at most half full
   int shift_ = 64;
-  std::vector<Leaf> leaves_;
-  std::vector<uint32_t> free_leaves_;
   size_t used_ = 0;   // leaves in use
   size_t empty_ = 0;  // of which hold no block
   size_t size_ = 0;   // blocks

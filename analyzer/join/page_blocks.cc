@@ -1,6 +1,7 @@
 #include "join/page_blocks.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace tierscope::analyzer {
@@ -48,8 +49,8 @@ void PageBlocks::EraseKey(size_t i) {
 bool PageBlocks::Put(uint32_t id, uint64_t start, uint64_t end, uint32_t slot) {
   Leaf& leaf = table_[id];
   const int grain = GrainOf(start);
-  const uint64_t bit = uint64_t(1) << (grain & 63);
-  if (leaf.bits[grain >> 6] & bit) return false;
+  const int pos = LowerBound(leaf, grain);
+  if (pos < leaf.count && GrainOfEntry(leaf.entries()[pos]) == grain) return false;
   if (leaf.count == leaf.capacity) {  // spill to (or grow) the heap array
     const uint16_t capacity = static_cast<uint16_t>(2 * leaf.capacity);
     std::unique_ptr<Entry[]> more(new Entry[capacity]);
@@ -58,10 +59,8 @@ bool PageBlocks::Put(uint32_t id, uint64_t start, uint64_t end, uint32_t slot) {
     leaf.capacity = capacity;
   }
   Entry* entries = leaf.entries();
-  const int rank = Rank(leaf, grain);
-  std::memmove(entries + rank + 1, entries + rank, (leaf.count - rank) * sizeof(Entry));
-  entries[rank] = {slot, static_cast<uint32_t>(end - Base(leaf))};
-  leaf.bits[grain >> 6] |= bit;
+  std::memmove(entries + pos + 1, entries + pos, (leaf.count - pos) * sizeof(Entry));
+  entries[pos] = MakeEntry(grain, end - Base(leaf), slot);
   if (leaf.count++ == 0) --empty_;
   ++size_;
   return true;
@@ -77,13 +76,11 @@ uint32_t PageBlocks::Remove(uint64_t start) {
   }
   Leaf& leaf = table_[i];
   const int grain = GrainOf(start);
-  const uint64_t bit = uint64_t(1) << (grain & 63);
-  if (!(leaf.bits[grain >> 6] & bit)) return kNone;
+  const int pos = LowerBound(leaf, grain);
   Entry* entries = leaf.entries();
-  const int rank = Rank(leaf, grain);
-  const uint32_t slot = entries[rank].slot;
-  std::memmove(entries + rank, entries + rank + 1, (leaf.count - rank - 1) * sizeof(Entry));
-  leaf.bits[grain >> 6] &= ~bit;
+  if (pos == leaf.count || GrainOfEntry(entries[pos]) != grain) return kNone;
+  const uint32_t slot = SlotOfEntry(entries[pos]);
+  std::memmove(entries + pos, entries + pos + 1, (leaf.count - pos - 1) * sizeof(Entry));
   --leaf.count;
   --size_;
   // An empty leaf stays: pages that empty and fill again all the time (two blocks per page on
@@ -113,15 +110,14 @@ bool PageBlocks::Pred(uint64_t address, BlockTree::Hit* hit) const {
   uint32_t id = LeafOf(page);
   if (id != kNone) {
     const Leaf& leaf = table_[id];
-    const int grain = GrainAtOrBefore(leaf, GrainOf(address));
-    if (grain >= 0) {
-      *hit = HitAt(leaf, grain, Rank(leaf, grain));
+    const int before = LowerBound(leaf, GrainOf(address) + 1) - 1;  // last grain <= address's
+    if (before >= 0) {
+      *hit = HitAt(leaf, before);
       return true;
     }
   }
   if (page == 0 || (id = LeafOf(page - 1)) == kNone || table_[id].count == 0) return false;
-  const Leaf& before = table_[id];
-  *hit = HitAt(before, GrainAtOrBefore(before, kGrains - 1), before.count - 1);
+  *hit = HitAt(table_[id], table_[id].count - 1);
   return true;
 }
 
@@ -132,19 +128,22 @@ PageBlocks::Near PageBlocks::Probe(uint64_t start, uint64_t hi) const {
   int before = -1;
   if (near.first != kNone) {
     const Leaf& leaf = table_[near.first];
-    before = GrainAtOrBefore(leaf, grain);
-    if (before == grain) return {near.first, kNone, true};
-    if (before >= 0 && HitAt(leaf, before, Rank(leaf, before)).end > start) {
-      return {near.first, kNone, true};
+    const int after = LowerBound(leaf, grain + 1);  // the first block starting after `start`
+    before = after - 1;
+    if (before >= 0) {
+      const Entry e = leaf.entries()[before];
+      // A block at `start` itself, or one before it reaching past it.
+      if (GrainOfEntry(e) == grain || Base(leaf) + EndOfEntry(e) > start) {
+        return {near.first, kNone, true};
+      }
     }
-    const int after = GrainAtOrAfter(leaf, grain + 1);
-    if (after >= 0 && StartOf(leaf, after) < hi) return {near.first, kNone, true};
+    if (after < leaf.count && StartAt(leaf, after) < hi) return {near.first, kNone, true};
   }
   if (before < 0 && page > 0) {  // the last block of the page before may reach into this one
     const uint32_t id = LeafOf(page - 1);
     if (id != kNone && table_[id].count > 0) {
       const Leaf& leaf = table_[id];
-      if (Base(leaf) + leaf.entries()[leaf.count - 1].end > start) {
+      if (Base(leaf) + EndOfEntry(leaf.entries()[leaf.count - 1]) > start) {
         return {near.first, kNone, true};
       }
     }
@@ -156,8 +155,7 @@ PageBlocks::Near PageBlocks::Probe(uint64_t start, uint64_t hi) const {
   }
   near.last = LeafOf(last_page);
   if (near.last != kNone && table_[near.last].count > 0) {
-    const Leaf& leaf = table_[near.last];
-    near.overlaps = StartOf(leaf, GrainAtOrAfter(leaf, 0)) < hi;
+    near.overlaps = StartAt(table_[near.last], 0) < hi;
   }
   return near;
 }
@@ -172,16 +170,16 @@ bool PageBlocks::FirstStartNear(uint64_t lo, uint64_t hi, uint64_t* start) const
     const int from = first >> (kPageBits - kGrainBits) != page
                          ? kGrains
                          : static_cast<int>(first & (kGrains - 1));
-    const int grain = GrainAtOrAfter(leaf, from);
-    if (grain >= 0) {
-      *start = StartOf(leaf, grain);
+    const int i = from == kGrains ? leaf.count : LowerBound(leaf, from);
+    if (i < leaf.count) {
+      *start = StartAt(leaf, i);
       return *start < hi;
     }
   }
   if (PageOf(hi - 1) == page || (id = LeafOf(page + 1)) == kNone || table_[id].count == 0) {
     return false;
   }
-  *start = StartOf(table_[id], GrainAtOrAfter(table_[id], 0));
+  *start = StartAt(table_[id], 0);
   return *start < hi;
 }
 
@@ -190,14 +188,9 @@ void PageBlocks::Collect(uint64_t lo, uint64_t hi, std::vector<BlockTree::Hit>* 
   const size_t first = out->size();
   ForEachLeaf(PageOf(lo), PageOf(hi - 1), [&](uint32_t id) {
     const Leaf& leaf = table_[id];
-    int rank = 0;
-    for (int w = 0; w < kGrains / 64; ++w) {
-      for (uint64_t m = leaf.bits[w]; m != 0; m &= m - 1) {
-        const int grain = w * 64 + std::countr_zero(m);
-        const uint64_t start = StartOf(leaf, grain);
-        if (start >= lo && start < hi) out->push_back(HitAt(leaf, grain, rank));
-        ++rank;
-      }
+    for (int i = 0; i < leaf.count; ++i) {
+      const BlockTree::Hit hit = HitAt(leaf, i);
+      if (hit.start >= lo && hit.start < hi) out->push_back(hit);
     }
   });
   // Through the leaves (a wide range) they come in hash order.

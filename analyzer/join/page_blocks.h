@@ -1,7 +1,7 @@
-// Small blocks by the page they start in: for each 4 KiB page that holds one, a bitmap of the
-// 16-byte grains where blocks start and, in grain order, each block's slot and end: the leaves
-// are the slots of an open-addressing hash table of page numbers, so finding a page and reading
-// its bitmap is one cache miss.
+// Small blocks by the page they start in: for each 4 KiB page that holds one, its blocks sorted by
+// start (the 16-byte grain where each starts, its end and its slot packed in one integer, the
+// first five in the leaf itself): the leaves are the one-cache-line slots of an open-addressing
+// hash table of page numbers, so finding a page and its blocks is one cache miss.
 //
 // malloc returns 16-byte aligned addresses and nearly every block is at most a page long, so
 // this holds almost every block of a trace: a release, an allocation's overlap check and a
@@ -12,7 +12,7 @@
 // starts in its page or the one before. Everything else (join/block_tree.h) is the live map's.
 #pragma once
 
-#include <bit>
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -95,16 +95,20 @@ class PageBlocks {
  private:
   static constexpr int kGrains = 1 << (kPageBits - kGrainBits);  // per page: 256
   static constexpr uint64_t kEmpty = UINT64_MAX;                 // no page number is this large
-  // A block's slot and its end from the page's start (< 2 pages).
-  struct Entry {
-    uint32_t slot;
-    uint32_t end;
-  };
-  static constexpr int kInline = 9;  // entries in the leaf itself: a leaf is two cache lines
+  // A block as one integer: its grain in the page (bits 56..63, so entries sort by start), its
+  // end from the page's start (bits 32..45: < 2 pages), its slot (bits 0..31).
+  using Entry = uint64_t;
+  static Entry MakeEntry(int grain, uint64_t end_offset, uint32_t slot) {
+    return uint64_t(grain) << 56 | end_offset << 32 | slot;
+  }
+  static int GrainOfEntry(Entry e) { return static_cast<int>(e >> 56); }
+  static uint64_t EndOfEntry(Entry e) { return (e >> 32) & 0x3fff; }
+  static uint32_t SlotOfEntry(Entry e) { return static_cast<uint32_t>(e); }
+  static constexpr int kInline = 5;  // entries in the leaf itself: a leaf is one cache line
   struct alignas(64) Leaf {
-    uint64_t bits[kGrains / 64] = {};
-    uint64_t page = kEmpty;         // the key; kEmpty: a free table slot
-    std::unique_ptr<Entry[]> more;  // all entries once a page held more than kInline
+    uint64_t page = kEmpty;  // the key; kEmpty: a free table slot
+    // Entries sorted by grain: inline up to kInline, then all of them in `more`.
+    std::unique_ptr<Entry[]> more;
     uint16_t count = 0, capacity = kInline;
     bool tree_touch = false;
     Entry inline_entries[kInline];
@@ -112,53 +116,29 @@ class PageBlocks {
     const Entry* entries() const { return more ? more.get() : inline_entries; }
   };
 
-  static int Popcount(uint64_t x) {  // inline: without -mpopcnt std::popcount is a libgcc call
-    x -= (x >> 1) & 0x5555555555555555ull;
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return static_cast<int>((x * 0x0101010101010101ull) >> 56);
-  }
-  // Entries before `grain`.
-  static int Rank(const Leaf& leaf, int grain) {
-    int rank = 0;
-    const int word = grain >> 6;
-    for (int w = 0; w < word; ++w) rank += Popcount(leaf.bits[w]);
-    const int bit = grain & 63;
-    return rank + (bit ? Popcount(leaf.bits[word] << (64 - bit)) : 0);
-  }
-  // The highest set grain <= `grain`, or -1.
-  static int GrainAtOrBefore(const Leaf& leaf, int grain) {
-    int word = grain >> 6;
-    const int bit = grain & 63;
-    uint64_t m = leaf.bits[word] & (bit == 63 ? ~uint64_t(0) : (uint64_t(2) << bit) - 1);
-    while (m == 0) {
-      if (word == 0) return -1;
-      m = leaf.bits[--word];
+  // The first entry whose grain is >= `grain` (count when none).
+  static int LowerBound(const Leaf& leaf, int grain) {
+    if (grain >= kGrains) return leaf.count;
+    const Entry* e = leaf.entries();
+    const Entry key = uint64_t(grain) << 56;
+    if (leaf.count <= kInline) {
+      int i = 0;
+      while (i < leaf.count && e[i] < key) ++i;
+      return i;
     }
-    return word * 64 + 63 - std::countl_zero(m);
+    return static_cast<int>(std::lower_bound(e, e + leaf.count, key) - e);
   }
-  // The lowest set grain >= `grain`, or -1.
-  static int GrainAtOrAfter(const Leaf& leaf, int grain) {
-    if (grain >= kGrains) return -1;
-    int word = grain >> 6;
-    uint64_t m = leaf.bits[word] & (~uint64_t(0) << (grain & 63));
-    while (m == 0) {
-      if (++word == kGrains / 64) return -1;
-      m = leaf.bits[word];
-    }
-    return word * 64 + std::countr_zero(m);
-  }
+  static uint64_t Base(const Leaf& leaf) { return leaf.page << kPageBits; }
   static int GrainOf(uint64_t address) {
     return static_cast<int>((address >> kGrainBits) & (kGrains - 1));
   }
-  static uint64_t Base(const Leaf& leaf) { return leaf.page << kPageBits; }
-  static uint64_t StartOf(const Leaf& leaf, int grain) {
-    return Base(leaf) | (uint64_t(grain) << kGrainBits);
+  static uint64_t StartAt(const Leaf& leaf, int i) {
+    return Base(leaf) | (uint64_t(GrainOfEntry(leaf.entries()[i])) << kGrainBits);
   }
-  // The entry at `grain` (set) as a hit.
-  static BlockTree::Hit HitAt(const Leaf& leaf, int grain, int rank) {
-    const Entry& e = leaf.entries()[rank];
-    return {StartOf(leaf, grain), Base(leaf) + e.end, e.slot};
+  static BlockTree::Hit HitAt(const Leaf& leaf, int i) {
+    const Entry e = leaf.entries()[i];
+    return {Base(leaf) | (uint64_t(GrainOfEntry(e)) << kGrainBits), Base(leaf) + EndOfEntry(e),
+            SlotOfEntry(e)};
   }
   size_t Home(uint64_t page) const {
     return static_cast<size_t>((page * 0x9E3779B97F4A7C15ull) >> shift_);

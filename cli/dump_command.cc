@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "subcommands.h"
+#include "tierscope/cli/subcommands.h"
 #include "tierscope/formats/dump.h"
 
 namespace tierscope::cli {

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <vector>
 
-#include "subcommands.h"
+#include "tierscope/cli/subcommands.h"
 #include "tierscope/formats/container.h"
 
 #ifndef TIERSCOPE_VERSION

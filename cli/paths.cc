@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "subcommand.h"
+#include "tierscope/cli/subcommand.h"
 
 namespace tierscope::cli {
 

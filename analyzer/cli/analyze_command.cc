@@ -2,10 +2,10 @@
 #include <iostream>
 
 #include "cli/load.h"
-#include "subcommands.h"
 #include "tierscope/analyzer/analyze.h"
 #include "tierscope/analyzer/merge.h"
 #include "tierscope/analyzer/symbolize.h"
+#include "tierscope/cli/subcommands.h"
 #include "tierscope/formats/profile_io.h"
 
 namespace tierscope::cli {

@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "cli/load.h"
-#include "subcommands.h"
 #include "tierscope/analyzer/analyze.h"
 #include "tierscope/analyzer/evaluate.h"
+#include "tierscope/cli/subcommands.h"
 
 namespace tierscope::cli {
 namespace {

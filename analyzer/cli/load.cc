@@ -6,7 +6,8 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "subcommand.h"
+#include "tierscope/analyzer/tier_discovery.h"
+#include "tierscope/cli/subcommand.h"
 #include "tierscope/formats/profile_io.h"
 
 namespace tierscope::analyzer::cli {

@@ -7,7 +7,7 @@
 
 #include "profile.pb.h"
 #include "tierscope/analyzer/evaluate.h"
-#include "tierscope/analyzer/plan.h"
+#include "tierscope/analyzer/tiers.h"
 
 namespace tierscope::analyzer::cli {
 

@@ -2,9 +2,9 @@
 #include <iostream>
 
 #include "cli/load.h"
-#include "subcommands.h"
 #include "tierscope/analyzer/export.h"
 #include "tierscope/analyzer/merge.h"
+#include "tierscope/cli/subcommands.h"
 #include "tierscope/formats/pprof_io.h"
 #include "tierscope/formats/profile_io.h"
 

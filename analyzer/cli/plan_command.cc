@@ -5,9 +5,9 @@
 #include <map>
 
 #include "cli/load.h"
-#include "subcommands.h"
 #include "tierscope/analyzer/evaluate.h"
 #include "tierscope/analyzer/plan.h"
+#include "tierscope/cli/subcommands.h"
 #include "tierscope/formats/profile_io.h"
 
 namespace tierscope::cli {

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "cli/load.h"
-#include "subcommands.h"
 #include "tierscope/analyzer/report.h"
+#include "tierscope/cli/subcommands.h"
 
 namespace tierscope::cli {
 namespace {

@@ -73,6 +73,11 @@ TraceIndex IndexTrace(const std::string& path, const LoadOptions& options) {
       break;
     }
     if (chunk.has_header()) out.header = chunk.header();
+    for (const auto& thread : chunk.threads()) {
+      if (thread.stack_hi() > thread.stack_lo()) {
+        out.thread_stacks.push_back({thread.stack_lo(), thread.stack_hi()});
+      }
+    }
     for (const auto& map : chunk.module_maps()) {
       for (const auto& module : map.modules()) out.modules.push_back(module);
     }

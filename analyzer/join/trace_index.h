@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sites/module_index.h"
 #include "sites/site_accumulator.h"
 #include "tierscope/formats/container.h"
 #include "trace.pb.h"
@@ -35,7 +36,8 @@ struct ChunkRef {
 
 struct TraceIndex {
   trace::Header header;
-  std::vector<trace::Module> modules;  // every module seen, latest map last
+  std::vector<trace::Module> modules;       // every module seen, latest map last
+  std::vector<AddressRange> thread_stacks;  // the recorded threads' stacks (repeats possible)
   std::unordered_map<uint32_t, trace::Stack> stacks;
   std::vector<ChunkRef> chunks;   // only chunks with events
   std::vector<BatchRef> batches;  // in file order

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <unordered_map>
 
-#include "sites/site_key.h"
+#include "sites/site_keyer.h"
 #include "tierscope/analyzer/merge.h"
 #include "tierscope/analyzer/report.h"
 

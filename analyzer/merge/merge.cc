@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "sites/site_key.h"
+#include "sites/site_keyer.h"
 #include "tierscope/analyzer/merge.h"
 
 namespace tierscope::analyzer {

@@ -7,16 +7,13 @@
 #include <string>
 #include <unordered_map>
 
-#include "sites/site_key.h"
+#include "sites/site_keyer.h"
 #include "tierscope/analyzer/plan.h"
+#include "tierscope/analyzer/sample_counts.h"
 #include "tierscope/common/site_key.h"
 
 namespace tierscope::analyzer {
 namespace {
-
-uint64_t Samples(const profile::Site& s) {
-  return s.load_samples() + s.store_samples() + s.other_samples();
-}
 
 // Fast-tier share and stall time saved (against every site on the slowest tier) of a placement.
 struct Score {
@@ -88,7 +85,7 @@ std::vector<PlanItem> PlanItems(const profile::ProfileChunk& profile) {
     const auto& s = profile.sites(i);
     PlanItem item;
     item.index = i;
-    item.value = double(Samples(s));
+    item.value = double(SiteSamples(s));
     item.peak = s.peak_live_bytes();
     item.first_alloc_ns = s.first_alloc_ns();
     item.mean_size = s.allocations() ? double(s.bytes()) / double(s.allocations()) : 0;
@@ -97,7 +94,7 @@ std::vector<PlanItem> PlanItems(const profile::ProfileChunk& profile) {
     if (s.live_histogram_size() == 0) {
       // No time information: the site needs its peak all the time.
       std::fill(item.size_by_bin.begin(), item.size_by_bin.end(), item.peak);
-      item.samples_by_bin[0] = static_cast<uint32_t>(Samples(s));
+      item.samples_by_bin[0] = static_cast<uint32_t>(SiteSamples(s));
     } else {
       for (int b = 0; b < s.live_histogram_size(); ++b) item.size_by_bin[b] = s.live_histogram(b);
       for (int b = 0; b < s.histogram_size() && size_t(b) < bins; ++b) {
@@ -158,13 +155,17 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
       bytes += double(item.peak);
     }
     const double mean = bytes > 0 ? value / bytes : 0;
+    // Cold only when even the upper bound of its samples is: a site sampled rarely (or never) in
+    // the learned run may be warm in the next, and a small one costs the fast tier little.
     for (size_t i = 0; i < all.size(); ++i) {
-      const double density = all[i].value / double(std::max<uint64_t>(1, all[i].peak));
-      if (all[i].value > 0 && density >= options.cold_share * mean) tier_of[i] = 0;
+      const double density = PoissonHigh(all[i].value) / double(std::max<uint64_t>(1, all[i].peak));
+      if (density >= options.cold_share * mean) tier_of[i] = 0;
     }
     method = "all but cold";
   }
   for (size_t t = 0; !all_but_cold && t + 1 < tiers.size(); ++t) {
+    const uint64_t room = static_cast<uint64_t>(double(tiers[t].capacity_bytes) *
+                                                std::clamp(options.fill_share, 0.0, 1.0));
     std::vector<PlanItem> pool;
     for (size_t i : left) pool.push_back(ranked[i]);
     size_t candidates = 0;
@@ -176,19 +177,17 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
     if (exact && t == 0) method = "knapsack";
     std::vector<size_t> chosen;
     if (exact) {
-      ExactResult r = ExactSearch(pool, tiers[t].capacity_bytes, options.exact_max_nodes);
+      ExactResult r = ExactSearch(pool, room, options.exact_max_nodes);
       if (!r.complete) stopped_tiers += (stopped_tiers.empty() ? "" : ", ") + tiers[t].name;
       chosen = std::move(r.chosen);
     } else {
-      chosen = GreedyFill(pool, tiers[t].capacity_bytes);
+      chosen = GreedyFill(pool, room);
     }
     // Whole sites, then what room is left as quotas; or, when sites may be split anyway, the
     // density order with quotas from the start (a fractional knapsack): whichever holds more.
-    std::vector<Quota> quotas =
-        QuotaFill(pool, chosen, tiers[t].capacity_bytes, options.min_quota_bytes);
+    std::vector<Quota> quotas = QuotaFill(pool, chosen, room, options.min_quota_bytes);
     if (options.min_quota_bytes > 0) {
-      std::vector<Quota> fractional =
-          QuotaFill(pool, {}, tiers[t].capacity_bytes, options.min_quota_bytes);
+      std::vector<Quota> fractional = QuotaFill(pool, {}, room, options.min_quota_bytes);
       if (QuotaValue(pool, {}, fractional) > QuotaValue(pool, chosen, quotas)) {
         chosen.clear();
         quotas.clear();

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "tierscope/analyzer/plan.h"
+#include "tierscope/analyzer/tiers.h"
 
 namespace tierscope::analyzer {
 namespace {

@@ -17,6 +17,7 @@
 #include "tierscope/analyzer/evaluate.h"
 #include "tierscope/analyzer/report.h"
 #include "tierscope/common/site_key.h"
+#include "tierscope/common/split_blocks.h"
 #include "tierscope/formats/alloc_columns.h"
 
 namespace tierscope::analyzer {
@@ -28,8 +29,10 @@ const char* const kNames[kPolicies] = {"tierscope", "first-touch", "interleave",
                                        "random-sites"};
 const char* const kDescriptions[kPolicies] = {
     "the plan as the placer enforces it: site keys at the plan's depth, unknown sites on the "
-    "plan's default tier, quotas, a full tier spills to the next, a realloc from an unknown site "
-    "keeps the block's tier",
+    "plan's default tier, quotas, a full tier spills to the next (a block from 1 MiB splits: its "
+    "first pages take the room left), a realloc from an unknown site and an mremap keep the "
+    "block's "
+    "tier",
     "the kernel's default: a block (page by page when large) goes fast while the fast tier has "
     "room; a free gives the room back",
     "pages spread over the tiers in proportion to their capacities (the slowest tier weighs the "
@@ -108,11 +111,16 @@ class Replay {
   void Run();
 
  private:
+  // Policies this replay runs: every one, or (plan_only) the plan alone.
+  bool Active(int p) const {
+    return p == kPlan || (!options_.plan_only && (p != kRandomSites || random_));
+  }
   const StackInfo& InfoOf(uint32_t stack_id);
   Placement Place(int policy, const formats::AllocEvent& e, const StackInfo& info,
                   const Pending* kept);
-  Placement Planned(int policy, int tier, uint64_t size);
-  Placement WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size);
+  // `heap`: a heap block, which the placer may split (its mappings it places whole).
+  Placement Planned(int policy, int tier, uint64_t size, bool heap);
+  Placement WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size, bool heap);
   Placement Interleaved(uint64_t size);
   void OnAlloc(const JoinEvent& e, bool mapping);
   void OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, bool keep);
@@ -144,7 +152,7 @@ class Replay {
   std::unordered_map<uint64_t, uint32_t> site_of_key_;
   std::vector<SiteTally> sites_;
   std::array<double, kPolicies> fast_{}, stall_{};
-  std::array<uint64_t, kPolicies> spilled_{};
+  std::array<uint64_t, kPolicies> spilled_{}, split_{};
   std::array<std::vector<uint64_t>, kPolicies> allocations_by_tier_;
   uint64_t now_ = 0;
   uint32_t stream_ = 0;
@@ -185,7 +193,7 @@ const StackInfo& Replay::InfoOf(uint32_t stack_id) {
 }
 
 // A tier chosen for the block (whole, spilling down when full), or the kernel's placement.
-Placement Replay::Planned(int policy, int tier, uint64_t size) {
+Placement Replay::Planned(int policy, int tier, uint64_t size, bool heap) {
   TierLedger& ledger = ledgers_[policy];
   Placement p;
   if (tier == PlanDecisions::kDefault) {
@@ -194,21 +202,33 @@ Placement Replay::Planned(int policy, int tier, uint64_t size) {
     return p;
   }
   p = ledger.Whole(tier, size);
+  if (p.lo != tier && heap && size >= common::kSplitFromBytes) {
+    const uint64_t head = ledger.Room(tier) / common::kSplitPageBytes * common::kSplitPageBytes;
+    if (head >= common::kMinSplitHeadBytes) {
+      p.split = head;
+      p.lo = static_cast<uint8_t>(tier);
+      p.hi = static_cast<uint8_t>(ledger.FirstWithRoom(tier + 1, size - head));
+      ++split_[policy];
+      return p;
+    }
+  }
   if (p.lo != tier) ++spilled_[policy];
   return p;
 }
 
 // A site with a quota: its blocks take the tier while the site's live bytes there stay within the
 // quota, then the next tier (planned, not a spill).
-Placement Replay::WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size) {
-  if (d.quota == 0 || d.tier == PlanDecisions::kDefault) return Planned(policy, d.tier, size);
+Placement Replay::WithQuota(int policy, const PlanDecisions::Decision& d, uint64_t size,
+                            bool heap) {
+  if (d.quota == 0 || d.tier == PlanDecisions::kDefault) return Planned(policy, d.tier, size, heap);
   uint64_t& used = quota_used_[policy][d.quota_id];
   if (used + size > d.quota) {
     const int next = std::min<int>(d.tier + 1, static_cast<int>(tiers_.size()) - 1);
-    return Planned(policy, next, size);
+    return Planned(policy, next, size, heap);
   }
-  Placement p = Planned(policy, d.tier, size);
-  if (p.lo == d.tier) {
+  Placement p = Planned(policy, d.tier, size, heap);
+  // A split block is not the quota arena's: the placer counts it against the tier alone.
+  if (p.lo == d.tier && p.split == UINT64_MAX) {
     p.quota = static_cast<int32_t>(d.quota_id);
     used += size;
   }
@@ -246,20 +266,22 @@ Placement Replay::Interleaved(uint64_t size) {
 Placement Replay::Place(int policy, const formats::AllocEvent& e, const StackInfo& info,
                         const Pending* kept) {
   const uint64_t size = e.size;
+  const bool heap = e.kind != trace::MMAP && e.kind != trace::MREMAP;
   switch (policy) {
     case kPlan:
     case kRandomSites: {
-      // A realloc (or mremap) from a site the plan names goes where the plan says, like any
-      // allocation from it (the analyzer credits the new block to that site); from a site it
-      // does not name, the block keeps its tier.
+      // A realloc from a site the plan names goes where the plan says, like any allocation
+      // from it (the analyzer credits the new block to that site); from a site it does not
+      // name, the block keeps its tier. An mremap always keeps it: the kernel carries the
+      // mapping's memory policy along, and the placer leaves it so (placer/src/mmap_hooks.cc).
       const PlanDecisions::Decision& d = policy == kPlan ? info.plan : info.random;
-      if (kept && !d.known) {
+      if (kept && (!d.known || e.kind == trace::MREMAP)) {
         const Placement& old = kept->place[policy];
-        return Planned(policy, old.by_default ? PlanDecisions::kDefault : old.lo, size);
+        return Planned(policy, old.by_default ? PlanDecisions::kDefault : old.lo, size, heap);
       }
       const PlanDecisions& plan = policy == kPlan ? plan_ : *random_;
-      if (size < plan.min_size()) return Planned(policy, PlanDecisions::kDefault, size);
-      return WithQuota(policy, d, size);
+      if (size < plan.min_size()) return Planned(policy, PlanDecisions::kDefault, size, heap);
+      return WithQuota(policy, d, size, heap);
     }
     case kFirstTouch:
       return ledgers_[policy].Pages(0, size, options_.page_bytes, options_.page_split_bytes);
@@ -307,7 +329,7 @@ void Replay::OnAlloc(const JoinEvent& e, bool mapping) {
   s.site = info.site;
   s.group = site_window_.GroupOf(e.stack_id, e.time_ns);
   for (int p = 0; p < kPolicies; ++p) {
-    if (p == kRandomSites && !random_) continue;
+    if (!Active(p)) continue;
     s.place[p] = Place(p, event, info, kept);
     ledgers_[p].Add(s.place[p], 0, e.size);
     auto& counts = allocations_by_tier_[p];
@@ -316,7 +338,7 @@ void Replay::OnAlloc(const JoinEvent& e, bool mapping) {
   }
   if (kept) kept->valid = false;
   slots_[slot] = s;
-  site_window_.OnLive(s.group, e.time_ns, int64_t(e.size));
+  if (!options_.plan_only) site_window_.OnLive(s.group, e.time_ns, int64_t(e.size));
   SiteTally& site = sites_[info.site];
   ++site.allocations;
   site.bytes += e.size;
@@ -335,14 +357,14 @@ void Replay::OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, boo
   Slot& s = slots_[id];
   const uint64_t from = start - s.origin, to = end - s.origin;
   for (int p = 0; p < kPolicies; ++p) {
-    if (p == kRandomSites && !random_) continue;
+    if (!Active(p)) continue;
     ledgers_[p].Remove(s.place[p], from, to);
     if (s.place[p].quota >= 0) {
       uint64_t& used = quota_used_[p][size_t(s.place[p].quota)];
       used -= std::min(used, to - from);
     }
   }
-  site_window_.OnLive(s.group, now_, -int64_t(end - start));
+  if (!options_.plan_only) site_window_.OnLive(s.group, now_, -int64_t(end - start));
   if (keep) {
     pending_[stream_].valid = true;
     pending_[stream_].place = s.place;
@@ -361,7 +383,7 @@ void Replay::OnSample(const JoinEvent& e) {
   SiteTally& site = sites_[s.site];
   ++site.samples;
   for (int p = 0; p < kPolicies; ++p) {
-    if (p == kRandomSites && !random_) continue;
+    if (!Active(p)) continue;
     const uint8_t tier = s.place[p].TierAt(offset);
     if (tier == 0) {
       fast_[p] += 1;
@@ -369,6 +391,7 @@ void Replay::OnSample(const JoinEvent& e) {
     }
     stall_[p] += tiers_[tier].latency_ns * out_.accesses_per_sample;
   }
+  if (options_.plan_only) return;
   site_window_.OnSample(s.group, e.time_ns);
   pages_.OnSample(e.address, e.time_ns);
 }
@@ -421,13 +444,13 @@ void Replay::Run() {
 
 void Replay::Finish() {
   for (auto& ledger : ledgers_) ledger.Finish();
-  pages_.Finish();
+  if (!options_.plan_only) pages_.Finish();
   const double heap = double(out_.heap_samples);
   const double fast_latency = tiers_[0].latency_ns;
   const double next_latency = tiers_.size() > 1 ? tiers_[1].latency_ns : fast_latency;
   auto share = [&](double fast) { return heap > 0 ? fast / heap : 0; };
   for (int p = 0; p < kPolicies; ++p) {
-    if (p == kRandomSites && !random_) continue;
+    if (!Active(p)) continue;
     PolicyResult r;
     r.name = kNames[p];
     r.description = kDescriptions[p];
@@ -437,9 +460,11 @@ void Replay::Finish() {
     r.peak_bytes = ledgers_[p].peak();
     r.bytes_by_bin = ledgers_[p].by_bin();
     r.spilled_allocations = spilled_[p];
+    r.split_allocations = split_[p];
     r.allocations_by_tier = allocations_by_tier_[p];
     out_.policies.push_back(std::move(r));
   }
+  if (options_.plan_only) return;
   const uint64_t fast_capacity = tiers_.size() > 1 ? tiers_[0].capacity_bytes : UINT64_MAX;
   auto bound = [&](const char* name, double fast, std::string description) {
     PolicyResult r;
@@ -498,7 +523,7 @@ void Replay::Finish() {
     site.bytes = t.bytes;
     site.samples = t.samples;
     for (int p = 0; p < kPolicies; ++p) {
-      if (p == kRandomSites && !random_) continue;
+      if (!Active(p)) continue;
       site.fast_samples.push_back(t.fast[p]);
     }
     out_.sites.push_back(std::move(site));

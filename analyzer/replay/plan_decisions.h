@@ -11,7 +11,7 @@
 
 #include "profile.pb.h"
 #include "sites/module_index.h"
-#include "tierscope/analyzer/plan.h"
+#include "tierscope/analyzer/tiers.h"
 
 namespace tierscope::analyzer {
 

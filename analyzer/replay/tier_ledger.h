@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sites/site_accumulator.h"
-#include "tierscope/analyzer/plan.h"
+#include "tierscope/analyzer/tiers.h"
 
 namespace tierscope::analyzer {
 

@@ -52,15 +52,16 @@ void WriteEvaluationText(const EvaluationResult& r, size_t top_sites, std::ostre
   // Stall relative to every sample served by the fastest tier: 1.00 is all fast.
   const double all_fast = double(r.heap_samples) * (r.tiers.empty() ? 0 : r.tiers[0].latency_ns) *
                           r.accesses_per_sample;
-  std::snprintf(line, sizeof line, "%-22s %10s %12s %14s %9s\n", "placement", "fast share",
-                "stall ratio", "peak fast", "spills");
+  std::snprintf(line, sizeof line, "%-22s %10s %12s %14s %9s %7s\n", "placement", "fast share",
+                "stall ratio", "peak fast", "spills", "splits");
   out << line;
   for (const auto& p : r.policies) {
     const std::string peak =
         p.peak_bytes.empty() ? "(" + p.kind + ")" : FormatBytes(double(p.peak_bytes[0]));
-    std::snprintf(line, sizeof line, "%-22s %10s %12.2f %14s %9llu\n", p.name.c_str(),
+    std::snprintf(line, sizeof line, "%-22s %10s %12.2f %14s %9llu %7llu\n", p.name.c_str(),
                   Percent(p.fast_share).c_str(), all_fast > 0 ? p.stall_ns / all_fast : 0,
-                  peak.c_str(), static_cast<unsigned long long>(p.spilled_allocations));
+                  peak.c_str(), static_cast<unsigned long long>(p.spilled_allocations),
+                  static_cast<unsigned long long>(p.split_allocations));
     out << line;
   }
   out << "(stall ratio: estimated memory stall from the tiers' latencies, 1.00 = every sample "
@@ -137,6 +138,7 @@ void WriteEvaluationJson(const EvaluationResult& r, size_t top_sites, std::ostre
       pj["peak_bytes_by_tier"] = p.peak_bytes;
       pj["bytes_by_bin"] = p.bytes_by_bin;
       pj["spilled_allocations"] = p.spilled_allocations;
+      pj["split_allocations"] = p.split_allocations;
       pj["allocations_by_tier"] = p.allocations_by_tier;
     }
     if (p.migrated_bytes) pj["migrated_bytes"] = p.migrated_bytes;
@@ -164,12 +166,13 @@ void WriteEvaluationJson(const EvaluationResult& r, size_t top_sites, std::ostre
 
 void WriteEvaluationCsv(const EvaluationResult& r, std::ostream& out) {
   out << "policy,kind,fast_share,fast_samples,heap_samples,stall_ns,peak_fast_bytes,spilled,"
-         "migrated_bytes,held_out\n";
+         "migrated_bytes,held_out,split\n";
   for (const auto& p : r.policies) {
     out << CsvEscape(p.name) << "," << p.kind << "," << Fixed(p.fast_share, "%.6f") << ","
         << Fixed(p.fast_samples, "%.1f") << "," << r.heap_samples << ","
         << Fixed(p.stall_ns, "%.0f") << "," << (p.peak_bytes.empty() ? 0 : p.peak_bytes[0]) << ","
-        << p.spilled_allocations << "," << p.migrated_bytes << "," << (r.held_out ? 1 : 0) << "\n";
+        << p.spilled_allocations << "," << p.migrated_bytes << "," << (r.held_out ? 1 : 0) << ","
+        << p.split_allocations << "\n";
   }
 }
 

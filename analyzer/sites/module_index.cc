@@ -1,12 +1,23 @@
 #include "sites/module_index.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <utility>
 
 namespace tierscope::analyzer {
 
-ModuleIndex::ModuleIndex(const std::vector<trace::Module>& modules) {
+ModuleIndex::ModuleIndex(const std::vector<trace::Module>& modules,
+                         std::vector<AddressRange> thread_stacks) {
+  std::sort(thread_stacks.begin(), thread_stacks.end(),
+            [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+  for (const AddressRange& r : thread_stacks) {
+    if (!stacks_.empty() && r.start <= stacks_.back().end) {
+      stacks_.back().end = std::max(stacks_.back().end, r.end);
+    } else {
+      stacks_.push_back(r);
+    }
+  }
   std::set<std::pair<std::string, uint64_t>> seen;
   for (const auto& m : modules) {
     if (!seen.emplace(m.path(), m.load_bias()).second) continue;
@@ -33,6 +44,9 @@ int ModuleIndex::Find(uint64_t address) const {
 
 const char* ModuleIndex::Region(uint64_t address) const {
   if (Find(address) >= 0) return "globals";
+  auto stack = std::upper_bound(stacks_.begin(), stacks_.end(), address,
+                                [](uint64_t a, const AddressRange& r) { return a < r.start; });
+  if (stack != stacks_.begin() && address < std::prev(stack)->end) return "stack";
   if (ranges_.empty() || address < lowest_) return "unknown";
   if (address >= highest_) return "stack";
   return "mapping";

@@ -62,18 +62,17 @@ void SiteAccumulator::OnRelease(uint64_t time_ns, uint64_t bytes, double scale,
 void SiteAccumulator::OnSample(uint64_t time_ns, uint8_t access, uint64_t weight, double scale) {
   switch (access) {
     case trace::ACCESS_LOAD:
-      ++loads_;
+      loads_ += scale;
       break;
     case trace::ACCESS_STORE:
-      ++stores_;
+      stores_ += scale;
       break;
     default:
-      ++others_;
+      others_ += scale;
       break;
   }
-  latency_ += double(weight);
-  weighted_samples_ += scale;
-  ++histogram_[bins_.Of(time_ns)];
+  latency_ += double(weight) * scale;
+  histogram_[bins_.Of(time_ns)] += scale;
 }
 
 void SiteAccumulator::Finish(uint64_t end_ns, double accesses_per_sample, profile::Site* out) {
@@ -88,14 +87,23 @@ void SiteAccumulator::Finish(uint64_t end_ns, double accesses_per_sample, profil
   int top = 63;
   while (top >= 0 && lifetimes_[top] == 0) --top;
   for (int i = 0; i <= top; ++i) out->add_lifetime_log2_ns(lifetimes_[i]);
-  out->set_load_samples(loads_);
-  out->set_store_samples(stores_);
-  out->set_other_samples(others_);
+  auto count = [](double n) { return static_cast<uint64_t>(std::llround(n)); };
+  out->set_load_samples(count(loads_));
+  out->set_store_samples(count(stores_));
+  out->set_other_samples(count(others_));
   out->set_latency_weight(latency_);
   out->set_live_byte_seconds(byte_ns_ * 1e-9);
-  out->set_temperature(byte_ns_ > 0 ? weighted_samples_ * accesses_per_sample / (byte_ns_ * 1e-9)
-                                    : 0);
-  for (uint32_t h : histogram_) out->add_histogram(h);
+  const double samples = loads_ + stores_ + others_;
+  out->set_temperature(byte_ns_ > 0 ? samples * accesses_per_sample / (byte_ns_ * 1e-9) : 0);
+  // Rounded as a running sum: the bins add up to the site's samples, not to a sum of roundings.
+  double sum = 0;
+  uint64_t given = 0;
+  for (double h : histogram_) {
+    sum += h;
+    const uint64_t upto = count(sum);
+    out->add_histogram(static_cast<uint32_t>(upto - given));
+    given = upto;
+  }
   for (uint64_t h : live_histogram_) out->add_live_histogram(h);
   out->set_first_alloc_ns(first_alloc_ns_ == UINT64_MAX || first_alloc_ns_ < bins_.start_ns
                               ? 0

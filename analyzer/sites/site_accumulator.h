@@ -29,6 +29,9 @@ class SiteAccumulator {
   // A block (or a piece of a mapping) stops being live. `whole` when the allocation is gone.
   void OnRelease(uint64_t time_ns, uint64_t bytes, double scale, uint64_t alloc_time_ns,
                  bool whole);
+  // `scale`: as OnAlloc's, of the block the sample hit. The site's sample counts, histogram and
+  // latency are scaled by it like its allocations and bytes, so that a sampled site's samples per
+  // byte (what the planner ranks by) are those of the whole site, not of its sampled part.
   void OnSample(uint64_t time_ns, uint8_t access, uint64_t weight, double scale);
   // Closes the books at the end of the run; `accesses_per_sample` scales temperature.
   void Finish(uint64_t end_ns, double accesses_per_sample, profile::Site* out);
@@ -45,12 +48,11 @@ class SiteAccumulator {
   uint64_t peak_time_ = 0;
   uint64_t frees_ = 0;
   std::array<uint64_t, 64> lifetimes_{};
-  uint64_t loads_ = 0, stores_ = 0, others_ = 0;
+  double loads_ = 0, stores_ = 0, others_ = 0;  // samples times the scale of the block they hit
   double latency_ = 0;
-  double weighted_samples_ = 0;  // samples times the allocation scale of the block they hit
   double byte_ns_ = 0;
   uint64_t last_change_ns_ = 0;
-  std::vector<uint32_t> histogram_;
+  std::vector<double> histogram_;
   std::vector<uint64_t> live_histogram_;
   uint32_t live_bins_done_ = 0;  // bins before this one have their end-of-bin value
   // The bin of the last change and where it ends: changes come in time order and most fall in

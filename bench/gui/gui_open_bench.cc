@@ -1,7 +1,8 @@
-// gui_open_bench TRACE [PROFILE]: the steps of opening a trace in tierscope-gui, timed one by
-// one (the analyzer's AnalyzeTrace, the address map pass), the address map's size against its
-// bounds, peak RSS after each step, and one what-if re-plan of the analyzed profile (and of
-// PROFILE when given, e.g. a 100k-site one from ts-gui-genprofile).
+// gui_open_bench TRACE [PROFILE]: what opening a trace in tierscope-gui costs: the analyzer's
+// AnalyzeTrace with the address map built in the same pass (the viewer's worker thread, without
+// the symbolizer), the map's size against its bounds, peak RSS, and one what-if re-plan of the
+// analyzed profile (and of PROFILE when given, e.g. a 100k-site one from ts-gui-genprofile).
+// gui_open_bench --no-map TRACE: the analysis alone, so the map's share is the difference.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -36,50 +37,42 @@ void TimeReplan(const char* what, const gui::ProfileData& data) {
               Seconds(start), r.data ? "ok" : qPrintable(r.error));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s TRACE [PROFILE] | --map-only TRACE\n", argv[0]);
-    return 2;
-  }
-  // --map-only: the address map pass alone, so peak RSS is its own and not the analyzer's.
-  const bool map_only = std::string(argv[1]) == "--map-only";
-  if (map_only && argc < 3) {
-    std::fprintf(stderr, "usage: %s --map-only TRACE\n", argv[0]);
-    return 2;
-  }
-  const std::string trace = argv[map_only ? 2 : 1];
-  auto start = Clock::now();
-  if (map_only) {
-    gui::AddressMapResult map = gui::BuildAddressMap(trace, {}, nullptr, {});
-    std::printf("address map  %7.3f s  peak RSS %ld MiB  (%zu cells, %zu blocks)\n", Seconds(start),
-                PeakRssMiB(), map.map.cells.size(), map.map.blocks.size());
-    return 0;
-  }
-  analyzer::AnalyzeResult analyzed = analyzer::AnalyzeTrace(trace);
-  if (analyzed.error && !analyzed.error->KeepsEarlierChunks()) {
-    std::fprintf(stderr, "%s\n", analyzed.error->Message().c_str());
-    return 1;
-  }
-  std::printf("analyze      %7.3f s  peak RSS %ld MiB  (%d sites)\n", Seconds(start), PeakRssMiB(),
-              analyzed.profile.sites_size());
-
-  gui::AddressMapOptions options;
-  options.duration_ns = analyzed.profile.metadata().duration_ns();
-  start = Clock::now();
-  gui::AddressMapResult map = gui::BuildAddressMap(trace, options, nullptr, {});
-  const gui::AddressMapData& m = map.map;
+void PrintMap(const gui::AddressMapData& m) {
   const double map_mib = double(m.cells.size() * sizeof(gui::AddressCell) +
                                 m.blocks.size() * sizeof(gui::AddressBlock) +
                                 m.spans.size() * sizeof(gui::AddressSpan)) /
                          (1 << 20);
   std::printf(
-      "address map  %7.3f s  peak RSS %ld MiB  (%zu cells of 2^%d B x %d bins, %zu blocks "
-      ">= %llu B, %zu spans, %llu samples; %.1f MiB kept)\n",
-      Seconds(start), PeakRssMiB(), m.cells.size(), m.cell_shift, m.time_bins, m.blocks.size(),
+      "address map: %zu cells of 2^%d B x %d bins, %zu blocks >= %llu B, %zu spans, %llu samples; "
+      "%.1f MiB kept\n",
+      m.cells.size(), m.cell_shift, m.time_bins, m.blocks.size(),
       static_cast<unsigned long long>(m.min_block_bytes), m.spans.size(),
       static_cast<unsigned long long>(m.samples), map_mib);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool no_map = argc > 1 && std::string(argv[1]) == "--no-map";
+  if (argc < 2 + no_map) {
+    std::fprintf(stderr, "usage: %s TRACE [PROFILE] | --no-map TRACE\n", argv[0]);
+    return 2;
+  }
+  const std::string trace = argv[1 + no_map];
+  gui::AddressMapBuilder map;
+  analyzer::AnalyzeOptions options;
+  if (!no_map) options.observer = &map;
+  const auto start = Clock::now();
+  analyzer::AnalyzeResult analyzed = analyzer::AnalyzeTrace(trace, options);
+  if (analyzed.error && !analyzed.error->KeepsEarlierChunks()) {
+    std::fprintf(stderr, "%s\n", analyzed.error->Message().c_str());
+    return 1;
+  }
+  std::printf("%s  %7.3f s  peak RSS %ld MiB  (%d sites)\n",
+              no_map ? "analyze alone" : "analyze + address map (one pass)", Seconds(start),
+              PeakRssMiB(), analyzed.profile.sites_size());
+  if (no_map) return 0;
+  PrintMap(map.Finish());
 
   auto data = gui::ProfileSource::FromProfile(std::move(analyzed.profile));
   TimeReplan("trace", *data);

@@ -175,8 +175,9 @@ def recording_table(data):
 
 def attribution_table(data):
     rows = ["| workload | samples A | heap samples A | heap / total | mapping | stack | globals | "
-            "unknown | IP in recorder | of which in mapping | heap / (total − recorder IP) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "unknown | IP in recorder | of which in mapping | heap / (total − recorder IP) | "
+            "heap / (heap + mapping), program IPs |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for w, e in data.items():
         rep = _clean(e["report"])
         total = rep.get("total_samples")
@@ -188,6 +189,10 @@ def attribution_table(data):
         rec_map = (src.get("recorder_ip_by_region") or {}).get("mapping", 0)
         rec_map_s = pct(share(rec_map, total)) if rec is not None and total else "–"
         prog = pct(share(heap or 0, total - rec)) if rec is not None and total else "–"
+        # The attribution figure: of the samples that hit heap memory (a tracked block, or
+        # the allocator-managed mappings around them), the share attributed to a live block.
+        heapish = (heap or 0) + regions.get("mapping", 0) - (rec_map if rec is not None else 0)
+        attributed = pct(share(heap or 0, heapish)) if heapish > 0 else "–"
 
         def region(r):
             return pct(share(regions.get(r, 0), total)) if total is not None else "–"
@@ -195,7 +200,7 @@ def attribution_table(data):
             f"| {w} | {total if total is not None else '–'} | {heap if heap is not None else '–'} | "
             f"{pct(share(heap or 0, total)) if total is not None else '–'} | "
             f"{region('mapping')} | {region('stack')} | {region('globals')} | {region('unknown')} | "
-            f"{rec_share} | {rec_map_s} | {prog} |")
+            f"{rec_share} | {rec_map_s} | {prog} | {attributed} |")
     return rows
 
 
@@ -255,7 +260,10 @@ def write_markdown(results, data, capacities, path):
             "the samples whose instruction pointer was in the recorder's own code "
             "(libtierscope-recorder, libunwind, xxhash, …), taken while the program thread ran the "
             "recorder's hooks, and those of them that landed in \"mapping\" (share of all samples); "
-            "the last column leaves them out of the denominator.", ""]
+            "\"heap / (total − recorder IP)\" leaves them out of the denominator; the last column is "
+            "the share of the samples that hit heap memory (a tracked block, or \"mapping\": "
+            "allocator-managed memory around the blocks, and thread stacks) attributed to a live "
+            "block, the program's own samples only.", ""]
     out += attribution_table(data)
     out += ["", "## Placement: share of B's heap access samples served by the fast tier", ""]
     status = read_text(os.path.join(results, "evaluate.status"))

@@ -4,13 +4,13 @@
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 
-#include "runtime.h"
+#include "allocation_path.h"
 #include "tierscope/placer/tier_spec.h"
 
 using namespace tierscope::placer;
 
 namespace tierscope::placer {
-void InitThreadMachinery(ThreadCounters* blocks);  // runtime.cc
+void InitThreadMachinery(ThreadCounters* blocks);  // allocation_slow_path.cc
 }
 
 namespace {

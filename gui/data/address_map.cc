@@ -1,13 +1,7 @@
 #include "data/address_map.h"
 
 #include <algorithm>
-#include <exception>
 #include <unordered_map>
-#include <unordered_set>
-
-#include "tierscope/formats/alloc_columns.h"
-#include "tierscope/formats/sample_columns.h"
-#include "tierscope/formats/trace_io.h"
 
 namespace tierscope::gui {
 
@@ -89,78 +83,38 @@ class CellBinner {
   std::unordered_map<uint64_t, uint32_t> counts_;
 };
 
-// Allocations above a rising size threshold, and the releases of their addresses. Releases are
-// matched after the pass because batches of different threads arrive out of time order.
-class BlockCollector {
+// Block lifetimes above a rising size threshold: past max_blocks the threshold doubles and the
+// smaller blocks go. The analyzer's join pairs allocations with releases; this only keeps.
+class BlockKeeper {
  public:
-  explicit BlockCollector(size_t max_blocks) : max_blocks_(max_blocks) {}
+  explicit BlockKeeper(size_t max_blocks) : max_blocks_(max_blocks) {}
 
-  void Alloc(uint64_t address, uint64_t size, uint64_t time) {
-    if (size < min_size_ || size == 0) return;
-    blocks_.push_back({address, size, time, UINT64_MAX});
-    tracked_.insert(address);
+  void Add(const AddressBlock& block) {
+    if (block.size < min_size_ || block.size == 0) return;
+    blocks_.push_back(block);
     if (blocks_.size() > max_blocks_) Raise();
-  }
-  void Release(uint64_t address, uint64_t time) {
-    if (!tracked_.count(address)) return;
-    releases_.push_back({address, time});
-    // Small blocks reusing a tracked address can free it millions of times: match what we have
-    // now rather than grow without bound.
-    if (releases_.size() > 4 * max_blocks_) Settle();
   }
 
   uint64_t min_size() const { return min_size_; }
 
-  std::vector<AddressBlock> Take(uint64_t end_ns) {
-    Settle();
-    // Two blocks at one address cannot be live together: a block ends at the latest when the
-    // next one there starts (this also ends blocks whose release was not seen).
-    for (size_t i = 0; i + 1 < blocks_.size(); ++i) {
-      if (blocks_[i + 1].start == blocks_[i].start)
-        blocks_[i].free_ns = std::min(blocks_[i].free_ns, blocks_[i + 1].alloc_ns);
-    }
-    for (AddressBlock& b : blocks_) b.free_ns = std::min(b.free_ns, end_ns);
-    tracked_.clear();
+  std::vector<AddressBlock> Take() {
+    std::sort(blocks_.begin(), blocks_.end(), [](const AddressBlock& a, const AddressBlock& b) {
+      return a.start != b.start ? a.start < b.start : a.alloc_ns < b.alloc_ns;
+    });
     return std::move(blocks_);
   }
 
  private:
-  struct Freed {
-    uint64_t address, time;
-  };
-
-  // Each release ends the latest block at its address that started before it.
-  void Settle() {
-    std::sort(blocks_.begin(), blocks_.end(), [](const AddressBlock& a, const AddressBlock& b) {
-      return a.start != b.start ? a.start < b.start : a.alloc_ns < b.alloc_ns;
-    });
-    for (const Freed& r : releases_) {
-      auto it = std::upper_bound(
-          blocks_.begin(), blocks_.end(), r, [](const Freed& x, const AddressBlock& b) {
-            return x.address != b.start ? x.address < b.start : x.time < b.alloc_ns;
-          });
-      if (it == blocks_.begin()) continue;
-      --it;
-      if (it->start == r.address) it->free_ns = std::min(it->free_ns, r.time);
-    }
-    releases_.clear();
-  }
-
   void Raise() {
     while (blocks_.size() > max_blocks_ / 2) {
       min_size_ = std::max<uint64_t>(min_size_ * 2, 64);
       std::erase_if(blocks_, [&](const AddressBlock& b) { return b.size < min_size_; });
     }
-    tracked_.clear();
-    for (const AddressBlock& b : blocks_) tracked_.insert(b.start);
-    std::erase_if(releases_, [&](const Freed& r) { return !tracked_.count(r.address); });
   }
 
   size_t max_blocks_;
   uint64_t min_size_ = 1;
   std::vector<AddressBlock> blocks_;
-  std::vector<Freed> releases_;
-  std::unordered_set<uint64_t> tracked_;
 };
 
 // Occupied ranges, merged, with the widest gaps cut out of the axis.
@@ -213,70 +167,56 @@ void BuildSpans(AddressMapData* map, size_t max_spans) {
 
 }  // namespace
 
-AddressMapResult BuildAddressMap(const std::string& path, const AddressMapOptions& options,
-                                 const std::atomic<bool>* cancel,
-                                 const std::function<void(double)>& progress) {
-  AddressMapResult out;
-  AddressMapData& map = out.map;
-  map.time_bins = std::clamp(options.time_bins, 1, 1 << CellBinner::kBinBits);
-  map.duration_ns = options.duration_ns > 0 ? options.duration_ns : 1000000000;
-  uint64_t start = options.start_ns;
-  CellBinner cells(std::max<size_t>(options.max_cells, 16));
-  BlockCollector blocks(std::max<size_t>(options.max_blocks, 16));
-  auto bin_of = [&](uint64_t t) {
-    if (t <= start) return uint32_t(0);
-    const double share = double(t - start) / double(map.duration_ns);
-    return uint32_t(std::min(map.time_bins - 1.0, share * map.time_bins));
+struct AddressMapBuilder::Binning {
+  CellBinner cells;
+  BlockKeeper blocks;
+};
+
+AddressMapBuilder::AddressMapBuilder(const AddressMapOptions& options)
+    : options_(options),
+      binning_(new Binning{CellBinner(std::max<size_t>(options.max_cells, 16)),
+                           BlockKeeper(std::max<size_t>(options.max_blocks, 16))}) {
+  map_.time_bins = std::clamp(options.time_bins, 1, 1 << CellBinner::kBinBits);
+}
+
+AddressMapBuilder::~AddressMapBuilder() = default;
+
+void AddressMapBuilder::OnRunBounds(uint64_t start_ns, uint64_t duration_ns) {
+  start_ns_ = start_ns;
+  map_.duration_ns = std::max<uint64_t>(duration_ns, 1);
+}
+
+void AddressMapBuilder::OnBlockLifetime(const analyzer::BlockLifetime& block) {
+  auto since_start = [&](uint64_t t) {
+    return std::min(t - std::min(t, start_ns_), map_.duration_ns);
   };
-  try {
-    formats::TraceReader reader(path);
-    trace::TraceChunk chunk;
-    while (reader.Next(&chunk)) {
-      if (cancel && cancel->load(std::memory_order_relaxed)) {
-        out.cancelled = true;
-        return out;
-      }
-      if (chunk.has_header() && start == 0) start = chunk.header().start_time_ns();
-      for (const trace::AllocBatch& batch : chunk.allocs()) {
-        formats::AllocBatchCursor cursor(batch);
-        formats::AllocEvent e;
-        while (cursor.Next(&e)) {
-          if (start == 0) start = e.time_ns;
-          const uint64_t t = e.time_ns > start ? e.time_ns - start : 0;
-          if (formats::KindIsAllocation(e.kind))
-            blocks.Alloc(e.address, e.size, t);
-          else if (formats::KindIsRelease(e.kind))
-            blocks.Release(e.address, t);
-        }
-      }
-      for (const trace::SampleBatch& batch : chunk.samples()) {
-        formats::SampleBatchCursor cursor(batch);
-        formats::AccessSample s;
-        while (cursor.Next(&s)) {
-          if (s.address == 0) continue;  // undecoded: no address to place
-          if (start == 0) start = s.time_ns;
-          cells.Add(s.address, bin_of(s.time_ns));
-          ++map.samples;
-        }
-      }
-      const auto& container = reader.container();
-      if (progress && container.file_size() > 0)
-        progress(double(container.offset()) / double(container.file_size()));
-    }
-    if (reader.error()) out.error = QString::fromStdString(reader.error()->Message());
-  } catch (const std::exception& e) {
-    out.error = QStringLiteral("%1: %2").arg(QString::fromStdString(path), e.what());
+  binning_->blocks.Add({block.start, block.end - block.start, since_start(block.alloc_ns),
+                        since_start(block.free_ns)});
+}
+
+void AddressMapBuilder::OnSample(uint64_t address, uint64_t time_ns) {
+  if (address == 0) return;  // undecoded: no address to place
+  uint32_t bin = 0;
+  if (time_ns > start_ns_) {
+    const double share = double(time_ns - start_ns_) / double(map_.duration_ns);
+    bin = uint32_t(std::min(map_.time_bins - 1.0, share * map_.time_bins));
   }
-  map.cell_shift = cells.shift();
+  binning_->cells.Add(address, bin);
+  ++map_.samples;
+}
+
+AddressMapData AddressMapBuilder::Finish() {
+  CellBinner& cells = binning_->cells;
+  map_.cell_shift = cells.shift();
   // Time bins merged by the binner: the map has fewer, wider ones.
-  map.time_bins =
-      std::max(1, (map.time_bins + (1 << cells.time_shift()) - 1) >> cells.time_shift());
-  map.cells = cells.Take();
-  map.min_block_bytes = blocks.min_size();
-  map.blocks = blocks.Take(map.duration_ns);
-  for (const AddressCell& c : map.cells) map.max_count = std::max(map.max_count, c.count);
-  BuildSpans(&map, std::max<size_t>(options.max_spans, 1));
-  return out;
+  map_.time_bins =
+      std::max(1, (map_.time_bins + (1 << cells.time_shift()) - 1) >> cells.time_shift());
+  map_.cells = cells.Take();
+  map_.min_block_bytes = binning_->blocks.min_size();
+  map_.blocks = binning_->blocks.Take();
+  for (const AddressCell& c : map_.cells) map_.max_count = std::max(map_.max_count, c.count);
+  BuildSpans(&map_, std::max<size_t>(options_.max_spans, 1));
+  return std::move(map_);
 }
 
 }  // namespace tierscope::gui

@@ -1,5 +1,6 @@
-// Address space x time for an open trace, binned once on the worker thread so painting never
-// walks events and memory stays bounded for a 1 GB trace:
+// Address space x time for an open trace, binned on the worker thread in the analyzer's own pass
+// (an AnalysisObserver: no second read of the trace), so painting never walks events and memory
+// stays bounded for a 1 GB trace:
 //  - samples are counted in cells of (2^cell_shift bytes of address, one time bin). Cells start
 //    at one page; when there are more than max_cells the cell height doubles and cells merge,
 //    so a big trace gets coarser cells instead of more memory;
@@ -9,12 +10,11 @@
 // most max_spans spans), else a heap and a mapping 100 TiB apart would each be one pixel.
 #pragma once
 
-#include <QString>
-#include <atomic>
 #include <cstdint>
-#include <functional>
-#include <string>
+#include <memory>
 #include <vector>
+
+#include "tierscope/analyzer/analysis_observer.h"
 
 namespace tierscope::gui {
 
@@ -23,8 +23,6 @@ struct AddressMapOptions {
   size_t max_cells = size_t(1) << 21;  // ~16 bytes each in the final vector
   size_t max_blocks = size_t(1) << 17;
   size_t max_spans = 256;
-  uint64_t start_ns = 0;     // the run's start; 0: the first event's time
-  uint64_t duration_ns = 0;  // the run's length (the profile's); 0: one second
 };
 
 struct AddressBlock {
@@ -63,15 +61,24 @@ struct AddressMapData {
   uint64_t FromAxis(double axis) const;
 };
 
-struct AddressMapResult {
-  AddressMapData map;
-  QString error;  // one line when the trace was damaged; the map holds what came before
-  bool cancelled = false;
-};
+// Register as AnalyzeOptions::observer, run AnalyzeTrace, then Finish once.
+class AddressMapBuilder : public analyzer::AnalysisObserver {
+ public:
+  explicit AddressMapBuilder(const AddressMapOptions& options = {});
+  ~AddressMapBuilder() override;
 
-// Reads `path` through formats' TraceReader and column cursors. Never throws.
-AddressMapResult BuildAddressMap(const std::string& path, const AddressMapOptions& options,
-                                 const std::atomic<bool>* cancel,
-                                 const std::function<void(double)>& progress);
+  void OnRunBounds(uint64_t start_ns, uint64_t duration_ns) override;
+  void OnBlockLifetime(const analyzer::BlockLifetime& block) override;
+  void OnSample(uint64_t address, uint64_t time_ns) override;
+
+  AddressMapData Finish();
+
+ private:
+  struct Binning;  // the cells and the blocks, each coarsening itself past its bound
+  AddressMapOptions options_;
+  uint64_t start_ns_ = 0;
+  AddressMapData map_;
+  std::unique_ptr<Binning> binning_;
+};
 
 }  // namespace tierscope::gui

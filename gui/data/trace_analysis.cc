@@ -9,22 +9,24 @@
 namespace tierscope::gui {
 
 namespace {
-// Share of the progress bar each step takes: the analyzer reads and joins, then the address
-// map reads the trace once more (the analyzer's API yields a profile, not its events).
-constexpr double kAnalyzeShare = 0.6;
-constexpr double kSymbolizeShare = 0.05;
+// Share of the progress bar the analyzer's pass takes (the address map is binned in it); the
+// symbolizer has the rest.
+constexpr double kAnalyzeShare = 0.95;
 }  // namespace
 
 TraceAnalysis AnalyzeTraceFile(const QString& path, const std::atomic<bool>* cancel,
-                               const std::function<void(double)>& progress) {
+                               const std::function<void(double)>& progress,
+                               const AddressMapOptions& map_options) {
   auto report = [&](double share) {
     if (progress) progress(share);
   };
   auto cancelled = [&] { return cancel && cancel->load(std::memory_order_relaxed); };
   TraceAnalysis out;
   try {
+    AddressMapBuilder map(map_options);
     analyzer::AnalyzeOptions options;
     options.cancel = cancel;
+    options.observer = &map;
     options.progress = [&](double share) { report(share * kAnalyzeShare); };
     analyzer::AnalyzeResult result = analyzer::AnalyzeTrace(path.toStdString(), options);
     if (result.cancelled || cancelled()) {
@@ -44,20 +46,9 @@ TraceAnalysis AnalyzeTraceFile(const QString& path, const std::atomic<bool>* can
       out.cancelled = true;
       return out;
     }
-    report(kAnalyzeShare + kSymbolizeShare);
-    AddressMapOptions map_options;
-    map_options.duration_ns = result.profile.metadata().duration_ns();
-    AddressMapResult map =
-        BuildAddressMap(path.toStdString(), map_options, cancel, [&](double share) {
-          report(kAnalyzeShare + kSymbolizeShare + share * (1 - kAnalyzeShare - kSymbolizeShare));
-        });
-    if (map.cancelled || cancelled()) {
-      out.cancelled = true;
-      return out;
-    }
     report(1.0);
     auto data = ProfileSource::FromProfile(std::move(result.profile), path);
-    data->address_map = std::make_shared<const AddressMapData>(std::move(map.map));
+    data->address_map = std::make_shared<const AddressMapData>(map.Finish());
     out.data = std::move(data);
   } catch (const std::exception& e) {
     // AnalyzeTrace promises not to throw for bad files; anything else (memory) still must not

@@ -1,6 +1,7 @@
-// Opening a trace: the analyzer's AnalyzeTrace (the code behind `tierscope analyze`), then its
-// Symbolizer, run on whatever thread calls it. The GUI calls it from a worker thread and passes
-// a cancel flag and a progress callback; nothing here touches a widget.
+// Opening a trace: the analyzer's AnalyzeTrace (the code behind `tierscope analyze`) with the
+// address map built in the same pass, then its Symbolizer, run on whatever thread calls it. The GUI
+// calls it from a worker thread and passes a cancel flag and a progress callback; nothing here
+// touches a widget.
 #pragma once
 
 #include <QString>
@@ -8,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "data/address_map.h"
 #include "data/profile_source.h"
 
 namespace tierscope::gui {
@@ -20,9 +22,10 @@ struct TraceAnalysis {
   bool cancelled = false;
 };
 
-// Progress goes 0..1 over analysis, symbolization and binning the address map; `cancel` is
-// polled between chunks. Never throws.
+// Progress goes 0..1 over the analysis (which bins the address map as it goes) and
+// symbolization; `cancel` is polled between chunks. Never throws.
 TraceAnalysis AnalyzeTraceFile(const QString& path, const std::atomic<bool>* cancel,
-                               const std::function<void(double)>& progress);
+                               const std::function<void(double)>& progress,
+                               const AddressMapOptions& map_options = {});
 
 }  // namespace tierscope::gui

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "data/site_text.h"
-#include "widgets/color_scale.h"
+#include "models/color_scale.h"
 
 namespace tierscope::gui {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "data/site_text.h"
-#include "widgets/color_scale.h"
+#include "models/color_scale.h"
 
 namespace tierscope::gui {
 

@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "data/site_text.h"
-#include "widgets/color_scale.h"
+#include "models/color_scale.h"
 
 namespace tierscope::gui {
 

@@ -6,7 +6,7 @@
 #include <QToolTip>
 
 #include "data/site_text.h"
-#include "widgets/color_scale.h"
+#include "models/color_scale.h"
 
 namespace tierscope::gui {
 

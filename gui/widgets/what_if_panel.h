@@ -19,7 +19,7 @@
 
 #include "data/profile_source.h"
 #include "data/what_if_plan.h"
-#include "tierscope/analyzer/plan.h"
+#include "tierscope/analyzer/tiers.h"
 
 class QAction;
 class QDoubleSpinBox;

@@ -23,10 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "guest_topology.h"
 #include "numa_maps.h"
 #include "page_nodes.h"
 #include "stop_point.h"
-#include "topology.h"
 
 namespace lab = tierscope::lab;
 

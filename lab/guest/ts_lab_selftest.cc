@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "guest_topology.h"
 #include "numa_maps.h"
 #include "numa_syscalls.h"
 #include "page_nodes.h"
-#include "topology.h"
 
 namespace lab = tierscope::lab;
 

@@ -12,7 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "subcommands.h"
+#include "tierscope/cli/subcommands.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
 #include "tierscope/placer/stats_summary.h"

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "subcommands.h"
+#include "tierscope/cli/subcommands.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
 

@@ -1,7 +1,7 @@
 // The hint API (tierscope/placer.h): explicit intent, through the same budget guard as the plan.
 #include "tierscope/placer.h"
 
-#include "runtime.h"
+#include "allocation_path.h"
 
 #define TS_EXPORT extern "C" __attribute__((visibility("default")))
 

@@ -1,10 +1,10 @@
 // Every allocation entry point of the C library and of the C++ runtime, defined here so that as
 // the first LD_PRELOAD the placer owns every allocation from process start. Each is implemented
 // with jemalloc's non-standard API (mallocx/rallocx/dallocx/sdallocx/sallocx) and, for the
-// primary placement, jemalloc's own malloc/free reached through pointers (runtime.h): a call to
-// malloc or free by name from this library would bind back to these very definitions. As every
-// pointer comes from jemalloc, free/realloc/malloc_usable_size are correct for any of them.
-// Program mappings (mmap/mremap/munmap) are in mmap_hooks.cc.
+// primary placement, jemalloc's own malloc/free reached through pointers (allocation_path.h): a
+// call to malloc or free by name from this library would bind back to these very definitions. As
+// every pointer comes from jemalloc, free/realloc/malloc_usable_size are correct for any of them.
+// Program mappings (mmap/mremap/munmap) are in mmap_placement.cc.
 //
 // Each exported function captures its own return address and frame: frames[0] of a site is the
 // caller of the entry point (docs/architecture.md, "Stacks and site identity").
@@ -15,7 +15,7 @@
 #include <cstring>
 #include <new>
 
-#include "runtime.h"
+#include "allocation_path.h"
 
 #define TS_EXPORT extern "C" __attribute__((visibility("default")))
 #define TS_CALLER __builtin_return_address(0), __builtin_frame_address(0)
@@ -43,11 +43,12 @@ TS_ALWAYS_INLINE void ReleaseSized(void* p, size_t size, int align_flags) {
   if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
     return ReleaseQuotaBlock(p, quota, size ? size : 1, align_flags);
   }
+  ForgetIfSplit(p, tier);
   sdallocx(p, size ? size : 1, align_flags | FlagsForTier(tier));
 }
 
 // realloc: the plan's placement for a realloc from a site it names, else the block's own
-// (runtime.h, Reallocate).
+// (allocation_path.h, Reallocate).
 TS_ALWAYS_INLINE void* Resize(void* old, size_t size, void* ret, void* fp) {
   if (old == nullptr) return WithErrno(PlacedAlloc(size, 0, ret, fp));
   if (size == 0) {  // glibc: realloc(p, 0) frees p and returns NULL

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "raw_memory.h"
+#include "mapped_arrays.h"
 
 namespace tierscope::placer {
 

@@ -2,7 +2,7 @@
 
 #include <sched.h>
 
-#include "raw_memory.h"
+#include "mapped_arrays.h"
 
 namespace tierscope::placer {
 

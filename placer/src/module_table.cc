@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "raw_memory.h"
+#include "mapped_arrays.h"
 #include "tierscope/common/gnu_build_id.h"
 
 namespace tierscope::placer {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "tierscope/placer/topology.h"
+#include "tierscope/placer/memory_tiers.h"
 
 namespace tierscope::placer {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "raw_memory.h"
+#include "mapped_arrays.h"
 
 namespace tierscope::placer {
 

@@ -1,6 +1,6 @@
-// Start and exit of the preloaded placer: read the environment once, build the tiers and the plan's
-// key table, or fall back to default placement with one line on stderr. Nothing here runs on the
-// allocation path.
+// Start and exit of the preloaded placer: the checked settings (placer_settings.h) become the
+// tiers' arenas, the tables and the plan's key table, or the placer falls back to default
+// placement with one line on stderr. Nothing here runs on the allocation path.
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <libunwind.h>
@@ -11,8 +11,9 @@
 #include <string>
 #include <unordered_map>
 
-#include "report.h"
-#include "runtime.h"
+#include "allocation_path.h"
+#include "exit_report.h"
+#include "placer_settings.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
 #include "tierscope/placer/stats_summary.h"
@@ -89,8 +90,10 @@ void FindJemallocEntryPoints() {
 }
 
 // The placement with the most allocations in the profile (planned sites on their tier, the
-// others on the unknown-site tier) becomes the primary one, served by jemalloc's fast paths.
-void ChoosePrimary(const profile::ProfileChunk& profile, const std::vector<TierSpec>& tiers) {
+// others on the unknown-site tier) becomes the primary one, served by jemalloc's fast paths;
+// `named` (TIERSCOPE_PLACER_PRIMARY) overrides it.
+void ChoosePrimary(const profile::ProfileChunk& profile, const std::vector<TierSpec>& tiers,
+                   const std::string& named) {
   unsigned narenas = 0;
   size_t len = sizeof(narenas);
   if (mallctl("opt.narenas", &narenas, &len, nullptr, 0) == 0 && narenas > 0) {
@@ -113,7 +116,7 @@ void ChoosePrimary(const profile::ProfileChunk& profile, const std::vector<TierS
     if (allocations[t + 1] > allocations[best + 1]) best = t;
   }
   // Tests (and a user who knows better) may name it; an unknown name keeps the choice above.
-  if (const std::string named = Env("TIERSCOPE_PLACER_PRIMARY"); !named.empty()) {
+  if (!named.empty()) {
     const int index = TierIndex(tiers, named);
     if (index != -2) best = index < 0 ? kDefaultTier : index;
   }
@@ -121,116 +124,29 @@ void ChoosePrimary(const profile::ProfileChunk& profile, const std::vector<TierS
   g_info.primary = best == kDefaultTier ? "default" : tiers[best].name;
 }
 
-// Reads the configuration. False (with g_info.reason) means default placement.
-bool Configure() {
-  const std::string profile_path = Env("TIERSCOPE_PROFILE");
-  const std::string tiers_text = Env("TIERSCOPE_TIERS");
-  const std::string tiers_file = Env("TIERSCOPE_TIERS_FILE");
-  const std::string sites_path = Env("TIERSCOPE_PLACER_SITES");
-  g_info.stats_path = Env("TIERSCOPE_PLACER_STATS");
-  g_info.sites_path = sites_path;
+// The placer's tables and arenas for the checked settings. False (with g_info.reason) when they
+// cannot be made.
+bool CreateTables(const PlacerSettings& settings) {
   std::string error;
-
-  std::optional<std::vector<TierSpec>> explicit_tiers;
-  if (!tiers_text.empty() || !tiers_file.empty()) {
-    explicit_tiers =
-        !tiers_text.empty() ? ParseTierSpec(tiers_text, &error) : ReadTierFile(tiers_file, &error);
-    if (!explicit_tiers) {
-      g_info.reason = (tiers_text.empty() ? "TIERSCOPE_TIERS_FILE: " : "TIERSCOPE_TIERS: ") + error;
-      return false;
-    }
-  }
-  profile::ProfileChunk profile;
-  if (!profile_path.empty()) {
-    auto read = formats::ReadProfile(profile_path);
-    if (!read.ok()) {
-      g_info.reason = "TIERSCOPE_PROFILE: " + read.error->Message();
-      return false;
-    }
-    profile = std::move(read.profile);
-  }
-  auto resolved = ResolveTiers(explicit_tiers ? &*explicit_tiers : nullptr,
-                               profile_path.empty() ? nullptr : &profile, &error);
-  if (!resolved) {
-    g_info.reason = error;
-    return false;
-  }
-  const std::vector<TierSpec>& tiers = resolved->tiers;
-  g_info.tier_source = resolved->source;
-  if (!profile_path.empty()) {
-    if (auto problem = CheckPlan(profile, tiers)) {
-      g_info.reason = "TIERSCOPE_PROFILE=" + profile_path + ": " + *problem;
-      return false;
-    }
-    if (resolved->single_node) {
-      SayOnce("one-tier", "one memory tier on this machine: every tier maps to node " +
-                              JoinNodes(tiers[0].nodes, ","));
-    }
-  }
-  auto tier_code = [&](const std::string& name) -> uint8_t {
-    const int index = TierIndex(tiers, name);
-    return index == -1 ? kCodeDefault : static_cast<uint8_t>(index + 1);
-  };
-  std::string unknown = Env("TIERSCOPE_PLACER_DEFAULT_TIER");
-  if (unknown.empty()) unknown = profile.plan().default_tier();
-  if (TierIndex(tiers, unknown) == -2) {
-    g_info.reason = "TIERSCOPE_PLACER_DEFAULT_TIER: '" + unknown + "' is not one of the tiers here";
-    return false;
-  }
-  g_state.unknown_tier = TierIndex(tiers, unknown) == -1 ? kDefaultTier : TierIndex(tiers, unknown);
-
-  // Depth, unwinder, size threshold.
-  int depth = static_cast<int>(profile.plan().site_depth());
-  if (depth == 0) depth = static_cast<int>(profile.metadata().site_depth());
-  if (const std::string d = Env("TIERSCOPE_PLACER_DEPTH"); !d.empty()) {
-    depth = std::atoi(d.c_str());
-    if (depth < 1 || depth > kMaxDepth || d.find_first_not_of("0123456789") != std::string::npos) {
-      g_info.reason = "TIERSCOPE_PLACER_DEPTH='" + d + "': expected 1 to 8";
-      return false;
-    }
-  }
-  if (depth == 0) depth = 1;
-  g_state.depth = std::min(depth, kMaxDepth);
-  // Deeper frames from frame pointers are wrong in code built without them (most distribution
-  // binaries), and the recorder's stacks come from libunwind: for keys deeper than frame 0 the
-  // default (auto) gives libunwind's stacks, through frame pointers where the call frame
-  // information says they are exact (runtime.h). `fp` and `libunwind` stay selectable.
-  const std::string unwinder = Env("TIERSCOPE_PLACER_UNWIND");
-  if (unwinder == "libunwind") {
-    g_state.unwinder = Unwinder::kLibunwind;
-  } else if (unwinder == "auto" || (unwinder.empty() && g_state.depth > 1)) {
-    g_state.unwinder = Unwinder::kAuto;
-  } else if (!unwinder.empty() && unwinder != "fp") {
-    g_info.reason = "TIERSCOPE_PLACER_UNWIND='" + unwinder + "': expected auto, fp or libunwind";
-    return false;
-  }
-  g_state.min_size = profile.plan().min_size();
-
-  int arenas = 0;  // per tier; 0: 2 x CPUs
-  if (const std::string a = Env("TIERSCOPE_PLACER_ARENAS"); !a.empty()) {
-    arenas = std::atoi(a.c_str());
-    if (arenas < 1 || arenas > kMaxArenasPerTier ||
-        a.find_first_not_of("0123456789") != std::string::npos) {
-      g_info.reason = "TIERSCOPE_PLACER_ARENAS='" + a + "': expected 1 to 16";
-      return false;
-    }
-  }
-
-  // Tier arenas, module table, cache, plan keys.
-  if (!g_state.arenas.Create(tiers, &error, arenas)) {
+  if (!g_state.arenas.Create(settings.tiers.tiers, &error, settings.arenas_per_tier)) {
     g_info.reason = error;
     return false;
   }
   g_state.tiers_ready = true;
-  g_info.tiers = tiers;
-  if (!g_state.modules.Init() || !g_state.cache.Init(!sites_path.empty()) || !g_state.maps.Init() ||
-      !g_state.keys.Init(static_cast<size_t>(profile.plan().assignments_size())) ||
-      (!sites_path.empty() && !g_state.learned.Init())) {
+  const bool learning = !g_info.sites_path.empty();
+  if (!g_state.modules.Init() || !g_state.cache.Init(learning) || !g_state.maps.Init() ||
+      !g_state.keys.Init(static_cast<size_t>(settings.profile.plan().assignments_size())) ||
+      (learning && !g_state.learned.Init())) {
     g_info.reason = "out of memory for the placer's tables";
     return false;
   }
+  return true;
+}
+
+// Where the placer's own code, jemalloc and libunwind sit: their frames are not the program's.
+void FindOwnCode() {
   g_state.modules.RefreshIfChanged();
-  if (const Module* own = g_state.modules.Find(reinterpret_cast<uintptr_t>(&Configure))) {
+  if (const Module* own = g_state.modules.Find(reinterpret_cast<uintptr_t>(&CreateTables))) {
     g_state.own_text_lo = own->start;
     g_state.own_text_hi = own->end;
   }
@@ -242,6 +158,12 @@ bool Configure() {
     g_state.libunwind_lo = m->start;
     g_state.libunwind_hi = m->end;
   }
+}
+
+// The plan's key table: each assignment's site key with its tier's code, or a quota arena's.
+void AddPlanKeys(const PlacerSettings& settings) {
+  const profile::ProfileChunk& profile = settings.profile;
+  const std::vector<TierSpec>& tiers = settings.tiers.tiers;
   std::unordered_map<uint64_t, const profile::Site*> sites;
   for (const auto& s : profile.sites()) {
     sites[s.id()] = &s;
@@ -262,7 +184,8 @@ bool Configure() {
     }
     // The one definition of a site's key (common/site_key.h), as the analyzer's replay computes it.
     const uint64_t key = common::SiteMatchKey(*it->second, static_cast<size_t>(g_state.depth));
-    uint8_t code = tier_code(a.tier());
+    const int index = TierIndex(tiers, a.tier());
+    uint8_t code = index == -1 ? kCodeDefault : static_cast<uint8_t>(index + 1);
     // The first assignment of a key wins, as in the replay.
     if (const uint8_t there = g_state.keys.Find(key); there != kNoCode) {
       if (there != code) ++g_info.plan_key_conflicts;
@@ -288,6 +211,14 @@ bool Configure() {
     g_state.keys.Add(key, code);
   }
   g_info.plan_keys = g_state.keys.size();
+}
+
+// What the user should know about the plan here, said once per process tree.
+void SayPlanWarnings(const PlacerSettings& settings) {
+  if (!settings.profile_path.empty() && settings.tiers.single_node) {
+    SayOnce("one-tier", "one memory tier on this machine: every tier maps to node " +
+                            JoinNodes(settings.tiers.tiers[0].nodes, ","));
+  }
   if (g_info.quota_sites_dropped != 0) {
     SayOnce("quotas-dropped", std::to_string(g_info.quota_sites_dropped) +
                                   " site(s) of the plan with a quota beyond the " +
@@ -303,9 +234,29 @@ bool Configure() {
                                "profile (build-id): " +
                                names + "; their sites will not match");
   }
-  ChoosePrimary(profile, tiers);
-  g_info.profile_path = profile_path;
-  g_info.placement = profile_path.empty() ? "default (no profile)" : "plan";
+}
+
+// The environment (placer_settings.h), then the state the allocation path reads. False (with
+// g_info.reason) means default placement.
+bool Configure() {
+  const PlacerEnvironment env = ReadPlacerEnvironment(getenv);
+  g_info.stats_path = env.stats;
+  g_info.sites_path = env.sites;
+  std::optional<PlacerSettings> settings = CheckPlacerSettings(env, &g_info.reason);
+  if (!settings) return false;
+  g_info.tier_source = settings->tiers.source;
+  g_state.unknown_tier = settings->unknown_tier;
+  g_state.depth = settings->depth;
+  g_state.unwinder = settings->unwinder;
+  g_state.min_size = settings->profile.plan().min_size();
+  if (!CreateTables(*settings)) return false;
+  g_info.tiers = settings->tiers.tiers;
+  FindOwnCode();
+  AddPlanKeys(*settings);
+  SayPlanWarnings(*settings);
+  ChoosePrimary(settings->profile, settings->tiers.tiers, env.primary);
+  g_info.profile_path = settings->profile_path;
+  g_info.placement = settings->profile_path.empty() ? "default (no profile)" : "plan";
   return true;
 }
 
@@ -326,8 +277,9 @@ __attribute__((constructor)) void PlacerStart() {
     g_info.placement = "default";
     SayOnce("default-placement", g_info.reason + "; running with default placement");
   }
-  // Fork safety (runtime.h): every lock taken around fork; a child counts from zero. Registered
-  // after jemalloc's own (at its first allocation, above), so the placer's prepare runs first.
+  // Fork safety (allocation_path.h): every lock taken around fork; a child counts from zero.
+  // Registered after jemalloc's own (at its first allocation, above), so the placer's prepare runs
+  // first.
   pthread_atfork(ForkPrepare, ForkParent, ForkChild);
   t_thread.guard--;
 }

@@ -18,9 +18,9 @@ constexpr const char* kSummed[] = {"plan_hits",    "unknown_sites",   "small_ski
                                    "cache_misses", "busy_misses",     "fallbacks_to_default",
                                    "rss_bytes",    "tiers_live_bytes"};
 // Per tier.
-constexpr const char* kTierSummed[] = {"allocations",     "bytes_allocated", "live_bytes",
-                                       "footprint_bytes", "mapped_bytes",    "fallbacks",
-                                       "budget_refusals", "hint_calls",      "resident_bytes"};
+constexpr const char* kTierSummed[] = {
+    "allocations", "bytes_allocated", "live_bytes", "footprint_bytes", "mapped_bytes",
+    "fallbacks",   "budget_refusals", "hint_calls", "resident_bytes",  "split_blocks"};
 // Per process, the largest one stands for the run.
 constexpr const char* kMax[] = {"profile_modules_other_build"};
 
@@ -182,12 +182,13 @@ std::string SummaryLine(const json& stats) {
            "program?) or did not exit normally";
   }
   std::string line;
-  uint64_t placed = 0, fallbacks = 0;
+  uint64_t placed = 0, fallbacks = 0, splits = 0;
   std::string per_tier;
   if (auto tiers = stats.find("tiers"); tiers != stats.end() && tiers->is_array()) {
     for (const auto& t : *tiers) {
       placed += U64(t, "allocations");
       fallbacks += U64(t, "fallbacks");
+      splits += U64(t, "split_blocks");
       if (!per_tier.empty()) per_tier += ", ";
       per_tier += t.value("name", "?") + " " + std::to_string(U64(t, "allocations"));
     }
@@ -222,6 +223,7 @@ std::string SummaryLine(const json& stats) {
     line += "; spills: " + std::to_string(to_slower) + " to a slower tier, " +
             std::to_string(to_default) + " to the default placement";
   }
+  if (splits > 0) line += "; " + std::to_string(splits) + " large blocks split across tiers";
   if (LowMatch(stats)) {
     line +=
         "; low match: " + Percent(MatchShare(hits, unknown)) + " of allocations matched the plan; ";

@@ -49,7 +49,7 @@ struct TierSlice {
   int arena_count = 0;
 };
 
-// A quota site's arena (runtime.h, "Quotas"): its extents come from its tier's slice (same
+// A quota site's arena (allocation_path.h, "Quotas"): its extents come from its tier's slice (same
 // budget, same binding) and are marked with the quota in the page map as they are handed out.
 struct QuotaHooks {
   extent_hooks_t hooks;  // first: jemalloc hands this pointer back to the hooks
@@ -102,6 +102,13 @@ class TierArenas {
   // Binds [addr, addr + len) to the tier's nodes with its policy and THP advice. `move`: pages
   // already there migrate (MAP_POPULATE). No allocation: callable from the mmap hook.
   bool BindRange(int tier, void* addr, size_t len, bool move) const;
+  // Bytes of the tier's budget neither carved for extents nor charged (UINT64_MAX: no limit).
+  uint64_t Room(int tier) const {
+    const TierSlice& s = slices_[tier];
+    if (s.budget == 0) return UINT64_MAX;
+    const uint64_t used = used_bytes(tier) + s.mapped.load(std::memory_order_relaxed);
+    return s.budget > used ? s.budget - used : 0;
+  }
   uint64_t used_bytes(int tier) const {
     return slices_[tier].next.load(std::memory_order_relaxed) - slices_[tier].base;
   }

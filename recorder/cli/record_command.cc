@@ -12,8 +12,8 @@
 #include <map>
 
 #include "runtime/config.h"
-#include "sampling_options.h"
-#include "subcommand.h"
+#include "sampling/sampling_options.h"
+#include "tierscope/cli/subcommand.h"
 #include "trace_summary.h"
 
 namespace tierscope::cli {
@@ -129,7 +129,8 @@ class RecordCommand : public Subcommand {
       return code;  // the program could not be started (already said by the child)
     }
     if (!quiet_) {
-      const std::string aside = BeforeExecPath(child);
+      // Where the image before the program's own exec went (recorder_startup.cc, InitRecorder).
+      const std::string aside = recorder::PerProcessPath(output_, child, ".before-exec");
       if (::access(aside.c_str(), F_OK) == 0) {
         std::cerr << "tierscope: the program exec'd another; " << output_
                   << " is the exec'd program's trace, " << aside
@@ -159,17 +160,6 @@ class RecordCommand : public Subcommand {
     std::cerr << "tierscope: error: cannot run '" << command_[0] << "': " << std::strerror(errno)
               << "\n";
     _exit(127);
-  }
-
-  // Where the image before the program's own exec went (runtime.cc, InitRecorder).
-  std::string BeforeExecPath(pid_t pid) const {
-    std::string base = output_;
-    const std::string suffix = ".trace";
-    if (base.size() >= suffix.size() &&
-        base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      base.resize(base.size() - suffix.size());
-    }
-    return base + "." + std::to_string(pid) + ".before-exec.trace";
   }
 
   // "TIERSCOPE_DEPTH='x': expected ..." -> "--depth 'x': expected ..." for the command line.

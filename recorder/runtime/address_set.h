@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "raw_memory.h"
+#include "kernel_pages.h"
 
 namespace tierscope::recorder {
 

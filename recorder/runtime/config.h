@@ -38,4 +38,8 @@ std::optional<Config> ParseConfig(const EnvLookup& env, std::string* error);
 
 const char* OverflowPolicyName(OverflowPolicy policy);
 
+// The trace of a process other than the root (a forked child, an exec'd image): "out.trace" ->
+// "out.PID<tag>.trace" (also without the .trace suffix: "out" -> "out.PID<tag>.trace").
+std::string PerProcessPath(const std::string& output, int64_t pid, const std::string& tag = "");
+
 }  // namespace tierscope::recorder

@@ -2,7 +2,7 @@
 
 #include <new>
 
-#include "raw_memory.h"
+#include "kernel_pages.h"
 
 namespace tierscope::recorder {
 

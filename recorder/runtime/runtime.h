@@ -23,6 +23,7 @@ struct ThreadState {
   int64_t sample_countdown = 0;  // bytes until the next sampled allocation
   uint64_t rng = 0;
   uint64_t start_ns = 0;
+  uint64_t stack_lo = 0, stack_hi = 0;  // threads the program created; 0: unknown
   std::atomic<uint64_t> end_ns{0};
   std::atomic<uint64_t> dropped{0};
   std::atomic<uint64_t> unwind_failures{0};
@@ -67,7 +68,8 @@ void SetExitStatus(int status);
 
 uint32_t CurrentTid();
 
-// Also declared in sample_source.h: the calling thread is the recorder's own.
+// The calling thread is the recorder's own (the writer, the samplers' drain threads): its
+// allocations are not recorded and it is not reported as a program thread.
 void MarkInternalThread();
 
 }  // namespace tierscope::recorder

@@ -1,5 +1,10 @@
-// Process-wide recorder state shared by the hot path (runtime.cc) and the writer (writer.cc).
+// Process-wide recorder state shared by the runtime's parts: start-up (recorder_startup.cc), the
+// hot path (event_recording.cc), threads and process life cycle (life_cycle.cc), the samplers'
+// sink (sample_sink.cc) and the writer (writer.cc).
 #pragma once
+
+#include <pthread.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
@@ -8,11 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "address_set.h"
 #include "config.h"
 #include "event_buffer.h"
 #include "event_clock.h"
 #include "runtime.h"
-#include "sample_source.h"
+#include "sampling/sample_source.h"
 #include "stack_table.h"
 #include "trace.pb.h"
 
@@ -31,6 +37,10 @@ struct RuntimeState {
   std::atomic<uint64_t> threads_unrecorded{0};  // slab full
   std::atomic<uint64_t> dropped_without_thread{0};
   uint64_t own_text_start = 0, own_text_end = 0;  // our code: frames skipped
+  AddressSet sampled;                  // addresses of sampled blocks (sampling / min-size modes)
+  ThreadState* thread_slab = nullptr;  // kMaxThreadStates of them, handed out in order
+  std::atomic<size_t> thread_slab_used{0};
+  pthread_key_t thread_key;  // its destructor sees a thread exit
 
   // Not on the hot path: dlopen/dlclose, samples, counters of the samplers.
   std::mutex side_mutex;
@@ -44,6 +54,40 @@ struct RuntimeState {
   std::atomic<int> exit_status{0};
 };
 
-RuntimeState& State();
+inline constexpr size_t kMaxThreadStates = 1 << 16;
+
+// Null before start-up and in a process the recorder does not trace.
+extern RuntimeState* g_state;
+inline RuntimeState& State() {
+  return *g_state;
+}
+
+// The calling thread's state; null until it first records.
+extern __thread ThreadState* t_state __attribute__((tls_model("initial-exec")));
+
+// Raises t_guard for a scope: what the recorder does there itself is not recorded.
+struct Guard {
+  Guard() { ++t_guard; }
+  ~Guard() { --t_guard; }
+};
+
+uint32_t SysTid();
+
+// Exponential with mean `mean` (tcmalloc's sampler): each byte sampled with probability 1/mean.
+// Per thread (its rng), from the hot path and for a new thread's first distance.
+int64_t NextSampleDistance(ThreadState* t, uint64_t mean);
+
+// Start-up, again in a forked child (recorder_startup.cc).
+// Opens the trace and starts the writer; false (after one line on stderr) when it cannot.
+bool StartWriter(RuntimeState& s);
+
+// The access samplers from TIERSCOPE_SAMPLER and friends (sample_sink.cc), feeding the trace.
+// Null when sampling is off or no source opens (said on stderr unless quiet).
+std::unique_ptr<SampleSource> OpenSampleSource(bool quiet);
+
+// Life cycle (life_cycle.cc): the thread key whose destructor sees threads exit; then, once
+// recording, fork handlers and fatal-signal handlers.
+bool CreateThreadKey(RuntimeState& s);
+void WatchProcess();
 
 }  // namespace tierscope::recorder

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "raw_memory.h"
+#include "kernel_pages.h"
 
 namespace tierscope::recorder {
 

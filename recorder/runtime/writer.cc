@@ -255,6 +255,8 @@ void Writer::AddThreads(trace::TraceChunk* chunk) {
     // Threads still running at the end of the trace end with it.
     out->set_end_ns(end != 0 ? end : final ? now : 0);
     out->set_creator_tid(t->creator_tid);
+    out->set_stack_lo(t->stack_lo);
+    out->set_stack_hi(t->stack_hi);
     t->reported.store(want);
   }
 }

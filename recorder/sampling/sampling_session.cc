@@ -21,11 +21,11 @@
 #include "perf_open.h"
 #include "ring_reader.h"
 #include "sample_record.h"
+#include "sampler_catalogue.h"
 
 namespace tierscope::recorder::sampling {
 namespace {
 
-constexpr int kMaxEventsPerSlot = 6;
 constexpr int kBatch = 512;
 constexpr int kMaxPeriodShift = 6;  // adaptive mode may stretch the period up to 64x
 constexpr int kPollMs = 200;
@@ -37,14 +37,6 @@ enum SlotState : int { kFree = 0, kOpening, kActive, kExiting };
 constexpr int kNoDataAddress = static_cast<int>(UndecodedReason::kCount);
 constexpr int kInRecorder = kNoDataAddress + 1;
 constexpr int kReasonSlots = kInRecorder + 1;
-
-struct SourceDef {
-  trace::SamplerKind kind = trace::SAMPLER_NONE;
-  std::vector<PebsEvent> events;  // in open order; a group leader precedes its member
-  size_t data_pages = 8;
-  bool adaptive = false;
-  std::vector<trace::SamplerConfig> configs;  // one per sampled event, for the trace header
-};
 
 struct EventRing {
   int fd = -1;
@@ -68,88 +60,11 @@ uint64_t NowNs(clockid_t clock) {
   return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-const char* KindName(trace::SamplerKind kind) {
-  switch (kind) {
-    case trace::SAMPLER_PEBS:
-      return "pebs";
-    case trace::SAMPLER_IBS:
-      return "ibs";
-    case trace::SAMPLER_TIMER:
-      return "timer";
-    case trace::SAMPLER_FAULTS:
-      return "faults";
-    default:
-      return "none";
-  }
-}
-
-// Opens every event of `def` on the calling thread and closes them again: proves the source works
-// here before the program's threads depend on it.
-bool TestOpen(const SourceDef& def, std::string* error) {
-  int fds[kMaxEventsPerSlot];
-  int n = 0;
-  int leader = -1;
-  bool ok = true;
-  for (const auto& e : def.events) {
-    int fd = PerfEventOpen(e.attr, 0, e.group_leader ? -1 : leader);
-    if (fd < 0) {
-      *error = ExplainOpenError(KindName(def.kind), -fd);
-      ok = false;
-      break;
-    }
-    fds[n++] = fd;
-    leader = e.group_leader ? fd : -1;
-  }
-  for (int i = 0; i < n; ++i) close(fds[i]);
-  return ok;
-}
-
-bool MakeTimer(const SamplingOptions& o, SourceDef* def, std::string*) {
-  def->kind = trace::SAMPLER_TIMER;
-  def->events = {PebsEvent{"task-clock", TimerAttr(o.period), false}};
-  def->adaptive = o.cpu_budget > 0;
-  def->data_pages = 8;
-  return true;
-}
-
-bool MakeFaults(const SamplingOptions&, SourceDef* def, std::string*) {
-  def->kind = trace::SAMPLER_FAULTS;
-  def->events = {PebsEvent{"page-faults", FaultsAttr(), false}};
-  def->data_pages = 32;  // first touches come in bursts (a fresh buffer being filled)
-  return true;
-}
-
-bool MakeIbs(const SamplingOptions& o, SourceDef* def, std::string* error) {
-  IbsFeatures features;
-  if (!ReadIbsFeatures(&features, error)) return false;
-  def->kind = trace::SAMPLER_IBS;
-  def->events = {PebsEvent{"ibs_op", IbsOpAttr(features, o.period, false), false}};
-  def->adaptive = o.cpu_budget > 0;
-  def->data_pages = 32;
-  return true;
-}
-
-bool MakePebs(const SamplingOptions& o, SourceDef* def, std::string* error) {
-  std::vector<PebsEvent> events;
-  if (!PebsAttrs(o.events, o.period, &events, error)) return false;
-  if (events.size() > kMaxEventsPerSlot - 1) {
-    *error = "pebs: at most 4 events may be sampled together";
-    return false;
-  }
-  def->kind = trace::SAMPLER_PEBS;
-  def->events = std::move(events);
-  def->adaptive = o.cpu_budget > 0;
-  def->data_pages = 32;
-  return true;
-}
-
-using MakeFn = bool (*)(const SamplingOptions&, SourceDef*, std::string*);
-
 }  // namespace
 
 struct SamplingSession::Impl {
   SamplingOptions options;
-  Sink* sink = nullptr;
+  SampleSink* sink = nullptr;
   SessionHooks hooks;
   std::vector<SourceDef> sources;
   size_t page_size = 4096;
@@ -546,68 +461,18 @@ SamplingSession::~SamplingSession() {
   }
 }
 
-std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& options, Sink* sink,
-                                                         SessionHooks hooks, std::string* error) {
+std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& options,
+                                                         SampleSink* sink, SessionHooks hooks,
+                                                         std::string* error) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->sink = sink;
   impl->hooks = std::move(hooks);
   impl->page_size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   impl->pid = getpid();
-  if (options.samplers.empty()) {
-    *error = "sampling is off (--sampler none)";
-    return nullptr;
-  }
-
-  std::string failures;
-  auto add_failure = [&](const std::string& why) {
-    failures += failures.empty() ? why : "; " + why;
-  };
-  auto try_source = [&](MakeFn make) {
-    SourceDef def;
-    std::string why;
-    if (!make(options, &def, &why) || !TestOpen(def, &why)) {
-      add_failure(why);
-      return false;
-    }
-    def.configs = SamplerConfigsFor(def.kind, def.events, def.adaptive, options.cpu_budget);
-    impl->sources.push_back(std::move(def));
-    return true;
-  };
-  for (SamplerChoice choice : options.samplers) {
-    switch (choice) {
-      case SamplerChoice::kTimer:
-        try_source(MakeTimer);
-        break;
-      case SamplerChoice::kFaults:
-        try_source(MakeFaults);
-        break;
-      case SamplerChoice::kPebs:
-        try_source(MakePebs);
-        break;
-      case SamplerChoice::kIbs:
-        try_source(MakeIbs);
-        break;
-      case SamplerChoice::kAuto: {
-        std::string before = failures;
-        failures.clear();
-        const bool ok = try_source(MakePebs) || try_source(MakeIbs) || try_source(MakeTimer);
-        if (ok) {
-          impl->Notice(std::string("--sampler auto: using ") + KindName(impl->sources.back().kind) +
-                       (failures.empty() ? "" : " (" + failures + ")"));
-          failures = before;
-        } else {
-          failures = before.empty() ? failures : before + "; " + failures;
-        }
-        break;
-      }
-    }
-  }
-  if (impl->sources.empty()) {
-    *error = "no access sampler could be opened: " + failures;
-    return nullptr;
-  }
-  if (!failures.empty()) impl->Notice(failures);
+  impl->sources = OpenableSources(
+      options, [&](const std::string& line) { impl->Notice(line); }, error);
+  if (impl->sources.empty()) return nullptr;
 
   impl->nslots = impl->hooks.max_threads;
   impl->slots.reset(new Slot[impl->nslots]);

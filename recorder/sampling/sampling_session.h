@@ -12,23 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "sample_source.h"
 #include "sampling_options.h"
 #include "tierscope/formats/sample_columns.h"
 #include "trace.pb.h"
 
 namespace tierscope::recorder::sampling {
-
-// Where samples go. Same shape as the recorder's SampleSink (recorder/runtime/sample_source.h).
-class Sink {
- public:
-  virtual ~Sink() = default;
-  // From the drain thread only.
-  virtual void OnSamples(uint32_t tid, trace::SamplerKind source,
-                         const formats::AccessSample* samples, size_t count) = 0;
-  // Deltas of samples_lost, throttle_events, samples_undecoded, undecoded_by_reason,
-  // sampler_errors.
-  virtual void AddCounters(const trace::Counters& delta) = 0;
-};
 
 struct SessionHooks {
   // Runs first in the drain thread (the recorder marks it internal there).
@@ -53,7 +42,7 @@ class SamplingSession {
  public:
   // Resolves `options` (auto → PEBS, IBS, timer), checks each source opens on this thread, starts
   // the drain thread. Null and one line in *error when no source can be opened.
-  static std::unique_ptr<SamplingSession> Create(const SamplingOptions& options, Sink* sink,
+  static std::unique_ptr<SamplingSession> Create(const SamplingOptions& options, SampleSink* sink,
                                                  SessionHooks hooks, std::string* error);
   ~SamplingSession();
 

@@ -80,6 +80,32 @@ TEST(Join, AddressReuseAndOutOfOrderThreadBatches) {
   EXPECT_EQ(b.live_histogram(b.live_histogram_size() - 1), 50u);
 }
 
+// A recorded thread's stack lies among the mappings: a sample there is a stack access, not one in
+// memory around the heap's blocks.
+TEST(Join, SamplesOnARecordedThreadsStackAreStackNotMapping) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  constexpr uint64_t kLib = 0x7f0000000000, kStack = 0x7e0000000000;
+  trace::TraceChunk chunk;
+  auto* lib = chunk.add_module_maps()->add_modules();
+  lib->set_path("/lib/libc.so.6");
+  auto* seg = lib->add_segments();
+  seg->set_start(kLib);
+  seg->set_end(kLib + 0x100000);
+  auto* thread = chunk.add_threads();
+  thread->set_tid(2);
+  thread->set_stack_lo(kStack);
+  thread->set_stack_hi(kStack + 0x800000);
+  t.Chunk(chunk);
+  t.Samples(2, {Load(100, kStack + 0x1000), Load(110, kStack + 0x7fffff),
+                Load(120, kStack + 0x800000), Load(130, kStack - 8)});
+  t.Close();
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error) << r.error->Message();
+  EXPECT_EQ(Region(r.profile, "stack"), 2u);    // inside [lo, hi)
+  EXPECT_EQ(Region(r.profile, "mapping"), 2u);  // just past either end
+}
+
 TEST(Join, ReallocMovesTheBlock) {
   TempDir dir;
   TraceBuilder t(dir.File("t"));
@@ -120,6 +146,7 @@ TEST(Join, SampledAllocationsAreScaledByTheirProbability) {
   TempDir dir;
   TraceBuilder t(dir.File("t"), /*alloc_sample_bytes=*/1000);
   t.Allocs(1, {Alloc(10, 0x1000, 1000, 1), Alloc(11, 0x3000, 1000, 1)});
+  t.Samples(1, {Load(20, 0x1010), Load(21, 0x3010), Store(22, 0x3020)});
   t.Close();
   auto r = AnalyzeTrace(dir.File("t"));
   ASSERT_FALSE(r.error);
@@ -128,6 +155,13 @@ TEST(Join, SampledAllocationsAreScaledByTheirProbability) {
   const auto& s = SiteOf(r.profile, 1);
   EXPECT_EQ(s.allocations(), static_cast<uint64_t>(std::llround(2 / p)));
   EXPECT_EQ(s.bytes(), static_cast<uint64_t>(std::llround(2000 / p)));
+  // The samples on the recorded blocks stand for those on the blocks not recorded alike: the
+  // site's samples per byte are the recorded blocks' (so the planner ranks it as it is).
+  EXPECT_EQ(s.load_samples(), static_cast<uint64_t>(std::llround(2 / p)));
+  EXPECT_EQ(s.store_samples(), static_cast<uint64_t>(std::llround(1 / p)));
+  uint64_t histogram = 0;
+  for (uint32_t h : s.histogram()) histogram += h;
+  EXPECT_NEAR(double(histogram), 3 / p, 1.0);
   EXPECT_EQ(r.profile.metadata().alloc_sample_bytes(), 1000);
 }
 

@@ -2,10 +2,14 @@
 // bound, tier parsing.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
 #include <random>
 
 #include "tierscope/analyzer/plan.h"
 #include "tierscope/analyzer/report.h"
+#include "tierscope/analyzer/sample_counts.h"
+#include "tierscope/analyzer/tier_discovery.h"
 
 namespace tierscope::testing {
 namespace {
@@ -128,6 +132,49 @@ TEST(Plan, HotSiteGoesFastAndBaselinesAreScored) {
   EXPECT_EQ(p.plan().baselines(2).name(), "oracle");
   EXPECT_DOUBLE_EQ(p.plan().baselines(2).fast_share(), 0.9);
   ASSERT_EQ(p.tiers_size(), 2);
+}
+
+// All but cold calls a site cold by the upper bound of its samples: never sampled and small is
+// unknown (it stays fast, it costs the tier little), never sampled and large is cold.
+TEST(Plan, AllButColdNeedsEvidenceToCallASiteCold) {
+  profile::ProfileChunk p = TwoSiteProfile();  // site 1: 1000 B, 10 samples; site 2: 90
+  auto add = [&](uint64_t id, uint64_t peak, uint64_t offset) {
+    auto* s = p.add_sites();
+    s->set_id(id);
+    s->set_allocations(1);
+    s->set_peak_live_bytes(peak);
+    s->set_bytes(peak);
+    s->add_histogram(0);
+    s->add_live_histogram(peak);
+    auto* loc = s->add_stack();
+    loc->set_module("/bin/prog");
+    loc->set_offset(offset);
+  };
+  add(3, 16, 0x30);      // never sampled, 16 B
+  add(4, 100000, 0x40);  // never sampled, 100 kB
+  analyzer::PlanOptions o;
+  o.tiers = {{"fast", 1000, 100}, {"slow", 0, 300}};
+  o.method = analyzer::PlanOptions::Method::kAllButCold;
+  o.cold_share = 0.125;
+  analyzer::MakePlan(o, &p);
+  std::map<uint64_t, std::string> tier;
+  for (const auto& a : p.plan().assignments()) tier[a.site_id()] = a.tier();
+  EXPECT_EQ(tier[2], "fast");
+  EXPECT_EQ(tier[3], "fast");  // 3 samples at most over 16 B: maybe the hottest of all
+  EXPECT_EQ(tier[4], "slow");  // 3 samples at most over 100 kB: cold
+}
+
+TEST(SampleCounts, PoissonBoundsBracketTheCount) {
+  EXPECT_EQ(analyzer::PoissonLow(0), 0.0);
+  EXPECT_NEAR(analyzer::PoissonHigh(0), 3.0, 0.1);  // the rule of three
+  for (double k : {1.0, 2.0, 5.0, 20.0, 100.0, 10000.0}) {
+    EXPECT_LT(analyzer::PoissonLow(k), k);
+    EXPECT_GT(analyzer::PoissonHigh(k), k);
+    EXPECT_LT(analyzer::PoissonHigh(k) - analyzer::PoissonLow(k), 4 * std::sqrt(k) + 4);
+  }
+  // Exact one-sided 95% bounds for k = 10: 5.43 and 16.96.
+  EXPECT_NEAR(analyzer::PoissonLow(10), 5.43, 0.1);
+  EXPECT_NEAR(analyzer::PoissonHigh(10), 16.96, 0.1);
 }
 
 TEST(Plan, SiteDepthGrowsUntilKeysAreUnambiguous) {

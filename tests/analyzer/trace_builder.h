@@ -60,6 +60,8 @@ class TraceBuilder {
     b.Finish();
     writer_.Append(chunk);
   }
+  // Appends one chunk as it is (module maps, threads, ...).
+  void Chunk(const trace::TraceChunk& chunk) { writer_.Append(chunk); }
   void Close() { writer_.Close(); }
 
  private:

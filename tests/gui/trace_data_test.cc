@@ -105,20 +105,20 @@ class TraceDataTest : public QObject {
     AddressMapOptions options;
     options.max_cells = 64;
     options.max_blocks = 32;
-    options.duration_ns = 1000000000;
-    AddressMapResult r = BuildAddressMap(trace_.toStdString(), options, nullptr, {});
-    QVERIFY(r.error.isEmpty());
-    QVERIFY(r.map.cells.size() <= 64);
-    QVERIFY(r.map.cell_shift > 12);
-    QVERIFY(r.map.blocks.size() <= 32);
-    QVERIFY(r.map.min_block_bytes > 4096);  // the 4 KiB values are no longer outlined
-    QVERIFY(r.map.time_bins < 1024);        // time was merged too, once addresses could not be
-    QCOMPARE(r.map.blocks.size(), size_t(1));
-    QCOMPARE(r.map.blocks[0].start, testing::kIndexAddress);
+    TraceAnalysis result = AnalyzeTraceFile(trace_, nullptr, {}, options);
+    QVERIFY2(result.data, qPrintable(result.error));
+    const AddressMapData& map = *result.data->address_map;
+    QVERIFY(map.cells.size() <= 64);
+    QVERIFY(map.cell_shift > 12);
+    QVERIFY(map.blocks.size() <= 32);
+    QVERIFY(map.min_block_bytes > 4096);  // the 4 KiB values are no longer outlined
+    QVERIFY(map.time_bins < 1024);        // time was merged too, once addresses could not be
+    QCOMPARE(map.blocks.size(), size_t(1));
+    QCOMPARE(map.blocks[0].start, testing::kIndexAddress);
     // Every sample is still counted.
     uint64_t total = 0;
-    for (const AddressCell& c : r.map.cells) total += c.count;
-    QCOMPARE(total, r.map.samples);
+    for (const AddressCell& c : map.cells) total += c.count;
+    QCOMPARE(total, map.samples);
   }
 
   void CancelStopsTheAnalysis() {

@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "guest_topology.h"
 #include "numa_maps.h"
 #include "page_nodes.h"
-#include "topology.h"
 
 namespace lab = tierscope::lab;
 

@@ -12,13 +12,13 @@
 #include <thread>
 #include <vector>
 
-#include "runtime.h"
+#include "allocation_path.h"
 #include "tierscope/placer.h"
 #include "tierscope/placer/tier_spec.h"
 
 namespace tierscope::placer {
 
-void InitThreadMachinery(ThreadCounters* blocks);  // runtime.cc
+void InitThreadMachinery(ThreadCounters* blocks);  // allocation_slow_path.cc
 ThreadCounters* CounterBlocks(size_t* count);
 ThreadCounters& SharedCounters();
 
@@ -135,8 +135,8 @@ void Worker(int id, Work* work) {
       hints += 3;
     }
     if (i % 50 == 0) {
-      // A placed mapping's life (mmap_hooks.cc): registered, then unmapped, under the table lock;
-      // empty() is read without it, as munmap does. Ranges are per thread, never overlapping.
+      // A placed mapping's life (mmap_placement.cc): registered, then unmapped, under the table
+      // lock; empty() is read without it, as munmap does. Ranges are per thread, never overlapping.
       const uintptr_t start = (uintptr_t{1} << 40) + (uintptr_t(id) << 32) + uintptr_t(i) * 4096;
       {
         MappedRangesLock lock(g_state.maps);

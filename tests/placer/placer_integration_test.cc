@@ -534,6 +534,45 @@ TEST(PlacerRun, TheSameSiteWithoutAQuotaGoesToItsTierWhole) {
   EXPECT_EQ(ReadJson(dir.File("stats.json"))["quotas"].size(), 0u);
 }
 
+// A large block the fast tier has room for part of is split, not spilled whole: its first pages
+// on the fast tier (its policy), the rest on the slow one, as first-touch would place its pages.
+// Freeing it gives the room back; a realloc moves it whole, content and all.
+TEST(PlacerRun, ALargeBlockTheFastTierCannotHoldWholeIsSplitAcrossTheTiers) {
+  TempDir dir;
+  PlanQuotaProgram(
+      dir, {"split", "1"}, [](const std::string& fn) { return fn == "big_site" ? "fast" : ""; }, 0);
+  const auto run =
+      RunCommand({QuotaProgram(), "split", "12"},
+                 {"TIERSCOPE_TIERS=fast=node:0,capacity=40M;slow=node:0,policy=preferred,thp=off",
+                  "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+                  "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string bind = "first=" + std::to_string(MPOL_BIND);
+  const std::string preferred = "last=" + std::to_string(MPOL_PREFERRED);
+  // Whole on the fast tier until it is full, then one block in the slow tier's arena whose first
+  // page has the fast tier's policy and whose last page the slow tier's.
+  std::istringstream lines(run.out);
+  std::string line, split_line;
+  int whole_fast = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("big ", 0) != 0) continue;
+    if (line.find(" tier=0 ") != std::string::npos) {
+      ++whole_fast;
+      EXPECT_NE(line.find(bind), std::string::npos) << line;
+    } else {
+      split_line = line;
+    }
+  }
+  EXPECT_GE(whole_fast, 1) << run.out;
+  EXPECT_NE(split_line.find(" tier=1 " + bind + " " + preferred), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("split_realloc content=ok"), std::string::npos) << run.out;
+  // Everything freed: the next block is on the fast tier whole again.
+  EXPECT_NE(run.out.find("again 0 tier=0 " + bind), std::string::npos) << run.out;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(Tier(stats, "fast")["split_blocks"].get<uint64_t>(), 1u) << stats.dump();
+  EXPECT_EQ(Tier(stats, "fast")["mapped_bytes"].get<uint64_t>(), 0u);  // its charge given back
+}
+
 // The realloc rule: a realloc from a site the plan names puts the block where the plan puts that
 // site (moving it, content and all); from a site it does not name, the block keeps its tier.
 TEST(PlacerRun, AReallocFromAPlannedSiteMovesTheBlockToThatSitesTier) {

@@ -4,7 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "runtime.h"
+#include "allocation_path.h"
 
 namespace tierscope::placer {
 namespace {

@@ -12,10 +12,10 @@
 #include "site_cache.h"
 #include "site_hash.h"
 #include "tier_arenas.h"
+#include "tierscope/placer/memory_tiers.h"
 #include "tierscope/placer/run_config.h"
 #include "tierscope/placer/stats_summary.h"
 #include "tierscope/placer/tier_spec.h"
-#include "tierscope/placer/topology.h"
 
 namespace tierscope::placer {
 namespace testing {  // frame_check_helpers.cc

@@ -64,7 +64,11 @@ TEST(RecordExamples, StressCountsMatchWhatTheProgramCounted) {
   EXPECT_GE(r.facts.tids_with_events.size(), 4u);
   EXPECT_EQ(r.facts.chunks_with_a_thread_twice, 0u);
   EXPECT_EQ(r.facts.batches_going_back_in_time, 0u);
-  for (const auto& [tid, t] : r.facts.threads) EXPECT_NE(t.end_ns(), 0u) << tid;
+  for (const auto& [tid, t] : r.facts.threads) {
+    EXPECT_NE(t.end_ns(), 0u) << tid;
+    // Its stack, for the analyzer to tell stack samples from samples in the heap's mappings.
+    EXPECT_GE(t.stack_hi(), t.stack_lo() + (64 << 10)) << tid;
+  }
   EXPECT_EQ(r.facts.footer.end_reason(), "exit");
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "profile.pb.h"
+#include "tierscope/analyzer/analysis_observer.h"
 #include "tierscope/formats/container.h"
 
 namespace tierscope::analyzer {
@@ -20,6 +21,9 @@ struct AnalyzeOptions {
   std::function<void(double)> progress;
   // Checked between chunks and events; when set the analysis stops with kCancelled.
   const std::atomic<bool>* cancel = nullptr;
+  // Sees every block's lifetime and every sample in the same pass. May be null (then the join
+  // does no more than the profile needs).
+  AnalysisObserver* observer = nullptr;
 };
 
 // What the join held and did, for tests and benchmarks: memory follows peak_decoded_events (32

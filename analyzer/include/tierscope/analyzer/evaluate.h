@@ -32,6 +32,8 @@ struct EvaluateOptions {
   uint64_t size_threshold = 4096;  // memtier: allocations up to this size go fast
   uint64_t random_seed = 1;        // random-sites
   uint64_t peak_heap_bytes = 0;    // from MeasureFootprint when the caller has it; 0: measured
+  // Only the plan's policy, no bounds and no per-site table: SelectPlan's replays.
+  bool plan_only = false;
   std::function<void(double)> progress;
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -53,6 +55,7 @@ struct PolicyResult {
   std::vector<uint64_t> allocations_by_tier;
   std::vector<std::vector<uint64_t>> bytes_by_bin;  // [tier][bin] live at the end of each bin
   uint64_t spilled_allocations = 0;  // wanted a tier that was full, went to a slower one
+  uint64_t split_allocations = 0;    // large, split: its head on the tier wanted, the rest lower
   uint64_t migrated_bytes = 0;       // hindsight-pages: pages promoted to the fast tier
 };
 

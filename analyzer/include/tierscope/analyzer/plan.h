@@ -1,4 +1,5 @@
-// Placement planning: which site goes to which memory tier under each tier's capacity.
+// Placement planning: which site goes to which memory tier under each tier's capacity. The tiers
+// themselves are parsed in tiers.h and discovered in tier_discovery.h.
 #pragma once
 
 #include <cstdint>
@@ -6,17 +7,9 @@
 #include <vector>
 
 #include "profile.pb.h"
+#include "tierscope/analyzer/tiers.h"
 
 namespace tierscope::analyzer {
-
-struct TierSpec {
-  std::string name;
-  uint64_t capacity_bytes = 0;  // 0: no limit ("rest")
-  double latency_ns = 0;
-  // "fast=25%": a share of the replayed trace's peak heap (tierscope evaluate); capacity_bytes is
-  // set from it by ResolveShares before planning.
-  double share_of_peak = 0;
-};
 
 // Default node budget of the exact search: a fraction of a second on one core at one time bin.
 inline constexpr uint64_t kExactMaxNodes = 1'000'000;
@@ -25,9 +18,10 @@ struct PlanOptions {
   std::vector<TierSpec> tiers;  // fastest first; the last one takes whatever is left
   // kRandom: a temperature-blind control for `tierscope evaluate` ("random-sites"): sites in a
   // random order (seeded by random_seed), each taken while it fits.
-  // kAllButCold: every site at least `cold_share` of the heap's mean temperature goes to the
-  // first tier (its budget spills the rest to the next, in allocation order, as first-touch
-  // would), only the colder ones to the last: first-touch that keeps cold data out.
+  // kAllButCold: every site at least `cold_share` of the heap's mean temperature (by the upper
+  // bound of its samples, sample_counts.h) goes to the first tier (its budget spills the rest to
+  // the next, in allocation order, as first-touch would), only the colder ones to the last:
+  // first-touch that keeps cold data out.
   enum class Method { kAuto, kGreedy, kExact, kRandom, kAllButCold } method = Method::kAuto;
   double cold_share = 0.125;
   // Sites the plan does not name (new in another run) go to the first tier, spilling, instead of
@@ -43,6 +37,10 @@ struct PlanOptions {
   // Left-over room on a tier goes to the hottest sites that did not fit whole, as a quota of live
   // bytes (Assignment.quota_bytes) of at least this many bytes; 0 turns quotas off.
   uint64_t min_quota_bytes = 64 * 1024;
+  // The fills use this share of each limited tier's capacity (the plan still states the whole):
+  // below 1, room is kept for a production heap larger than the learned one, whose extra bytes
+  // would otherwise fill the tier in allocation order.
+  double fill_share = 1.0;
 };
 
 // One site as the planner sees it.
@@ -91,20 +89,5 @@ double ValueOf(const std::vector<PlanItem>& items, const std::vector<size_t>& ch
 // Plans the profile's sites onto options.tiers; fills profile->tiers and profile->plan.
 // Throws std::invalid_argument for unusable tiers (none, or a limited last tier).
 void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile);
-
-// "fast=8G" -> {fast, 8 GiB}; "slow=rest" -> {slow, 0}; "fast=25%" -> {fast, share 0.25}.
-// Throws std::invalid_argument.
-TierSpec ParseTier(const std::string& spec);
-// Sets the capacity of every tier given as a share of the peak heap. Throws std::invalid_argument
-// when a share cannot be resolved (peak 0).
-void ResolveShares(uint64_t peak_heap_bytes, std::vector<TierSpec>* tiers);
-// Whether any tier is given as a share of the peak heap.
-bool HasShares(const std::vector<TierSpec>& tiers);
-// "fast=100ns,slow=300ns" applied to `tiers` by name. Throws std::invalid_argument.
-void ParseLatencies(const std::string& spec, std::vector<TierSpec>* tiers);
-// A file with one "NAME SIZE [LATENCY_NS]" per line, '#' comments. Throws std::invalid_argument.
-std::vector<TierSpec> ReadTiersFile(const std::string& path);
-// Tiers from this machine's NUMA nodes (hwloc) and kernel memory tiers; `note` says what was found.
-std::vector<TierSpec> TiersFromTopology(std::string* note);
 
 }  // namespace tierscope::analyzer

@@ -83,5 +83,13 @@ TEST(RecorderConfig, MemoryLimitMustHoldSeveralBuffers) {
   EXPECT_NE(error.find("TIERSCOPE_MEMORY_LIMIT"), std::string::npos) << error;
 }
 
+TEST(RecorderConfig, OtherProcessesWriteBesideTheOutput) {
+  EXPECT_EQ(PerProcessPath("out.trace", 42), "out.42.trace");
+  EXPECT_EQ(PerProcessPath("/tmp/out", 42), "/tmp/out.42.trace");
+  EXPECT_EQ(PerProcessPath("out.trace", 42, ".exec"), "out.42.exec.trace");
+  EXPECT_EQ(PerProcessPath("out.trace", 7, ".before-exec-2"), "out.7.before-exec-2.trace");
+  EXPECT_EQ(PerProcessPath(".trace", 1), ".1.trace");
+}
+
 }  // namespace
 }  // namespace tierscope::recorder

@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "subcommand.h"
+#include "tierscope/cli/subcommand.h"
 
 namespace tierscope::cli {
 

@@ -1,6 +1,7 @@
-// The plug between the recorder runtime and the access-sampling sources (recorder/sampling/).
-// Exactly the contract of docs/architecture.md: the runtime implements SampleSink, a source
-// implements SampleSource, and CreateSampleSource (defined in recorder/sampling/) opens them.
+// The plug between the recorder runtime and the access-sampling sources: the contract of
+// docs/architecture.md. The runtime implements SampleSink and holds a SampleSource that
+// CreateSampleSource opens. It lives here, in the lower room: sampling knows nothing of the
+// runtime (the runtime hands in what it must run on the drain thread).
 #pragma once
 
 #include <sys/types.h>
@@ -11,12 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "sampling_options.h"
 #include "tierscope/formats/sample_columns.h"
 #include "trace.pb.h"
 
 namespace tierscope::recorder {
-
-struct SamplingOptions;  // defined by recorder/sampling/
 
 class SampleSink {  // implemented by the recorder runtime
  public:
@@ -29,7 +29,7 @@ class SampleSink {  // implemented by the recorder runtime
   virtual void AddCounters(const trace::Counters& delta) = 0;
 };
 
-class SampleSource {  // implemented in recorder/sampling/
+class SampleSource {  // implemented by a SamplingSession
  public:
   virtual ~SampleSource() = default;
   virtual std::vector<trace::SamplerConfig> configs() const = 0;  // for the trace header
@@ -42,14 +42,13 @@ class SampleSource {  // implemented in recorder/sampling/
   virtual bool StopWithin(uint64_t max_wait_ns) = 0;
 };
 
-// Parses a --sampler spec ("auto", "timer", "timer+faults", "none", ...) and opens the sources.
-// Returns null and a one-line reason in *error when nothing can be opened. quiet: no notices on
-// stderr (a forked child opening its own sources: the parent said it already).
+// Opens the sources `options` asks for ("auto", "timer", "timer+faults", ...). Returns null and
+// a one-line reason in *error when nothing can be opened. on_drain_thread_start runs first in the
+// drain thread (the recorder marks the thread its own there, so that its allocations are not
+// recorded). quiet: no notices on stderr (a forked child opening its own sources: the parent
+// said it already).
 std::unique_ptr<SampleSource> CreateSampleSource(const SamplingOptions& options, SampleSink* sink,
+                                                 void (*on_drain_thread_start)(),
                                                  std::string* error, bool quiet = false);
-
-// Marks the calling thread as the recorder's own (drain threads call it first): its allocations
-// are not recorded and it is not reported as a program thread. Defined in the runtime.
-void MarkInternalThread();
 
 }  // namespace tierscope::recorder

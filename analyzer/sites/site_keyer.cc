@@ -1,4 +1,4 @@
-#include "sites/site_key.h"
+#include "sites/site_keyer.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "tierscope/placer/topology.h"
+#include "tierscope/placer/memory_tiers.h"
 
 #include <dirent.h>
 #include <numa.h>

@@ -16,7 +16,9 @@
 #include "learned_sites.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
+#include "placer_settings.h"
 #include "site_cache.h"
+#include "split_blocks.h"
 #include "tier_arenas.h"
 
 #define TS_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -43,18 +45,13 @@ constexpr int kQuotaPlacement = kCodeQuota - 1;
 // ReallocPlacement: the realloc's site is not in the plan, the block keeps its placement.
 constexpr int kKeepPlacement = -2;
 
-// kAuto (the default for keys deeper than frame 0): frame pointers where the call frame
-// information says each frame stepped through keeps them (checked once per new stack, at the
-// cache miss), libunwind elsewhere: libunwind's stacks at the frame-pointer walk's cost in code
-// built with frame pointers.
-enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto };
-
 // Per-thread counters, aggregated lazily (at exit). Written only by their owning thread, so a
 // relaxed load + store suffices (no locked instruction on the hot path).
 struct ThreadCounters {
   std::atomic<uint64_t> allocs[kMaxTiers];
   std::atomic<uint64_t> bytes[kMaxTiers];
   std::atomic<uint64_t> fallbacks[kMaxTiers];  // allocations meant for tier i placed elsewhere
+  std::atomic<uint64_t> splits[kMaxTiers];     // large blocks with their head on tier i only
   std::atomic<uint64_t> hints[kMaxTiers];
   std::atomic<uint64_t> plan_hits;
   std::atomic<uint64_t> unknown_sites;
@@ -154,6 +151,7 @@ struct State {
   ModuleTable modules;
   LearnedSites learned;  // learning mode only
   MappedRanges maps;     // the program's mappings placed on a tier
+  SplitBlocks splits;    // heap blocks with their first pages on a faster tier
   int quota_count = 0;   // quotas[0, quota_count) are in use; read-only once routing started
   Quota quotas[kMaxQuotas];
   std::atomic<bool> miss_lock{false};
@@ -167,7 +165,7 @@ TS_ALWAYS_INLINE int Primary() {
   return g_state.primary_plus1 - 1;
 }
 
-// --- slow paths (runtime.cc) ---
+// --- slow paths (allocation_slow_path.cc) ---
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
 // kAuto: a miss of a frame-pointer walk. Its code when every frame it stepped through keeps the
 // frame pointer, else kCodeWalk (a marker on the frames that end the trust is cached, so that
@@ -246,8 +244,16 @@ TS_ALWAYS_INLINE int QuotaFlags(int quota) {
 // Frees a quota block (`size`: its size for sdallocx, 0 for dallocx) and gives its bytes back.
 void ReleaseQuotaBlock(void* p, int quota, size_t size, int align_flags);
 
+// A split block (split_blocks.h) is about to be freed or moved: its head pages are given back to
+// the faster tier's budget and bound to the block's own tier again. Nothing for other blocks.
+void ForgetSplit(void* p, int tier);
+TS_ALWAYS_INLINE void ForgetIfSplit(void* p, int tier) {
+  if (__builtin_expect(g_state.splits.any(), 0) && tier > 0) ForgetSplit(p, tier);
+}
+
 TS_ALWAYS_INLINE void ReleaseBlock(void* p) {
   const int tier = g_state.arenas.TierOf(p);
+  ForgetIfSplit(p, tier);
   if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
     return ReleaseQuotaBlock(p, quota, 0, 0);
   }
@@ -366,11 +372,12 @@ TS_ALWAYS_INLINE int TierForSite(size_t size, void* ret, void* fp) {
   return PlacementOfCode(code);
 }
 
-// A quota site's allocation (runtime.cc): on its tier within the quota, else on the next tier.
+// A quota site's allocation (allocation_slow_path.cc): on its tier within the quota, else on the
+// next tier.
 void* QuotaAlloc(int quota, size_t size, int flags);
 
-// The realloc rule (runtime.cc): a realloc of `old` (on `tier`, TierOf) to `size` from a site
-// the plan names goes where the plan puts that site, moving the block when its placement is
+// The realloc rule (allocation_slow_path.cc): a realloc of `old` (on `tier`, TierOf) to `size` from
+// a site the plan names goes where the plan puts that site, moving the block when its placement is
 // another; from any other site the block keeps its placement.
 void* Reallocate(void* old, size_t size, int tier, void* ret, void* fp);
 

@@ -1,16 +1,18 @@
 // Slow paths of the run-time placer: cache misses, tcache creation, per-thread state.
 #define UNW_LOCAL_ONLY
-#include "runtime.h"
+#include "allocation_path.h"
 
 #include <libunwind.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "frame_check.h"
+#include "tierscope/common/split_blocks.h"
 
 namespace tierscope::placer {
 
@@ -114,6 +116,7 @@ void ZeroCounters(ThreadCounters& c) {
     c.allocs[i].store(0, std::memory_order_relaxed);
     c.bytes[i].store(0, std::memory_order_relaxed);
     c.fallbacks[i].store(0, std::memory_order_relaxed);
+    c.splits[i].store(0, std::memory_order_relaxed);
     c.hints[i].store(0, std::memory_order_relaxed);
   }
   for (int q = 0; q < kMaxQuotas; ++q) {
@@ -384,8 +387,70 @@ int SetUpDefault() {
   return t_thread.default_tcache > 0 ? t_thread.default_flags : arena | MALLOCX_TCACHE_NONE;
 }
 
+namespace {
+
+// A large block `tier` has room for part of: on the next tier that takes it, its first whole
+// pages bound to `tier` (split_blocks.h). Counted as an allocation of `tier`, where its first byte
+// is (as the replay counts it). NULL when no slower tier takes it; the block whole on the slower
+// tier when it cannot be split (a spill, counted as such).
+void* SplitAlloc(int tier, size_t size, int flags) {
+  TierArenas& arenas = g_state.arenas;
+  constexpr uint64_t kPage = common::kSplitPageBytes;
+  const uint64_t room = arenas.Room(tier) / kPage * kPage;
+  if (room < common::kMinSplitHeadBytes || room >= size) return nullptr;
+  ThreadCounters& c = Counters();
+  for (int t = tier + 1; t < arenas.count(); ++t) {
+    void* p = AllocOnTier(t, size, flags);
+    if (p == nullptr) continue;
+    const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+    SplitBlocks::Head head;
+    head.lo = (at + kPage - 1) & ~(kPage - 1);
+    head.hi = (at + room) & ~(kPage - 1);
+    head.tier = tier;
+    const uint64_t len = head.hi > head.lo ? head.hi - head.lo : 0;
+    if (len >= common::kMinSplitHeadBytes && arenas.Charge(tier, len)) {
+      if (g_state.splits.Add(at, head)) {
+        t_thread.guard++;
+        const bool bound = arenas.BindRange(tier, reinterpret_cast<void*>(head.lo), len, true);
+        t_thread.guard--;
+        if (bound) {
+          Bump(c.splits[tier], 1);
+          Bump(c.allocs[tier], 1);
+          Bump(c.bytes[tier], len);
+          Bump(c.bytes[t], size - len);
+          return p;
+        }
+        g_state.splits.Take(at, &head);
+      }
+      arenas.Release(tier, len);
+    }
+    Bump(c.fallbacks[tier], 1);
+    Bump(c.allocs[t], 1);
+    Bump(c.bytes[t], size);
+    return p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void ForgetSplit(void* p, int tier) {
+  SplitBlocks::Head head;
+  if (!g_state.splits.Take(reinterpret_cast<uintptr_t>(p), &head)) return;
+  void* lo = reinterpret_cast<void*>(head.lo);
+  const size_t len = head.hi - head.lo;
+  // The block is being freed (or moved away): its head's contents are dead, so its pages are
+  // dropped rather than migrated, and refault on the block's own tier.
+  madvise(lo, len, MADV_DONTNEED);
+  g_state.arenas.BindRange(tier, lo, len, false);
+  g_state.arenas.Release(head.tier, len);
+}
+
 void* TierAllocFallback(int tier, size_t size, int flags) {
-  const TierArenas& arenas = g_state.arenas;
+  TierArenas& arenas = g_state.arenas;
+  if (size >= common::kSplitFromBytes && tier + 1 < arenas.count()) {
+    if (void* p = SplitAlloc(tier, size, flags)) return p;
+  }
   ThreadCounters& c = Counters();
   for (int t = tier + 1; t < arenas.count(); ++t) {
     void* p = AllocOnTier(t, size, flags);
@@ -513,11 +578,26 @@ void* ResizeKept(void* old, size_t size, int tier, int quota, bool count) {
   return MoveTo(TierAlloc(tier, size, 0), old, size);
 }
 
+// A split block is never resized by jemalloc (it could move it without us): a new block where the
+// plan (or, from a site it does not name, the block's first byte) says, the old one freed.
+void* ReallocSplit(void* old, size_t size, int head_tier, bool routing, void* ret, void* fp) {
+  int target = routing ? ReallocPlacement(size, ret, fp) : kKeepPlacement;
+  if (target == kKeepPlacement) target = head_tier;
+  if (target >= kQuotaPlacement)
+    return MoveTo(QuotaAlloc(target - kQuotaPlacement, size, 0), old, size);
+  if (target == kDefaultTier) return MoveTo(AllocWithFlags(size, DefaultFlags()), old, size);
+  return MoveTo(TierAlloc(target, size, 0), old, size);
+}
+
 }  // namespace
 
 void* Reallocate(void* old, size_t size, int tier, void* ret, void* fp) {
   const int quota = QuotaOfBlock(old, tier);
   const bool routing = g_state.routing.load(std::memory_order_relaxed) && t_thread.guard == 0;
+  if (SplitBlocks::Head head; __builtin_expect(g_state.splits.any(), 0) && tier > 0 &&
+                              g_state.splits.Find(reinterpret_cast<uintptr_t>(old), &head)) {
+    return ReallocSplit(old, size, head.tier, routing, ret, fp);
+  }
   // A block of the default placement that stays below min_size is on the default placement
   // whichever the site (a named one sends it there, any other keeps it there): no stack walk.
   if (!routing || (tier < 0 && size < g_state.min_size)) {

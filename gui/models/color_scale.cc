@@ -1,4 +1,4 @@
-#include "widgets/color_scale.h"
+#include "models/color_scale.h"
 
 #include <algorithm>
 #include <cmath>

@@ -83,7 +83,7 @@ TEST(IbsFeatures, ThisMachineHasNoIbsAndSaysWhatToDo) {
   EXPECT_NE(error.find("--sampler timer"), std::string::npos) << error;
 }
 
-// Runs only with LIBPFM_FORCE_PMU set (see tests/sampling/CMakeLists.txt).
+// Runs only with LIBPFM_FORCE_PMU set (see tests/recorder/sampling/CMakeLists.txt).
 class PebsForced : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -1,5 +1,5 @@
 // The program's own anonymous mappings (mmap, mremap, munmap), the allocation entry points the
-// recorder records besides malloc and new (issue 6, "Every allocation entry point"). A private
+// recorder records besides malloc and new (placer/README.md). A private
 // anonymous mapping made at a site the plan sends to a tier is bound to the tier's nodes with
 // one mbind right after the kernel made it: it stays one VMA (vm.max_map_count is unaffected)
 // and every page faulted in later lands on the tier. It counts against the tier's budget until
@@ -19,7 +19,7 @@
 
 #include <cstdarg>
 
-#include "runtime.h"
+#include "allocation_path.h"
 
 #define TS_EXPORT extern "C" __attribute__((visibility("default")))
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "tierscope/analyzer/plan.h"
+#include "tierscope/analyzer/tier_discovery.h"
 
 namespace tierscope::analyzer {
 namespace {

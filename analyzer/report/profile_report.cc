@@ -6,6 +6,7 @@
 #include <map>
 
 #include "tierscope/analyzer/report.h"
+#include "tierscope/analyzer/sample_counts.h"
 
 namespace tierscope::analyzer {
 namespace {
@@ -13,10 +14,6 @@ namespace {
 std::string Basename(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-uint64_t Samples(const profile::Site& s) {
-  return s.load_samples() + s.store_samples() + s.other_samples();
 }
 
 }  // namespace
@@ -61,12 +58,9 @@ std::string FrameName(const profile::Location& loc) {
 }
 
 double TemperatureLow(const profile::Site& site) {
-  const double k = double(Samples(site));
+  const double k = double(SiteSamples(site));
   if (k <= 0 || site.temperature() <= 0) return 0;
-  const double z = 1.6449;  // one-sided 95%
-  const double c = 1 - 1 / (9 * k) - z / (3 * std::sqrt(k));
-  const double low = c > 0 ? k * c * c * c : 0;
-  return site.temperature() * low / k;
+  return site.temperature() * PoissonLow(k) / k;
 }
 
 std::vector<ReportRow> TopSites(const profile::ProfileChunk& profile, size_t top) {
@@ -123,7 +117,7 @@ void WriteTextReport(const profile::ProfileChunk& p, size_t top, std::ostream& o
         PerMiB(s.temperature()), PerMiB(TemperatureLow(s)),
         static_cast<unsigned long long>(s.allocations()), FormatBytes(double(s.bytes())).c_str(),
         FormatBytes(double(s.peak_live_bytes())).c_str(),
-        static_cast<unsigned long long>(Samples(s)), row.tier.empty() ? "-" : row.tier.c_str());
+        static_cast<unsigned long long>(SiteSamples(s)), row.tier.empty() ? "-" : row.tier.c_str());
     out << line;
     for (int f = 0; f < s.stack_size(); ++f) {
       if (f > 0) out << std::string(83, ' ') << "<- ";

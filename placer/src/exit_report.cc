@@ -1,4 +1,4 @@
-#include "report.h"
+#include "exit_report.h"
 
 #include <numaif.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "runtime.h"
+#include "allocation_path.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/stats_summary.h"
 
@@ -20,7 +20,7 @@ namespace {
 
 struct Totals {
   uint64_t allocs[kMaxTiers] = {}, bytes[kMaxTiers] = {}, fallbacks[kMaxTiers] = {},
-           hints[kMaxTiers] = {};
+           splits[kMaxTiers] = {}, hints[kMaxTiers] = {};
   uint64_t quota_allocs[kMaxQuotas] = {}, quota_over[kMaxQuotas] = {};
   uint64_t plan_hits = 0, unknown_sites = 0, small_skipped = 0, cache_misses = 0, busy_misses = 0,
            to_default = 0, libunwind_walks = 0;
@@ -30,6 +30,7 @@ struct Totals {
       allocs[i] += get(c.allocs[i]);
       bytes[i] += get(c.bytes[i]);
       fallbacks[i] += get(c.fallbacks[i]);
+      splits[i] += get(c.splits[i]);
       hints[i] += get(c.hints[i]);
     }
     for (int q = 0; q < kMaxQuotas; ++q) {
@@ -184,6 +185,8 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
     // The program's own mappings placed on the tier (mmap from a planned site), still mapped.
     tier["mapped_bytes"] = slice.mapped.load();
     tier["fallbacks"] = t.fallbacks[i];
+    // Large blocks that did not fit whole: their first pages here, the rest on a slower tier.
+    tier["split_blocks"] = t.splits[i];
     tier["budget_refusals"] = slice.refused.load();
     tier["hint_calls"] = t.hints[i];
     uint64_t resident = 0;

@@ -1,4 +1,4 @@
-#include "topology.h"
+#include "guest_topology.h"
 
 #include <dirent.h>
 

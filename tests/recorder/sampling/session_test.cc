@@ -16,7 +16,7 @@
 namespace tierscope::recorder::sampling {
 namespace {
 
-class CollectingSink : public Sink {
+class CollectingSink : public SampleSink {
  public:
   void OnSamples(uint32_t tid, trace::SamplerKind source, const formats::AccessSample* samples,
                  size_t count) override {

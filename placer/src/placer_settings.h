@@ -1,0 +1,60 @@
+// The preloaded placer's configuration: its TIERSCOPE_* environment (placer/README.md), read once
+// and checked before anything is built. A setting the placer cannot follow gives one line of
+// reason, and the program runs with default placement.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "profile.pb.h"
+#include "tierscope/placer/run_config.h"
+
+namespace tierscope::placer {
+
+// kAuto (the default for keys deeper than frame 0): frame pointers where the call frame
+// information says each frame stepped through keeps them (checked once per new stack, at the
+// cache miss), libunwind elsewhere: libunwind's stacks at the frame-pointer walk's cost in code
+// built with frame pointers.
+enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto };
+
+// The variables as they are; empty when unset.
+struct PlacerEnvironment {
+  std::string profile;       // TIERSCOPE_PROFILE
+  std::string tiers;         // TIERSCOPE_TIERS
+  std::string tiers_file;    // TIERSCOPE_TIERS_FILE
+  std::string sites;         // TIERSCOPE_PLACER_SITES: learn sites into this file
+  std::string stats;         // TIERSCOPE_PLACER_STATS
+  std::string default_tier;  // TIERSCOPE_PLACER_DEFAULT_TIER
+  std::string depth;         // TIERSCOPE_PLACER_DEPTH
+  std::string unwind;        // TIERSCOPE_PLACER_UNWIND
+  std::string arenas;        // TIERSCOPE_PLACER_ARENAS
+  std::string primary;       // TIERSCOPE_PLACER_PRIMARY
+};
+PlacerEnvironment ReadPlacerEnvironment(const std::function<const char*(const char*)>& getenv);
+
+struct PlacerSettings {
+  std::string profile_path;       // empty: no profile (default placement on explicit tiers)
+  profile::ProfileChunk profile;  // empty without a profile
+  ResolvedTiers tiers;
+  int unknown_tier = -1;  // where sites the plan does not name go: a tier index, -1 default
+  int depth = 1;          // frames of a site's key
+  Unwinder unwinder = Unwinder::kFramePointers;
+  int arenas_per_tier = 0;  // 0: 2 x CPUs
+};
+
+// Reads the profile, resolves the tiers and checks every setting. nullopt and one line in
+// *reason (naming the variable) when the placer cannot run as asked.
+std::optional<PlacerSettings> CheckPlacerSettings(const PlacerEnvironment& env,
+                                                  std::string* reason);
+
+// The settings with rules of their own. `text` is the variable's value (empty: unset).
+// The site depth: TIERSCOPE_PLACER_DEPTH (1 to kMaxDepth), else the profile's, else 1.
+std::optional<int> ParseSiteDepth(const std::string& text, int from_profile, std::string* reason);
+// fp, libunwind or auto; unset: auto for keys deeper than frame 0, else frame pointers.
+std::optional<Unwinder> ParseUnwinder(const std::string& text, int depth, std::string* reason);
+// Arenas per tier, 1 to kMaxArenasPerTier; unset: 0 (the default).
+std::optional<int> ParseArenasPerTier(const std::string& text, std::string* reason);
+
+}  // namespace tierscope::placer

@@ -49,13 +49,13 @@ class AnalyzeCommand : public Subcommand {
         throw RunError(result.error->Message());
       }
       if (result.error && !damage) damage = result.error;
-      analyzer::MergeInto(&merged, result.profile);
+      analyzer::MergeInto(&merged, std::move(result.profile));
     }
     if (!no_symbolize_) {
       analyzer::Symbolizer symbolizer(symbols_);
       symbolizer.SymbolizeProfile(&merged);
     }
-    formats::WriteProfile(output_, merged);
+    formats::WriteProfile(output_, std::move(merged));
     if (damage) {
       // The profile holds every complete chunk; the exit status still says the input was damaged.
       throw RunError(damage->Message() + " (profile written from the complete chunks before it)");

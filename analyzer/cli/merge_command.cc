@@ -28,7 +28,7 @@ class MergeCommand : public Subcommand {
     // One profile in memory at a time besides the result: the merge streams over the inputs.
     for (const auto& p : inputs_)
       analyzer::MergeInto(&merged, analyzer::cli::LoadProfileOrThrow(p));
-    formats::WriteProfile(output_, merged);
+    formats::WriteProfile(output_, std::move(merged));
     return 0;
   }
 

@@ -5,173 +5,135 @@
 namespace tierscope::analyzer {
 namespace {
 
-// Index of the first element > key (std::upper_bound) without branches on the data: the
-// comparisons of a search over addresses are unpredictable, and a misprediction per step cost
-// more than the steps themselves (perf on join_bench).
-template <class T>
-int UpperBound(const T* a, int n, T key) {
-  if (n == 0) return 0;
-  const T* base = a;
-  while (n > 1) {
-    const int half = n / 2;
-    base = base[half] <= key ? base + half : base;
-    n -= half;
-  }
-  return static_cast<int>(base - a) + (*base <= key);
-}
+constexpr uint32_t kNone = PageBlocks::kNone;
 
-// Index of the first element >= key (std::lower_bound), likewise.
-int LowerBound(const uint64_t* a, int n, uint64_t key) {
-  return key == 0 ? 0 : UpperBound(a, n, key - 1);
+bool ByStart(const BlockTree::Hit& a, const BlockTree::Hit& b) {
+  return a.start < b.start;
 }
 
 }  // namespace
 
-size_t LiveMap::LeafOf(uint64_t address) const {
-  const int i = UpperBound(mins_.data(), static_cast<int>(mins_.size()), address);
-  return i == 0 ? 0 : static_cast<size_t>(i) - 1;
+uint32_t LiveMap::NewSlot(const LiveBlock& block) {
+  if (free_slots_.empty()) {
+    slab_.push_back(block);
+    return static_cast<uint32_t>(slab_.size() - 1);
+  }
+  const uint32_t slot = free_slots_.back();
+  free_slots_.pop_back();
+  slab_[slot] = block;
+  return slot;
+}
+
+bool LiveMap::TreeTouchesPage(uint64_t page) const {
+  const uint64_t lo = page << PageBlocks::kPageBits;
+  const uint64_t hi = lo + PageBlocks::kMaxSize;
+  return tree_.Touches(lo, hi > lo ? hi : UINT64_MAX);
+}
+
+void LiveMap::MarkTreeTouch(uint64_t start, uint64_t end, bool recompute) {
+  if (pages_.pages() == 0) return;
+  const uint64_t last = end > start ? end - 1 : start;
+  pages_.ForEachLeaf(PageBlocks::PageOf(start), PageBlocks::PageOf(last), [&](uint32_t leaf) {
+    pages_.set_tree_touch(leaf, !recompute || TreeTouchesPage(pages_.page(leaf)));
+  });
 }
 
 void LiveMap::Put(uint64_t start, const LiveBlock& block) {
-  if (leaves_.empty()) {
-    leaves_.push_back(std::make_unique<Leaf>());
-    mins_.push_back(start);
-  }
-  const size_t l = LeafOf(start);
-  const Leaf& leaf = *leaves_[l];
-  const int pos = LowerBound(leaf.starts, leaf.n, start);
-  if (pos < leaf.n && leaf.starts[pos] == start) return;
-  PutAt(l, pos, start, block);
-}
-
-void LiveMap::PutAt(size_t l, int pos, uint64_t start, const LiveBlock& block) {
-  Leaf* leaf = leaves_[l].get();
-  if (leaf->n == kLeaf) {  // split: the upper half moves to a new leaf after this one
-    auto right = std::make_unique<Leaf>();
-    constexpr int kHalf = kLeaf / 2;
-    right->n = kLeaf - kHalf;
-    std::copy(leaf->starts + kHalf, leaf->starts + kLeaf, right->starts);
-    std::copy(leaf->ends + kHalf, leaf->ends + kLeaf, right->ends);
-    std::copy(leaf->slots + kHalf, leaf->slots + kLeaf, right->slots);
-    leaf->n = kHalf;
-    mins_.insert(mins_.begin() + static_cast<long>(l) + 1, right->starts[0]);
-    leaves_.insert(leaves_.begin() + static_cast<long>(l) + 1, std::move(right));
-    if (pos > kHalf) {
-      ++l;
-      pos -= kHalf;
-      leaf = leaves_[l].get();
-    }
-  }
-  uint32_t slot;
-  if (free_slots_.empty()) {
-    slot = static_cast<uint32_t>(slab_.size());
-    slab_.push_back(block);
+  const uint32_t slot = NewSlot(block);
+  bool added;
+  if (PageBlocks::Holds(start, block.end)) {
+    const uint64_t page = PageBlocks::PageOf(start);
+    uint32_t leaf = pages_.LeafOf(page);
+    if (leaf == kNone) leaf = pages_.AddLeaf(page, !tree_.empty() && TreeTouchesPage(page));
+    added = pages_.Put(leaf, start, block.end, slot);
   } else {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-    slab_[slot] = block;
+    added = tree_.Put(start, block.end, slot);
+    if (added) MarkTreeTouch(start, block.end, false);
   }
-  const int n = leaf->n;
-  std::copy_backward(leaf->starts + pos, leaf->starts + n, leaf->starts + n + 1);
-  std::copy_backward(leaf->ends + pos, leaf->ends + n, leaf->ends + n + 1);
-  std::copy_backward(leaf->slots + pos, leaf->slots + n, leaf->slots + n + 1);
-  leaf->starts[pos] = start;
-  leaf->ends[pos] = block.end;
-  leaf->slots[pos] = slot;
-  ++leaf->n;
-  if (pos == 0) mins_[l] = start;
-  ++size_;
+  if (!added) free_slots_.push_back(slot);
 }
 
-void LiveMap::RemoveAt(size_t l, int pos) {
-  Leaf* leaf = leaves_[l].get();
-  free_slots_.push_back(leaf->slots[pos]);
-  std::copy(leaf->starts + pos + 1, leaf->starts + leaf->n, leaf->starts + pos);
-  std::copy(leaf->ends + pos + 1, leaf->ends + leaf->n, leaf->ends + pos);
-  std::copy(leaf->slots + pos + 1, leaf->slots + leaf->n, leaf->slots + pos);
-  --leaf->n;
-  --size_;
-  if (leaf->n == 0) {
-    mins_.erase(mins_.begin() + static_cast<long>(l));
-    leaves_.erase(leaves_.begin() + static_cast<long>(l));
-    return;
-  }
-  mins_[l] = leaf->starts[0];
-  // Keep leaves at least a quarter full, or frees after a peak would leave a long top vector of
-  // nearly empty leaves: fold a sparse leaf into its right neighbour when both fit in one.
-  if (leaf->n < kLeaf / 4 && l + 1 < leaves_.size() && leaf->n + leaves_[l + 1]->n <= kLeaf) {
-    Leaf* right = leaves_[l + 1].get();
-    const int n = leaf->n, m = right->n;
-    std::copy_backward(right->starts, right->starts + m, right->starts + m + n);
-    std::copy_backward(right->ends, right->ends + m, right->ends + m + n);
-    std::copy_backward(right->slots, right->slots + m, right->slots + m + n);
-    std::copy(leaf->starts, leaf->starts + n, right->starts);
-    std::copy(leaf->ends, leaf->ends + n, right->ends);
-    std::copy(leaf->slots, leaf->slots + n, right->slots);
-    right->n += n;
-    mins_.erase(mins_.begin() + static_cast<long>(l));
-    leaves_.erase(leaves_.begin() + static_cast<long>(l));
-    mins_[l] = leaves_[l]->starts[0];
-  }
+bool LiveMap::Containing(uint64_t address, BlockTree::Hit* hit) const {
+  if (pages_.Pred(address, hit) && address < hit->end) return true;
+  if (tree_.empty()) return false;
+  const uint32_t leaf = pages_.LeafOf(PageBlocks::PageOf(address));
+  if (leaf != kNone && !pages_.tree_touch(leaf)) return false;
+  return tree_.Containing(address, hit);
+}
+
+bool LiveMap::Overlaps(uint64_t start, uint64_t end) const {
+  const uint64_t hi = end > start ? end : start + 1;
+  BlockTree::Hit hit;
+  if (Containing(start, &hit) || tree_.AnyStartIn(start, hi)) return true;
+  uint64_t first;
+  if (hi - start <= PageBlocks::kMaxSize) return pages_.FirstStartNear(start, hi, &first);
+  scratch_.clear();
+  pages_.Collect(start, hi, &scratch_);
+  return !scratch_.empty();
 }
 
 void LiveMap::Insert(uint64_t start, const LiveBlock& block, const OnRemoved& on_removed) {
-  if (leaves_.empty()) {
-    Put(start, block);
-    return;
+  bool overlaps;
+  if (PageBlocks::Holds(start, block.end)) {
+    // The common case, inline: only page-held neighbours, and the tree when a page says so.
+    const uint64_t hi = block.end > start ? block.end : start + 1;
+    const PageBlocks::Near near = pages_.Probe(start, hi);
+    overlaps = near.overlaps;
+    if (!overlaps && !tree_.empty() &&
+        (near.first == kNone || pages_.tree_touch(near.first) || near.last == kNone ||
+         pages_.tree_touch(near.last))) {
+      overlaps = tree_.Touches(start, hi);
+    }
+    if (!overlaps) {
+      uint32_t leaf = near.first;
+      if (leaf == kNone) {
+        const uint64_t page = PageBlocks::PageOf(start);
+        leaf = pages_.AddLeaf(page, !tree_.empty() && TreeTouchesPage(page));
+      }
+      pages_.Put(leaf, start, block.end, NewSlot(block));
+      return;
+    }
+  } else {
+    overlaps = Overlaps(start, block.end);
   }
-  // Fast path: nothing overlaps. `next` is the first block at or after start, `prev` the last
-  // one before it.
-  const size_t l = LeafOf(start);
-  const Leaf& leaf = *leaves_[l];
-  const int pos = LowerBound(leaf.starts, leaf.n, start);
-  const uint64_t* next = pos < leaf.n             ? &leaf.starts[pos]
-                         : l + 1 < leaves_.size() ? &leaves_[l + 1]->starts[0]
-                                                  : nullptr;
-  const uint64_t* prev_end = pos > 0 ? &leaf.ends[pos - 1]
-                             : l > 0 ? &leaves_[l - 1]->ends[leaves_[l - 1]->n - 1]
-                                     : nullptr;
-  const bool overlaps =
-      (next && (*next < block.end || *next == start)) || (prev_end && *prev_end > start);
-  if (!overlaps) {
-    PutAt(l, pos, start, block);
-    return;
+  if (overlaps) {
+    EraseRange(start, block.end, on_removed);
+    LiveBlock gone;  // an empty block (malloc(0)) at the same address
+    if (Erase(start, &gone)) on_removed(start, gone.end, gone);
   }
-  EraseRange(start, block.end, on_removed);
-  LiveBlock gone;  // an empty block (malloc(0)) at the same address
-  if (Erase(start, &gone)) on_removed(start, gone.end, gone);
   Put(start, block);
 }
 
 bool LiveMap::Erase(uint64_t start, LiveBlock* removed) {
-  if (leaves_.empty()) return false;
-  const size_t l = LeafOf(start);
-  const Leaf& leaf = *leaves_[l];
-  const int pos = LowerBound(leaf.starts, leaf.n, start);
-  if (pos == leaf.n || leaf.starts[pos] != start) return false;
-  *removed = slab_[leaf.slots[pos]];
-  RemoveAt(l, pos);
+  uint32_t slot = pages_.Remove(start);
+  if (slot == kNone) {
+    BlockTree::Hit hit;
+    if (tree_.empty() || !tree_.Remove(start, &hit)) return false;
+    slot = hit.slot;
+    MarkTreeTouch(start, hit.end, true);
+  }
+  *removed = slab_[slot];
+  free_slots_.push_back(slot);
   return true;
 }
 
 void LiveMap::EraseRange(uint64_t start, uint64_t end, const OnRemoved& on_removed) {
-  if (leaves_.empty()) return;
-  // First the blocks it touches (a block reaching into it from below, then every block starting
-  // inside it), then the changes: pieces put back never need a second look.
+  // First the blocks it touches (the block holding `start`, then every block starting inside
+  // the range, in address order), then the changes: pieces put back never need a second look.
   cut_.clear();
-  size_t l = LeafOf(start);
-  int pos = UpperBound(leaves_[l]->starts, leaves_[l]->n, start) - 1;
-  if (pos < 0 || leaves_[l]->ends[pos] <= start) ++pos;
-  for (;;) {
-    if (pos == leaves_[l]->n) {
-      if (++l == leaves_.size()) break;
-      pos = 0;
-    }
-    if (leaves_[l]->starts[pos] >= end) break;
-    cut_.emplace_back(leaves_[l]->starts[pos], slab_[leaves_[l]->slots[pos]]);
-    ++pos;
+  BlockTree::Hit hit;
+  if (Containing(start, &hit) && hit.start < end) cut_.push_back(hit);
+  if (end > start + 1) {
+    const size_t from = cut_.size();
+    pages_.Collect(start + 1, end, &cut_);
+    const size_t middle = cut_.size();
+    tree_.Collect(start + 1, end, &cut_);
+    std::inplace_merge(cut_.begin() + static_cast<long>(from),
+                       cut_.begin() + static_cast<long>(middle), cut_.end(), ByStart);
   }
-  for (const auto& [block_start, block] : cut_) {
+  cut_blocks_.clear();
+  for (const auto& h : cut_) cut_blocks_.emplace_back(h.start, slab_[h.slot]);
+  for (const auto& [block_start, block] : cut_blocks_) {
     LiveBlock gone;
     Erase(block_start, &gone);
     const uint64_t cut_start = block_start > start ? block_start : start;
@@ -187,11 +149,8 @@ void LiveMap::EraseRange(uint64_t start, uint64_t end, const OnRemoved& on_remov
 }
 
 const LiveBlock* LiveMap::Find(uint64_t address) const {
-  if (leaves_.empty()) return nullptr;
-  const Leaf& leaf = *leaves_[LeafOf(address)];
-  const int pos = UpperBound(leaf.starts, leaf.n, address) - 1;
-  if (pos < 0 || address >= leaf.ends[pos]) return nullptr;
-  return &slab_[leaf.slots[pos]];
+  BlockTree::Hit hit;
+  return Containing(address, &hit) ? &slab_[hit.slot] : nullptr;
 }
 
 }  // namespace tierscope::analyzer

@@ -2,18 +2,19 @@
 // cuts ranges out of blocks (partial munmap). Blocks never overlap.
 //
 // Every allocator event inserts or erases here and every sample looks up, so this is the join's
-// inner loop. A B+-tree of height two: sorted leaves of up to kLeaf blocks and a sorted vector of
-// each leaf's smallest start. A lookup is two binary searches over contiguous memory instead of a
-// walk down ~20 scattered red-black nodes, and an insert moves a few cache lines instead of
-// allocating a node. The top vector has one entry per kLeaf/2..kLeaf blocks, so even 10M live
-// blocks keep it under 2 MiB.
+// inner loop. Blocks of at most a page at 16-byte aligned addresses — nearly all of them — live
+// in a hash of pages (join/page_blocks.h): O(1) per operation. The rest (large blocks, odd
+// addresses) live in an ordered tree (join/block_tree.h); each page remembers whether a tree
+// block may overlap it, so the common operations look at the tree only near such blocks.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <utility>
 #include <vector>
+
+#include "join/block_tree.h"
+#include "join/page_blocks.h"
 
 namespace tierscope::analyzer {
 
@@ -41,33 +42,28 @@ class LiveMap {
   // The block holding `address`, or null. Valid until the map changes.
   const LiveBlock* Find(uint64_t address) const;
 
-  size_t size() const { return size_; }
+  size_t size() const { return pages_.size() + tree_.size(); }
 
  private:
-  static constexpr int kLeaf = 64;
-  // Leaves hold what searches read (starts, ends) and a slot in slab_ for the rest, so inserting
-  // and erasing shift 20 bytes per entry, not a whole LiveBlock.
-  struct Leaf {
-    int n = 0;
-    uint64_t starts[kLeaf];
-    uint64_t ends[kLeaf];
-    uint32_t slots[kLeaf];
-  };
-  // The leaf that would hold `address`: the last whose smallest start is <= address, else the
-  // first. Only with leaves.
-  size_t LeafOf(uint64_t address) const;
-  // Adds a block without looking for overlaps; a block already at `start` wins.
+  // Whether a block starts in [start, max(end, start + 1)) or holds `start`: the overlap that
+  // makes Insert remove what was there.
+  bool Overlaps(uint64_t start, uint64_t end) const;
+  // The block holding `address`, with its start.
+  bool Containing(uint64_t address, BlockTree::Hit* hit) const;
+  // Adds a block without looking for overlaps.
   void Put(uint64_t start, const LiveBlock& block);
-  // Adds it at position `pos` of leaf `l`, where it belongs.
-  void PutAt(size_t l, int pos, uint64_t start, const LiveBlock& block);
-  void RemoveAt(size_t leaf, int pos);
+  uint32_t NewSlot(const LiveBlock& block);
+  // Sets or recomputes whether tree blocks overlap the pages of [start, end).
+  void MarkTreeTouch(uint64_t start, uint64_t end, bool recompute);
+  bool TreeTouchesPage(uint64_t page) const;
 
-  std::vector<uint64_t> mins_;  // mins_[i] == leaves_[i]->starts[0]; no leaf is empty
-  std::vector<std::unique_ptr<Leaf>> leaves_;
-  std::vector<LiveBlock> slab_;
+  PageBlocks pages_;
+  BlockTree tree_;
+  std::vector<LiveBlock> slab_;  // by slot
   std::vector<uint32_t> free_slots_;
-  size_t size_ = 0;
-  std::vector<std::pair<uint64_t, LiveBlock>> cut_;  // EraseRange's scratch
+  std::vector<BlockTree::Hit> cut_;              // EraseRange's scratch
+  mutable std::vector<BlockTree::Hit> scratch_;  // Overlaps'
+  std::vector<std::pair<uint64_t, LiveBlock>> cut_blocks_;
 };
 
 }  // namespace tierscope::analyzer

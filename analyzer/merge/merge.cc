@@ -85,7 +85,7 @@ void MergeSite(profile::Site* into, const profile::Site& s) {
 
 }  // namespace
 
-void MergeInto(profile::ProfileChunk* into, const profile::ProfileChunk& other) {
+void MergeInto(profile::ProfileChunk* into, profile::ProfileChunk other) {
   auto* m = into->mutable_metadata();
   const auto& o = other.metadata();
   const bool into_empty = m->runs_size() == 0 && into->sites_size() == 0;
@@ -112,8 +112,8 @@ void MergeInto(profile::ProfileChunk* into, const profile::ProfileChunk& other) 
 
   std::unordered_map<std::string, int> index;
   for (int i = 0; i < into->sites_size(); ++i) index.emplace(LocationKey(into->sites(i), 0), i);
-  for (const auto& site : other.sites()) {
-    profile::Site s = site;
+  for (auto& site : *other.mutable_sites()) {
+    profile::Site s = std::move(site);
     RebinSite(&s, o.bin_ns(), bin);
     auto [it, added] = index.emplace(LocationKey(s, 0), into->sites_size());
     if (added) {

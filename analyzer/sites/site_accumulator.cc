@@ -19,7 +19,11 @@ void SiteAccumulator::ChangeLive(uint64_t time_ns, double delta) {
     last_change_ns_ = time_ns;
   }
   // Bins that ended before this change held the old value at their end.
-  const uint32_t bin = bins_.Of(time_ns);
+  if (time_ns >= bin_end_ns_) {
+    bin_ = bins_.Of(time_ns);
+    bin_end_ns_ = bin_ + 1 < bins_.count ? bins_.start_ns + (bin_ + 1) * bins_.bin_ns : UINT64_MAX;
+  }
+  const uint32_t bin = bin_;
   if (live_bins_done_ < bin) {  // rare: most changes fall in the bin of the previous one
     const uint64_t before = static_cast<uint64_t>(std::llround(live_));
     for (; live_bins_done_ < bin; ++live_bins_done_) live_histogram_[live_bins_done_] = before;

@@ -55,6 +55,10 @@ class SiteAccumulator {
   std::vector<double> histogram_;
   std::vector<uint64_t> live_histogram_;
   uint32_t live_bins_done_ = 0;  // bins before this one have their end-of-bin value
+  // The bin of the last change and where it ends: changes come in time order and most fall in
+  // the bin of the one before, which then needs no division.
+  uint32_t bin_ = 0;
+  uint64_t bin_end_ns_ = 0;
   uint64_t first_alloc_ns_ = UINT64_MAX, last_free_ns_ = 0;
 };
 

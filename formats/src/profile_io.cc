@@ -33,8 +33,18 @@ profile::ProfileChunk LoadProfile(const std::string& path) {
   return std::move(result.profile);
 }
 
-void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
-                  int sites_per_chunk) {
+namespace {
+
+void AddSite(const profile::ProfileChunk& from, int i, profile::ProfileChunk* chunk) {
+  *chunk->add_sites() = from.sites(i);
+}
+void AddSite(profile::ProfileChunk& from, int i, profile::ProfileChunk* chunk) {
+  *chunk->add_sites() = std::move(*from.mutable_sites(i));
+}
+
+// `Profile` is const (sites copied) or not (sites moved).
+template <class Profile>
+void Write(const std::string& path, Profile& profile, int sites_per_chunk) {
   ContainerWriter out(path, FileKind::kProfile);
   std::string raw;
   auto append = [&](const profile::ProfileChunk& chunk) {
@@ -51,7 +61,7 @@ void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
   for (int begin = 0; begin < n; begin += sites_per_chunk) {
     profile::ProfileChunk chunk;
     const int end = std::min(n, begin + sites_per_chunk);
-    for (int i = begin; i < end; ++i) *chunk.add_sites() = profile.sites(i);
+    for (int i = begin; i < end; ++i) AddSite(profile, i, &chunk);
     append(chunk);
   }
   if (profile.tiers_size() > 0 || profile.has_plan()) {
@@ -61,6 +71,17 @@ void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
     append(tail);
   }
   out.Close();
+}
+
+}  // namespace
+
+void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
+                  int sites_per_chunk) {
+  Write(path, profile, sites_per_chunk);
+}
+
+void WriteProfile(const std::string& path, profile::ProfileChunk&& profile, int sites_per_chunk) {
+  Write(path, profile, sites_per_chunk);
 }
 
 }  // namespace tierscope::formats

@@ -12,8 +12,9 @@ namespace tierscope::analyzer {
 // Adds `other` into `into`, matching sites by their full match key (build-id or module path +
 // offsets). Counts and byte-seconds add up; peaks and live histograms take the maximum (a plan
 // is per process); histograms are re-binned to the wider bin. Associative, so a fleet's profiles
-// can be merged in any grouping. Any plan is dropped: plan the merged profile again.
-void MergeInto(profile::ProfileChunk* into, const profile::ProfileChunk& other);
+// can be merged in any grouping. Any plan is dropped: plan the merged profile again. Sites of
+// `other` move into `into`: pass an rvalue when it is not needed after.
+void MergeInto(profile::ProfileChunk* into, profile::ProfileChunk other);
 
 struct DiffRow {
   std::string site;    // innermost frame name

@@ -26,5 +26,9 @@ profile::ProfileChunk LoadProfile(const std::string& path);
 // Throws FormatException on I/O failure.
 void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
                   int sites_per_chunk = 4096);
+// The same for a profile the caller gives away: its sites move into the chunks, not copied (a
+// copy of many deep sites took ~20% of `tierscope analyze` on a python3 trace).
+void WriteProfile(const std::string& path, profile::ProfileChunk&& profile,
+                  int sites_per_chunk = 4096);
 
 }  // namespace tierscope::formats

@@ -1,0 +1,151 @@
+// The fault-injection suite: each case is a small program (programs/) run plainly, under
+// `tierscope record` and under `tierscope run` with a plan made from its recording
+// (fault_runs.h). A hang, a crash, another exit status or another stdout than the plain run's is a
+// failure, and so is any line from tierscope besides its summary, unless the case expects it:
+// a fault tierscope notices is said in exactly one line that names it.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <random>
+
+#include "fault_runs.h"
+#include "tierscope/formats/trace_io.h"
+
+namespace tierscope::testing {
+namespace {
+
+size_t FilesNamed(const TempDir& dir, const std::string& prefix, const std::string& suffix) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = e.path().filename();
+    n += name.rfind(prefix, 0) == 0 && name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return n;
+}
+
+// Forks from a program whose threads have malloc, new and mmap in flight; children end by
+// exit() and _exit(). Each child writes its own trace under record.
+TEST(Faults, ForkStormFromAThreadedProgram) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("fork_threads"), "100", "3"}});
+  EXPECT_EQ(r.plain.out, "forks 100 bad 0\n");
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+  EXPECT_EQ(FilesNamed(dir, "t.", ".trace"), 100u);
+}
+
+TEST(Faults, VforkAndPosixSpawnWhileThreadsAllocate) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("spawn"), "4"}});
+  EXPECT_NE(r.plain.out.find("vfork+exec 3\n"), std::string::npos) << r.plain.out;
+  EXPECT_NE(r.plain.out.find("posix_spawnp 0 3\n"), std::string::npos) << r.plain.out;
+  EXPECT_NE(r.plain.out.find("vfork+failed exec 127\n"), std::string::npos) << r.plain.out;
+}
+
+// Five execs in a row, each through another exec function (fexecve among them): record follows
+// them to the last image, which writes the trace.
+TEST(Faults, ExecChainThroughEveryExecFunction) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("exec_chain"), "5"}}, {"exec'd another"});
+  EXPECT_EQ(r.plain.exit_code, 3);
+  EXPECT_NE(r.plain.out.find("stage 0\ndone "), std::string::npos) << r.plain.out;
+  EXPECT_NE(r.facts.header.executable().find("ts-fault-exec_chain"), std::string::npos);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+  EXPECT_EQ(r.facts.footer.exit_status(), 3);
+}
+
+TEST(Faults, LauncherScriptThatExecsTheProgram) {
+  TempDir dir;
+  const std::string launcher = dir.File("launcher");
+  WriteBytes(launcher,
+             "#!/bin/bash\n"
+             "for i in 1 2 3; do /bin/true; done\n"
+             "v=$(/bin/echo 1)\n"
+             "exec " + FaultProgram("exec_chain") + " \"$@\"\n");
+  ASSERT_EQ(chmod(launcher.c_str(), 0755), 0);
+  const auto r = RunThreeWays(dir, {{launcher, "2"}}, {"exec'd another"});
+  EXPECT_EQ(r.plain.exit_code, 3);
+  EXPECT_NE(r.facts.header.executable().find("ts-fault-exec_chain"), std::string::npos);
+}
+
+// A handler of SIGALRM every 100 us that allocates and maps, while the program allocates: the
+// signal lands inside malloc, inside the hooks and their stack walks.
+TEST(Faults, SignalHandlerThatAllocatesInterruptsMallocAndTheHooks) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("signals"), "3000"}});
+  EXPECT_EQ(r.plain.out, "handled at least 3000 signals\n");
+}
+
+// Signals blocked in every thread of the program and taken with sigwait: a thread of tierscope
+// must not take them (it would run the default action: the program dies of SIGALRM).
+TEST(Faults, ProcessSignalsReachTheProgramsSigwaitThread) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("sigwait"), "300"}});
+  EXPECT_EQ(r.plain.out, "took 300 signals by sigwait\n");
+}
+
+// 1000 threads in waves, then 1200 alive at once (more than the recorder's default bound on
+// event buffers, 64 MiB / 64 KiB), each holding its first events while it waits for the others.
+TEST(Faults, ThousandsOfThreadsStartAndExit) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("threads"), "10", "100", "1200"}});
+  EXPECT_NE(r.plain.out.find("1200 together ok"), std::string::npos) << r.plain.out;
+  EXPECT_GE(r.facts.threads.size(), 2200u);
+}
+
+TEST(Faults, DlopenDlcloseChurn) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("dl_churn"), "300",
+                                     FaultProgram("libts-fault-plugin-a.so"),
+                                     FaultProgram("libts-fault-plugin-b.so")}});
+  EXPECT_NE(r.plain.out.find("failures 0"), std::string::npos) << r.plain.out;
+}
+
+// Blocks allocated by a constructor of priority 101 in the program and in another preloaded
+// library (before tierscope's library initialised, or about then), reallocated and checked in
+// main, freed by destructors of priority 101 (after tierscope's library finished).
+TEST(Faults, MemoryAllocatedBeforeOurLibraryInitialisesAndFreedAfterItEnds) {
+  TempDir dir;
+  const auto r =
+      RunThreeWays(dir, {{FaultProgram("early_alloc")},
+                         {"LD_PRELOAD=" + FaultProgram("libts-fault-early.so")}});
+  EXPECT_EQ(r.plain.out, "words 6950 intact 1 preloaded block intact\n");
+}
+
+// Fibers on malloc'ed and mmap'ed stacks in code without frame pointers, keyed 4 frames deep:
+// the placer's stack walk meets the end of a fiber's stack; also with --unwind fp.
+TEST(Faults, FibersWithoutFramePointers) {
+  TempDir dir;
+  const FaultCase c{{FaultProgram("fibers"), "8", "200"}, {}, {}, {"--depth", "4"}};
+  const auto r = RunThreeWays(dir, c);
+  EXPECT_NE(r.plain.out.find("fibers 8 rounds 200"), std::string::npos) << r.plain.out;
+  for (const char* unwind : {"fp", "libunwind"}) {
+    std::vector<std::string> run = {TierscopeBin(), "run",     "--profile", dir.File("p.tsp"),
+                                    "--tiers",      kTwoTiers, "--depth",   "4",
+                                    "--unwind",     unwind,    "-q",        "--"};
+    run.insert(run.end(), c.argv.begin(), c.argv.end());
+    const auto placed = RunBounded(run);
+    EXPECT_FALSE(placed.hung) << unwind;
+    EXPECT_EQ(placed.exit_code, 0) << unwind << ": " << placed.err;
+    EXPECT_EQ(placed.out, r.plain.out) << unwind;
+  }
+}
+
+// A program that closes every descriptor above stderr (ours too), then writes a file of its own,
+// which gets the lowest free descriptor: whatever tierscope had there must not write into it.
+TEST(Faults, ProgramClosesEveryFileDescriptor) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("close_fds"), "close", dir.path()}});
+  EXPECT_EQ(r.plain.out, "close: own file intact, 4620 bytes\n");
+}
+
+TEST(Faults, ProgramDup2sOverEveryFileDescriptor) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("close_fds"), "dup2", dir.path()}});
+  EXPECT_EQ(r.plain.out, "dup2: own file intact, 4620 bytes\n");
+}
+
+}  // namespace
+}  // namespace tierscope::testing

@@ -1,5 +1,6 @@
 #include "writer.h"
 
+#include <signal.h>
 #include <time.h>
 
 #include <algorithm>
@@ -83,7 +84,15 @@ void Writer::AddPending(trace::TraceChunk* chunk) {
 
 bool Writer::Start() {
   running_ = true;
-  if (pthread_create(&thread_, nullptr, &Writer::ThreadMain, this) != 0) {
+  // The writer must not take the program's signals (like the sampler's drain thread): a
+  // process-directed signal that every thread of the program blocks, to take it with sigwait,
+  // would otherwise be delivered here and run its default action (tests/faults, sigwait).
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  const int rc = pthread_create(&thread_, nullptr, &Writer::ThreadMain, this);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) {
     running_ = false;
     return false;
   }

@@ -20,7 +20,7 @@ size_t FilesNamed(const TempDir& dir, const std::string& prefix, const std::stri
   size_t n = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
     const std::string name = e.path().filename();
-    n += name.rfind(prefix, 0) == 0 && name.size() >= suffix.size() &&
+    n += name.rfind(prefix, 0) == 0 && name.size() > prefix.size() + suffix.size() &&
          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   }
   return n;

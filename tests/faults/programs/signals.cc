@@ -46,9 +46,13 @@ unsigned long Loop(unsigned seed, const std::atomic<bool>& stop) {
     seed = seed * 1103515245 + 12345;
     const size_t slot = (seed >> 8) % kept.size();
     const size_t n = 100 + (seed >> 16) % 8000;
-    char* p = static_cast<char*>(kept[slot] != nullptr && seed % 3 == 0 ? realloc(kept[slot], n)
-                                                                          : malloc(n));
-    if (p != kept[slot]) free(kept[slot]);
+    char* p;
+    if (kept[slot] != nullptr && seed % 3 == 0) {
+      p = static_cast<char*>(realloc(kept[slot], n));
+    } else {
+      free(kept[slot]);
+      p = static_cast<char*>(malloc(n));
+    }
     if (p[0] != 5) p[0] = 5;
     sum += 1;
     kept[slot] = p;

@@ -1,12 +1,15 @@
 #include "writer.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 
 #include "runtime_state.h"
 #include "tierscope/formats/alloc_columns.h"
@@ -36,10 +39,37 @@ std::string ThreadNameFromProc(uint32_t tid) {
 
 Writer::Writer(RuntimeState* state, const std::string& path, trace::Header header)
     : state_(state),
+      path_(path),
       out_(path, state->config.compression_level),
       header_(std::move(header)),
       builder_(nullptr, kTimeUnitNs) {
   pending_.reserve(kMaxBatchesPerChunk);
+  struct stat st;
+  if (fstat(out_.fd(), &st) == 0) {
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+  }
+}
+
+void Writer::KeepOurDescriptor() {
+  struct stat st;
+  const int old_fd = out_.fd();
+  if (fstat(old_fd, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) return;
+  const int fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
+    out_.ReplaceFd(fd);
+    if (!said_reopened_) {
+      said_reopened_ = true;
+      std::fprintf(stderr,
+                   "tierscope: recorder: the program closed or replaced the trace's file "
+                   "descriptor %d; reopened %s and went on\n",
+                   old_fd, path_.c_str());
+    }
+    return;
+  }
+  if (fd >= 0) close(fd);
+  throw std::runtime_error("the program closed the trace's file descriptor " +
+                           std::to_string(old_fd) + " and " + path_ + " cannot be reopened");
 }
 
 void Writer::AddPending(trace::TraceChunk* chunk) {
@@ -226,6 +256,7 @@ void Writer::Cycle(CycleKind kind) {
     if (chunk.allocs_size() > 0 || chunk.stacks_size() > 0 || chunk.threads_size() > 0 ||
         chunk.module_maps_size() > 0 || chunk.samples_size() > 0 || chunk.has_footer() ||
         chunk.has_header()) {
+      KeepOurDescriptor();
       out_.Append(chunk);
     }
     progress_.fetch_add(1, std::memory_order_release);

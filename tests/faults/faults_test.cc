@@ -137,14 +137,18 @@ TEST(Faults, FibersWithoutFramePointers) {
 // which gets the lowest free descriptor: whatever tierscope had there must not write into it.
 TEST(Faults, ProgramClosesEveryFileDescriptor) {
   TempDir dir;
-  const auto r = RunThreeWays(dir, {{FaultProgram("close_fds"), "close", dir.path()}});
-  EXPECT_EQ(r.plain.out, "close: own file intact, 4620 bytes\n");
+  const auto r = RunThreeWays(dir, {{FaultProgram("close_fds"), "close", dir.path()}},
+                              {"closed or replaced the trace's file descriptor"});
+  EXPECT_EQ(r.plain.out, "close: own file intact, 4390 bytes\n");
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
 }
 
 TEST(Faults, ProgramDup2sOverEveryFileDescriptor) {
   TempDir dir;
-  const auto r = RunThreeWays(dir, {{FaultProgram("close_fds"), "dup2", dir.path()}});
-  EXPECT_EQ(r.plain.out, "dup2: own file intact, 4620 bytes\n");
+  const auto r = RunThreeWays(dir, {{FaultProgram("close_fds"), "dup2", dir.path()}},
+                              {"closed or replaced the trace's file descriptor"});
+  EXPECT_EQ(r.plain.out, "dup2: own file intact, 4390 bytes\n");
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
 }
 
 }  // namespace

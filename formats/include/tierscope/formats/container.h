@@ -85,6 +85,11 @@ class ContainerWriter {
 
   uint64_t bytes_written() const { return offset_; }
   const std::string& name() const { return name_; }
+  int fd() const { return fd_; }  // -1 after Close
+  // Goes on through `fd`, another descriptor of the same file opened for appending, and leaves
+  // the old one alone (neither written nor closed): the recorder's program closed or dup2'd over
+  // it, so its number now names one of the program's files.
+  void ReplaceFd(int fd) { fd_ = fd; }
 
  private:
   void WriteAll(const void* data, size_t size);

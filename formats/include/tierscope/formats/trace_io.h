@@ -18,6 +18,8 @@ class TraceWriter {
   ChunkInfo Append(const trace::TraceChunk& chunk);
   void Close() { out_.Close(); }
   uint64_t bytes_written() const { return out_.bytes_written(); }
+  int fd() const { return out_.fd(); }
+  void ReplaceFd(int fd) { out_.ReplaceFd(fd); }  // see ContainerWriter::ReplaceFd
 
  private:
   ContainerWriter out_;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "report.h"
+#include "nested_entry.h"
 #include "runtime.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
@@ -329,6 +330,7 @@ __attribute__((constructor)) void PlacerStart() {
   // Fork safety (runtime.h): every lock taken around fork; a child counts from zero. Registered
   // after jemalloc's own (at its first allocation, above), so the placer's prepare runs first.
   pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+  CreateNestedArena();
   t_thread.guard--;
 }
 

@@ -85,7 +85,26 @@ std::vector<char*> CollectArgs(const char* arg0, va_list ap, char*** envp_out) {
   return args;
 }
 
+using MainFn = int (*)(int, char**, char**);
+MainFn g_main = nullptr;
+
+// A return from main ends in the C library's own call of exit, which never reaches our exit():
+// the status is taken here (the footer said 0 for `return 3`; tests/faults, exec_chain).
+int MainWithStatus(int argc, char** argv, char** envp) {
+  const int status = g_main(argc, argv, envp);
+  SetExitStatus(status);
+  return status;
+}
+
 }  // namespace
+
+TS_EXPORT int __libc_start_main(MainFn main, int argc, char** argv, void (*init)(),
+                                void (*fini)(), void (*rtld_fini)(), void* stack_end) {
+  using StartFn = int (*)(MainFn, int, char**, void (*)(), void (*)(), void (*)(), void*);
+  auto real_start = reinterpret_cast<StartFn>(dlsym(RTLD_NEXT, "__libc_start_main"));
+  g_main = main;
+  return real_start(&MainWithStatus, argc, argv, init, fini, rtld_fini, stack_end);
+}
 
 TS_EXPORT void exit(int status) {
   SetExitStatus(status);
@@ -117,6 +136,24 @@ TS_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) 
 }
 TS_EXPORT int execvp(const char* file, char* const argv[]) {
   return DoExecve(file, argv, environ, true);
+}
+// By descriptor: the C library's fexecve calls the execveat system call itself, past execve.
+// Unhooked, the image before it lost its last events (or all of them: an empty trace), and the
+// exec'd image was not told who exec'd it (tests/faults, exec_chain).
+TS_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
+  if (!Ready(real.fexecve) || real.fexecve == nullptr) return -1;
+  HookScope scope;
+  ChildEnv env(envp);
+  BeforeExec();
+  return real.fexecve(fd, argv, env.get());
+}
+TS_EXPORT int execveat(int dirfd, const char* path, char* const argv[], char* const envp[],
+                       int flags) {
+  if (!Ready(real.execveat) || real.execveat == nullptr) return -1;
+  HookScope scope;
+  ChildEnv env(envp);
+  BeforeExec();
+  return real.execveat(dirfd, path, argv, env.get(), flags);
 }
 TS_EXPORT int execl(const char* path, const char* arg, ...) {
   va_list ap;

@@ -7,11 +7,15 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <random>
 
 #include "fault_runs.h"
 #include "tierscope/formats/trace_io.h"
+
+#include <sys/wait.h>
 
 namespace tierscope::testing {
 namespace {
@@ -161,6 +165,142 @@ TEST(Faults, ProgramDup2sOverEveryFileDescriptor) {
                               {"closed or replaced the trace's file descriptor"});
   EXPECT_EQ(r.plain.out, "dup2: own file intact, 4390 bytes\n");
   EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+}
+
+// What the recorder promises for a trace cut short (recorder/README.md, Life cycle): complete
+// chunks are never lost. The reader gets every chunk up to the end or to a last chunk cut short;
+// a process that died before its first chunk leaves the bare file header.
+void ExpectCompleteChunksUpToTheEnd(const std::string& path) {
+  formats::TraceReader reader(path);
+  trace::TraceChunk chunk;
+  size_t chunks = 0;
+  while (reader.Next(&chunk)) ++chunks;
+  if (chunks == 0) {
+    EXPECT_EQ(std::filesystem::file_size(path), 16u);
+    if (reader.error()) {
+      EXPECT_EQ(reader.error()->kind, formats::FormatError::Kind::kEmpty)
+          << reader.error()->Message();
+    }
+    return;
+  }
+  if (reader.error()) {
+    EXPECT_EQ(reader.error()->kind, formats::FormatError::Kind::kTruncated)
+        << reader.error()->Message();
+  }
+  // analyze reads it: exit 0, or 1 naming the damage after using everything before it.
+  const TempDir out;
+  const auto analyzed = RunBounded({TierscopeBin(), "analyze", path, "-o", out.File("p.tsp")});
+  EXPECT_TRUE(analyzed.exit_code == 0 || analyzed.exit_code == 1) << analyzed.err;
+  EXPECT_TRUE(std::filesystem::exists(out.File("p.tsp"))) << analyzed.err;
+}
+
+// A profile planned from a recording of the churn program (for cases whose own runs end too
+// early to plan from): DIR/churn.tsp.
+void PlanFromChurn(const TempDir& dir) {
+  const std::string trace = dir.File("churn.trace"), profile = dir.File("churn.tsp");
+  ASSERT_EQ(RunBounded({TierscopeBin(), "record", "-q", "-o", trace, "--",
+                        FaultProgram("churn"), "20000", "2"})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunBounded({TierscopeBin(), "analyze", trace, "-o", profile}).exit_code, 0);
+  ASSERT_EQ(RunBounded({TierscopeBin(), "plan", profile, "--tier", "fast=64K", "--tier",
+                        "slow=rest"})
+                .exit_code,
+            0);
+}
+
+// SIGKILL at a moment chosen by a random seed (said on failure): no exit path runs. The trace
+// keeps every complete chunk; record and run pass the death on as the exit status.
+TEST(Faults, SigkillAtRandomMoments) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(PlanFromChurn(dir));
+  std::random_device random;
+  for (int i = 0; i < 3; ++i) {
+    const std::string seed = std::to_string(random() % 100000);
+    SCOPED_TRACE("seed " + seed);
+    const std::vector<std::string> program = {FaultProgram("sigkill"), seed};
+    const auto plain = RunBounded(program);
+    ASSERT_EQ(plain.exit_code, 128 + SIGKILL);
+    ASSERT_EQ(plain.out, "started\n");
+    const std::string trace = dir.File("kill" + std::to_string(i) + ".trace");
+    const auto recorded =
+        RunBounded({TierscopeBin(), "record", "-o", trace, "--", program[0], program[1]});
+    EXPECT_FALSE(recorded.hung) << "hung under tierscope record";
+    EXPECT_EQ(recorded.exit_code, 128 + SIGKILL) << recorded.err;
+    EXPECT_EQ(recorded.out, plain.out);
+    ExpectSaidOnce(TierscopeLines(recorded.err), {}, "tierscope record");
+    ExpectCompleteChunksUpToTheEnd(trace);
+    const auto placed =
+        RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"), "--tiers",
+                    kTwoTiers, "--", program[0], program[1]});
+    EXPECT_FALSE(placed.hung) << "hung under tierscope run";
+    EXPECT_EQ(placed.exit_code, 128 + SIGKILL) << placed.err;
+    EXPECT_EQ(placed.out, plain.out);
+  }
+}
+
+// A small tmpfs of our own (we run as root), unmounted at the end.
+class SmallDisk {
+ public:
+  SmallDisk(const TempDir& dir, const char* size) : path_(dir.File("small")) {
+    std::filesystem::create_directory(path_);
+    mounted_ = mount("tmpfs", path_.c_str(), "tmpfs", 0, (std::string("size=") + size).c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) umount2(path_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+  // Fills what is left (the last write fails with ENOSPC).
+  void Fill() const {
+    std::system(("dd if=/dev/zero of=" + File("filler") + " bs=4k 2>/dev/null").c_str());
+  }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+};
+
+// The trace's disk fills up: the program runs on unchanged, the trace keeps what was written
+// before (complete chunks), and the recorder says so in one line naming the error.
+TEST(Faults, TraceOnAFullDisk) {
+  TempDir dir;
+  const SmallDisk disk(dir, "256k");
+  ASSERT_TRUE(disk.mounted()) << "mount -t tmpfs: " << std::strerror(errno) << " (needs root)";
+  const std::vector<std::string> program = {FaultProgram("churn"), "300000", "2"};
+  const auto plain = RunBounded(program);
+  ASSERT_EQ(plain.exit_code, 0);
+  const std::string trace = disk.File("t.trace");
+  const auto recorded =
+      RunBounded({TierscopeBin(), "record", "-o", trace, "--", program[0], program[1], program[2]});
+  EXPECT_FALSE(recorded.hung) << "hung under tierscope record";
+  EXPECT_EQ(recorded.exit_code, 0) << recorded.err;
+  EXPECT_EQ(recorded.out, plain.out);
+  ExpectSaidOnce(TierscopeLines(recorded.err), {"No space left on device"}, "tierscope record");
+  ExpectCompleteChunksUpToTheEnd(trace);
+
+  // The placer's stats and learned sites on a disk with no room left: one line each.
+  ASSERT_NO_FATAL_FAILURE(PlanFromChurn(dir));
+  std::filesystem::remove(trace);
+  disk.Fill();
+  const auto placed = RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"),
+                                  "--tiers", kTwoTiers, "--stats", disk.File("stats.json"),
+                                  "--", program[0], program[1], program[2]});
+  EXPECT_FALSE(placed.hung) << "hung under tierscope run";
+  EXPECT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  ExpectSaidOnce(TierscopeLines(placed.err),
+                 {"cannot write the stats file " + disk.File("stats.json") +
+                  ": No space left on device"},
+                 "tierscope run --stats");
+  const auto learned = RunBounded({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
+                                   disk.File("learned.tsp"), "--", program[0], program[1],
+                                   program[2]});
+  EXPECT_FALSE(learned.hung) << "hung under tierscope run --learn";
+  EXPECT_EQ(learned.exit_code, 0) << learned.err;
+  EXPECT_EQ(learned.out, plain.out);
+  ExpectSaidOnce(TierscopeLines(learned.err), {"learned.tsp: byte 0: write: No space left on device"},
+                 "tierscope run --learn");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Threads allocate without pause; after a number of rounds chosen by SEED (and a pause of up to a
-// few ms, also from SEED) the main thread kills its own process with SIGKILL: a death at a
+// 100 ms, also from SEED) the main thread kills its own process with SIGKILL: a death at a
 // moment nobody chose, with no handler, no exit path. Usage: sigkill SEED
 #include <signal.h>
 #include <time.h>
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   const int rounds = 1000 + static_cast<int>((seed >> 8) % 200000);
   for (int i = 0; i < rounds; ++i) free(malloc(64 + i % 256));
   seed = seed * 1103515245 + 12345;
-  timespec pause{0, static_cast<long>((seed >> 8) % 20'000'000)};
+  timespec pause{0, 1'000'000 + static_cast<long>((seed >> 8) % 100'000'000)};
   nanosleep(&pause, nullptr);
   kill(getpid(), SIGKILL);
   return 0;

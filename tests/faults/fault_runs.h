@@ -27,6 +27,12 @@ std::vector<std::string> TierscopeLines(const std::string& err);
 constexpr const char* kTwoTiers = "fast=node:0;slow=node:0,thp=off";
 
 struct FaultCase {
+  FaultCase(std::vector<std::string> argv_, std::vector<std::string> env_ = {},
+            std::vector<std::string> record_flags_ = {}, std::vector<std::string> run_flags_ = {})
+      : argv(std::move(argv_)),
+        env(std::move(env_)),
+        record_flags(std::move(record_flags_)),
+        run_flags(std::move(run_flags_)) {}
   std::vector<std::string> argv;
   std::vector<std::string> env;           // every run, the plain one too
   std::vector<std::string> record_flags;  // after `tierscope record -o T`

@@ -303,5 +303,60 @@ TEST(Faults, TraceOnAFullDisk) {
                  "tierscope run --learn");
 }
 
+// A FUSE file system of our own (programs/eio_fs.cc) that takes the first LIMIT bytes of a file
+// and fails every later write with EIO; unmounted at the end (its server then exits).
+class FailingDisk {
+ public:
+  FailingDisk(const TempDir& dir, uint64_t limit) : path_(dir.File("eio")) {
+    std::filesystem::create_directory(path_);
+    const auto r = RunBounded({FaultProgram("eio_fs"), path_, std::to_string(limit)});
+    mounted_ = r.exit_code == 0;
+    error_ = r.err;
+  }
+  ~FailingDisk() {
+    if (mounted_) umount2(path_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_, error_;
+  bool mounted_ = false;
+};
+
+// The trace's disk fails with EIO after 64 KiB: as with a full disk, the program runs on
+// unchanged and one line names the error; so for the placer's stats (EIO from the first byte).
+TEST(Faults, TraceOnADiskThatFailsWithEio) {
+  TempDir dir;
+  const std::vector<std::string> program = {FaultProgram("churn"), "300000", "2"};
+  const auto plain = RunBounded(program);
+  ASSERT_EQ(plain.exit_code, 0);
+  {
+    const FailingDisk disk(dir, 64 << 10);
+    ASSERT_TRUE(disk.mounted()) << disk.error();
+    const auto recorded = RunBounded({TierscopeBin(), "record", "-o", disk.File("t.trace"), "--",
+                                      program[0], program[1], program[2]});
+    EXPECT_FALSE(recorded.hung) << "hung under tierscope record";
+    EXPECT_EQ(recorded.exit_code, 0) << recorded.err;
+    EXPECT_EQ(recorded.out, plain.out);
+    ExpectSaidOnce(TierscopeLines(recorded.err), {"write: Input/output error"},
+                   "tierscope record");
+  }
+  ASSERT_NO_FATAL_FAILURE(PlanFromChurn(dir));
+  const FailingDisk disk(dir, 0);
+  ASSERT_TRUE(disk.mounted()) << disk.error();
+  const auto placed = RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"),
+                                  "--tiers", kTwoTiers, "--stats", disk.File("stats.json"), "--",
+                                  program[0], program[1], program[2]});
+  EXPECT_FALSE(placed.hung) << "hung under tierscope run";
+  EXPECT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  ExpectSaidOnce(TierscopeLines(placed.err),
+                 {"cannot write the stats file " + disk.File("stats.json") +
+                  ": Input/output error"},
+                 "tierscope run --stats");
+}
+
 }  // namespace
 }  // namespace tierscope::testing

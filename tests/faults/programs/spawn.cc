@@ -42,43 +42,47 @@ int ChildMain(int n) {
 
 }  // namespace
 
+// One round of every way to start a child; a function of its own so that nothing of the caller's
+// lives across the vforks.
+__attribute__((noinline)) void Round(int r, char** argv) {
+  std::fflush(stdout);
+  const std::string n = std::to_string(r);
+  char* child_argv[] = {argv[0], const_cast<char*>("child"), const_cast<char*>(n.c_str()),
+                        nullptr};
+  pid_t pid = vfork();
+  if (pid == 0) {
+    execv(argv[0], child_argv);
+    _exit(126);
+  }
+  std::printf("vfork+exec %d\n", Status(pid));
+  std::fflush(stdout);
+  pid = vfork();
+  if (pid == 0) _exit(7);
+  std::printf("vfork+_exit %d\n", Status(pid));
+  pid = vfork();
+  if (pid == 0) {
+    char* missing_argv[] = {const_cast<char*>("/nonexistent/program"), nullptr};
+    execv(missing_argv[0], missing_argv);
+    _exit(127);
+  }
+  std::printf("vfork+failed exec %d\n", Status(pid));
+  std::fflush(stdout);
+  pid = -1;
+  const int spawned = posix_spawn(&pid, argv[0], nullptr, nullptr, child_argv, environ);
+  std::printf("posix_spawn %d %d\n", spawned, Status(pid));
+  std::fflush(stdout);
+  pid = -1;
+  const int spawnedp = posix_spawnp(&pid, argv[0], nullptr, nullptr, child_argv, environ);
+  std::printf("posix_spawnp %d %d\n", spawnedp, Status(pid));
+  std::fflush(stdout);
+}
+
 int main(int argc, char** argv) {
   if (argc > 2 && std::string(argv[1]) == "child") return ChildMain(std::atoi(argv[2]));
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 10;
   std::vector<std::thread> workers;
   for (unsigned t = 0; t < 2; ++t) workers.emplace_back(Churn, 3u + t);
-  for (int r = 0; r < rounds; ++r) {
-    std::fflush(stdout);
-    const std::string n = std::to_string(r);
-    char* child_argv[] = {argv[0], const_cast<char*>("child"), const_cast<char*>(n.c_str()),
-                          nullptr};
-    pid_t pid = vfork();
-    if (pid == 0) {
-      execv(argv[0], child_argv);
-      _exit(126);
-    }
-    std::printf("vfork+exec %d\n", Status(pid));
-    std::fflush(stdout);
-    pid = vfork();
-    if (pid == 0) _exit(7);
-    std::printf("vfork+_exit %d\n", Status(pid));
-    pid = vfork();
-    if (pid == 0) {
-      char* missing_argv[] = {const_cast<char*>("/nonexistent/program"), nullptr};
-      execv(missing_argv[0], missing_argv);
-      _exit(127);
-    }
-    std::printf("vfork+failed exec %d\n", Status(pid));
-    std::fflush(stdout);
-    pid = -1;
-    const int spawned = posix_spawn(&pid, argv[0], nullptr, nullptr, child_argv, environ);
-    std::printf("posix_spawn %d %d\n", spawned, Status(pid));
-    std::fflush(stdout);
-    pid = -1;
-    const int spawnedp = posix_spawnp(&pid, argv[0], nullptr, nullptr, child_argv, environ);
-    std::printf("posix_spawnp %d %d\n", spawnedp, Status(pid));
-    std::fflush(stdout);
-  }
+  for (int r = 0; r < rounds; ++r) Round(r, argv);
   g_stop = true;
   for (auto& w : workers) w.join();
   return 0;

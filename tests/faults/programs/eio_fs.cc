@@ -21,7 +21,7 @@ namespace {
 
 constexpr uint64_t kRoot = FUSE_ROOT_ID, kFile = 2;
 int g_fd = -1;
-bool g_file_exists = false;
+std::string g_name;  // the one file it holds (empty: none)
 uint64_t g_size = 0, g_limit = 0;
 
 void Reply(uint64_t unique, int error, const void* data = nullptr, size_t size = 0) {
@@ -82,7 +82,7 @@ void Serve() {
         break;
       }
       case FUSE_LOOKUP:
-        if (g_file_exists) {
+        if (!g_name.empty() && g_name == arg) {
           ReplyEntry(in->unique, kFile);
         } else {
           Reply(in->unique, ENOENT);
@@ -98,7 +98,7 @@ void Serve() {
         break;
       }
       case FUSE_CREATE: {
-        g_file_exists = true;
+        g_name = arg + sizeof(fuse_create_in);
         g_size = 0;
         struct {
           fuse_entry_out entry;
@@ -135,7 +135,7 @@ void Serve() {
         Reply(in->unique, 0, nullptr, 0);  // the bytes are not kept: reads find nothing
         break;
       case FUSE_UNLINK:
-        g_file_exists = false;
+        if (g_name == arg) g_name.clear();
         Reply(in->unique, 0);
         break;
       case FUSE_FLUSH:

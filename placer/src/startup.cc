@@ -11,8 +11,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "report.h"
 #include "nested_entry.h"
+#include "report.h"
 #include "runtime.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"

@@ -98,8 +98,8 @@ int MainWithStatus(int argc, char** argv, char** envp) {
 
 }  // namespace
 
-TS_EXPORT int __libc_start_main(MainFn main, int argc, char** argv, void (*init)(),
-                                void (*fini)(), void (*rtld_fini)(), void* stack_end) {
+TS_EXPORT int __libc_start_main(MainFn main, int argc, char** argv, void (*init)(), void (*fini)(),
+                                void (*rtld_fini)(), void* stack_end) {
   using StartFn = int (*)(MainFn, int, char**, void (*)(), void (*)(), void (*)(), void*);
   auto real_start = reinterpret_cast<StartFn>(dlsym(RTLD_NEXT, "__libc_start_main"));
   g_main = main;

@@ -45,7 +45,9 @@ class BufferPool {
   // For a thread without a buffer when none is queued for the writer: every buffer is some live
   // thread's current one, and waiting would wait for threads that may be waiting for this one
   // (1200 threads at a barrier hung). Null only past kMaxBeyondLimit such buffers.
-  EventBuffer* AcquireBeyondLimit(uint32_t tid) { return Acquire(tid, max_buffers_ + kMaxBeyondLimit); }
+  EventBuffer* AcquireBeyondLimit(uint32_t tid) {
+    return Acquire(tid, max_buffers_ + kMaxBeyondLimit);
+  }
   // Buffers pushed full and not yet released: what waiting for the writer can give back.
   uint32_t queued() const { return queued_.load(std::memory_order_acquire); }
   static constexpr size_t kMaxBeyondLimit = 1 << 16;  // the recorder's thread bound

@@ -92,8 +92,8 @@ std::vector<std::string> TierscopeLines(const std::string& err) {
   return lines;
 }
 
-void ExpectSaidOnce(const std::vector<std::string>& lines,
-                    const std::vector<std::string>& expected, const std::string& what) {
+void ExpectSaidOnce(const std::vector<std::string>& lines, const std::vector<std::string>& expected,
+                    const std::string& what) {
   for (const auto& e : expected) {
     int n = 0;
     for (const auto& l : lines) n += l.find(e) != std::string::npos;
@@ -112,8 +112,8 @@ namespace {
 // in every run, not a fault of the case.
 const std::vector<std::string>& MachineLines() {
   static const std::vector<std::string> lines = [] {
-    const BoundedRun r = RunBounded(
-        {TierscopeBin(), "run", "--tiers", kTwoTiers, "--", "/bin/true"});
+    const BoundedRun r =
+        RunBounded({TierscopeBin(), "run", "--tiers", kTwoTiers, "--", "/bin/true"});
     return TierscopeLines(r.err);
   }();
   return lines;
@@ -137,7 +137,7 @@ FaultRuns RunThreeWays(const TempDir& dir, const FaultCase& c,
   r.recorded = RunBounded(record, c.env);
   EXPECT_FALSE(r.recorded.hung) << "hung under tierscope record";
   EXPECT_EQ(r.recorded.exit_code, r.plain.exit_code) << "under tierscope record:\n"
-                                                      << r.recorded.err;
+                                                     << r.recorded.err;
   EXPECT_EQ(r.recorded.out, r.plain.out) << "stdout under tierscope record";
   ExpectSaidOnce(TierscopeLines(r.recorded.err), expected_record, "tierscope record");
   r.facts = ReadTraceFacts(trace);
@@ -147,12 +147,12 @@ FaultRuns RunThreeWays(const TempDir& dir, const FaultCase& c,
   const std::string profile = dir.File("p.tsp");
   const BoundedRun analyzed = RunBounded({TierscopeBin(), "analyze", trace, "-o", profile});
   EXPECT_EQ(analyzed.exit_code, 0) << "tierscope analyze of the recording: " << analyzed.err;
-  const BoundedRun planned = RunBounded(
-      {TierscopeBin(), "plan", profile, "--tier", "fast=64K", "--tier", "slow=rest"});
+  const BoundedRun planned =
+      RunBounded({TierscopeBin(), "plan", profile, "--tier", "fast=64K", "--tier", "slow=rest"});
   EXPECT_EQ(planned.exit_code, 0) << "tierscope plan: " << planned.err;
 
-  std::vector<std::string> run = {TierscopeBin(), "run",   "--profile",         profile,
-                                  "--tiers",      kTwoTiers, "--stats", dir.File("stats.json")};
+  std::vector<std::string> run = {TierscopeBin(), "run",     "--profile", profile,
+                                  "--tiers",      kTwoTiers, "--stats",   dir.File("stats.json")};
   run.insert(run.end(), c.run_flags.begin(), c.run_flags.end());
   run.push_back("--");
   run.insert(run.end(), c.argv.begin(), c.argv.end());

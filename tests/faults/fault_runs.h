@@ -54,7 +54,7 @@ FaultRuns RunThreeWays(const TempDir& dir, const FaultCase& c,
                        const std::vector<std::string>& expected_run = {});
 
 // Each expected substring in exactly one of `lines`, and every line holds one of them.
-void ExpectSaidOnce(const std::vector<std::string>& lines,
-                    const std::vector<std::string>& expected, const std::string& what);
+void ExpectSaidOnce(const std::vector<std::string>& lines, const std::vector<std::string>& expected,
+                    const std::string& what);
 
 }  // namespace tierscope::testing

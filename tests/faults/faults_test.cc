@@ -79,7 +79,8 @@ TEST(Faults, LauncherScriptThatExecsTheProgram) {
              "#!/bin/bash\n"
              "for i in 1 2 3; do /bin/true; done\n"
              "v=$(/bin/echo 1)\n"
-             "exec " + FaultProgram("exec_chain") + " \"$@\"\n");
+             "exec " +
+                 FaultProgram("exec_chain") + " \"$@\"\n");
   ASSERT_EQ(chmod(launcher.c_str(), 0755), 0);
   const auto r = RunThreeWays(dir, {{launcher, "2"}}, {"exec'd another"});
   EXPECT_EQ(r.plain.exit_code, 3);
@@ -113,9 +114,9 @@ TEST(Faults, ThousandsOfThreadsStartAndExit) {
 
 TEST(Faults, DlopenDlcloseChurn) {
   TempDir dir;
-  const auto r = RunThreeWays(dir, {{FaultProgram("dl_churn"), "300",
-                                     FaultProgram("libts-fault-plugin-a.so"),
-                                     FaultProgram("libts-fault-plugin-b.so")}});
+  const auto r =
+      RunThreeWays(dir, {{FaultProgram("dl_churn"), "300", FaultProgram("libts-fault-plugin-a.so"),
+                          FaultProgram("libts-fault-plugin-b.so")}});
   EXPECT_NE(r.plain.out.find("failures 0"), std::string::npos) << r.plain.out;
 }
 
@@ -124,9 +125,8 @@ TEST(Faults, DlopenDlcloseChurn) {
 // main, freed by destructors of priority 101 (after tierscope's library finished).
 TEST(Faults, MemoryAllocatedBeforeOurLibraryInitialisesAndFreedAfterItEnds) {
   TempDir dir;
-  const auto r =
-      RunThreeWays(dir, {{FaultProgram("early_alloc")},
-                         {"LD_PRELOAD=" + FaultProgram("libts-fault-early.so")}});
+  const auto r = RunThreeWays(
+      dir, {{FaultProgram("early_alloc")}, {"LD_PRELOAD=" + FaultProgram("libts-fault-early.so")}});
   EXPECT_EQ(r.plain.out, "words 6950 intact 1 preloaded block intact\n");
 }
 
@@ -198,15 +198,15 @@ void ExpectCompleteChunksUpToTheEnd(const std::string& path) {
 // early to plan from): DIR/churn.tsp.
 void PlanFromChurn(const TempDir& dir) {
   const std::string trace = dir.File("churn.trace"), profile = dir.File("churn.tsp");
-  ASSERT_EQ(RunBounded({TierscopeBin(), "record", "-q", "-o", trace, "--",
-                        FaultProgram("churn"), "20000", "2"})
+  ASSERT_EQ(RunBounded({TierscopeBin(), "record", "-q", "-o", trace, "--", FaultProgram("churn"),
+                        "20000", "2"})
                 .exit_code,
             0);
   ASSERT_EQ(RunBounded({TierscopeBin(), "analyze", trace, "-o", profile}).exit_code, 0);
-  ASSERT_EQ(RunBounded({TierscopeBin(), "plan", profile, "--tier", "fast=64K", "--tier",
-                        "slow=rest"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      RunBounded({TierscopeBin(), "plan", profile, "--tier", "fast=64K", "--tier", "slow=rest"})
+          .exit_code,
+      0);
 }
 
 // SIGKILL at a moment chosen by a random seed (said on failure): no exit path runs. The trace
@@ -230,9 +230,8 @@ TEST(Faults, SigkillAtRandomMoments) {
     EXPECT_EQ(recorded.out, plain.out);
     ExpectSaidOnce(TierscopeLines(recorded.err), {}, "tierscope record");
     ExpectCompleteChunksUpToTheEnd(trace);
-    const auto placed =
-        RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"), "--tiers",
-                    kTwoTiers, "--", program[0], program[1]});
+    const auto placed = RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"),
+                                    "--tiers", kTwoTiers, "--", program[0], program[1]});
     EXPECT_FALSE(placed.hung) << "hung under tierscope run";
     EXPECT_EQ(placed.exit_code, 128 + SIGKILL) << placed.err;
     EXPECT_EQ(placed.out, plain.out);
@@ -244,7 +243,8 @@ class SmallDisk {
  public:
   SmallDisk(const TempDir& dir, const char* size) : path_(dir.File("small")) {
     std::filesystem::create_directory(path_);
-    mounted_ = mount("tmpfs", path_.c_str(), "tmpfs", 0, (std::string("size=") + size).c_str()) == 0;
+    mounted_ =
+        mount("tmpfs", path_.c_str(), "tmpfs", 0, (std::string("size=") + size).c_str()) == 0;
   }
   ~SmallDisk() {
     if (mounted_) umount2(path_.c_str(), MNT_DETACH);
@@ -283,24 +283,24 @@ TEST(Faults, TraceOnAFullDisk) {
   ASSERT_NO_FATAL_FAILURE(PlanFromChurn(dir));
   std::filesystem::remove(trace);
   disk.Fill();
-  const auto placed = RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"),
-                                  "--tiers", kTwoTiers, "--stats", disk.File("stats.json"),
-                                  "--", program[0], program[1], program[2]});
+  const auto placed =
+      RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"), "--tiers", kTwoTiers,
+                  "--stats", disk.File("stats.json"), "--", program[0], program[1], program[2]});
   EXPECT_FALSE(placed.hung) << "hung under tierscope run";
   EXPECT_EQ(placed.exit_code, 0) << placed.err;
   EXPECT_EQ(placed.out, plain.out);
-  ExpectSaidOnce(TierscopeLines(placed.err),
-                 {"cannot write the stats file " + disk.File("stats.json") +
-                  ": No space left on device"},
-                 "tierscope run --stats");
-  const auto learned = RunBounded({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn",
-                                   disk.File("learned.tsp"), "--", program[0], program[1],
-                                   program[2]});
+  ExpectSaidOnce(
+      TierscopeLines(placed.err),
+      {"cannot write the stats file " + disk.File("stats.json") + ": No space left on device"},
+      "tierscope run --stats");
+  const auto learned =
+      RunBounded({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn", disk.File("learned.tsp"),
+                  "--", program[0], program[1], program[2]});
   EXPECT_FALSE(learned.hung) << "hung under tierscope run --learn";
   EXPECT_EQ(learned.exit_code, 0) << learned.err;
   EXPECT_EQ(learned.out, plain.out);
-  ExpectSaidOnce(TierscopeLines(learned.err), {"learned.tsp: byte 0: write: No space left on device"},
-                 "tierscope run --learn");
+  ExpectSaidOnce(TierscopeLines(learned.err),
+                 {"learned.tsp: byte 0: write: No space left on device"}, "tierscope run --learn");
 }
 
 // A FUSE file system of our own (programs/eio_fs.cc) that takes the first LIMIT bytes of a file
@@ -340,22 +340,21 @@ TEST(Faults, TraceOnADiskThatFailsWithEio) {
     EXPECT_FALSE(recorded.hung) << "hung under tierscope record";
     EXPECT_EQ(recorded.exit_code, 0) << recorded.err;
     EXPECT_EQ(recorded.out, plain.out);
-    ExpectSaidOnce(TierscopeLines(recorded.err), {"write: Input/output error"},
-                   "tierscope record");
+    ExpectSaidOnce(TierscopeLines(recorded.err), {"write: Input/output error"}, "tierscope record");
   }
   ASSERT_NO_FATAL_FAILURE(PlanFromChurn(dir));
   const FailingDisk disk(dir, 0);
   ASSERT_TRUE(disk.mounted()) << disk.error();
-  const auto placed = RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"),
-                                  "--tiers", kTwoTiers, "--stats", disk.File("stats.json"), "--",
-                                  program[0], program[1], program[2]});
+  const auto placed =
+      RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"), "--tiers", kTwoTiers,
+                  "--stats", disk.File("stats.json"), "--", program[0], program[1], program[2]});
   EXPECT_FALSE(placed.hung) << "hung under tierscope run";
   EXPECT_EQ(placed.exit_code, 0) << placed.err;
   EXPECT_EQ(placed.out, plain.out);
-  ExpectSaidOnce(TierscopeLines(placed.err),
-                 {"cannot write the stats file " + disk.File("stats.json") +
-                  ": Input/output error"},
-                 "tierscope run --stats");
+  ExpectSaidOnce(
+      TierscopeLines(placed.err),
+      {"cannot write the stats file " + disk.File("stats.json") + ": Input/output error"},
+      "tierscope run --stats");
 }
 
 }  // namespace

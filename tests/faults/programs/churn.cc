@@ -26,10 +26,18 @@ unsigned long Work(int ops, unsigned seed) {
     free(kept[slot]);
     const size_t n = 16 + (seed >> 16) % 1024;
     switch (seed % 4) {
-      case 0: kept[slot] = AllocAt<1>(n); break;
-      case 1: kept[slot] = AllocAt<2>(n); break;
-      case 2: kept[slot] = AllocAt<3>(n); break;
-      default: kept[slot] = AllocAt<4>(n); break;
+      case 0:
+        kept[slot] = AllocAt<1>(n);
+        break;
+      case 1:
+        kept[slot] = AllocAt<2>(n);
+        break;
+      case 2:
+        kept[slot] = AllocAt<3>(n);
+        break;
+      default:
+        kept[slot] = AllocAt<4>(n);
+        break;
     }
   }
   for (char* p : kept) free(p);

@@ -71,8 +71,8 @@ void Serve() {
         const auto* init = reinterpret_cast<const fuse_init_in*>(arg);
         fuse_init_out out{};
         out.major = FUSE_KERNEL_VERSION;
-        out.minor = init->minor < FUSE_KERNEL_MINOR_VERSION ? init->minor
-                                                            : FUSE_KERNEL_MINOR_VERSION;
+        out.minor =
+            init->minor < FUSE_KERNEL_MINOR_VERSION ? init->minor : FUSE_KERNEL_MINOR_VERSION;
         out.max_readahead = init->max_readahead;
         out.max_write = 1 << 20;
         out.max_background = 16;
@@ -177,8 +177,8 @@ int main(int argc, char** argv) {
     std::perror("/dev/fuse");
     return 1;
   }
-  const std::string options = "fd=" + std::to_string(g_fd) +
-                              ",rootmode=40000,user_id=0,group_id=0,allow_other";
+  const std::string options =
+      "fd=" + std::to_string(g_fd) + ",rootmode=40000,user_id=0,group_id=0,allow_other";
   if (mount("eio_fs", argv[1], "fuse.eio_fs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
     std::perror("mount");
     return 1;

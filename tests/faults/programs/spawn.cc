@@ -47,8 +47,7 @@ int ChildMain(int n) {
 __attribute__((noinline)) void Round(int r, char** argv) {
   std::fflush(stdout);
   const std::string n = std::to_string(r);
-  char* child_argv[] = {argv[0], const_cast<char*>("child"), const_cast<char*>(n.c_str()),
-                        nullptr};
+  char* child_argv[] = {argv[0], const_cast<char*>("child"), const_cast<char*>(n.c_str()), nullptr};
   pid_t pid = vfork();
   if (pid == 0) {
     execv(argv[0], child_argv);

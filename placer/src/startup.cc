@@ -350,7 +350,9 @@ __attribute__((destructor)) void PlacerExit() {
   }
   try {
     if (!g_info.sites_path.empty() && g_state.cache.learning()) {
-      if (auto error = WriteLearnedSites(g_info.sites_path)) Say(*error);
+      // Each process of the tree its own file: the last one to exit overwrote the others.
+      const std::string path = SitesPathFor(g_info.sites_path, getpid(), TreeRoot());
+      if (auto error = WriteLearnedSites(path)) Say(*error);
     }
   } catch (const std::exception& e) {
     Say(std::string("TIERSCOPE_PLACER_SITES: cannot write the sites: ") + e.what());

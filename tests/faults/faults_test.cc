@@ -13,6 +13,7 @@
 #include <random>
 
 #include "fault_runs.h"
+#include "tierscope/formats/profile_io.h"
 #include "tierscope/formats/trace_io.h"
 
 #include <sys/wait.h>
@@ -355,6 +356,52 @@ TEST(Faults, TraceOnADiskThatFailsWithEio) {
       TierscopeLines(placed.err),
       {"cannot write the stats file " + disk.File("stats.json") + ": Input/output error"},
       "tierscope run --stats");
+}
+
+// `tierscope run --learn` on a program that forks: every process writes its own sites (the last
+// one to exit overwrote the others' file).
+TEST(Faults, LearnedSitesOfForkedChildrenDoNotOverwriteEachOther) {
+  TempDir dir;
+  const auto learned =
+      RunBounded({TierscopeBin(), "run", "-q", "--tiers", kTwoTiers, "--learn", dir.File("l.tsp"),
+                  "--", FaultProgram("fork_threads"), "5", "1"});
+  EXPECT_FALSE(learned.hung);
+  EXPECT_EQ(learned.exit_code, 0) << learned.err;
+  EXPECT_EQ(learned.out, "forks 5 bad 0\n");
+  EXPECT_TRUE(std::filesystem::exists(dir.File("l.tsp")));
+  // l.PID.tsp from each child that ends with exit() (children 0 and 3; the others _exit, which
+  // runs no destructor, the placer's included).
+  EXPECT_EQ(FilesNamed(dir, "l.", ".tsp"), 2u);
+}
+
+// The program is rebuilt (here: replaced by another binary at the same path) between record and
+// analyze: the symbolizer must not name its frames with the new file's functions, and says once
+// which module it left unnamed.
+TEST(Faults, ABinaryRebuiltAfterTheRecordingIsNotSymbolizedWithWrongNames) {
+  TempDir dir;
+  const std::string program = dir.File("prog");
+  std::filesystem::copy_file(FaultProgram("churn"), program);
+  ASSERT_EQ(RunBounded({TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"), "--", program,
+                        "2000", "1"})
+                .exit_code,
+            0);
+  std::filesystem::copy_file(FaultProgram("threads"), program,
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto analyzed =
+      RunBounded({TierscopeBin(), "analyze", dir.File("t.trace"), "-o", dir.File("p.tsp")});
+  ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
+  ExpectSaidOnce(TierscopeLines(analyzed.err), {program + " here is another build"},
+                 "tierscope analyze");
+  const auto profile = formats::LoadProfile(dir.File("p.tsp"));
+  size_t in_program = 0;
+  for (const auto& site : profile.sites()) {
+    for (const auto& loc : site.stack()) {
+      if (loc.module() != program) continue;
+      ++in_program;
+      EXPECT_EQ(loc.lines_size(), 0) << loc.lines(0).function();
+    }
+  }
+  EXPECT_GT(in_program, 0u);
 }
 
 }  // namespace

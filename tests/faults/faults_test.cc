@@ -374,7 +374,8 @@ TEST(Faults, LearnedSitesOfForkedChildrenDoNotOverwriteEachOther) {
   EXPECT_EQ(FilesNamed(dir, "l.", ".tsp"), 2u);
 }
 
-// The program is rebuilt (here: replaced by another binary at the same path) between record and
+// The program is rebuilt (here: replaced by another binary at the same path, whose main covers
+// the recorded offsets: the old symbolizer named them "main") between record and
 // analyze: the symbolizer must not name its frames with the new file's functions, and says once
 // which module it left unnamed.
 TEST(Faults, ABinaryRebuiltAfterTheRecordingIsNotSymbolizedWithWrongNames) {
@@ -385,7 +386,7 @@ TEST(Faults, ABinaryRebuiltAfterTheRecordingIsNotSymbolizedWithWrongNames) {
                         "2000", "1"})
                 .exit_code,
             0);
-  std::filesystem::copy_file(FaultProgram("threads"), program,
+  std::filesystem::copy_file(FaultProgram("exec_chain"), program,
                              std::filesystem::copy_options::overwrite_existing);
   const auto analyzed =
       RunBounded({TierscopeBin(), "analyze", dir.File("t.trace"), "-o", dir.File("p.tsp")});

@@ -1,15 +1,13 @@
 #include "writer.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <stdexcept>
 
 #include "runtime_state.h"
 #include "tierscope/formats/alloc_columns.h"
@@ -37,39 +35,36 @@ std::string ThreadNameFromProc(uint32_t tid) {
 
 }  // namespace
 
+namespace {
+
+std::string Absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[4096];
+  return getcwd(cwd, sizeof cwd) != nullptr ? std::string(cwd) + "/" + path : path;
+}
+
+}  // namespace
+
 Writer::Writer(RuntimeState* state, const std::string& path, trace::Header header)
     : state_(state),
-      path_(path),
+      path_(Absolute(path)),
       out_(path, state->config.compression_level),
       header_(std::move(header)),
       builder_(nullptr, kTimeUnitNs) {
   pending_.reserve(kMaxBatchesPerChunk);
-  struct stat st;
-  if (fstat(out_.fd(), &st) == 0) {
-    dev_ = st.st_dev;
-    ino_ = st.st_ino;
-  }
+  // The program may close every descriptor (a daemon's start-up) or dup2 over ours: a chunk
+  // written through that number would land in its own file (tests/faults, close_fds). Each
+  // write checks first and reopens the trace by path.
+  out_.PinToFile(path_);
 }
 
-void Writer::KeepOurDescriptor() {
-  struct stat st;
-  const int old_fd = out_.fd();
-  if (fstat(old_fd, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) return;
-  const int fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
-    out_.ReplaceFd(fd);
-    if (!said_reopened_) {
-      said_reopened_ = true;
-      std::fprintf(stderr,
-                   "tierscope: recorder: the program closed or replaced the trace's file "
-                   "descriptor %d; reopened %s and went on\n",
-                   old_fd, path_.c_str());
-    }
-    return;
-  }
-  if (fd >= 0) close(fd);
-  throw std::runtime_error("the program closed the trace's file descriptor " +
-                           std::to_string(old_fd) + " and " + path_ + " cannot be reopened");
+void Writer::SayIfReopened() {
+  if (said_reopened_ || out_.reopened() == 0) return;
+  said_reopened_ = true;
+  std::fprintf(stderr,
+               "tierscope: recorder: the program closed or replaced the trace's file descriptor; "
+               "reopened %s and went on\n",
+               path_.c_str());
 }
 
 void Writer::AddPending(trace::TraceChunk* chunk) {
@@ -256,8 +251,8 @@ void Writer::Cycle(CycleKind kind) {
     if (chunk.allocs_size() > 0 || chunk.stacks_size() > 0 || chunk.threads_size() > 0 ||
         chunk.module_maps_size() > 0 || chunk.samples_size() > 0 || chunk.has_footer() ||
         chunk.has_header()) {
-      KeepOurDescriptor();
       out_.Append(chunk);
+      SayIfReopened();
     }
     progress_.fetch_add(1, std::memory_order_release);
   } while (full != nullptr);

@@ -52,15 +52,12 @@ class Writer {
   void AddThreads(trace::TraceChunk* chunk);
   void AddStacks(trace::TraceChunk* chunk);
   void AddCounters(trace::TraceChunk* chunk);
-  // The program may close every descriptor (a daemon's start-up) or dup2 over ours: a chunk
-  // written through that number would land in the program's own file. Checked before each chunk:
-  // the file is reopened by path for appending (said once); throws when it is gone.
-  void KeepOurDescriptor();
+  // Says once that the program took the trace's descriptor over (out_ reopened the file).
+  void SayIfReopened();
 
   RuntimeState* state_;
-  std::string path_;
+  std::string path_;  // absolute: the program may change its directory
   formats::TraceWriter out_;
-  uint64_t dev_ = 0, ino_ = 0;  // of the trace file
   bool said_reopened_ = false;
   trace::Header header_;
   trace::TraceChunk chunk_;

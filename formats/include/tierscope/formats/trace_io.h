@@ -18,8 +18,8 @@ class TraceWriter {
   ChunkInfo Append(const trace::TraceChunk& chunk);
   void Close() { out_.Close(); }
   uint64_t bytes_written() const { return out_.bytes_written(); }
-  int fd() const { return out_.fd(); }
-  void ReplaceFd(int fd) { out_.ReplaceFd(fd); }  // see ContainerWriter::ReplaceFd
+  void PinToFile(std::string path) { out_.PinToFile(std::move(path)); }  // see ContainerWriter
+  int reopened() const { return out_.reopened(); }
 
  private:
   ContainerWriter out_;

@@ -75,6 +75,7 @@ TS_ALWAYS_INLINE void* NewImpl(EntryScope& entry, size_t size, int align_flags, 
       if (nothrow) return nullptr;
       throw std::bad_alloc();
     }
+    ProgramCode program;  // nested_entry.h
     if (nothrow) {
       try {
         handler();

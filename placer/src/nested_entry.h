@@ -47,6 +47,16 @@ class EntryScope {
   const bool nested_;
 };
 
+// Around program code an entry point calls (operator new's new_handler, which may free a
+// reserve to make room): that code is not inside the placer, its frees must happen now.
+class ProgramCode {
+ public:
+  TS_ALWAYS_INLINE ProgramCode() { --t_entry_depth; }
+  TS_ALWAYS_INLINE ~ProgramCode() { ++t_entry_depth; }
+  ProgramCode(const ProgramCode&) = delete;
+  ProgramCode& operator=(const ProgramCode&) = delete;
+};
+
 // Allocations of a nested call (mallocx flags: alignment, zero).
 void* NestedAlloc(size_t size, int flags);
 void* NestedRealloc(EntryScope& entry, void* old, size_t size);

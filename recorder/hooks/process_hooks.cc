@@ -85,26 +85,7 @@ std::vector<char*> CollectArgs(const char* arg0, va_list ap, char*** envp_out) {
   return args;
 }
 
-using MainFn = int (*)(int, char**, char**);
-MainFn g_main = nullptr;
-
-// A return from main ends in the C library's own call of exit, which never reaches our exit():
-// the status is taken here (the footer said 0 for `return 3`; tests/faults, exec_chain).
-int MainWithStatus(int argc, char** argv, char** envp) {
-  const int status = g_main(argc, argv, envp);
-  SetExitStatus(status);
-  return status;
-}
-
 }  // namespace
-
-TS_EXPORT int __libc_start_main(MainFn main, int argc, char** argv, void (*init)(), void (*fini)(),
-                                void (*rtld_fini)(), void* stack_end) {
-  using StartFn = int (*)(MainFn, int, char**, void (*)(), void (*)(), void (*)(), void*);
-  auto real_start = reinterpret_cast<StartFn>(dlsym(RTLD_NEXT, "__libc_start_main"));
-  g_main = main;
-  return real_start(&MainWithStatus, argc, argv, init, fini, rtld_fini, stack_end);
-}
 
 TS_EXPORT void exit(int status) {
   SetExitStatus(status);

@@ -54,6 +54,11 @@ class AnalyzeCommand : public Subcommand {
     if (!no_symbolize_) {
       analyzer::Symbolizer symbolizer(symbols_);
       symbolizer.SymbolizeProfile(&merged);
+      for (const auto& module : symbolizer.other_builds()) {
+        std::cerr << "tierscope analyze: " << module
+                  << " here is another build than the one recorded (its build-id differs): its "
+                     "frames are left unnamed\n";
+      }
     }
     formats::WriteProfile(output_, std::move(merged));
     if (damage) {

@@ -273,7 +273,7 @@ Placement Replay::Place(int policy, const formats::AllocEvent& e, const StackInf
       // A realloc from a site the plan names goes where the plan says, like any allocation
       // from it (the analyzer credits the new block to that site); from a site it does not
       // name, the block keeps its tier. An mremap always keeps it: the kernel carries the
-      // mapping's memory policy along, and the placer leaves it so (placer/src/mmap_hooks.cc).
+      // mapping's memory policy along, and the placer leaves it so (placer/src/mmap_placement.cc).
       const PlanDecisions::Decision& d = policy == kPlan ? info.plan : info.random;
       if (kept && (!d.known || e.kind == trace::MREMAP)) {
         const Placement& old = kept->place[policy];

@@ -27,6 +27,7 @@ struct Symbolizer::Module {
   Dwfl_Module* module = nullptr;
   Dwfl_Callbacks callbacks{};
   char* debug_path = nullptr;
+  std::string build_id;  // of the file opened (empty when it has none)
   ~Module() {
     if (dwfl) dwfl_end(dwfl);
   }
@@ -64,6 +65,10 @@ Symbolizer::Module* Symbolizer::Open(const std::string& path) {
     return nullptr;
   }
   dwfl_report_end(m->dwfl, nullptr, nullptr);
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  const int n = dwfl_module_build_id(m->module, &bits, &vaddr);
+  if (n > 0) m->build_id.assign(reinterpret_cast<const char*>(bits), static_cast<size_t>(n));
   it->second = std::move(m);
   return it->second.get();
 }
@@ -90,7 +95,14 @@ bool Symbolizer::Symbolize(profile::Location* loc, bool return_address) {
   auto cached = cache_.find(key);
   if (cached == cache_.end()) {
     std::vector<profile::SourceLine> lines;
-    if (Module* m = Open(loc->module())) {
+    Module* m = Open(loc->module());
+    // A file rebuilt since the recording: its names would be another build's, given silently.
+    if (m != nullptr && !loc->build_id().empty() && !m->build_id.empty() &&
+        loc->build_id() != m->build_id) {
+      other_builds_.insert(loc->module());
+      m = nullptr;
+    }
+    if (m != nullptr) {
       // Innermost first: the inlined chain from DWARF scopes, each frame's call site giving the
       // line of the frame outside it.
       Dwarf_Addr bias = 0;

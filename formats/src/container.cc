@@ -81,7 +81,41 @@ ContainerWriter::~ContainerWriter() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void ContainerWriter::PinToFile(std::string path) {
+  struct stat st;
+  if (fd_ < 0 || fstat(fd_, &st) != 0) return;
+  pinned_path_ = std::move(path);
+  dev_ = st.st_dev;
+  ino_ = st.st_ino;
+}
+
+bool ContainerWriter::StillOurFile() const {
+  struct stat st;
+  return fstat(fd_, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_;
+}
+
+void ContainerWriter::KeepWritingToOurFile() {
+  if (StillOurFile()) return;
+  const int old = fd_;
+  fd_ = ::open(pinned_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ >= 0 && StillOurFile()) {
+    ++reopened_;
+    return;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  throw FormatException({FormatError::Kind::kIo, name_, offset_,
+                         "descriptor " + std::to_string(old) +
+                             " was closed or replaced by the program and the file cannot be "
+                             "reopened"});
+}
+
 void ContainerWriter::Close() {
+  // A descriptor the program took over is its own: not ours to close.
+  if (fd_ >= 0 && !pinned_path_.empty() && !StillOurFile()) {
+    fd_ = -1;
+    return;
+  }
   if (fd_ >= 0 && ::close(fd_) != 0) {
     fd_ = -1;
     throw FormatException(
@@ -115,6 +149,9 @@ void ContainerWriter::WriteAll(const void* data, size_t size) {
   if (fd_ < 0) {
     throw FormatException({FormatError::Kind::kIo, name_, offset_, "write after close"});
   }
+  // Checked right before the write, after the chunk was compressed: the window in which the
+  // program could take the number over is two system calls wide.
+  if (!pinned_path_.empty()) KeepWritingToOurFile();
   auto* p = static_cast<const char*>(data);
   while (size > 0) {
     ssize_t n = ::write(fd_, p, size);

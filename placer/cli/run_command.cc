@@ -220,10 +220,15 @@ class RunCommand : public Subcommand {
     if (!totals.empty()) totals["summary"] = line;
     if (!totals.empty()) totals["low_match"] = placer::LowMatch(totals);
     if (!stats_path.empty()) {
+      errno = 0;
       std::ofstream out(stats_path, std::ios::trunc);
       out << totals.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       out.close();
-      if (!out) Say("cannot write the stats file " + stats_path);
+      // Name the cause (a full disk said only "cannot write"; tests/faults, TraceOnAFullDisk).
+      if (!out) {
+        Say("cannot write the stats file " + stats_path +
+            (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+      }
     }
     if (!quiet_ || placer::LowMatch(totals)) Say(line);
   }

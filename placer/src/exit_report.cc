@@ -3,6 +3,8 @@
 #include <numaif.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -224,10 +226,14 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
 
   // Paths (the program's, the profile's) need not be UTF-8: such bytes become U+FFFD rather than
   // an exception in the program's exit path.
+  errno = 0;
   std::ofstream file(path, std::ios::trunc);
   file << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   file.close();
-  if (!file) return "TIERSCOPE_PLACER_STATS=" + path + ": cannot write the stats file";
+  if (!file) {
+    return "TIERSCOPE_PLACER_STATS=" + path + ": cannot write the stats file" +
+           (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string());
+  }
   return std::nullopt;
 }
 

@@ -16,6 +16,7 @@
 #include <new>
 
 #include "allocation_path.h"
+#include "nested_entry.h"
 
 #define TS_EXPORT extern "C" __attribute__((visibility("default")))
 #define TS_CALLER __builtin_return_address(0), __builtin_frame_address(0)
@@ -33,12 +34,18 @@ TS_ALWAYS_INLINE bool PowerOfTwo(size_t x) {
   return x && !(x & (x - 1));
 }
 
-TS_ALWAYS_INLINE void Release(void* p) {
-  if (p) ReleaseBlock(p);
+// A nested call (nested_entry.h) neither routes nor touches this thread's caches.
+TS_ALWAYS_INLINE void* Alloc(EntryScope& entry, size_t size, int flags, void* ret, void* fp) {
+  if (__builtin_expect(entry.nested(), 0)) return NestedAlloc(size, flags);
+  return PlacedAlloc(size, flags, ret, fp);
 }
 
-TS_ALWAYS_INLINE void ReleaseSized(void* p, size_t size, int align_flags) {
-  if (p == nullptr) return;
+TS_ALWAYS_INLINE void Release(EntryScope& entry, void* p) {
+  if (p && !entry.DeferFree(p)) ReleaseBlock(p);
+}
+
+TS_ALWAYS_INLINE void ReleaseSized(EntryScope& entry, void* p, size_t size, int align_flags) {
+  if (p == nullptr || entry.DeferFree(p)) return;
   const int tier = g_state.arenas.TierOf(p);
   if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
     return ReleaseQuotaBlock(p, quota, size ? size : 1, align_flags);
@@ -49,24 +56,27 @@ TS_ALWAYS_INLINE void ReleaseSized(void* p, size_t size, int align_flags) {
 
 // realloc: the plan's placement for a realloc from a site it names, else the block's own
 // (allocation_path.h, Reallocate).
-TS_ALWAYS_INLINE void* Resize(void* old, size_t size, void* ret, void* fp) {
-  if (old == nullptr) return WithErrno(PlacedAlloc(size, 0, ret, fp));
+TS_ALWAYS_INLINE void* Resize(EntryScope& entry, void* old, size_t size, void* ret, void* fp) {
+  if (old == nullptr) return WithErrno(Alloc(entry, size, 0, ret, fp));
   if (size == 0) {  // glibc: realloc(p, 0) frees p and returns NULL
-    Release(old);
+    Release(entry, old);
     return nullptr;
   }
+  if (__builtin_expect(entry.nested(), 0)) return WithErrno(NestedRealloc(entry, old, size));
   return WithErrno(Reallocate(old, size, g_state.arenas.TierOf(old), ret, fp));
 }
 
 // operator new: retry through the new_handler, then throw (or return NULL for nothrow forms).
-TS_ALWAYS_INLINE void* NewImpl(size_t size, int align_flags, bool nothrow, void* ret, void* fp) {
+TS_ALWAYS_INLINE void* NewImpl(EntryScope& entry, size_t size, int align_flags, bool nothrow,
+                               void* ret, void* fp) {
   for (;;) {
-    if (void* p = PlacedAlloc(size, align_flags, ret, fp)) return p;
+    if (void* p = Alloc(entry, size, align_flags, ret, fp)) return p;
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) {
       if (nothrow) return nullptr;
       throw std::bad_alloc();
     }
+    ProgramCode program;  // nested_entry.h
     if (nothrow) {
       try {
         handler();
@@ -86,126 +96,157 @@ TS_ALWAYS_INLINE int AlignFlags(std::align_val_t al) {
 }  // namespace
 
 TS_EXPORT void* malloc(size_t size) noexcept {
-  return WithErrno(PlacedAlloc(size, 0, TS_CALLER));
+  EntryScope entry;  // nested_entry.h
+  return WithErrno(Alloc(entry, size, 0, TS_CALLER));
 }
 
 TS_EXPORT void free(void* p) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 
 TS_EXPORT void* calloc(size_t n, size_t size) noexcept {
+  EntryScope entry;  // nested_entry.h
   size_t total;
   if (__builtin_mul_overflow(n, size, &total)) return WithErrno(nullptr);
-  return WithErrno(PlacedAlloc(total, MALLOCX_ZERO, TS_CALLER));
+  return WithErrno(Alloc(entry, total, MALLOCX_ZERO, TS_CALLER));
 }
 
 TS_EXPORT void* realloc(void* old, size_t size) noexcept {
-  return Resize(old, size, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return Resize(entry, old, size, TS_CALLER);
 }
 
 TS_EXPORT void* reallocarray(void* old, size_t n, size_t size) noexcept {
+  EntryScope entry;  // nested_entry.h
   size_t total;
   if (__builtin_mul_overflow(n, size, &total)) return WithErrno(nullptr);
-  return Resize(old, total, TS_CALLER);
+  return Resize(entry, old, total, TS_CALLER);
 }
 
 TS_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) noexcept {
+  EntryScope entry;  // nested_entry.h
   if (!PowerOfTwo(alignment) || alignment % sizeof(void*) != 0) return EINVAL;
-  void* p = PlacedAlloc(size, MALLOCX_ALIGN(alignment), TS_CALLER);
+  void* p = Alloc(entry, size, MALLOCX_ALIGN(alignment), TS_CALLER);
   if (!p) return ENOMEM;
   *out = p;
   return 0;
 }
 
 TS_EXPORT void* aligned_alloc(size_t alignment, size_t size) noexcept {
+  EntryScope entry;  // nested_entry.h
   if (!PowerOfTwo(alignment)) {
     errno = EINVAL;
     return nullptr;
   }
-  return WithErrno(PlacedAlloc(size, MALLOCX_ALIGN(alignment), TS_CALLER));
+  return WithErrno(Alloc(entry, size, MALLOCX_ALIGN(alignment), TS_CALLER));
 }
 
 TS_EXPORT void* memalign(size_t alignment, size_t size) noexcept {
+  EntryScope entry;  // nested_entry.h
   // glibc rounds a non-power-of-two alignment up to the next power of two.
   size_t a = alignment < sizeof(void*) ? sizeof(void*) : alignment;
   if (!PowerOfTwo(a)) a = size_t{1} << (64 - __builtin_clzl(a));
-  return WithErrno(PlacedAlloc(size, MALLOCX_ALIGN(a), TS_CALLER));
+  return WithErrno(Alloc(entry, size, MALLOCX_ALIGN(a), TS_CALLER));
 }
 
 TS_EXPORT void* valloc(size_t size) noexcept {
-  return WithErrno(PlacedAlloc(size, MALLOCX_ALIGN(sysconf(_SC_PAGESIZE)), TS_CALLER));
+  EntryScope entry;  // nested_entry.h
+  return WithErrno(Alloc(entry, size, MALLOCX_ALIGN(sysconf(_SC_PAGESIZE)), TS_CALLER));
 }
 
 TS_EXPORT void* pvalloc(size_t size) noexcept {
+  EntryScope entry;  // nested_entry.h
   const size_t page = sysconf(_SC_PAGESIZE);
   const size_t rounded = (size + page - 1) & ~(page - 1);
   if (rounded < size) return WithErrno(nullptr);
-  return WithErrno(PlacedAlloc(rounded ? rounded : page, MALLOCX_ALIGN(page), TS_CALLER));
+  return WithErrno(Alloc(entry, rounded ? rounded : page, MALLOCX_ALIGN(page), TS_CALLER));
 }
 
 TS_EXPORT size_t malloc_usable_size(void* p) noexcept {
+  EntryScope entry;  // nested_entry.h
   return p ? sallocx(p, 0) : 0;
 }
 
 // --- C++ ---
 void* operator new(size_t size) {
-  return NewImpl(size, 0, false, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return NewImpl(entry, size, 0, false, TS_CALLER);
 }
 void* operator new[](size_t size) {
-  return NewImpl(size, 0, false, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return NewImpl(entry, size, 0, false, TS_CALLER);
 }
 void* operator new(size_t size, const std::nothrow_t&) noexcept {
-  return NewImpl(size, 0, true, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return NewImpl(entry, size, 0, true, TS_CALLER);
 }
 void* operator new[](size_t size, const std::nothrow_t&) noexcept {
-  return NewImpl(size, 0, true, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return NewImpl(entry, size, 0, true, TS_CALLER);
 }
 void* operator new(size_t size, std::align_val_t al) {
-  return NewImpl(size, AlignFlags(al), false, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return NewImpl(entry, size, AlignFlags(al), false, TS_CALLER);
 }
 void* operator new[](size_t size, std::align_val_t al) {
-  return NewImpl(size, AlignFlags(al), false, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return NewImpl(entry, size, AlignFlags(al), false, TS_CALLER);
 }
 void* operator new(size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return NewImpl(size, AlignFlags(al), true, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return NewImpl(entry, size, AlignFlags(al), true, TS_CALLER);
 }
 void* operator new[](size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return NewImpl(size, AlignFlags(al), true, TS_CALLER);
+  EntryScope entry;  // nested_entry.h
+  return NewImpl(entry, size, AlignFlags(al), true, TS_CALLER);
 }
 
 void operator delete(void* p) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 void operator delete[](void* p) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 void operator delete(void* p, const std::nothrow_t&) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 void operator delete(void* p, size_t size) noexcept {
-  ReleaseSized(p, size, 0);
+  EntryScope entry;  // nested_entry.h
+  ReleaseSized(entry, p, size, 0);
 }
 void operator delete[](void* p, size_t size) noexcept {
-  ReleaseSized(p, size, 0);
+  EntryScope entry;  // nested_entry.h
+  ReleaseSized(entry, p, size, 0);
 }
 void operator delete(void* p, std::align_val_t) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 void operator delete[](void* p, std::align_val_t) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  Release(p);
+  EntryScope entry;  // nested_entry.h
+  Release(entry, p);
 }
 void operator delete(void* p, size_t size, std::align_val_t al) noexcept {
-  ReleaseSized(p, size, AlignFlags(al));
+  EntryScope entry;  // nested_entry.h
+  ReleaseSized(entry, p, size, AlignFlags(al));
 }
 void operator delete[](void* p, size_t size, std::align_val_t al) noexcept {
-  ReleaseSized(p, size, AlignFlags(al));
+  EntryScope entry;  // nested_entry.h
+  ReleaseSized(entry, p, size, AlignFlags(al));
 }

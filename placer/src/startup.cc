@@ -13,6 +13,7 @@
 
 #include "allocation_path.h"
 #include "exit_report.h"
+#include "nested_entry.h"
 #include "placer_settings.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
@@ -281,6 +282,7 @@ __attribute__((constructor)) void PlacerStart() {
   // Registered after jemalloc's own (at its first allocation, above), so the placer's prepare runs
   // first.
   pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+  CreateNestedArena();
   t_thread.guard--;
 }
 
@@ -300,7 +302,9 @@ __attribute__((destructor)) void PlacerExit() {
   }
   try {
     if (!g_info.sites_path.empty() && g_state.cache.learning()) {
-      if (auto error = WriteLearnedSites(g_info.sites_path)) Say(*error);
+      // Each process of the tree its own file: the last one to exit overwrote the others.
+      const std::string path = SitesPathFor(g_info.sites_path, getpid(), TreeRoot());
+      if (auto error = WriteLearnedSites(path)) Say(*error);
     }
   } catch (const std::exception& e) {
     Say(std::string("TIERSCOPE_PLACER_SITES: cannot write the sites: ") + e.what());

@@ -76,6 +76,22 @@ double MatchShare(uint64_t plan_hits, uint64_t unknown_sites) {
   return checked ? static_cast<double>(plan_hits) / static_cast<double>(checked) : 1.0;
 }
 
+std::string SitesPathFor(const std::string& path, long pid, bool tree_root) {
+  if (tree_root) return path;
+  const size_t slash = path.rfind('/');
+  const size_t dot = path.rfind('.');
+  std::string id(1, '.');  // not "." + to_string: GCC 12 warns (-Wrestrict, a false positive)
+  id += std::to_string(pid);
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) ||
+      dot == (slash == std::string::npos ? 0 : slash + 1)) {
+    return path + id;
+  }
+  std::string out(path, 0, dot);
+  out += id;
+  out.append(path, dot, std::string::npos);
+  return out;
+}
+
 std::string StatsPathFor(const std::string& pattern, long pid, bool tree_root) {
   const std::string id = std::to_string(pid);
   if (pattern.find("%p") != std::string::npos) {

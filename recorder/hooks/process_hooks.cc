@@ -118,6 +118,24 @@ TS_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) 
 TS_EXPORT int execvp(const char* file, char* const argv[]) {
   return DoExecve(file, argv, environ, true);
 }
+// By descriptor: the C library's fexecve calls the execveat system call itself, past execve.
+// Unhooked, the image before it lost its last events (or all of them: an empty trace), and the
+// exec'd image was not told who exec'd it (tests/faults, exec_chain).
+TS_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
+  if (!Ready(real.fexecve) || real.fexecve == nullptr) return -1;
+  HookScope scope;
+  ChildEnv env(envp);
+  BeforeExec();
+  return real.fexecve(fd, argv, env.get());
+}
+TS_EXPORT int execveat(int dirfd, const char* path, char* const argv[], char* const envp[],
+                       int flags) {
+  if (!Ready(real.execveat) || real.execveat == nullptr) return -1;
+  HookScope scope;
+  ChildEnv env(envp);
+  BeforeExec();
+  return real.execveat(dirfd, path, argv, env.get(), flags);
+}
 TS_EXPORT int execl(const char* path, const char* arg, ...) {
   va_list ap;
   va_start(ap, arg);

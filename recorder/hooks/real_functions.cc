@@ -52,6 +52,8 @@ bool ResolveRealFunctions() {
   Find(&r._exit, "_exit");
   Find(&r.execve, "execve");
   Find(&r.execvpe, "execvpe");
+  Find(&r.fexecve, "fexecve");
+  Find(&r.execveat, "execveat");
   Find(&r.posix_spawn, "posix_spawn");
   Find(&r.posix_spawnp, "posix_spawnp");
   real = r;

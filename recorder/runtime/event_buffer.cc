@@ -10,15 +10,17 @@ bool BufferPool::Init(size_t buffer_bytes, size_t memory_limit_bytes) {
   buffer_bytes_ = buffer_bytes;
   max_buffers_ = memory_limit_bytes / buffer_bytes;
   if (max_buffers_ < 2) max_buffers_ = 2;
-  const size_t table = max_buffers_ * (sizeof(EventBuffer*) + sizeof(std::atomic<uint32_t>));
+  // Room for the buffers beyond the limit too (untouched pages until then).
+  const size_t slots = max_buffers_ + kMaxBeyondLimit;
+  const size_t table = slots * (sizeof(EventBuffer*) + sizeof(std::atomic<uint32_t>));
   void* mem = RawMap(table);
   if (mem == nullptr) return false;
   buffers_ = static_cast<EventBuffer**>(mem);
-  free_next_ = reinterpret_cast<std::atomic<uint32_t>*>(buffers_ + max_buffers_);
+  free_next_ = reinterpret_cast<std::atomic<uint32_t>*>(buffers_ + slots);
   return true;
 }
 
-EventBuffer* BufferPool::Acquire(uint32_t tid) {
+EventBuffer* BufferPool::Acquire(uint32_t tid, size_t bound) {
   EventBuffer* b = nullptr;
   uint64_t head = free_head_.load(std::memory_order_acquire);
   while ((head & 0xffffffffu) != 0) {
@@ -34,7 +36,7 @@ EventBuffer* BufferPool::Acquire(uint32_t tid) {
     // No free buffer: create one if the bound allows.
     uint32_t n = created_.load(std::memory_order_relaxed);
     while (true) {
-      if (n >= max_buffers_) return nullptr;
+      if (n >= bound) return nullptr;
       if (created_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) break;
     }
     void* mem = RawMap(buffer_bytes_);
@@ -47,12 +49,17 @@ EventBuffer* BufferPool::Acquire(uint32_t tid) {
   }
   b->tid = tid;
   b->next_full = nullptr;
+  b->queued = false;
   b->flushed = 0;
   b->count.store(0, std::memory_order_relaxed);
   return b;
 }
 
 void BufferPool::Release(EventBuffer* b) {
+  if (b->queued) {
+    b->queued = false;
+    queued_.fetch_sub(1, std::memory_order_acq_rel);
+  }
   uint64_t head = free_head_.load(std::memory_order_relaxed);
   while (true) {
     free_next_[b->index].store(static_cast<uint32_t>(head), std::memory_order_relaxed);
@@ -65,6 +72,8 @@ void BufferPool::Release(EventBuffer* b) {
 }
 
 void BufferPool::PushFull(EventBuffer* b) {
+  b->queued = true;
+  queued_.fetch_add(1, std::memory_order_acq_rel);
   EventBuffer* head = full_head_.load(std::memory_order_relaxed);
   do {
     b->next_full = head;

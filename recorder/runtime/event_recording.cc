@@ -26,9 +26,12 @@ EventBuffer* AcquireBuffer(ThreadState* t) {
   RuntimeState& s = *g_state;
   EventBuffer* b = s.pool.Acquire(t->tid);
   if (b != nullptr || s.config.overflow == OverflowPolicy::kDrop) return b;
-  // Policy "block": wait for the writer to return a buffer, as long as it runs.
+  // Policy "block": wait for the writer to return a buffer, as long as it runs and has some in
+  // hand. With none queued, live threads hold them all (they may be waiting for this one, e.g.
+  // at a barrier): this thread gets one beyond the limit rather than wait for ever.
   while (b == nullptr && s.writer != nullptr && s.writer->running() &&
          g_recording.load(std::memory_order_relaxed)) {
+    if (s.pool.queued() == 0 && (b = s.pool.AcquireBeyondLimit(t->tid)) != nullptr) break;
     timespec ts{0, 200'000};
     nanosleep(&ts, nullptr);
     b = s.pool.Acquire(t->tid);

@@ -1,6 +1,8 @@
 #include "writer.h"
 
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -33,12 +35,36 @@ std::string ThreadNameFromProc(uint32_t tid) {
 
 }  // namespace
 
+namespace {
+
+std::string Absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[4096];
+  return getcwd(cwd, sizeof cwd) != nullptr ? std::string(cwd) + "/" + path : path;
+}
+
+}  // namespace
+
 Writer::Writer(RuntimeState* state, const std::string& path, trace::Header header)
     : state_(state),
+      path_(Absolute(path)),
       out_(path, state->config.compression_level),
       header_(std::move(header)),
       builder_(nullptr, kTimeUnitNs) {
   pending_.reserve(kMaxBatchesPerChunk);
+  // The program may close every descriptor (a daemon's start-up) or dup2 over ours: a chunk
+  // written through that number would land in its own file (tests/faults, close_fds). Each
+  // write checks first and reopens the trace by path.
+  out_.PinToFile(path_);
+}
+
+void Writer::SayIfReopened() {
+  if (said_reopened_ || out_.reopened() == 0) return;
+  said_reopened_ = true;
+  std::fprintf(stderr,
+               "tierscope: recorder: the program closed or replaced the trace's file descriptor; "
+               "reopened %s and went on\n",
+               path_.c_str());
 }
 
 void Writer::AddPending(trace::TraceChunk* chunk) {
@@ -83,7 +109,15 @@ void Writer::AddPending(trace::TraceChunk* chunk) {
 
 bool Writer::Start() {
   running_ = true;
-  if (pthread_create(&thread_, nullptr, &Writer::ThreadMain, this) != 0) {
+  // The writer must not take the program's signals (like the sampler's drain thread): a
+  // process-directed signal that every thread of the program blocks, to take it with sigwait,
+  // would otherwise be delivered here and run its default action (tests/faults, sigwait).
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  const int rc = pthread_create(&thread_, nullptr, &Writer::ThreadMain, this);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) {
     running_ = false;
     return false;
   }
@@ -218,6 +252,7 @@ void Writer::Cycle(CycleKind kind) {
         chunk.module_maps_size() > 0 || chunk.samples_size() > 0 || chunk.has_footer() ||
         chunk.has_header()) {
       out_.Append(chunk);
+      SayIfReopened();
     }
     progress_.fetch_add(1, std::memory_order_release);
   } while (full != nullptr);

@@ -52,9 +52,13 @@ class Writer {
   void AddThreads(trace::TraceChunk* chunk);
   void AddStacks(trace::TraceChunk* chunk);
   void AddCounters(trace::TraceChunk* chunk);
+  // Says once that the program took the trace's descriptor over (out_ reopened the file).
+  void SayIfReopened();
 
   RuntimeState* state_;
+  std::string path_;  // absolute: the program may change its directory
   formats::TraceWriter out_;
+  bool said_reopened_ = false;
   trace::Header header_;
   trace::TraceChunk chunk_;
   bool header_written_ = false;

@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +74,23 @@ struct SamplingSession::Impl {
   size_t nslots = 0;
   std::atomic<size_t> slots_used{0};  // high-water mark
   int wake_fd = -1;
+  // The device of the anonymous-inode file system (eventfd, perf events): the program may close
+  // every descriptor or dup2 over ours (a daemon's start-up), and a write, read or close through
+  // such a number would act on one of its own files (8 bytes of ours at the end of its file;
+  // tests/faults, close_fds). Checked before each of them.
+  dev_t anon_dev = 0;
+  bool Ours(int fd) const {
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == anon_dev;
+  }
+  void Wake() const {
+    uint64_t one = 1;
+    if (Ours(wake_fd) && write(wake_fd, &one, sizeof one) < 0) {
+    }
+  }
+  void CloseIfOurs(int fd) const {
+    if (Ours(fd)) close(fd);
+  }
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> degraded{false};
   std::atomic<int> period_shift{0};
@@ -163,9 +181,7 @@ struct SamplingSession::Impl {
     }
     slot->state.store(kActive, std::memory_order_release);
     threads_opened.fetch_add(1, std::memory_order_relaxed);
-    uint64_t one = 1;
-    if (write(wake_fd, &one, sizeof one) < 0) {
-    }
+    Wake();
   }
 
   // One line, once per process; later failures are only counted.
@@ -186,9 +202,7 @@ struct SamplingSession::Impl {
       int expected = kActive;
       if (slots[i].tid == tid &&
           slots[i].state.compare_exchange_strong(expected, kExiting, std::memory_order_acq_rel)) {
-        uint64_t one = 1;
-        if (write(wake_fd, &one, sizeof one) < 0) {
-        }
+        Wake();
         return;
       }
     }
@@ -303,7 +317,7 @@ struct SamplingSession::Impl {
     DrainSlot(slot);
     for (int i = 0; i < slot.nevents; ++i) {
       munmap(slot.events[i].base, slot.events[i].map_bytes);
-      close(slot.events[i].fd);
+      CloseIfOurs(slot.events[i].fd);
     }
     slot.nevents = 0;
     slot.state.store(kFree, std::memory_order_release);
@@ -382,7 +396,7 @@ struct SamplingSession::Impl {
       const bool stopping = stop_requested.load(std::memory_order_acquire);
       size_t used = slots_used.load(std::memory_order_acquire);
       nfds_t n = 0;
-      pollfds[n++] = {wake_fd, POLLIN, 0};
+      pollfds[n++] = {Ours(wake_fd) ? wake_fd : -1, POLLIN, 0};  // -1: ignored by poll
       for (size_t i = 0; i < used; ++i) {
         Slot& slot = slots[i];
         int state = slot.state.load(std::memory_order_acquire);
@@ -402,7 +416,7 @@ struct SamplingSession::Impl {
         Degrade("poll failed");
         break;
       }
-      if (pollfds[0].revents & POLLIN) {
+      if ((pollfds[0].revents & POLLIN) && Ours(wake_fd)) {
         uint64_t v;
         if (read(wake_fd, &v, sizeof v) < 0) {
         }
@@ -490,6 +504,8 @@ std::unique_ptr<SamplingSession> SamplingSession::Create(const SamplingOptions& 
     *error = std::string("sampling: eventfd: ") + std::strerror(errno);
     return nullptr;
   }
+  struct stat wake_stat;
+  if (fstat(impl->wake_fd, &wake_stat) == 0) impl->anon_dev = wake_stat.st_dev;
   // The drain thread must not receive the program's signals.
   sigset_t all, old;
   sigfillset(&all);
@@ -534,19 +550,17 @@ bool SamplingSession::StopWithin(uint64_t max_wait_ns) {
       Slot& slot = impl_->slots[i];
       for (int e = 0; e < slot.nevents; ++e) {
         munmap(slot.events[e].base, slot.events[e].map_bytes);
-        close(slot.events[e].fd);
+        impl_->CloseIfOurs(slot.events[e].fd);
       }
       slot.nevents = 0;
     }
-    if (impl_->wake_fd >= 0) close(impl_->wake_fd);
+    impl_->CloseIfOurs(impl_->wake_fd);
     impl_->wake_fd = -1;
     return true;
   }
   impl_->stop_requested.store(true, std::memory_order_release);
   if (impl_->drain_started) {
-    uint64_t one = 1;
-    if (write(impl_->wake_fd, &one, sizeof one) < 0) {
-    }
+    impl_->Wake();
     if (max_wait_ns != UINT64_MAX) {
       const uint64_t deadline = NowNs(CLOCK_MONOTONIC) + max_wait_ns;
       while (!impl_->drain_finished.load(std::memory_order_acquire)) {
@@ -578,7 +592,7 @@ bool SamplingSession::StopWithin(uint64_t max_wait_ns) {
                   (unsigned long)s.current_period);
     impl_->Notice(line);
   }
-  if (impl_->wake_fd >= 0) close(impl_->wake_fd);
+  impl_->CloseIfOurs(impl_->wake_fd);
   impl_->wake_fd = -1;
   return true;
 }

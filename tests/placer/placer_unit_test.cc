@@ -355,6 +355,13 @@ TEST(StatsSummary, EachProcessOfATreeGetsItsOwnStatsFile) {
   EXPECT_EQ(StatsPathFor("/d/stats", 42, false), "/d/stats.42.json");
 }
 
+TEST(StatsSummary, EachProcessOfATreeGetsItsOwnLearnedSitesFile) {
+  EXPECT_EQ(SitesPathFor("/d/l.tsp", 42, true), "/d/l.tsp");
+  EXPECT_EQ(SitesPathFor("/d/l.tsp", 42, false), "/d/l.42.tsp");
+  EXPECT_EQ(SitesPathFor("/d.x/learned", 42, false), "/d.x/learned.42");
+  EXPECT_EQ(SitesPathFor("/d/.hidden", 42, false), "/d/.hidden.42");
+}
+
 nlohmann::json ProcessStats(long pid, const std::string& program, bool in_profile, uint64_t hits,
                             uint64_t unknown, uint64_t fast, uint64_t slow) {
   nlohmann::json p;

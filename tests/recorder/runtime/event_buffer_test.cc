@@ -31,6 +31,30 @@ TEST(BufferPool, BoundIsHonoredAndReleasedBuffersComeBack) {
   EXPECT_EQ(again->count.load(), 0u);
 }
 
+// Threads that hold every buffer as their current one and nothing queued for the writer: a
+// thread without a buffer gets one beyond the limit (waiting could wait for ever); with a buffer
+// queued, waiting for the writer helps and the limit holds.
+TEST(BufferPool, BeyondTheLimitOnlyWhenNothingIsQueued) {
+  BufferPool pool;
+  ASSERT_TRUE(pool.Init(4096, 2 * 4096));
+  EventBuffer* a = pool.Acquire(1);
+  EventBuffer* b = pool.Acquire(2);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(pool.Acquire(3), nullptr);
+  EXPECT_EQ(pool.queued(), 0u);
+  EventBuffer* beyond = pool.AcquireBeyondLimit(3);
+  ASSERT_NE(beyond, nullptr);
+  EXPECT_NE(beyond, a);
+  EXPECT_NE(beyond, b);
+  pool.PushFull(a);
+  EXPECT_EQ(pool.queued(), 1u);
+  EXPECT_EQ(pool.TakeAllFull(), a);
+  EXPECT_EQ(pool.queued(), 1u);  // still in the writer's hands
+  pool.Release(a);
+  EXPECT_EQ(pool.queued(), 0u);
+  EXPECT_EQ(pool.Acquire(4), a);
+}
+
 TEST(BufferPool, HandOffFromManyThreadsLosesNothing) {
   BufferPool pool;
   ASSERT_TRUE(pool.Init(4096, 16 * 4096));

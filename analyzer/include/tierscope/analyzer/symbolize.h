@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,9 @@ class Symbolizer {
   bool Symbolize(profile::Location* loc, bool return_address = true);
   // Every location of every site; returns how many got a function name.
   size_t SymbolizeProfile(profile::ProfileChunk* profile);
+  // Modules whose file here has another GNU build-id than the one recorded (a rebuilt binary):
+  // their locations are left unnamed, as the file's names would be another build's.
+  const std::set<std::string>& other_builds() const { return other_builds_; }
 
  private:
   struct Module;
@@ -37,6 +41,7 @@ class Symbolizer {
   SymbolizeOptions options_;
   std::string debug_path_;  // ':'-joined for libdwfl
   std::map<std::string, std::unique_ptr<Module>> modules_;
+  std::set<std::string> other_builds_;
   std::map<std::pair<std::string, uint64_t>, std::vector<profile::SourceLine>> cache_;
 };
 

@@ -85,13 +85,25 @@ class ContainerWriter {
 
   uint64_t bytes_written() const { return offset_; }
   const std::string& name() const { return name_; }
+  // For a writer inside another program (the recorder): from now on each write first checks that
+  // the descriptor still names the file it opened (device, inode). The program may close every
+  // descriptor or dup2 over ours; the number then names one of its own files, which must never be
+  // written (nor closed). The file is then reopened by `path` for appending (counted in
+  // reopened()); when that is not the same file, the write throws (kIo).
+  void PinToFile(std::string path);
+  int reopened() const { return reopened_; }
 
  private:
   void WriteAll(const void* data, size_t size);
+  bool StillOurFile() const;
+  void KeepWritingToOurFile();
 
   int fd_ = -1;
   std::string name_;
   uint64_t offset_ = 0;
+  std::string pinned_path_;  // PinToFile: empty when not pinned
+  uint64_t dev_ = 0, ino_ = 0;
+  int reopened_ = 0;
   int level_;
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;

@@ -18,6 +18,8 @@ class TraceWriter {
   ChunkInfo Append(const trace::TraceChunk& chunk);
   void Close() { out_.Close(); }
   uint64_t bytes_written() const { return out_.bytes_written(); }
+  void PinToFile(std::string path) { out_.PinToFile(std::move(path)); }  // see ContainerWriter
+  int reopened() const { return out_.reopened(); }
 
  private:
   ContainerWriter out_;

@@ -9,8 +9,6 @@
 
 #include <sstream>
 
-extern char** environ;
-
 namespace tierscope::testing {
 
 BoundedRun RunBounded(const std::vector<std::string>& argv, const std::vector<std::string>& env,
@@ -29,18 +27,10 @@ BoundedRun RunBounded(const std::vector<std::string>& argv, const std::vector<st
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& e : env) env_strings.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  SpawnArgs args(argv, env);
   BoundedRun result;
   pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, args[0], &actions, &attr, args.data(), envp.data());
+  const int spawned = posix_spawn(&pid, args.argv()[0], &actions, &attr, args.argv(), args.envp());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (spawned != 0) {

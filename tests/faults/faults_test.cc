@@ -263,6 +263,21 @@ class SmallDisk {
   bool mounted_ = false;
 };
 
+// `tierscope run --stats STATS` (STATS on a failing disk) of `program` under the churn plan:
+// the program runs as plain and one line names the stats file and `reason`.
+void ExpectStatsFailureSaidOnce(const TempDir& dir, const std::string& stats,
+                                const std::vector<std::string>& program, const BoundedRun& plain,
+                                const std::string& reason) {
+  const auto placed =
+      RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"), "--tiers", kTwoTiers,
+                  "--stats", stats, "--", program[0], program[1], program[2]});
+  EXPECT_FALSE(placed.hung) << "hung under tierscope run";
+  EXPECT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  ExpectSaidOnce(TierscopeLines(placed.err),
+                 {"cannot write the stats file " + stats + ": " + reason}, "tierscope run --stats");
+}
+
 // The trace's disk fills up: the program runs on unchanged, the trace keeps what was written
 // before (complete chunks), and the recorder says so in one line naming the error.
 TEST(Faults, TraceOnAFullDisk) {
@@ -285,16 +300,8 @@ TEST(Faults, TraceOnAFullDisk) {
   ASSERT_NO_FATAL_FAILURE(PlanFromChurn(dir));
   std::filesystem::remove(trace);
   disk.Fill();
-  const auto placed =
-      RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"), "--tiers", kTwoTiers,
-                  "--stats", disk.File("stats.json"), "--", program[0], program[1], program[2]});
-  EXPECT_FALSE(placed.hung) << "hung under tierscope run";
-  EXPECT_EQ(placed.exit_code, 0) << placed.err;
-  EXPECT_EQ(placed.out, plain.out);
-  ExpectSaidOnce(
-      TierscopeLines(placed.err),
-      {"cannot write the stats file " + disk.File("stats.json") + ": No space left on device"},
-      "tierscope run --stats");
+  ExpectStatsFailureSaidOnce(dir, disk.File("stats.json"), program, plain,
+                             "No space left on device");
   const auto learned =
       RunBounded({TierscopeBin(), "run", "--tiers", kTwoTiers, "--learn", disk.File("learned.tsp"),
                   "--", program[0], program[1], program[2]});
@@ -347,16 +354,7 @@ TEST(Faults, TraceOnADiskThatFailsWithEio) {
   ASSERT_NO_FATAL_FAILURE(PlanFromChurn(dir));
   const FailingDisk disk(dir, 0);
   ASSERT_TRUE(disk.mounted()) << disk.error();
-  const auto placed =
-      RunBounded({TierscopeBin(), "run", "--profile", dir.File("churn.tsp"), "--tiers", kTwoTiers,
-                  "--stats", disk.File("stats.json"), "--", program[0], program[1], program[2]});
-  EXPECT_FALSE(placed.hung) << "hung under tierscope run";
-  EXPECT_EQ(placed.exit_code, 0) << placed.err;
-  EXPECT_EQ(placed.out, plain.out);
-  ExpectSaidOnce(
-      TierscopeLines(placed.err),
-      {"cannot write the stats file " + disk.File("stats.json") + ": Input/output error"},
-      "tierscope run --stats");
+  ExpectStatsFailureSaidOnce(dir, disk.File("stats.json"), program, plain, "Input/output error");
 }
 
 // `tierscope run --learn` on a program that forks: every process writes its own sites (the last

@@ -22,18 +22,10 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector
                                    0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& e : env) env_strings.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  SpawnArgs args(argv, env);
   pid_t pid;
   CommandResult result;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data()) != 0) {
+  if (posix_spawn(&pid, args.argv()[0], &actions, nullptr, args.argv(), args.envp()) != 0) {
     result.err = "cannot start " + argv[0];
     posix_spawn_file_actions_destroy(&actions);
     return result;
@@ -46,6 +38,17 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::vector
   result.out = ReadBytes(out_path);
   result.err = ReadBytes(err_path);
   return result;
+}
+
+SpawnArgs::SpawnArgs(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  strings_ = argv;
+  for (char** e = environ; *e; ++e) strings_.emplace_back(*e);
+  for (const auto& e : env) strings_.push_back(e);
+  // strings_ no longer grows: pointers into it stay valid.
+  for (size_t i = 0; i < argv.size(); ++i) argv_.push_back(strings_[i].data());
+  argv_.push_back(nullptr);
+  for (size_t i = argv.size(); i < strings_.size(); ++i) envp_.push_back(strings_[i].data());
+  envp_.push_back(nullptr);
 }
 
 std::string TierscopeBin() {

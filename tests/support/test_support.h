@@ -46,6 +46,18 @@ struct CommandResult {
 };
 
 // Runs argv[0] (a path) with extra environment entries "K=V", captures stdout and stderr.
+// argv and the environment (this process's plus `env`) as posix_spawn takes them.
+class SpawnArgs {
+ public:
+  SpawnArgs(const std::vector<std::string>& argv, const std::vector<std::string>& env);
+  char* const* argv() { return argv_.data(); }
+  char* const* envp() { return envp_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> argv_, envp_;
+};
+
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {}, const std::string& input = "");
 

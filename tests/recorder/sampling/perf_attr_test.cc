@@ -174,16 +174,5 @@ TEST_F(PebsForced, UnknownEventIsOneLineNamingIt) {
   EXPECT_EQ(error.find('\n'), std::string::npos);
 }
 
-// Without a forced model this VM has no core PMU: PEBS says so and what to use instead.
-TEST(PebsHere, NoPmuMeansOneLineAndTimerAdvice) {
-  if (std::getenv("LIBPFM_FORCE_PMU") != nullptr) GTEST_SKIP();
-  std::string error;
-  ASSERT_TRUE(InitPfm(&error)) << error;
-  if (!PfmCorePmuName().empty()) GTEST_SKIP() << "this host has a core PMU";
-  std::vector<PebsEvent> events;
-  EXPECT_FALSE(PebsAttrs({}, 0, &events, &error));
-  EXPECT_NE(error.find("--sampler timer"), std::string::npos) << error;
-}
-
 }  // namespace
 }  // namespace tierscope::recorder::sampling

@@ -105,10 +105,11 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
                           const profile::ProfileChunk* random_plan, const EvaluateOptions& options);
 
 // Plans `learned` for plan.tiers in several shapes (the knapsack with quotas, the same with new
-// sites spilling from the fast tier, all sites but the cold ones on the fast tier) and replays
-// each on the run the profile was learned from (its Metadata.runs' traces, when they are there),
-// keeping the one that serves the most samples fast there. With another method than kAuto, one
-// tier, or no learned trace at hand: MakePlan's plan. *note (may be null) says what was chosen.
+// sites spilling from the fast tier, the knapsack for half the room, all sites but the cold ones
+// on the fast tier) and replays each on the run the profile was learned from (its Metadata.runs'
+// traces, when they are there) at the tiers given and at half their size, keeping the one that
+// serves the most samples fast over both. With another method than kAuto, one tier, or no
+// learned trace at hand: MakePlan's plan. *note (may be null) says what was chosen.
 profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const PlanOptions& plan,
                                  std::string* note, const std::atomic<bool>* cancel = nullptr);
 

@@ -243,14 +243,7 @@ class TraceDataTest : public QObject {
 
     // Garbage after the header: nothing replayed, one line naming the file.
     const QString bad = dir_.filePath("bad.trace");
-    QFile original(other_run_);
-    QVERIFY(original.open(QIODevice::ReadOnly));
-    QByteArray bytes = original.readAll();
-    for (int i = 16; i < 40; ++i) bytes[i] = char(0x5a);
-    QFile f(bad);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(bytes);
-    f.close();
+    QVERIFY(testing::WriteDamagedCopy(other_run_.toStdString(), bad.toStdString()));
     WhatIfReplay broken = ReplayPlan(*data, tiers, bad, nullptr, {});
     QVERIFY(!broken.result);
     QVERIFY2(broken.error.startsWith(bad), qPrintable(broken.error));

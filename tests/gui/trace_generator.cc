@@ -1,6 +1,8 @@
 #include "trace_generator.h"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "tierscope/formats/alloc_columns.h"
@@ -112,6 +114,17 @@ void WriteKvTrace(const std::string& path, int values) {
   last.mutable_footer()->set_end_reason("exit");
   out.Append(last);
   out.Close();
+}
+
+bool WriteDamagedCopy(const std::string& from, const std::string& to) {
+  std::ifstream in(from, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return false;
+  if (bytes.size() < 40) return false;
+  for (size_t i = 16; i < 40; ++i) bytes[i] = char(0x5a);
+  std::ofstream out(to, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return out.good();
 }
 
 }  // namespace tierscope::gui::testing

@@ -22,4 +22,8 @@ inline constexpr uint64_t kIndexSamples = 1000;
 
 void WriteKvTrace(const std::string& path, int values = 200);
 
+// A copy of the trace `from` whose bytes [16, 40) are garbage: its header still reads, its first
+// chunk does not. False when `from` cannot be read or `to` written.
+bool WriteDamagedCopy(const std::string& from, const std::string& to);
+
 }  // namespace tierscope::gui::testing

@@ -205,14 +205,7 @@ class TraceWindowTest : public QObject {
   void CorruptTraceGivesAnErrorDialog() {
     // A trace whose first chunk is garbage: the header passes, the analysis fails.
     const QString bad = dir_.filePath("bad.trace");
-    QFile original(trace_);
-    QVERIFY(original.open(QIODevice::ReadOnly));
-    QByteArray bytes = original.readAll();
-    for (int i = 16; i < 40 && i < bytes.size(); ++i) bytes[i] = char(0x5a);
-    QFile f(bad);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(bytes);
-    f.close();
+    QVERIFY(testing::WriteDamagedCopy(trace_.toStdString(), bad.toStdString()));
 
     MainWindow window;
     window.show();
@@ -425,14 +418,7 @@ class TraceWindowTest : public QObject {
 
   void DamagedReplayTraceIsOneLine() {
     const QString bad = dir_.filePath("bad-replay.trace");
-    QFile original(other_run_);
-    QVERIFY(original.open(QIODevice::ReadOnly));
-    QByteArray bytes = original.readAll();
-    for (int i = 16; i < 40; ++i) bytes[i] = char(0x5a);
-    QFile f(bad);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(bytes);
-    f.close();
+    QVERIFY(testing::WriteDamagedCopy(other_run_.toStdString(), bad.toStdString()));
 
     MainWindow window;
     window.show();

@@ -183,17 +183,27 @@ void ForkChild() {
   }
 }
 
-int CreateTcache(int tier) {
+namespace {
+
+// A new jemalloc tcache for this thread (destroyed at its exit): its id + 1, or -1 when jemalloc
+// has no id left (the thread then goes without).
+int NewThreadTcache() {
   t_thread.guard++;
   unsigned id = 0;
   size_t len = sizeof(id);
+  int made = -1;
   if (mallctl("tcache.create", &id, &len, nullptr, 0) == 0) {
-    t_thread.tcache[tier] = static_cast<int>(id) + 1;
+    made = static_cast<int>(id) + 1;
     RegisterThreadExit();
-  } else {
-    t_thread.tcache[tier] = -1;  // out of tcache ids: this thread goes without
   }
   t_thread.guard--;
+  return made;
+}
+
+}  // namespace
+
+int CreateTcache(int tier) {
+  t_thread.tcache[tier] = NewThreadTcache();
   return t_thread.tcache[tier] > 0 ? MALLOCX_TCACHE(t_thread.tcache[tier] - 1)
                                    : MALLOCX_TCACHE_NONE;
 }
@@ -373,17 +383,10 @@ int SetUpDefault() {
   const int arena =
       MALLOCX_ARENA(g_state.auto_arenas ? t_thread.arena_pick % g_state.auto_arenas : 0);
   if (t_thread.dead || t_thread.default_tcache < 0) return arena | MALLOCX_TCACHE_NONE;
-  t_thread.guard++;
-  unsigned id = 0;
-  size_t len = sizeof(id);
-  if (mallctl("tcache.create", &id, &len, nullptr, 0) == 0) {
-    t_thread.default_tcache = static_cast<int>(id) + 1;
-    t_thread.default_flags = arena | MALLOCX_TCACHE(id);
-    RegisterThreadExit();
-  } else {
-    t_thread.default_tcache = -1;  // out of tcache ids: this thread goes without
+  t_thread.default_tcache = NewThreadTcache();
+  if (t_thread.default_tcache > 0) {
+    t_thread.default_flags = arena | MALLOCX_TCACHE(t_thread.default_tcache - 1);
   }
-  t_thread.guard--;
   return t_thread.default_tcache > 0 ? t_thread.default_flags : arena | MALLOCX_TCACHE_NONE;
 }
 
@@ -473,18 +476,7 @@ int SetUpQuota(int quota) {
   Counters();
   const int arena = MALLOCX_ARENA(g_state.quotas[quota].arena);
   if (t_thread.dead) return arena | MALLOCX_TCACHE_NONE;  // its tcaches are gone: never keep
-  if (t_thread.quota_tcache[quota] == 0) {
-    t_thread.guard++;
-    unsigned id = 0;
-    size_t len = sizeof(id);
-    if (mallctl("tcache.create", &id, &len, nullptr, 0) == 0) {
-      t_thread.quota_tcache[quota] = static_cast<int>(id) + 1;
-      RegisterThreadExit();
-    } else {
-      t_thread.quota_tcache[quota] = -1;  // out of tcache ids: this thread goes without
-    }
-    t_thread.guard--;
-  }
+  if (t_thread.quota_tcache[quota] == 0) t_thread.quota_tcache[quota] = NewThreadTcache();
   const int tc = t_thread.quota_tcache[quota];
   t_thread.quota_flags[quota] = arena | (tc > 0 ? MALLOCX_TCACHE(tc - 1) : MALLOCX_TCACHE_NONE);
   return t_thread.quota_flags[quota];

@@ -65,6 +65,16 @@ bool OneTierMachine() {
   return RunCommand({TierscopeBin(), "topology"}).out.find("one memory tier") != std::string::npos;
 }
 
+// Plans every site of `profile`, alternately on fast and slow.
+void AssignAlternately(profile::ProfileChunk* profile) {
+  int i = 0;
+  for (const auto& site : profile->sites()) {
+    auto* a = profile->mutable_plan()->add_assignments();
+    a->set_site_id(site.id());
+    a->set_tier(i++ % 2 ? "slow" : "fast");
+  }
+}
+
 // A profile with every site the program learned (at `depth`) in the plan, alternately on fast
 // and slow: DIR/plan.tsp.
 void PlanEverySite(const TempDir& dir, const std::vector<std::string>& program, int depth) {
@@ -82,12 +92,7 @@ void PlanEverySite(const TempDir& dir, const std::vector<std::string>& program, 
   const auto learned = RunCommand(learn);
   ASSERT_EQ(learned.exit_code, 0) << learned.err;
   auto profile = formats::LoadProfile(dir.File("learned.tsp"));
-  int i = 0;
-  for (const auto& site : profile.sites()) {
-    auto* a = profile.mutable_plan()->add_assignments();
-    a->set_site_id(site.id());
-    a->set_tier(i++ % 2 ? "slow" : "fast");
-  }
+  AssignAlternately(&profile);
   profile.mutable_plan()->set_site_depth(depth);
   formats::WriteProfile(dir.File("plan.tsp"), profile);
 }
@@ -197,12 +202,7 @@ TEST(PlacerRun, RealProgramsUnderAPlanThatRoutesTheirSitesToSeveralTiers) {
     const auto plain = RunCommand(learn, {}, program.input);
     ASSERT_EQ(plain.exit_code, 0) << plain.err;
     auto profile = formats::LoadProfile(dir.File("learned.tsp"));
-    int i = 0;
-    for (const auto& site : profile.sites()) {
-      auto* a = profile.mutable_plan()->add_assignments();
-      a->set_site_id(site.id());
-      a->set_tier(i++ % 2 ? "slow" : "fast");
-    }
+    AssignAlternately(&profile);
     profile.mutable_plan()->set_site_depth(2);
     formats::WriteProfile(dir.File("plan.tsp"), profile);
     const auto placed = RunPlaced(dir, program.argv, program.input);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "tierscope/formats/alloc_columns.h"
 #include "tierscope/formats/batch_summary.h"
 
 namespace tierscope::analyzer {
@@ -33,12 +34,17 @@ EventMerger::EventMerger(const TraceIndex& index, const std::string& path)
 bool EventMerger::HeadOf(uint32_t stream, Head* head) const {
   const Stream& st = streams_[stream];
   if (st.next) {
-    *head = Head::Of(st.next->time_ns, st.sample, stream);
+    const Rank rank = st.sample ? kSample
+                      : formats::KindIsRelease(static_cast<trace::EventKind>(st.next->kind))
+                          ? kRelease
+                          : kAllocation;
+    *head = Head::Of(st.next->time_ns, rank, stream);
     return true;
   }
   if (st.batch >= st.batches.size()) return false;
-  // Not decoded yet: the index knows the time of its first event.
-  *head = Head::Of(index_.batches[st.batches[st.batch]].first_time_ns, st.sample, stream);
+  // Not decoded yet: the index knows the time of its first event, not its kind.
+  *head = Head::Of(index_.batches[st.batches[st.batch]].first_time_ns,
+                   st.sample ? kSample : kRelease, stream);
   return true;
 }
 
@@ -138,6 +144,14 @@ const JoinEvent* EventMerger::Next() {
       // Stable until the batch is released: other batches' vectors are moved, never this one.
       st.next = events.data();
       st.end = events.data() + events.size();
+      // The head was a lower bound (rank unknown before decoding): if another head now comes
+      // first, it goes first.
+      Head decoded;
+      HeadOf(stream, &decoded);
+      if (decoded.key != current_.key) {
+        current_ = decoded;
+        continue;
+      }
     }
     const JoinEvent* e = st.next++;
     if (st.next == st.end) {

@@ -33,8 +33,10 @@ struct MergeStats {
   uint64_t peak_decoded_events = 0;  // most events held decoded at one moment
 };
 
-// At equal times allocator events come first (a block allocated and touched within one clock tick
-// must receive the touch), then by stream.
+// At equal times (the trace keeps time to 64 ns) releases come first (an address can be handed
+// out again only after it was given back, and the recorder stamps a release before the block is
+// given back), then allocations (a block allocated and touched within one tick must receive the
+// touch), then samples; then by stream.
 class EventMerger {
  public:
   EventMerger(const TraceIndex& index, const std::string& path);
@@ -58,11 +60,14 @@ class EventMerger {
     const JoinEvent* next = nullptr;
     const JoinEvent* end = nullptr;
   };
-  // Time, then allocator before sampler, then stream, packed so that one comparison orders heads.
+  // Time, then release < allocation < sample, then stream, packed so that one comparison orders
+  // heads. A batch not decoded yet enters with its first time and the lowest rank its stream can
+  // have: a lower bound, corrected once it is decoded.
+  enum Rank : uint64_t { kRelease = 0, kAllocation = 1, kSample = 2 };
   struct Head {
     unsigned __int128 key;
-    static Head Of(uint64_t time, bool sample, uint32_t stream) {
-      return {(static_cast<unsigned __int128>(time) << 64) | (uint64_t(sample) << 32) | stream};
+    static Head Of(uint64_t time, Rank rank, uint32_t stream) {
+      return {(static_cast<unsigned __int128>(time) << 64) | (rank << 32) | stream};
     }
     uint32_t stream() const { return static_cast<uint32_t>(key); }
     bool operator>(const Head& o) const { return key > o.key; }

@@ -1,6 +1,6 @@
 // The C allocation API. Each hook calls the real function, then records the event with the
-// caller's stack (releases are recorded before the block is given back, so a reuse of the
-// address by another thread is always recorded after).
+// caller's stack. Releases are stamped before the block is given back (realloc's inside the real
+// call: BeginRelease), so a reuse of the address by another thread always has a later time.
 #include <malloc.h>
 
 #include <cerrno>
@@ -56,12 +56,12 @@ TS_EXPORT void* realloc(void* old, size_t size) {
   }
   if (!Ready(real.realloc) || real.realloc == nullptr) return BootstrapOrNull(size);
   HookScope scope;
+  const PendingRelease release =
+      scope.recording() ? BeginRelease(tierscope::trace::REALLOC_FREE, old) : PendingRelease{};
   void* p = real.realloc(old, size);
   if (scope.recording()) {
     // realloc(p, 0) frees p; a failed realloc leaves the old block alone.
-    if (old != nullptr && (p != nullptr || size == 0)) {
-      RecordRelease(tierscope::trace::REALLOC_FREE, old, 0);
-    }
+    EndRelease(release, tierscope::trace::REALLOC_FREE, old, 0, p != nullptr || size == 0);
     if (p != nullptr) RecordAlloc(tierscope::trace::REALLOC, p, size);
   }
   return p;
@@ -78,11 +78,11 @@ TS_EXPORT void* reallocarray(void* old, size_t n, size_t size) {
     return realloc(old, total);
   }
   HookScope scope;
+  const PendingRelease release =
+      scope.recording() ? BeginRelease(tierscope::trace::REALLOC_FREE, old) : PendingRelease{};
   void* p = real.reallocarray(old, n, size);
   if (scope.recording()) {
-    if (old != nullptr && (p != nullptr || total == 0)) {
-      RecordRelease(tierscope::trace::REALLOC_FREE, old, 0);
-    }
+    EndRelease(release, tierscope::trace::REALLOC_FREE, old, 0, p != nullptr || total == 0);
     if (p != nullptr) RecordAlloc(tierscope::trace::REALLOCARRAY, p, total);
   }
   return p;

@@ -39,10 +39,12 @@ TS_EXPORT void* mremap(void* old, size_t old_size, size_t new_size, int flags, .
   }
   if (!Ready(real.mremap) || real.mremap == nullptr) return MAP_FAILED;
   HookScope scope;
+  const PendingRelease release =
+      scope.recording() ? BeginRelease(tierscope::trace::MREMAP_UNMAP, old) : PendingRelease{};
   void* p = real.mremap(old, old_size, new_size, flags, new_address);
-  if (p != MAP_FAILED && scope.recording()) {
-    RecordRelease(tierscope::trace::MREMAP_UNMAP, old, old_size);
-    RecordAlloc(tierscope::trace::MREMAP, p, new_size);
+  if (scope.recording()) {
+    EndRelease(release, tierscope::trace::MREMAP_UNMAP, old, old_size, p != MAP_FAILED);
+    if (p != MAP_FAILED) RecordAlloc(tierscope::trace::MREMAP, p, new_size);
   }
   return p;
 }

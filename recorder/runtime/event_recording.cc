@@ -138,27 +138,62 @@ void RecordAlloc(trace::EventKind kind, const void* address, size_t size) {
   Append(t, e);
 }
 
-void RecordRelease(trace::EventKind kind, const void* address, size_t size) {
-  if (!g_recording.load(std::memory_order_relaxed) || address == nullptr) return;
-  RuntimeState& s = *g_state;
-  const bool filtered = s.config.alloc_sample_bytes > 0 || s.config.min_size > 0;
-  // In filtering modes only the blocks we recorded get their release recorded. munmap may cover
-  // part of a mapping, so it is always kept.
-  if (filtered && kind != trace::MUNMAP && !s.sampled.Erase(reinterpret_cast<uint64_t>(address))) {
-    return;
-  }
+namespace {
+
+// In filtering modes only the blocks we recorded get their release recorded. munmap may cover
+// part of a mapping, so it is always kept.
+bool Filtering(const RuntimeState& s) {
+  return s.config.alloc_sample_bytes > 0 || s.config.min_size > 0;
+}
+
+void AppendRelease(trace::EventKind kind, const void* address, size_t size, uint64_t ticks) {
   ThreadState* t = CurrentState();
   if (t == nullptr) {
-    s.dropped_without_thread.fetch_add(1, std::memory_order_relaxed);
+    g_state->dropped_without_thread.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   RawEvent e;
-  e.time_ns = s.clock.Ticks();
+  e.time_ns = ticks;
   e.address = reinterpret_cast<uint64_t>(address);
   e.size = size;
   e.stack_id = 0;
   e.kind = kind;
   Append(t, e);
+}
+
+}  // namespace
+
+void RecordRelease(trace::EventKind kind, const void* address, size_t size) {
+  if (!g_recording.load(std::memory_order_relaxed) || address == nullptr) return;
+  RuntimeState& s = *g_state;
+  if (Filtering(s) && kind != trace::MUNMAP &&
+      !s.sampled.Erase(reinterpret_cast<uint64_t>(address))) {
+    return;
+  }
+  AppendRelease(kind, address, size, s.clock.Ticks());
+}
+
+PendingRelease BeginRelease(trace::EventKind kind, const void* address) {
+  PendingRelease pending;
+  if (!g_recording.load(std::memory_order_relaxed) || address == nullptr) return pending;
+  RuntimeState& s = *g_state;
+  if (Filtering(s) && kind != trace::MUNMAP) {
+    if (!s.sampled.Erase(reinterpret_cast<uint64_t>(address))) return pending;
+    pending.erased = true;
+  }
+  pending.record = true;
+  pending.ticks = s.clock.Ticks();
+  return pending;
+}
+
+void EndRelease(const PendingRelease& pending, trace::EventKind kind, const void* address,
+                size_t size, bool released) {
+  if (!pending.record || !g_recording.load(std::memory_order_relaxed)) return;
+  if (!released) {
+    if (pending.erased) g_state->sampled.Insert(reinterpret_cast<uint64_t>(address));
+    return;
+  }
+  AppendRelease(kind, address, size, pending.ticks);
 }
 
 }  // namespace tierscope::recorder

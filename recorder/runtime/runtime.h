@@ -52,6 +52,19 @@ extern std::atomic<bool> g_recording;
 void RecordAlloc(trace::EventKind kind, const void* address, size_t size);
 void RecordRelease(trace::EventKind kind, const void* address, size_t size);
 
+// realloc and mremap give the old block back inside the real call: another thread can be handed
+// its address and record that allocation before the real call returns. The release is therefore
+// decided and stamped before the real call (BeginRelease) and recorded after it with that stamp
+// (EndRelease), only when the call did give the block back.
+struct PendingRelease {
+  uint64_t ticks = 0;
+  bool record = false;  // recording, and (when filtering) the block was one of ours
+  bool erased = false;  // taken out of the filter's set: put back if the call fails
+};
+PendingRelease BeginRelease(trace::EventKind kind, const void* address);
+void EndRelease(const PendingRelease& pending, trace::EventKind kind, const void* address,
+                size_t size, bool released);
+
 // Life cycle, called by the hooks.
 void OnThreadCreated(ThreadState* state);  // in the new thread, before its start routine
 ThreadState* NewThreadState(uint32_t creator_tid);

@@ -137,6 +137,34 @@ TEST(Join, ReallocMovesTheBlock) {
   EXPECT_EQ(r.profile.metadata().heap_samples(), 2u);
 }
 
+// Thread 1's realloc gives 0x1000 back inside the allocator, and thread 2 is handed it within the
+// same 64 ns tick: the recorder stamps the release before the real call, and at equal times the
+// join must take the release first, whichever thread's batch comes first in the file.
+TEST(Join, AtEqualTimesAReleaseGoesBeforeAnotherThreadsAllocationAtItsAddress) {
+  for (const bool reuser_first : {true, false}) {
+    SCOPED_TRACE(reuser_first ? "the reusing thread's batch first"
+                              : "the releasing thread's first");
+    TempDir dir;
+    TraceBuilder t(dir.File("t"));
+    const std::vector<formats::AllocEvent> releasing = {
+        Alloc(100, 0x1000, 48, 1), Free(200, 0x1000, trace::REALLOC_FREE),
+        Alloc(260, 0x8000, 4000, 3, trace::REALLOC)};
+    const std::vector<formats::AllocEvent> reusing = {Alloc(200, 0x1000, 40, 2)};
+    t.Allocs(reuser_first ? 2 : 1, reuser_first ? reusing : releasing);
+    t.Allocs(reuser_first ? 1 : 2, reuser_first ? releasing : reusing);
+    t.Samples(2, {Load(300, 0x1010)});
+    t.Close();
+    auto r = AnalyzeTrace(dir.File("t"));
+    ASSERT_FALSE(r.error) << r.error->Message();
+    const auto& reused = SiteOf(r.profile, 2);
+    EXPECT_EQ(reused.load_samples(), 1u);
+    EXPECT_EQ(reused.frees(), 0u);
+    EXPECT_EQ(reused.live_histogram(reused.live_histogram_size() - 1), 40u);  // live at the end
+    EXPECT_EQ(SiteOf(r.profile, 1).frees(), 1u);
+    EXPECT_EQ(r.profile.metadata().unknown_frees(), 0u);
+  }
+}
+
 TEST(Join, PartialMunmapSplitsAMapping) {
   TempDir dir;
   TraceBuilder t(dir.File("t"));

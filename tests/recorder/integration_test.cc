@@ -454,6 +454,45 @@ TEST(RecordLifeCycle, UnderscoreExitAndExitStatusArePassedThrough) {
   EXPECT_EQ(r.facts.footer.exit_status(), 7);
 }
 
+// coreutils' false returns 1 from main: the C library calls exit() itself, past the exit hook.
+TEST(RecordLifeCycle, StatusReturnedFromMainIsTheFootersExitStatus) {
+  TempDir dir;
+  auto r = RecordAndCompare(dir, {"/bin/false"});
+  ExpectSameRunAndCleanTrace(r);
+  EXPECT_EQ(r.traced.exit_code, 1);
+  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
+  EXPECT_EQ(r.facts.footer.exit_status(), 1);
+}
+
+// The realloc's old block is handed to another thread, which records that allocation, before the
+// real realloc returns (programs/realloc_handoff_preload.cc). The release must still be stamped
+// first: the join orders by time, and a later release would erase the other thread's new block.
+TEST(RecordLifeCycle, ReallocReleaseIsStampedBeforeAnotherThreadReusesTheAddress) {
+  TempDir dir;
+  const std::vector<std::string> env = {"LD_PRELOAD=" + std::string(TEST_PROGRAM_DIR) +
+                                        "/libts-test-realloc-handoff.so"};
+  const CommandResult traced =
+      RunCommand(WithTimeout(60, {TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"), "--",
+                                  TestProgram("realloc_handoff")}),
+                 env);
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  unsigned long long old = 0, reused = 0;
+  ASSERT_EQ(std::sscanf(traced.out.c_str(), "old=%llx reused=%llx", &old, &reused), 2)
+      << traced.out;
+  ASSERT_EQ(old, reused) << "the handoff library did not hand the block over";
+  const std::vector<EventAt> events = AllocEventsAt(dir.File("t.trace"), old);
+  const EventAt* release = nullptr;
+  const EventAt* reuse = nullptr;
+  for (const auto& e : events) {
+    if (e.event.kind == trace::REALLOC_FREE) release = &e;
+    if (e.event.kind == trace::REALLOC) reuse = &e;
+  }
+  ASSERT_NE(release, nullptr);
+  ASSERT_NE(reuse, nullptr);
+  EXPECT_NE(release->tid, reuse->tid);
+  EXPECT_LE(release->event.time_ns, reuse->event.time_ns);
+}
+
 TEST(RecordSampling, SampledModeRecordsAFractionAndSaysItsRate) {
   TempDir dir;
   auto r =

@@ -92,6 +92,22 @@ TraceFacts ReadTraceFacts(const std::string& path, const std::vector<std::string
   return f;
 }
 
+std::vector<EventAt> AllocEventsAt(const std::string& path, uint64_t address) {
+  std::vector<EventAt> found;
+  formats::TraceReader reader(path);
+  trace::TraceChunk chunk;
+  while (reader.Next(&chunk)) {
+    for (const auto& batch : chunk.allocs()) {
+      formats::AllocBatchCursor cursor(batch);
+      formats::AllocEvent e;
+      while (cursor.Next(&e)) {
+        if (e.address == address) found.push_back({batch.tid(), e});
+      }
+    }
+  }
+  return found;
+}
+
 std::map<std::string, uint64_t> ParseExampleCounts(const std::string& err) {
   std::map<std::string, uint64_t> counts;
   const auto at = err.find(" counts: ");

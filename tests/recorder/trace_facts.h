@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tierscope/formats/alloc_columns.h"
 #include "trace.pb.h"
 
 namespace tierscope::testing {
@@ -48,6 +49,13 @@ struct TraceFacts {
 
 // Reads the whole trace; checks along the way that every stack id used was defined before.
 TraceFacts ReadTraceFacts(const std::string& path, const std::vector<std::string>& modules = {});
+
+// The allocator events at one address, with their thread, in the order of the file.
+struct EventAt {
+  uint32_t tid = 0;
+  formats::AllocEvent event;
+};
+std::vector<EventAt> AllocEventsAt(const std::string& path, uint64_t address);
 
 // Parses "<prog> counts: malloc=N calloc=N ..." from an example's stderr.
 std::map<std::string, uint64_t> ParseExampleCounts(const std::string& err);

@@ -86,6 +86,11 @@ class RunCommand : public Subcommand {
                    "Tiers, fastest first: 'fast=node:0,capacity=1G;slow=node:1' or @FILE "
                    "(default: the profile's, else the machine's)");
     app.add_option("--stats", stats_, "Write placement stats (JSON) here at exit");
+    app.add_option("--timeline", timeline_,
+                   "Append the RSS and the live bytes per tier here (JSON lines) every "
+                   "--timeline-every, and at exit; other processes of the run write FILE.PID");
+    app.add_option("--timeline-every", timeline_every_,
+                   "Interval of --timeline: seconds, or with s/ms (default 10)");
     app.add_option("--learn", learn_,
                    "Write the allocation sites this run saw (a profile without plan) here");
     app.add_option("--depth", depth_, "Frames per site key (default: the plan's)")
@@ -138,6 +143,13 @@ class RunCommand : public Subcommand {
       throw UsageError("--default-tier: '" + default_tier_ + "' is not one of the tiers");
     }
     if (!stats_.empty()) RequireWritable(stats_);
+    if (!timeline_every_.empty()) {
+      if (timeline_.empty()) throw UsageError("--timeline-every needs --timeline FILE");
+      if (!placer::ParseTimelineEvery(timeline_every_, &error)) {
+        throw UsageError("--timeline-every " + error);
+      }
+    }
+    if (!timeline_.empty()) RequireWritable(timeline_);
     if (!learn_.empty()) RequireWritable(learn_);
     const std::string library = PlacerLibrary();
     if (access(library.c_str(), R_OK) != 0) {
@@ -150,7 +162,7 @@ class RunCommand : public Subcommand {
       return path.empty() ? path : std::filesystem::absolute(path).lexically_normal().string();
     };
     const std::string profile_path = absolute(profile_), stats_path = absolute(stats_),
-                      learn_path = absolute(learn_);
+                      learn_path = absolute(learn_), timeline_path = absolute(timeline_);
     tiers_file = absolute(tiers_file);
 
     std::vector<std::pair<std::string, std::string>> env;
@@ -175,6 +187,13 @@ class RunCommand : public Subcommand {
       env.emplace_back("TIERSCOPE_PLACER_SAID", "one-tier");
     }
     if (!learn_.empty()) env.emplace_back("TIERSCOPE_PLACER_SITES", learn_path);
+    if (!timeline_.empty()) {
+      env.emplace_back("TIERSCOPE_PLACER_TIMELINE", timeline_path);
+      // A new file: the placer appends.
+      std::ofstream truncate(timeline_path, std::ios::trunc);
+    }
+    if (!timeline_every_.empty())
+      env.emplace_back("TIERSCOPE_PLACER_TIMELINE_EVERY", timeline_every_);
     if (depth_) env.emplace_back("TIERSCOPE_PLACER_DEPTH", std::to_string(depth_));
     if (!default_tier_.empty()) env.emplace_back("TIERSCOPE_PLACER_DEFAULT_TIER", default_tier_);
     if (!unwind_.empty()) env.emplace_back("TIERSCOPE_PLACER_UNWIND", unwind_);
@@ -234,7 +253,7 @@ class RunCommand : public Subcommand {
   }
 
  private:
-  std::string profile_, tiers_, stats_, learn_, default_tier_, unwind_;
+  std::string profile_, tiers_, stats_, learn_, default_tier_, unwind_, timeline_, timeline_every_;
   int depth_ = 0;
   bool quiet_ = false;
   std::vector<std::string> command_;

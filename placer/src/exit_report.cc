@@ -1,6 +1,5 @@
 #include "exit_report.h"
 
-#include <numaif.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "allocation_path.h"
+#include "tier_usage.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/stats_summary.h"
 
@@ -58,41 +58,10 @@ Totals Aggregate() {
   return t;
 }
 
-uint64_t ArenaStat(unsigned arena, const char* what) {
-  const std::string name = "stats.arenas." + std::to_string(arena) + "." + what;
-  size_t value = 0, len = sizeof(value);
-  return mallctl(name.c_str(), &value, &len, nullptr, 0) == 0 ? value : 0;
-}
-
-// Pages of [base, base+len) per node, asked to the kernel (move_pages in query mode).
-std::map<int, uint64_t> ResidentByNode(uintptr_t base, uintptr_t len) {
-  std::map<int, uint64_t> pages;
-  const long page = sysconf(_SC_PAGESIZE);
-  constexpr size_t kBatch = 1024;
-  void* addrs[kBatch];
-  int status[kBatch];
-  for (uintptr_t a = base; a < base + len;) {
-    size_t n = 0;
-    for (; n < kBatch && a < base + len; ++n, a += page) addrs[n] = reinterpret_cast<void*>(a);
-    if (move_pages(0, n, addrs, nullptr, status, 0) != 0) break;
-    for (size_t i = 0; i < n; ++i) {
-      if (status[i] >= 0) pages[status[i]] += page;
-    }
-  }
-  return pages;
-}
-
 std::string ProgramPath() {
   char exe[4096];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   return n > 0 ? std::string(exe, n) : std::string();
-}
-
-uint64_t ProcessRss() {
-  std::ifstream in("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * sysconf(_SC_PAGESIZE);
 }
 
 }  // namespace
@@ -114,9 +83,7 @@ ModuleCheck CheckModules(const RunInfo& info, const ModuleTable& modules) {
 std::optional<std::string> WriteStats(const std::string& path, const RunInfo& info) {
   using nlohmann::json;
   const Totals t = Aggregate();
-  uint64_t epoch = 1;
-  size_t len = sizeof(epoch);
-  mallctl("epoch", &epoch, &len, &epoch, len);  // refresh jemalloc's stats
+  RefreshAllocatorStats();
 
   json out;
   out["pid"] = getpid();
@@ -159,48 +126,33 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   for (int i = 0; g_state.tiers_ready && i < g_state.arenas.count(); ++i) {
     const TierSpec& spec = info.tiers[i];
     const TierSlice& slice = g_state.arenas.slice(i);
-    uint64_t live = 0;
-    json arenas = json::array();
-    for (int a = 0; a < slice.arena_count; ++a) {
-      live += ArenaStat(slice.arenas[a], "small.allocated") +
-              ArenaStat(slice.arenas[a], "large.allocated");
-      arenas.push_back(slice.arenas[a]);
-    }
-    for (int q = 0; q < g_state.quota_count; ++q) {  // a quota site's arena is one of its tier's
-      if (g_state.quotas[q].tier != i) continue;
-      const unsigned arena = g_state.quotas[q].arena;
-      live += ArenaStat(arena, "small.allocated") + ArenaStat(arena, "large.allocated");
-      arenas.push_back(arena);
-    }
-    tiers_live += live;
+    const TierUsage usage = UsageOf(i);
+    tiers_live += usage.live_bytes;
     json tier;
     tier["name"] = spec.name;
     tier["nodes"] = spec.nodes;
     tier["policy"] = PolicyName(spec.policy);
     tier["huge_pages"] = WantsHugePages(spec, i);
     tier["capacity_bytes"] = spec.capacity_bytes;
-    tier["arenas"] = arenas;
+    tier["arenas"] = usage.arenas;
     tier["allocations"] = t.allocs[i];
     tier["bytes_allocated"] = t.bytes[i];
-    tier["live_bytes"] = live;
-    tier["footprint_bytes"] = g_state.arenas.used_bytes(i);  // high-water mark: never shrinks
+    tier["live_bytes"] = usage.live_bytes;
+    tier["footprint_bytes"] = usage.footprint_bytes;  // high-water mark: never shrinks
     // The program's own mappings placed on the tier (mmap from a planned site), still mapped.
-    tier["mapped_bytes"] = slice.mapped.load();
+    tier["mapped_bytes"] = usage.mapped_bytes;
     tier["fallbacks"] = t.fallbacks[i];
     // Large blocks that did not fit whole: their first pages here, the rest on a slower tier.
     tier["split_blocks"] = t.splits[i];
     tier["budget_refusals"] = slice.refused.load();
     tier["hint_calls"] = t.hints[i];
-    uint64_t resident = 0;
     json by_node = json::object();
-    for (auto [node, bytes] : ResidentByNode(slice.base, g_state.arenas.used_bytes(i))) {
-      by_node[std::to_string(node)] = bytes;
-      resident += bytes;
-    }
-    tier["resident_bytes"] = resident;
+    for (auto [node, bytes] : usage.resident_by_node) by_node[std::to_string(node)] = bytes;
+    tier["resident_bytes"] = usage.resident_bytes;
     tier["resident_by_node"] = by_node;
     // Resident pages per live byte: >1 is fragmentation or pages not purged yet.
-    tier["resident_per_live"] = live ? static_cast<double>(resident) / live : 0.0;
+    tier["resident_per_live"] =
+        usage.live_bytes ? static_cast<double>(usage.resident_bytes) / usage.live_bytes : 0.0;
     tiers.push_back(tier);
   }
   out["tiers"] = tiers;

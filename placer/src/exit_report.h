@@ -16,6 +16,7 @@ struct RunInfo {
   std::string reason;       // why default placement, when it is
   std::string tier_source;  // "explicit", "profile", "discovered (...)"
   std::string profile_path, stats_path, sites_path;
+  std::string timeline_path, timeline_every;  // TIERSCOPE_PLACER_TIMELINE and its _EVERY
   std::vector<TierSpec> tiers;
   uint64_t plan_keys = 0, plan_key_conflicts = 0, plan_sites_missing = 0;
   // Quota sites of the plan beyond kMaxQuotas (or without an arena): whole-site placement.
@@ -36,6 +37,9 @@ struct ModuleCheck {
   std::vector<std::string> other_build;  // file names
 };
 ModuleCheck CheckModules(const RunInfo& info, const ModuleTable& modules);
+
+// One line on stderr, "tierscope-placer: " first.
+void Say(const std::string& line);
 
 // One line on failure.
 std::optional<std::string> WriteStats(const std::string& path, const RunInfo& info);

@@ -32,6 +32,8 @@ PlacerEnvironment ReadPlacerEnvironment(const std::function<const char*(const ch
   env.unwind = get("TIERSCOPE_PLACER_UNWIND");
   env.arenas = get("TIERSCOPE_PLACER_ARENAS");
   env.primary = get("TIERSCOPE_PLACER_PRIMARY");
+  env.timeline = get("TIERSCOPE_PLACER_TIMELINE");
+  env.timeline_every = get("TIERSCOPE_PLACER_TIMELINE_EVERY");
   return env;
 }
 

@@ -21,16 +21,18 @@ enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto };
 
 // The variables as they are; empty when unset.
 struct PlacerEnvironment {
-  std::string profile;       // TIERSCOPE_PROFILE
-  std::string tiers;         // TIERSCOPE_TIERS
-  std::string tiers_file;    // TIERSCOPE_TIERS_FILE
-  std::string sites;         // TIERSCOPE_PLACER_SITES: learn sites into this file
-  std::string stats;         // TIERSCOPE_PLACER_STATS
-  std::string default_tier;  // TIERSCOPE_PLACER_DEFAULT_TIER
-  std::string depth;         // TIERSCOPE_PLACER_DEPTH
-  std::string unwind;        // TIERSCOPE_PLACER_UNWIND
-  std::string arenas;        // TIERSCOPE_PLACER_ARENAS
-  std::string primary;       // TIERSCOPE_PLACER_PRIMARY
+  std::string profile;         // TIERSCOPE_PROFILE
+  std::string tiers;           // TIERSCOPE_TIERS
+  std::string tiers_file;      // TIERSCOPE_TIERS_FILE
+  std::string sites;           // TIERSCOPE_PLACER_SITES: learn sites into this file
+  std::string stats;           // TIERSCOPE_PLACER_STATS
+  std::string default_tier;    // TIERSCOPE_PLACER_DEFAULT_TIER
+  std::string depth;           // TIERSCOPE_PLACER_DEPTH
+  std::string unwind;          // TIERSCOPE_PLACER_UNWIND
+  std::string arenas;          // TIERSCOPE_PLACER_ARENAS
+  std::string primary;         // TIERSCOPE_PLACER_PRIMARY
+  std::string timeline;        // TIERSCOPE_PLACER_TIMELINE (timeline.h)
+  std::string timeline_every;  // TIERSCOPE_PLACER_TIMELINE_EVERY
 };
 PlacerEnvironment ReadPlacerEnvironment(const std::function<const char*(const char*)>& getenv);
 

@@ -1,6 +1,7 @@
 #include "tierscope/placer/run_config.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "tierscope/placer/memory_tiers.h"
 
@@ -95,6 +96,27 @@ std::optional<std::string> CheckPlan(const profile::ProfileChunk& profile,
            " is above 8, the deepest the placer unwinds";
   }
   return std::nullopt;
+}
+
+std::optional<double> ParseTimelineEvery(const std::string& text, std::string* error) {
+  if (text.empty()) return 10.0;
+  std::string number = text;
+  double scale = 1;
+  if (number.size() > 2 && number.compare(number.size() - 2, 2, "ms") == 0) {
+    number.resize(number.size() - 2);
+    scale = 1e-3;
+  } else if (number.size() > 1 && number.back() == 's') {
+    number.pop_back();
+  }
+  char* end = nullptr;
+  const double value = std::strtod(number.c_str(), &end);
+  const double seconds = value * scale;
+  if (number.empty() || end != number.c_str() + number.size() || !(seconds >= 0.01) ||
+      seconds > 86400) {
+    *error = "'" + text + "': expected seconds between 0.01 and 86400 (e.g. 10, 2.5s, 500ms)";
+    return std::nullopt;
+  }
+  return seconds;
 }
 
 }  // namespace tierscope::placer

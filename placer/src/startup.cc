@@ -18,23 +18,24 @@
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
 #include "tierscope/placer/stats_summary.h"
+#include "timeline.h"
 
 namespace tierscope::placer {
 
 void InitThreadMachinery(ThreadCounters* blocks);
 RunInfo g_info;  // read-only once PlacerStart() returned
 
+void Say(const std::string& line) {
+  const std::string text = "tierscope-placer: " + line + "\n";
+  ssize_t ignored = write(2, text.data(), text.size());
+  (void)ignored;
+}
+
 namespace {
 
 std::string Env(const char* name) {
   const char* v = getenv(name);
   return v ? v : "";
-}
-
-void Say(const std::string& line) {
-  const std::string text = "tierscope-placer: " + line + "\n";
-  ssize_t ignored = write(2, text.data(), text.size());
-  (void)ignored;
 }
 
 // Warnings are said once per process tree, not once per process (a launcher script runs dozens
@@ -243,6 +244,8 @@ bool Configure() {
   const PlacerEnvironment env = ReadPlacerEnvironment(getenv);
   g_info.stats_path = env.stats;
   g_info.sites_path = env.sites;
+  g_info.timeline_path = env.timeline;
+  g_info.timeline_every = env.timeline_every;
   std::optional<PlacerSettings> settings = CheckPlacerSettings(env, &g_info.reason);
   if (!settings) return false;
   g_info.tier_source = settings->tiers.source;
@@ -283,6 +286,15 @@ __attribute__((constructor)) void PlacerStart() {
   // first.
   pthread_atfork(ForkPrepare, ForkParent, ForkChild);
   CreateNestedArena();
+  // The timeline is a diagnostic: a bad interval stops it, not the placement.
+  if (!g_info.timeline_path.empty()) {
+    std::string error;
+    if (std::optional<double> every = ParseTimelineEvery(g_info.timeline_every, &error)) {
+      StartTimeline(g_info.timeline_path, TreeRoot(), *every);
+    } else {
+      Say("TIERSCOPE_PLACER_TIMELINE_EVERY=" + error + "; no timeline");
+    }
+  }
   t_thread.guard--;
 }
 
@@ -290,6 +302,7 @@ __attribute__((constructor)) void PlacerStart() {
 // program with std::terminate instead of its own exit status).
 __attribute__((destructor)) void PlacerExit() {
   t_thread.guard++;
+  StopTimeline();  // never throws: its line is built under its own try
   try {
     if (!g_info.stats_path.empty()) {
       const std::string path = StatsPathFor(g_info.stats_path, getpid(), TreeRoot());
@@ -303,7 +316,7 @@ __attribute__((destructor)) void PlacerExit() {
   try {
     if (!g_info.sites_path.empty() && g_state.cache.learning()) {
       // Each process of the tree its own file: the last one to exit overwrote the others.
-      const std::string path = SitesPathFor(g_info.sites_path, getpid(), TreeRoot());
+      const std::string path = ProcessFilePath(g_info.sites_path, getpid(), TreeRoot());
       if (auto error = WriteLearnedSites(path)) Say(*error);
     }
   } catch (const std::exception& e) {

@@ -76,7 +76,7 @@ double MatchShare(uint64_t plan_hits, uint64_t unknown_sites) {
   return checked ? static_cast<double>(plan_hits) / static_cast<double>(checked) : 1.0;
 }
 
-std::string SitesPathFor(const std::string& path, long pid, bool tree_root) {
+std::string ProcessFilePath(const std::string& path, long pid, bool tree_root) {
   if (tree_root) return path;
   const size_t slash = path.rfind('/');
   const size_t dot = path.rfind('.');

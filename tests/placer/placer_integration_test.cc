@@ -5,6 +5,7 @@
 #include <numaif.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -654,6 +655,9 @@ TEST(PlacerRun, RunRefusesBadInputBeforeStartingTheProgram) {
       {"--profile", dir.File("wrongtier.tsp"), "--tiers", "fast=0;slow=99"},
       {"--profile", dir.File("wrongtier.tsp"), "--tiers", "fast"},
       {"--learn", dir.File("x.tsp"), "--depth", "12"},
+      {"--learn", dir.File("x.tsp"), "--timeline", dir.File("t"), "--timeline-every", "0"},
+      {"--learn", dir.File("x.tsp"), "--timeline-every", "10"},
+      {"--learn", dir.File("x.tsp"), "--timeline", dir.File("no/such/dir/t")},
   };
   for (const auto& flags : cases) {
     std::vector<std::string> argv = {TierscopeBin(), "run"};
@@ -760,6 +764,121 @@ TEST(PlacerRun, AForkedChildReportsItsOwnAllocationsAndTheTotalsAddUp) {
   EXPECT_EQ(Tier(stats, "fast")["allocations"].get<uint64_t>() +
                 Tier(stats, "slow")["allocations"].get<uint64_t>(),
             parent + child);
+}
+
+std::vector<json> TimelineLines(const std::string& path) {
+  std::vector<json> lines;
+  std::istringstream in(ReadBytes(path));
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  return lines;
+}
+
+// --timeline: a line at start, one per interval, one at exit, each with the RSS and the live bytes
+// per tier; the exit line and the stats (both written at exit) agree.
+TEST(PlacerRun, TimelineLogsRssAndLiveBytesPerTierOverTheRun) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanKvcacheSitesOn(dir, kv, "fast"));
+  const auto plain = RunCommand({kv, "--ops", "20000"});
+  const auto placed =
+      RunCommand({TierscopeBin(), "run", "--profile", dir.File("plan.tsp"), "--tiers", kTwoTiers,
+                  "--stats", dir.File("stats.json"), "--timeline", dir.File("timeline.jsonl"),
+                  "--timeline-every", "20ms", "--", kv, "--ops", "20000"});
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  const std::vector<json> lines = TimelineLines(dir.File("timeline.jsonl"));
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines.front()["when"], "start");
+  EXPECT_EQ(lines.back()["when"], "exit");
+  double last_t = -1;
+  for (const json& line : lines) {
+    EXPECT_GE(line["t_s"].get<double>(), last_t);
+    last_t = line["t_s"].get<double>();
+    ASSERT_EQ(line["tiers"].size(), 2u) << line.dump();
+    EXPECT_EQ(line["tiers"][0]["name"], "fast");
+    uint64_t live = 0;
+    for (const json& tier : line["tiers"]) live += tier["live_bytes"].get<uint64_t>();
+    EXPECT_EQ(line["tiers_live_bytes"].get<uint64_t>(), live);
+    EXPECT_LE(live, line["allocated_bytes"].get<uint64_t>()) << line.dump();
+  }
+  const json stats = ReadJson(dir.File("stats.json"));
+  const json& exit_line = lines.back();
+  EXPECT_EQ(exit_line["pid"], stats["pid"]);
+  for (const json& tier : exit_line["tiers"]) {
+    const json& in_stats = Tier(stats, tier["name"].get<std::string>());
+    EXPECT_EQ(tier["live_bytes"], in_stats["live_bytes"]) << tier.dump();
+    EXPECT_EQ(tier["footprint_bytes"], in_stats["footprint_bytes"]) << tier.dump();
+  }
+  EXPECT_GT(Tier(stats, "fast")["allocations"].get<uint64_t>(), 0u);
+}
+
+// The timeline is a diagnostic: a bad interval or a file that cannot be written is said in one
+// line, and the program runs on, placed, with its own output.
+TEST(PlacerRun, ATimelineThatCannotBeWrittenIsSaidOnceAndThePlacementGoesOn) {
+  TempDir dir;
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  ASSERT_NO_FATAL_FAILURE(PlanKvcacheSitesOn(dir, kv, "fast"));
+  const auto plain = RunCommand({kv, "--ops", "2000"});
+  const auto full = RunCommand({TierscopeBin(), "run", "-q", "--profile", dir.File("plan.tsp"),
+                                "--tiers", kTwoTiers, "--timeline", "/dev/full", "--timeline-every",
+                                "10ms", "--", kv, "--ops", "2000"});
+  EXPECT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_EQ(full.out, plain.out);
+  EXPECT_EQ(Lines(full.err), 1) << full.err;
+  EXPECT_NE(full.err.find("TIERSCOPE_PLACER_TIMELINE=/dev/full: cannot write a line: No space "
+                          "left on device; the timeline stops"),
+            std::string::npos)
+      << full.err;
+
+  const auto bad_every = RunCommand(
+      {kv, "--ops", "2000"},
+      {"LD_PRELOAD=" + Lib(), "TIERSCOPE_PROFILE=" + dir.File("plan.tsp"),
+       "TIERSCOPE_TIERS=" + std::string(kTwoTiers), "TIERSCOPE_PLACER_STATS=" + dir.File("s.json"),
+       "TIERSCOPE_PLACER_TIMELINE=" + dir.File("t.jsonl"), "TIERSCOPE_PLACER_TIMELINE_EVERY=soon"});
+  EXPECT_EQ(bad_every.exit_code, 0) << bad_every.err;
+  EXPECT_EQ(bad_every.out, plain.out);
+  EXPECT_EQ(Lines(bad_every.err), 1) << bad_every.err;
+  EXPECT_NE(bad_every.err.find("TIERSCOPE_PLACER_TIMELINE_EVERY='soon': expected seconds"),
+            std::string::npos)
+      << bad_every.err;
+  EXPECT_NE(access(dir.File("t.jsonl").c_str(), F_OK), 0);
+  EXPECT_GT(ReadJson(dir.File("s.json"))["plan_hits"].get<uint64_t>(), 0u);  // still placed
+}
+
+// A forked child writes its own timeline (FILE.PID), from its own thread.
+TEST(PlacerRun, AForkedChildWritesATimelineOfItsOwn) {
+  TempDir dir;
+  const std::vector<std::string> program = {Fork(), "--blocks", "1000", "--child-blocks", "300"};
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 1));
+  std::vector<std::string> run = {TierscopeBin(),
+                                  "run",
+                                  "--profile",
+                                  dir.File("plan.tsp"),
+                                  "--tiers",
+                                  kTwoTiers,
+                                  "--timeline",
+                                  dir.File("t.jsonl"),
+                                  "--"};
+  run.insert(run.end(), program.begin(), program.end());
+  const auto placed = RunCommand(run);
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, "parent 1000 blocks, child 300 blocks, child status 0\n");
+  const std::vector<json> parent = TimelineLines(dir.File("t.jsonl"));
+  ASSERT_GE(parent.size(), 2u);
+  std::vector<std::string> others;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("t.", 0) == 0 && name != "t.jsonl") others.push_back(entry.path().string());
+  }
+  ASSERT_EQ(others.size(), 1u);
+  const std::vector<json> child = TimelineLines(others[0]);
+  ASSERT_GE(child.size(), 2u);
+  EXPECT_NE(child.front()["pid"], parent.front()["pid"]);
+  EXPECT_EQ(child.front()["when"], "start");
+  EXPECT_EQ(child.back()["when"], "exit");
+  EXPECT_NE(others[0].find("t." + std::to_string(child.front()["pid"].get<long>()) + ".jsonl"),
+            std::string::npos)
+      << others[0];
 }
 
 // A launcher script that runs several programs, then execs the planned one: each warning of the

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "placer_settings.h"
+#include "tierscope/placer/run_config.h"
 
 namespace tierscope::placer {
 namespace {
@@ -55,6 +56,20 @@ TEST(PlacerSettings, ArenasPerTierWithinBounds) {
   for (const char* bad : {"0", "17", "four"}) {
     EXPECT_FALSE(ParseArenasPerTier(bad, &reason)) << bad;
     EXPECT_NE(reason.find("TIERSCOPE_PLACER_ARENAS='"), std::string::npos) << reason;
+  }
+}
+
+TEST(PlacerSettings, TimelineIntervalInSecondsOrWithAUnit) {
+  std::string error;
+  EXPECT_EQ(ParseTimelineEvery("", &error), 10.0);
+  EXPECT_EQ(ParseTimelineEvery("30", &error), 30.0);
+  EXPECT_EQ(ParseTimelineEvery("2.5s", &error), 2.5);
+  EXPECT_EQ(ParseTimelineEvery("500ms", &error), 0.5);
+  EXPECT_EQ(ParseTimelineEvery("0.01", &error), 0.01);
+  for (const char* bad : {"0", "5ms", "-1", "1h", "ten", "s", "ms", "90000", "nan", "inf"}) {
+    error.clear();
+    EXPECT_FALSE(ParseTimelineEvery(bad, &error)) << bad;
+    EXPECT_NE(error.find(std::string("'") + bad + "'"), std::string::npos) << error;
   }
 }
 

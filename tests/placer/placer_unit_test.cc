@@ -356,10 +356,10 @@ TEST(StatsSummary, EachProcessOfATreeGetsItsOwnStatsFile) {
 }
 
 TEST(StatsSummary, EachProcessOfATreeGetsItsOwnLearnedSitesFile) {
-  EXPECT_EQ(SitesPathFor("/d/l.tsp", 42, true), "/d/l.tsp");
-  EXPECT_EQ(SitesPathFor("/d/l.tsp", 42, false), "/d/l.42.tsp");
-  EXPECT_EQ(SitesPathFor("/d.x/learned", 42, false), "/d.x/learned.42");
-  EXPECT_EQ(SitesPathFor("/d/.hidden", 42, false), "/d/.hidden.42");
+  EXPECT_EQ(ProcessFilePath("/d/l.tsp", 42, true), "/d/l.tsp");
+  EXPECT_EQ(ProcessFilePath("/d/l.tsp", 42, false), "/d/l.42.tsp");
+  EXPECT_EQ(ProcessFilePath("/d.x/learned", 42, false), "/d.x/learned.42");
+  EXPECT_EQ(ProcessFilePath("/d/.hidden", 42, false), "/d/.hidden.42");
 }
 
 nlohmann::json ProcessStats(long pid, const std::string& program, bool in_profile, uint64_t hits,

@@ -26,6 +26,11 @@ std::optional<ResolvedTiers> ResolveTiers(const std::vector<TierSpec>* explicit_
 std::optional<std::string> CheckPlan(const profile::ProfileChunk& profile,
                                      const std::vector<TierSpec>& tiers);
 
+// The timeline's interval (TIERSCOPE_PLACER_TIMELINE_EVERY, `run --timeline-every`): seconds,
+// with an optional "s" or "ms" suffix, from 10 ms to one day; "" is the default, 10 s. nullopt and
+// one line in *error naming the value otherwise.
+std::optional<double> ParseTimelineEvery(const std::string& text, std::string* error);
+
 // Index of tier `name` in `tiers`; -1 for "default" or ""; -2 when unknown.
 int TierIndex(const std::vector<TierSpec>& tiers, const std::string& name);
 

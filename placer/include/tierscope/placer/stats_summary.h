@@ -21,10 +21,10 @@ double MatchShare(uint64_t plan_hits, uint64_t unknown_sites);
 // the pattern with ".PID" before its ".json" suffix (or ".PID.json" appended) for the others.
 std::string StatsPathFor(const std::string& pattern, long pid, bool tree_root);
 
-// The learned-sites file of process `pid` for TIERSCOPE_PLACER_SITES=`path`, named as the stats
-// are: the path itself for the tree's first process, else ".PID" before its extension (or
-// appended), so that no process of a tree overwrites another's sites.
-std::string SitesPathFor(const std::string& path, long pid, bool tree_root);
+// The file of process `pid` for a per-process output named `path` (TIERSCOPE_PLACER_SITES, the
+// learned sites; TIERSCOPE_PLACER_TIMELINE): the path itself for the tree's first process, else
+// ".PID" before its extension (or appended), so that no process of a tree overwrites another's.
+std::string ProcessFilePath(const std::string& path, long pid, bool tree_root);
 
 // Totals of the stats of several processes (each as the placer writes it): counters and tier
 // figures summed, the configuration fields of process `root_pid` (else the first), one entry per

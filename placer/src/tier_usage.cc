@@ -1,0 +1,88 @@
+#include "tier_usage.h"
+
+#include <fcntl.h>
+#include <numaif.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "allocation_path.h"
+
+namespace tierscope::placer {
+namespace {
+
+uint64_t ArenaStat(unsigned arena, const char* what) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "stats.arenas.%u.%s", arena, what);
+  size_t value = 0, len = sizeof(value);
+  return mallctl(name, &value, &len, nullptr, 0) == 0 ? value : 0;
+}
+
+uint64_t ArenaLive(unsigned arena) {
+  return ArenaStat(arena, "small.allocated") + ArenaStat(arena, "large.allocated");
+}
+
+// Pages of [base, base+len) per node, asked to the kernel (move_pages in query mode).
+void AddResidentByNode(uintptr_t base, uintptr_t len, std::map<int, uint64_t>* pages) {
+  const long page = sysconf(_SC_PAGESIZE);
+  constexpr size_t kBatch = 1024;
+  void* addrs[kBatch];
+  int status[kBatch];
+  for (uintptr_t a = base; a < base + len;) {
+    size_t n = 0;
+    for (; n < kBatch && a < base + len; ++n, a += page) addrs[n] = reinterpret_cast<void*>(a);
+    if (move_pages(0, n, addrs, nullptr, status, 0) != 0) break;
+    for (size_t i = 0; i < n; ++i) {
+      if (status[i] >= 0) (*pages)[status[i]] += page;
+    }
+  }
+}
+
+}  // namespace
+
+void RefreshAllocatorStats() {
+  uint64_t epoch = 1;
+  size_t len = sizeof(epoch);
+  mallctl("epoch", &epoch, &len, &epoch, len);
+}
+
+TierUsage UsageOf(int tier) {
+  TierUsage usage;
+  const TierSlice& slice = g_state.arenas.slice(tier);
+  for (int a = 0; a < slice.arena_count; ++a) {
+    usage.live_bytes += ArenaLive(slice.arenas[a]);
+    usage.arenas.push_back(slice.arenas[a]);
+  }
+  for (int q = 0; q < g_state.quota_count; ++q) {  // a quota site's arena is one of its tier's
+    if (g_state.quotas[q].tier != tier) continue;
+    usage.live_bytes += ArenaLive(g_state.quotas[q].arena);
+    usage.arenas.push_back(g_state.quotas[q].arena);
+  }
+  usage.footprint_bytes = g_state.arenas.used_bytes(tier);
+  usage.mapped_bytes = slice.mapped.load();
+  AddResidentByNode(slice.base, usage.footprint_bytes, &usage.resident_by_node);
+  for (const auto& [node, bytes] : usage.resident_by_node) usage.resident_bytes += bytes;
+  return usage;
+}
+
+uint64_t AllocatedBytes() {
+  size_t value = 0, len = sizeof(value);
+  return mallctl("stats.allocated", &value, &len, nullptr, 0) == 0 ? value : 0;
+}
+
+uint64_t ProcessRss() {
+  // read(2), not a stream: the timeline calls this from its own thread without allocating.
+  const int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[128];
+  const ssize_t n = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  unsigned long long size = 0, resident = 0;
+  if (std::sscanf(text, "%llu %llu", &size, &resident) != 2) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace tierscope::placer

@@ -17,12 +17,11 @@ class AddressSet {
   bool Init(size_t slots) {  // a power of two
     mask_ = slots - 1;
     slots_ = static_cast<std::atomic<uint64_t>*>(RawMap(slots * sizeof(uint64_t)));
-    filter_ = static_cast<std::atomic<uint64_t>*>(RawMap(kFilterBits / 8));
-    return slots_ != nullptr && filter_ != nullptr;
+    counts_ = static_cast<std::atomic<uint8_t>*>(RawMap(kFilterCounts));
+    return slots_ != nullptr && counts_ != nullptr;
   }
   void Insert(uint64_t address) {
-    const uint64_t bit = FilterBit(address);
-    filter_[bit / 64].fetch_or(uint64_t{1} << (bit % 64), std::memory_order_relaxed);
+    Count(address, +1);
     for (size_t probe = 0, i = Hash(address); probe < kMaxProbe; ++probe, i = (i + 1) & mask_) {
       uint64_t v = slots_[i].load(std::memory_order_relaxed);
       if ((v == kEmpty || v == kTomb) &&
@@ -30,33 +29,56 @@ class AddressSet {
         return;
       }
     }
+    Count(address, -1);  // not remembered: its release is never looked up
   }
   // True when `address` was in the set (and removes it).
   bool Erase(uint64_t address) {
-    // Most releases are of blocks never sampled: one bit in a 128 KiB filter (cache resident)
-    // says so without touching the table. Bits are never cleared, so it only ever says "maybe".
-    const uint64_t bit = FilterBit(address);
-    if ((filter_[bit / 64].load(std::memory_order_relaxed) & (uint64_t{1} << (bit % 64))) == 0) {
-      return false;
-    }
+    // Most releases are of blocks never sampled: one counter in a 128 KiB filter says so without
+    // touching the table.
+    return MaybeHeld(address) && EraseFromTable(address);
+  }
+  // False when `address` is surely not in the set. The filter counts the addresses held per
+  // counter (a counting Bloom filter with one hash): it forgets erased ones, so it does not fill
+  // up over a long run (a bit filter whose bits were never cleared did: after enough sampled
+  // blocks every release probed the table).
+  bool MaybeHeld(uint64_t address) const {
+    return counts_[FilterIndex(address)].load(std::memory_order_relaxed) != 0;
+  }
+
+ private:
+  // Out of line: the filter's "no" (nearly every release) stays a few instructions.
+  __attribute__((noinline)) bool EraseFromTable(uint64_t address) {
     for (size_t probe = 0, i = Hash(address); probe < kMaxProbe; ++probe, i = (i + 1) & mask_) {
       uint64_t v = slots_[i].load(std::memory_order_relaxed);
       if (v == kEmpty) return false;
       if (v == address) {
-        return slots_[i].compare_exchange_strong(v, kTomb, std::memory_order_relaxed);
+        if (!slots_[i].compare_exchange_strong(v, kTomb, std::memory_order_relaxed)) return false;
+        Count(address, -1);
+        return true;
       }
     }
     return false;
   }
-
- private:
   static constexpr uint64_t kEmpty = 0, kTomb = 1;
   static constexpr size_t kMaxProbe = 64;
-  static constexpr uint64_t kFilterBits = uint64_t{1} << 20;
-  static uint64_t FilterBit(uint64_t a) { return ((a >> 4) * 0xD6E8FEB86659FD93ULL) >> 44; }
+  static constexpr uint64_t kFilterCounts = uint64_t{1} << 17;
+  // A saturated counter stays saturated (it can no longer tell how many it holds): "maybe".
+  static constexpr uint8_t kSaturated = 255;
+  static uint64_t FilterIndex(uint64_t a) { return ((a >> 4) * 0xD6E8FEB86659FD93ULL) >> 47; }
   size_t Hash(uint64_t a) const { return ((a >> 4) * 0x9E3779B97F4A7C15ULL >> 20) & mask_; }
+  // Only sampled blocks come here (rare): a compare-and-swap loop is cheap enough.
+  void Count(uint64_t address, int delta) {
+    std::atomic<uint8_t>& c = counts_[FilterIndex(address)];
+    uint8_t v = c.load(std::memory_order_relaxed);
+    for (;;) {
+      if (v == kSaturated || (delta < 0 && v == 0)) return;
+      if (c.compare_exchange_weak(v, static_cast<uint8_t>(v + delta), std::memory_order_relaxed)) {
+        return;
+      }
+    }
+  }
   std::atomic<uint64_t>* slots_ = nullptr;
-  std::atomic<uint64_t>* filter_ = nullptr;
+  std::atomic<uint8_t>* counts_ = nullptr;
   size_t mask_ = 0;
 };
 

@@ -146,7 +146,9 @@ bool Filtering(const RuntimeState& s) {
   return s.config.alloc_sample_bytes > 0 || s.config.min_size > 0;
 }
 
-void AppendRelease(trace::EventKind kind, const void* address, size_t size, uint64_t ticks) {
+// Out of line: in filtering modes RecordRelease is the filter's check and nothing more.
+__attribute__((noinline)) void AppendRelease(trace::EventKind kind, const void* address,
+                                             size_t size, uint64_t ticks) {
   ThreadState* t = CurrentState();
   if (t == nullptr) {
     g_state->dropped_without_thread.fetch_add(1, std::memory_order_relaxed);

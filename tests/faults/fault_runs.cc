@@ -141,8 +141,14 @@ FaultRuns RunThreeWays(const TempDir& dir, const FaultCase& c,
       RunBounded({TierscopeBin(), "plan", profile, "--tier", "fast=64K", "--tier", "slow=rest"});
   EXPECT_EQ(planned.exit_code, 0) << "tierscope plan: " << planned.err;
 
-  std::vector<std::string> run = {TierscopeBin(), "run",     "--profile", profile,
-                                  "--tiers",      kTwoTiers, "--stats",   dir.File("stats.json")};
+  // With the timeline on (a thread of the placer's in every process, 20 ms apart): each fault
+  // meets it too.
+  std::vector<std::string> run = {TierscopeBin(),     "run",
+                                  "--profile",        profile,
+                                  "--tiers",          kTwoTiers,
+                                  "--stats",          dir.File("stats.json"),
+                                  "--timeline",       dir.File("timeline.jsonl"),
+                                  "--timeline-every", "20ms"};
   run.insert(run.end(), c.run_flags.begin(), c.run_flags.end());
   run.push_back("--");
   run.insert(run.end(), c.argv.begin(), c.argv.end());
@@ -153,6 +159,8 @@ FaultRuns RunThreeWays(const TempDir& dir, const FaultCase& c,
   std::vector<std::string> expected = MachineLines();
   expected.insert(expected.end(), expected_run.begin(), expected_run.end());
   ExpectSaidOnce(TierscopeLines(r.placed.err), expected, "tierscope run");
+  EXPECT_EQ(ReadBytes(dir.File("timeline.jsonl")).rfind("{", 0), 0u)
+      << "no timeline line from the program's first process";
   return r;
 }
 

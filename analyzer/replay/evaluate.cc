@@ -11,6 +11,7 @@
 #include "join/live_map.h"
 #include "join/trace_index.h"
 #include "replay/hindsight.h"
+#include "replay/indexed_replay.h"
 #include "replay/plan_decisions.h"
 #include "replay/tier_ledger.h"
 #include "sites/module_index.h"
@@ -533,9 +534,14 @@ void Replay::Finish() {
 }  // namespace
 
 Footprint MeasureFootprint(const std::string& trace_path, const std::atomic<bool>* cancel) {
-  Footprint result;
   TraceIndex trace = IndexTrace(trace_path, {cancel, {}});
-  if (trace.cancelled) return result;
+  if (trace.cancelled) return Footprint{};
+  return MeasureFootprintIndexed(trace, trace_path, cancel);
+}
+
+Footprint MeasureFootprintIndexed(const TraceIndex& trace, const std::string& trace_path,
+                                  const std::atomic<bool>* cancel) {
+  Footprint result;
   result.error = trace.error;
   uint64_t end = 0;
   const TimeBins bins = BinsOf(trace, 1, &end);
@@ -572,6 +578,16 @@ Footprint MeasureFootprint(const std::string& trace_path, const std::atomic<bool
 EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileChunk& planned,
                           const profile::ProfileChunk* random_plan,
                           const EvaluateOptions& options) {
+  if (options.tiers.empty())
+    return EvaluateIndexed(TraceIndex{}, trace_path, planned, random_plan, options);
+  const TraceIndex trace = IndexTrace(trace_path, {options.cancel, {}});
+  return EvaluateIndexed(trace, trace_path, planned, random_plan, options);
+}
+
+EvaluationResult EvaluateIndexed(const TraceIndex& trace, const std::string& trace_path,
+                                 const profile::ProfileChunk& planned,
+                                 const profile::ProfileChunk* random_plan,
+                                 const EvaluateOptions& options) {
   EvaluationResult result;
   result.trace_path = trace_path;
   result.tiers = options.tiers;
@@ -589,7 +605,6 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
     result.warnings.push_back("no tiers to evaluate");
     return result;
   }
-  TraceIndex trace = IndexTrace(trace_path, {options.cancel, {}});
   result.error = trace.error;
   if (trace.cancelled) {
     result.cancelled = true;
@@ -607,7 +622,8 @@ EvaluationResult Evaluate(const std::string& trace_path, const profile::ProfileC
   }
   result.peak_heap_bytes = options.peak_heap_bytes;
   if (result.peak_heap_bytes == 0) {
-    result.peak_heap_bytes = MeasureFootprint(trace_path, options.cancel).peak_heap_bytes;
+    result.peak_heap_bytes =
+        MeasureFootprintIndexed(trace, trace_path, options.cancel).peak_heap_bytes;
   }
   if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
     result.cancelled = true;

@@ -6,12 +6,19 @@
 // than the one it was learned from (more data, more clients) and a plan that fills the fast tier
 // with whatever comes first when the heap grows is a poor bet even if it wins when it does not.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <iterator>
+#include <thread>
 
+#include "replay/indexed_replay.h"
 #include "tierscope/analyzer/evaluate.h"
 
 namespace tierscope::analyzer {
 namespace {
+
+// Replays at once, at most: each holds a live map of the learned run.
+constexpr size_t kMaxReplayThreads = 4;
 
 struct Shape {
   const char* name;
@@ -70,41 +77,76 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
     }
     return best;
   }
+  // Each learned trace is indexed once, for its footprint and every replay.
+  std::vector<TraceIndex> indexes;
   std::vector<uint64_t> peaks;
-  for (const auto& t : traces) peaks.push_back(MeasureFootprint(t, cancel).peak_heap_bytes);
+  for (const auto& t : traces) {
+    indexes.push_back(IndexTrace(t, {cancel, {}}));
+    if (indexes.back().cancelled) return best;
+    peaks.push_back(MeasureFootprintIndexed(indexes.back(), t, cancel).peak_heap_bytes);
+  }
+  constexpr size_t kShapeCount = std::size(kShapes);
+  std::vector<profile::ProfileChunk> candidates(kShapeCount, learned);
+  for (size_t s = 0; s < kShapeCount; ++s) {
+    PlanOptions o = options;
+    o.method = kShapes[s].method;
+    o.cold_share = kShapes[s].cold_share;
+    o.unknown_to_first_tier = kShapes[s].unknown_to_first_tier;
+    o.fill_share = kShapes[s].fill_share;
+    MakePlan(o, &candidates[s]);
+  }
+  // Every (shape, trace, room) replay is independent: they run on up to one thread per core, and
+  // their results are added up in shape order, so the choice does not depend on which ends first.
+  struct Job {
+    size_t shape, trace;
+    int half;
+  };
+  std::vector<Job> jobs;
+  for (size_t s = 0; s < kShapeCount; ++s) {
+    for (size_t k = 0; k < traces.size(); ++k) {
+      for (int half = 0; half < 2; ++half) jobs.push_back({s, k, half});
+    }
+  }
+  std::vector<EvaluationResult> results(jobs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+      EvaluateOptions eval;
+      eval.tiers = jobs[j].half ? Scaled(options.tiers, 0.5) : options.tiers;
+      eval.size_threshold = options.size_threshold;
+      eval.peak_heap_bytes = peaks[jobs[j].trace];
+      eval.plan_only = true;
+      eval.cancel = cancel;
+      results[j] = EvaluateIndexed(indexes[jobs[j].trace], traces[jobs[j].trace],
+                                   candidates[jobs[j].shape], nullptr, eval);
+    }
+  };
+  const size_t threads = std::min<size_t>(
+      jobs.size(), std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxReplayThreads));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+
   double best_fast = -1;
   std::string chosen, scores;
-  for (const Shape& shape : kShapes) {
-    PlanOptions o = options;
-    o.method = shape.method;
-    o.cold_share = shape.cold_share;
-    o.unknown_to_first_tier = shape.unknown_to_first_tier;
-    o.fill_share = shape.fill_share;
-    profile::ProfileChunk candidate = learned;
-    MakePlan(o, &candidate);
+  for (size_t s = 0; s < kShapeCount; ++s) {
     double fast[2] = {0, 0}, heap = 0;
-    for (size_t k = 0; k < traces.size(); ++k) {
-      for (int half = 0; half < 2; ++half) {
-        EvaluateOptions eval;
-        eval.tiers = half ? Scaled(options.tiers, 0.5) : options.tiers;
-        eval.size_threshold = options.size_threshold;
-        eval.peak_heap_bytes = peaks[k];
-        eval.plan_only = true;
-        eval.cancel = cancel;
-        const EvaluationResult r = Evaluate(traces[k], candidate, nullptr, eval);
-        if (r.cancelled) return best_fast < 0 ? candidate : best;
-        if (!r.policies.empty()) fast[half] += r.policies[0].fast_samples;
-        if (!half) heap += double(r.heap_samples);
-      }
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      if (jobs[j].shape != s) continue;
+      const EvaluationResult& r = results[j];
+      if (r.cancelled) return best_fast < 0 ? candidates[s] : best;
+      if (!r.policies.empty()) fast[jobs[j].half] += r.policies[0].fast_samples;
+      if (!jobs[j].half) heap += double(r.heap_samples);
     }
     char score[96];
     std::snprintf(score, sizeof score, "%.1f%%, %.1f%% at half the room",
                   heap > 0 ? 100 * fast[0] / heap : 0, heap > 0 ? 100 * fast[1] / heap : 0);
-    scores += std::string(scores.empty() ? "" : "; ") + shape.name + " " + score;
+    scores += std::string(scores.empty() ? "" : "; ") + kShapes[s].name + " " + score;
     if (fast[0] + fast[1] > best_fast) {
       best_fast = fast[0] + fast[1];
-      best = std::move(candidate);
-      chosen = shape.name;
+      best = std::move(candidates[s]);
+      chosen = kShapes[s].name;
     }
   }
   if (note) {

@@ -147,18 +147,14 @@ void PlanKvcacheSitesOn(const TempDir& dir, const std::string& kv, const std::st
   formats::WriteProfile(dir.File("plan.tsp"), profile);
 }
 
-// Runs `program` under `tierscope run` with dir's plan.tsp on kTwoTiers, stats to stats.json.
+// Runs `program` under `tierscope run` with dir's plan.tsp on kTwoTiers, stats to stats.json,
+// and `flags`.
 CommandResult RunPlaced(const TempDir& dir, const std::vector<std::string>& program,
-                        const std::string& input = "") {
-  std::vector<std::string> run = {TierscopeBin(),
-                                  "run",
-                                  "--profile",
-                                  dir.File("plan.tsp"),
-                                  "--tiers",
-                                  kTwoTiers,
-                                  "--stats",
-                                  dir.File("stats.json"),
-                                  "--"};
+                        const std::string& input = "", const std::vector<std::string>& flags = {}) {
+  std::vector<std::string> run = {TierscopeBin(), "run",     "--profile", dir.File("plan.tsp"),
+                                  "--tiers",      kTwoTiers, "--stats",   dir.File("stats.json")};
+  run.insert(run.end(), flags.begin(), flags.end());
+  run.push_back("--");
   run.insert(run.end(), program.begin(), program.end());
   return RunCommand(run, {}, input);
 }
@@ -850,17 +846,7 @@ TEST(PlacerRun, AForkedChildWritesATimelineOfItsOwn) {
   TempDir dir;
   const std::vector<std::string> program = {Fork(), "--blocks", "1000", "--child-blocks", "300"};
   ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 1));
-  std::vector<std::string> run = {TierscopeBin(),
-                                  "run",
-                                  "--profile",
-                                  dir.File("plan.tsp"),
-                                  "--tiers",
-                                  kTwoTiers,
-                                  "--timeline",
-                                  dir.File("t.jsonl"),
-                                  "--"};
-  run.insert(run.end(), program.begin(), program.end());
-  const auto placed = RunCommand(run);
+  const auto placed = RunPlaced(dir, program, "", {"--timeline", dir.File("t.jsonl")});
   ASSERT_EQ(placed.exit_code, 0) << placed.err;
   EXPECT_EQ(placed.out, "parent 1000 blocks, child 300 blocks, child status 0\n");
   const std::vector<json> parent = TimelineLines(dir.File("t.jsonl"));

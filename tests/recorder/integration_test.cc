@@ -444,24 +444,28 @@ TEST(RecordLifeCycle, CrashInsideMallocWithTheTimerSamplerDiesOfItsSignal) {
   EXPECT_TRUE(dump2.exit_code == 0 || dump2.exit_code == 1) << dump2.exit_code << dump2.err;
 }
 
-TEST(RecordLifeCycle, UnderscoreExitAndExitStatusArePassedThrough) {
-  TempDir dir;
-  auto r =
-      RecordAndCompare(dir, {kPython, "-c", "import os\nprint('bye', flush=True)\nos._exit(7)\n"});
-  ExpectSameRunAndCleanTrace(r);
-  EXPECT_EQ(r.traced.exit_code, 7);
-  EXPECT_EQ(r.facts.footer.end_reason(), "_exit");
-  EXPECT_EQ(r.facts.footer.exit_status(), 7);
-}
-
-// coreutils' false returns 1 from main: the C library calls exit() itself, past the exit hook.
-TEST(RecordLifeCycle, StatusReturnedFromMainIsTheFootersExitStatus) {
-  TempDir dir;
-  auto r = RecordAndCompare(dir, {"/bin/false"});
-  ExpectSameRunAndCleanTrace(r);
-  EXPECT_EQ(r.traced.exit_code, 1);
-  EXPECT_EQ(r.facts.footer.end_reason(), "exit");
-  EXPECT_EQ(r.facts.footer.exit_status(), 1);
+// However the program ends, its status is passed through and is the footer's: os._exit (the
+// _exit hook), and coreutils' false, whose main returns 1 (the C library calls exit() itself, past
+// the exit hook).
+TEST(RecordLifeCycle, ExitStatusIsPassedThroughAndInTheFooter) {
+  struct Case {
+    std::vector<std::string> argv;
+    int status;
+    const char* end_reason;
+  };
+  const std::vector<Case> cases = {
+      {{kPython, "-c", "import os\nprint('bye', flush=True)\nos._exit(7)\n"}, 7, "_exit"},
+      {{"/bin/false"}, 1, "exit"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.argv.back());
+    TempDir dir;
+    auto r = RecordAndCompare(dir, c.argv);
+    ExpectSameRunAndCleanTrace(r);
+    EXPECT_EQ(r.traced.exit_code, c.status);
+    EXPECT_EQ(r.facts.footer.end_reason(), c.end_reason);
+    EXPECT_EQ(r.facts.footer.exit_status(), c.status);
+  }
 }
 
 // The realloc's old block is handed to another thread, which records that allocation, before the

@@ -30,8 +30,9 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
 
   ModuleIndex modules(trace.modules, trace.thread_stacks);
   SiteTable sites(trace.stacks, modules, options.site_depth, bins);
-  JoinPass join(modules, &sites, trace.header.recorder().alloc_sample_bytes(), options.observer,
-                meta);
+  const AllocatorCode allocator(trace.modules);
+  JoinPass join(modules, allocator, &sites, trace.header.recorder().alloc_sample_bytes(),
+                options.observer, meta);
   EventMerger merger(trace, path);
   if (!join.Run(merger, {options.cancel, options.progress, trace.event_count})) {
     result.cancelled = true;

@@ -95,7 +95,7 @@ void EventMerger::ReadChunk(uint32_t c) {
       const uint8_t source = static_cast<uint8_t>(batch.source());
       formats::DecodeSampleBatch(batch, ref.events, [&](const formats::AccessSample& s) {
         events.push_back(JoinEvent{s.time_ns, s.address, s.weight, s.period_shift, kSampleKind,
-                                   static_cast<uint8_t>(s.access), source});
+                                   static_cast<uint8_t>(s.access), source, s.ip});
       });
     } else {
       if (ref.index >= static_cast<uint32_t>(chunk_.allocs_size())) continue;

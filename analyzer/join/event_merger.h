@@ -25,6 +25,7 @@ struct JoinEvent {
   uint16_t kind;      // trace::EventKind, or kSampleKind
   uint8_t access;     // trace::AccessKind for samples
   uint8_t source;     // trace::SamplerKind for samples
+  uint64_t ip = 0;    // samples: the instruction pointer
 };
 inline constexpr uint16_t kSampleKind = 0xffff;
 

@@ -13,9 +13,10 @@ double AllocScale(uint64_t sample_bytes, uint64_t size) {
   return p > 0 ? 1 / p : 1;
 }
 
-JoinPass::JoinPass(const ModuleIndex& modules, SiteTable* sites, uint64_t alloc_sample_bytes,
-                   AnalysisObserver* observer, profile::Metadata* meta)
+JoinPass::JoinPass(const ModuleIndex& modules, const AllocatorCode& allocator, SiteTable* sites,
+                   uint64_t alloc_sample_bytes, AnalysisObserver* observer, profile::Metadata* meta)
     : modules_(modules),
+      allocator_(allocator),
       sites_(*sites),
       sample_bytes_(alloc_sample_bytes),
       observer_(observer),
@@ -63,7 +64,11 @@ void JoinPass::OnSample(const JoinEvent& e) {
     const double period = double(uint64_t{1} << e.stack_id);
     sites_.at(block->site).OnSample(e.time_ns, e.access, e.size, block->scale * period);
   } else {
-    ++(*meta_->mutable_samples_by_region())[modules_.Region(e.address)];
+    const char* region = modules_.Region(e.address);
+    // The allocator's own code touching memory around the blocks (headers, free lists, freed
+    // blocks) in the heap areas: not the program's data (sites/allocator_code.h).
+    if ((region[0] == 'm' || region[0] == 'u') && allocator_.Contains(e.ip)) region = "allocator";
+    ++(*meta_->mutable_samples_by_region())[region];
   }
 }
 

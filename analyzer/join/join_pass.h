@@ -12,6 +12,7 @@
 #include "join/event_merger.h"
 #include "join/live_map.h"
 #include "profile.pb.h"
+#include "sites/allocator_code.h"
 #include "sites/module_index.h"
 #include "sites/site_table.h"
 #include "tierscope/analyzer/analysis_observer.h"
@@ -28,8 +29,9 @@ class JoinPass {
   // observer may be null: the per-event loop is compiled twice, so without one it makes no call
   // and no test for it (only the rarer removals of replaced or unmapped blocks test it).
   // `meta` receives samples_by_region as the pass goes, and the counts at the end.
-  JoinPass(const ModuleIndex& modules, SiteTable* sites, uint64_t alloc_sample_bytes,
-           AnalysisObserver* observer, profile::Metadata* meta);
+  // `allocator`: a sample that hits no live block with its IP there counts as "allocator".
+  JoinPass(const ModuleIndex& modules, const AllocatorCode& allocator, SiteTable* sites,
+           uint64_t alloc_sample_bytes, AnalysisObserver* observer, profile::Metadata* meta);
 
   struct Control {
     const std::atomic<bool>* cancel = nullptr;
@@ -58,6 +60,7 @@ class JoinPass {
   void OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, bool released);
 
   const ModuleIndex& modules_;
+  const AllocatorCode& allocator_;
   SiteTable& sites_;
   const uint64_t sample_bytes_;
   AnalysisObserver* const observer_;

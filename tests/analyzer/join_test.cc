@@ -1,8 +1,11 @@
 // The join on hand-built traces: every expected number is worked out in the comments.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 
+#include "sites/allocator_code.h"
 #include "test_support.h"
 #include "tierscope/analyzer/analyze.h"
 #include "tierscope/formats/profile_io.h"
@@ -104,6 +107,54 @@ TEST(Join, SamplesOnARecordedThreadsStackAreStackNotMapping) {
   ASSERT_FALSE(r.error) << r.error->Message();
   EXPECT_EQ(Region(r.profile, "stack"), 2u);    // inside [lo, hi)
   EXPECT_EQ(Region(r.profile, "mapping"), 2u);  // just past either end
+}
+
+// A sample that hits no live block with its IP in the allocator's code (glibc's malloc functions
+// in libc, any function of an allocator library) is the allocator touching its own memory:
+// region "allocator", where the heap areas are concerned; the program's own IPs stay "mapping".
+TEST(Join, SamplesOfTheAllocatorsOwnCodeAroundTheBlocksAreAllocator) {
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(libc, nullptr);
+  void* libc_malloc = dlsym(libc, "malloc");  // libc's, not a sanitizer's interceptor
+  Dl_info info;
+  ASSERT_NE(dladdr(libc_malloc, &info), 0);
+  const uint64_t malloc_vaddr =
+      reinterpret_cast<uint64_t>(libc_malloc) - reinterpret_cast<uint64_t>(info.dli_fbase);
+  constexpr uint64_t kLibc = 0x7e0000000000, kJemalloc = 0x7e1000000000;
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  trace::TraceChunk chunk;
+  auto* maps = chunk.add_module_maps();
+  auto add = [&](const std::string& path, uint64_t base) {
+    auto* m = maps->add_modules();
+    m->set_path(path);
+    m->set_load_bias(base);
+    auto* seg = m->add_segments();
+    seg->set_start(base);
+    seg->set_end(base + 0x400000);
+    seg->set_executable(true);
+  };
+  add(info.dli_fname, kLibc);
+  add("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", kJemalloc);
+  t.Chunk(chunk);
+  auto at = [](uint64_t time, uint64_t ip, uint64_t address) {
+    formats::AccessSample s = Load(time, address);
+    s.ip = ip;
+    return s;
+  };
+  constexpr uint64_t kHeap = 0x10000000;  // between the modules: "mapping"
+  t.Samples(1,
+            {at(10, kLibc + malloc_vaddr + 1, kHeap), at(20, kJemalloc + 0x1234, kHeap + 64),
+             at(30, kTextStart + 0x100, kHeap + 128), at(40, kLibc + malloc_vaddr + 1, kLibc + 8)});
+  t.Close();
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error) << r.error->Message();
+  EXPECT_EQ(Region(r.profile, "allocator"), 2u);
+  EXPECT_EQ(Region(r.profile, "mapping"), 1u);  // the program's own access
+  EXPECT_EQ(Region(r.profile, "globals"), 1u);  // the allocator's globals stay globals
+  EXPECT_TRUE(analyzer::AllocatorCode::IsMallocFunction("unlink_chunk.constprop.0"));
+  EXPECT_TRUE(analyzer::AllocatorCode::IsMallocFunction("_int_malloc"));
+  EXPECT_FALSE(analyzer::AllocatorCode::IsMallocFunction("memcpy"));
 }
 
 // A sample taken while the adaptive period was stretched 4x stands for four at the header's.

@@ -70,4 +70,20 @@ bool ParsePerfSample(const uint8_t* record, size_t size, uint64_t sample_type, u
   return true;
 }
 
+bool ToMemoryAccess(const PerfSample& s, bool store_event, formats::AccessSample* out) {
+  if (s.addr == 0) return false;
+  out->address = s.addr;
+  out->weight = s.weight > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(s.weight);
+  out->data_source = s.data_src;
+  const uint64_t mem_op = s.data_src & 0x1f;  // perf_mem_data_src.mem_op
+  if (mem_op & PERF_MEM_OP_STORE) {
+    out->access = trace::ACCESS_STORE;
+  } else if (mem_op & PERF_MEM_OP_LOAD) {
+    out->access = trace::ACCESS_LOAD;
+  } else {
+    out->access = store_event ? trace::ACCESS_STORE : trace::ACCESS_UNKNOWN;
+  }
+  return true;
+}
+
 }  // namespace tierscope::recorder::sampling

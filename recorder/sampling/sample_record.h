@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "perf_attr.h"
+#include "tierscope/formats/sample_columns.h"
 
 namespace tierscope::recorder::sampling {
 
@@ -24,5 +25,11 @@ struct PerfSample {
 // False when the record is too short or asks for a sample type we never request.
 bool ParsePerfSample(const uint8_t* record, size_t size, uint64_t sample_type, uint64_t regs_mask,
                      PerfSample* out);
+
+// A PEBS or IBS sample as the trace keeps it: the data address, the weight (load latency) and the
+// data source; a store or a load from the data source's mem_op, else from the event
+// (`store_event`: a PEBS store event, whose samples are stores even without a data source). False
+// when the sample has no data address (an IBS op that was not a memory op).
+bool ToMemoryAccess(const PerfSample& s, bool store_event, formats::AccessSample* out);
 
 }  // namespace tierscope::recorder::sampling

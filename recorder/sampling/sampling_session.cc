@@ -271,25 +271,12 @@ struct SamplingSession::Impl {
         out.address = s.addr;
         out.access = trace::ACCESS_FIRST_TOUCH;
         break;
-      default: {
-        if (s.addr == 0) {
+      default:  // PEBS, IBS
+        if (!ToMemoryAccess(s, event.name.find("STORES") != std::string::npos, &out)) {
           Undecoded(kNoDataAddress);
           return;
         }
-        out.address = s.addr;
-        out.weight = s.weight > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(s.weight);
-        out.data_source = s.data_src;
-        const uint64_t mem_op = s.data_src & 0x1f;  // perf_mem_data_src.mem_op
-        if (mem_op & PERF_MEM_OP_STORE)
-          out.access = trace::ACCESS_STORE;
-        else if (mem_op & PERF_MEM_OP_LOAD)
-          out.access = trace::ACCESS_LOAD;
-        else
-          // A PEBS store event's samples are stores even without data_src.
-          out.access = event.name.find("STORES") != std::string::npos ? trace::ACCESS_STORE
-                                                                      : trace::ACCESS_UNKNOWN;
         break;
-      }
     }
     decoded.fetch_add(1, std::memory_order_relaxed);
     batch[batch_size++] = out;

@@ -176,5 +176,63 @@ TEST(PerfSampleParse, TimerRegistersInMaskOrderAndTruncation) {
       ParsePerfSample(rec.data(), rec.size(), type | PERF_SAMPLE_CALLCHAIN, kTimerRegsMask, &s));
 }
 
+// A PEBS or IBS record, laid out as the kernel writes it for the sample type our attributes ask
+// for (IP, TID, TIME, ADDR, WEIGHT, DATA_SRC), parsed and turned into the trace's sample: the
+// branch of the drain that no machine here can feed with real records.
+std::vector<uint8_t> MemoryRecord(uint64_t addr, uint64_t weight, uint64_t data_src) {
+  const std::vector<uint64_t> words = {0x401234, (uint64_t{7} << 32) | 5, 1000, addr, weight,
+                                       data_src};
+  std::vector<uint8_t> rec(8 + 8 * words.size());
+  perf_event_header h{PERF_RECORD_SAMPLE, 0, static_cast<uint16_t>(rec.size())};
+  std::memcpy(rec.data(), &h, 8);
+  std::memcpy(rec.data() + 8, words.data(), 8 * words.size());
+  return rec;
+}
+
+TEST(PerfSampleParse, PebsAndIbsRecordsBecomeAccessSamples) {
+  // IBS's attribute, built as the sampler builds it; PEBS events ask for the same sample type
+  // (PebsForced.DefaultEventsPerModel).
+  IbsFeatures ibs;
+  ibs.pmu_type = 11;
+  const std::vector<uint64_t> types = {IbsOpAttr(ibs, 4096, false).sample_type};
+  // PERF_MEM_OP_LOAD (2), PERF_MEM_OP_STORE (4) in data_src's low bits.
+  const uint64_t load = PERF_MEM_OP_LOAD, store = PERF_MEM_OP_STORE;
+  for (const uint64_t type : types) {
+    SCOPED_TRACE(type);
+    PerfSample s;
+    formats::AccessSample out;
+    auto rec = MemoryRecord(0x7f0000001000, 250, load | (uint64_t{1} << 5));
+    ASSERT_TRUE(ParsePerfSample(rec.data(), rec.size(), type, 0, &s));
+    EXPECT_EQ(s.tid, 7u);
+    EXPECT_EQ(s.time, 1000u);
+    ASSERT_TRUE(ToMemoryAccess(s, false, &out));
+    EXPECT_EQ(out.address, 0x7f0000001000u);
+    EXPECT_EQ(out.weight, 250u);
+    EXPECT_EQ(out.data_source, load | (uint64_t{1} << 5));
+    EXPECT_EQ(out.access, trace::ACCESS_LOAD);
+
+    rec = MemoryRecord(0x7f0000002000, uint64_t{1} << 40, store);
+    ASSERT_TRUE(ParsePerfSample(rec.data(), rec.size(), type, 0, &s));
+    ASSERT_TRUE(ToMemoryAccess(s, false, &out));
+    EXPECT_EQ(out.access, trace::ACCESS_STORE);
+    EXPECT_EQ(out.weight, UINT32_MAX);  // clamped, not wrapped
+
+    // No data source: a PEBS store event's samples are stores, others unknown.
+    rec = MemoryRecord(0x7f0000003000, 0, 0);
+    ASSERT_TRUE(ParsePerfSample(rec.data(), rec.size(), type, 0, &s));
+    ASSERT_TRUE(ToMemoryAccess(s, true, &out));
+    EXPECT_EQ(out.access, trace::ACCESS_STORE);
+    ASSERT_TRUE(ToMemoryAccess(s, false, &out));
+    EXPECT_EQ(out.access, trace::ACCESS_UNKNOWN);
+
+    // An op without a data address (IBS samples every op) is not an access sample.
+    rec = MemoryRecord(0, 0, load);
+    ASSERT_TRUE(ParsePerfSample(rec.data(), rec.size(), type, 0, &s));
+    EXPECT_FALSE(ToMemoryAccess(s, false, &out));
+    // A record cut short is refused, not read past its end.
+    EXPECT_FALSE(ParsePerfSample(rec.data(), rec.size() - 8, type, 0, &s));
+  }
+}
+
 }  // namespace
 }  // namespace tierscope::recorder::sampling

@@ -6,7 +6,7 @@
 //
 // The hook must leave no frame of its own under main: every recorded stack ends in _start, and the
 // placer (which has no such hook) keys sites by the same frames. So the entry point is a few
-// instructions of assembly that call PrepareStart and then jump (not call) to the real
+// instructions of assembly that call TsPrepareStart and then jump (not call) to the real
 // __libc_start_main.
 #include <dlfcn.h>
 

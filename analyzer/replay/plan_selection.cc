@@ -7,8 +7,10 @@
 // with whatever comes first when the heap grows is a poor bet even if it wins when it does not.
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <filesystem>
 #include <iterator>
+#include <mutex>
 #include <thread>
 
 #include "replay/indexed_replay.h"
@@ -82,7 +84,10 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
   std::vector<uint64_t> peaks;
   for (const auto& t : traces) {
     indexes.push_back(IndexTrace(t, {cancel, {}}));
-    if (indexes.back().cancelled) return best;
+    if (indexes.back().cancelled) {
+      MakePlan(options, &best);
+      return best;
+    }
     peaks.push_back(MeasureFootprintIndexed(indexes.back(), t, cancel).peak_heap_bytes);
   }
   constexpr size_t kShapeCount = std::size(kShapes);
@@ -109,6 +114,8 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
   }
   std::vector<EvaluationResult> results(jobs.size());
   std::atomic<size_t> next{0};
+  std::exception_ptr failure;  // the first replay that threw; rethrown here, as before threads
+  std::mutex failure_lock;
   auto work = [&] {
     for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
       EvaluateOptions eval;
@@ -117,8 +124,14 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
       eval.peak_heap_bytes = peaks[jobs[j].trace];
       eval.plan_only = true;
       eval.cancel = cancel;
-      results[j] = EvaluateIndexed(indexes[jobs[j].trace], traces[jobs[j].trace],
-                                   candidates[jobs[j].shape], nullptr, eval);
+      try {
+        results[j] = EvaluateIndexed(indexes[jobs[j].trace], traces[jobs[j].trace],
+                                     candidates[jobs[j].shape], nullptr, eval);
+      } catch (...) {
+        std::lock_guard<std::mutex> hold(failure_lock);
+        if (!failure) failure = std::current_exception();
+        next.store(jobs.size());  // no more replays
+      }
     }
   };
   const size_t threads = std::min<size_t>(
@@ -127,6 +140,7 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
 
   double best_fast = -1;
   std::string chosen, scores;

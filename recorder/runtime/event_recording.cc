@@ -71,7 +71,7 @@ inline bool SameFrames(const uint64_t* a, const uint64_t* b, uint32_t n) {
   return true;
 }
 
-// Always inlined into RecordAlloc: every frame of ours below the program's costs libunwind one
+// Always inlined into RecordAllocSlow: every frame of ours below the program's costs libunwind one
 // more step (~75 instructions under callgrind), so this one is not a frame of its own.
 __attribute__((always_inline)) inline uint32_t CaptureStack(ThreadState* t) {
   RuntimeState& s = *g_state;
@@ -110,7 +110,7 @@ int64_t NextSampleDistance(ThreadState* t, uint64_t mean) {
   return static_cast<int64_t>(-std::log(u) * static_cast<double>(mean)) + 1;
 }
 
-void RecordAlloc(trace::EventKind kind, const void* address, size_t size) {
+void RecordAllocSlow(trace::EventKind kind, const void* address, size_t size) {
   if (!g_recording.load(std::memory_order_relaxed) || address == nullptr) return;
   RuntimeState& s = *g_state;
   ThreadState* t = CurrentState();
@@ -119,11 +119,9 @@ void RecordAlloc(trace::EventKind kind, const void* address, size_t size) {
     return;
   }
   if (size < s.config.min_size) return;
-  if (s.config.alloc_sample_bytes > 0) {
-    t->sample_countdown -= static_cast<int64_t>(size);
-    if (t->sample_countdown > 0) return;
-    while (t->sample_countdown <= 0) {
-      t->sample_countdown += NextSampleDistance(t, s.config.alloc_sample_bytes);
+  if (s.config.alloc_sample_bytes > 0) {  // RecordAlloc counted this one down to <= 0
+    while (t_sample_countdown <= 0) {
+      t_sample_countdown += NextSampleDistance(t, s.config.alloc_sample_bytes);
     }
   }
   if (s.config.alloc_sample_bytes > 0 || s.config.min_size > 0) {

@@ -161,7 +161,7 @@ void OnThreadCreated(ThreadState* t) {
   t_guard--;
   t->rng = (static_cast<uint64_t>(t->tid) << 32) ^ t->start_ns;
   if (s.config.alloc_sample_bytes > 0) {
-    t->sample_countdown = NextSampleDistance(t, s.config.alloc_sample_bytes);
+    t_sample_countdown = NextSampleDistance(t, s.config.alloc_sample_bytes);
   }
   t_state = t;
   pthread_setspecific(g_state->thread_key, t);

@@ -20,7 +20,6 @@ struct ThreadState {
   uint32_t tid = 0;
   uint32_t creator_tid = 0;
   EventBuffer* buffer = nullptr;
-  int64_t sample_countdown = 0;  // bytes until the next sampled allocation
   uint64_t rng = 0;
   uint64_t start_ns = 0;
   uint64_t stack_lo = 0, stack_hi = 0;  // threads the program created; 0: unknown
@@ -48,8 +47,24 @@ extern __thread int t_guard __attribute__((tls_model("initial-exec")));
 // Set once the runtime can record; cleared at shutdown and in untraced children.
 extern std::atomic<bool> g_recording;
 
+// Allocation sampling (--alloc-sample-bytes): the bytes this thread may still allocate before
+// its next recorded allocation, counted down by RecordAlloc inline, so that the allocations it
+// skips (nearly all of them) cost no call and no thread-state lookup. Whether sampling is on, and
+// --min-size, are set once before recording starts.
+extern __thread int64_t t_sample_countdown __attribute__((tls_model("initial-exec")));
+extern bool g_alloc_sampling;
+extern uint64_t g_sampling_min_size;
+
 // The hot path: called by the hooks with t_guard already raised.
-void RecordAlloc(trace::EventKind kind, const void* address, size_t size);
+void RecordAllocSlow(trace::EventKind kind, const void* address, size_t size);
+inline void RecordAlloc(trace::EventKind kind, const void* address, size_t size) {
+  if (g_alloc_sampling) {
+    if (size < g_sampling_min_size) return;
+    t_sample_countdown -= static_cast<int64_t>(size);
+    if (__builtin_expect(t_sample_countdown > 0, 1)) return;
+  }
+  RecordAllocSlow(kind, address, size);
+}
 void RecordRelease(trace::EventKind kind, const void* address, size_t size);
 
 // realloc and mremap give the old block back inside the real call: another thread can be handed

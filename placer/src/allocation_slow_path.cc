@@ -29,31 +29,26 @@ std::atomic<size_t> g_blocks_used{0};        // blocks [0, g_blocks_used) were h
 pthread_key_t g_thread_exit_key;
 bool g_thread_exit_key_ok = false;
 
+// One of this thread's tcaches (id + 1 in *tcache, as NewThreadTcache made it) back to jemalloc;
+// the slot and its flags say "none" from now on.
+void DropThreadTcache(int* tcache, int* flags) {
+  if (*tcache > 0) {
+    unsigned id = static_cast<unsigned>(*tcache - 1);
+    mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
+  }
+  *tcache = -1;
+  *flags = 0;
+}
+
 // Thread exit: give the tier tcaches back to jemalloc (ids are limited) and the counter block to
 // the next thread (counts are cumulative, so a reused block stays correct).
 void OnThreadExit(void*) {
   t_thread.guard++;
-  for (int i = 0; i < kMaxTiers; ++i) {
-    if (t_thread.tcache[i] > 0) {
-      unsigned id = static_cast<unsigned>(t_thread.tcache[i] - 1);
-      mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
-    }
-    t_thread.tcache[i] = -1;
-    t_thread.tier_flags[i] = 0;
-  }
-  if (t_thread.default_tcache > 0) {
-    unsigned id = static_cast<unsigned>(t_thread.default_tcache - 1);
-    mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
-  }
-  t_thread.default_tcache = -1;
-  t_thread.default_flags = 0;
+  for (int i = 0; i < kMaxTiers; ++i)
+    DropThreadTcache(&t_thread.tcache[i], &t_thread.tier_flags[i]);
+  DropThreadTcache(&t_thread.default_tcache, &t_thread.default_flags);
   for (int q = 0; q < kMaxQuotas; ++q) {
-    if (t_thread.quota_tcache[q] > 0) {
-      unsigned id = static_cast<unsigned>(t_thread.quota_tcache[q] - 1);
-      mallctl("tcache.destroy", nullptr, nullptr, &id, sizeof(id));
-    }
-    t_thread.quota_tcache[q] = -1;
-    t_thread.quota_flags[q] = 0;
+    DropThreadTcache(&t_thread.quota_tcache[q], &t_thread.quota_flags[q]);
   }
   t_thread.dead = true;
   if (t_thread.counters && !t_thread.shared_counters) {

@@ -66,7 +66,7 @@ void JoinPass::OnSample(const JoinEvent& e) {
   } else {
     const char* region = modules_.Region(e.address);
     // The allocator's own code touching memory around the blocks (headers, free lists, freed
-    // blocks) in the heap areas: not the program's data (sites/allocator_code.h).
+    // blocks) in the heap areas: not the program's data (symbolize/allocator_code.h).
     if ((region[0] == 'm' || region[0] == 'u') && allocator_.Contains(e.ip)) region = "allocator";
     ++(*meta_->mutable_samples_by_region())[region];
   }

@@ -12,9 +12,9 @@
 #include "join/event_merger.h"
 #include "join/live_map.h"
 #include "profile.pb.h"
-#include "sites/allocator_code.h"
 #include "sites/module_index.h"
 #include "sites/site_table.h"
+#include "symbolize/allocator_code.h"
 #include "tierscope/analyzer/analysis_observer.h"
 
 namespace tierscope::analyzer {

@@ -2,12 +2,12 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cstdlib>
 
 #include "tierscope/analyzer/symbolize.h"
+
+#include "symbolize/elf_module.h"
 
 namespace tierscope::analyzer {
 
@@ -21,55 +21,19 @@ std::string Demangle(const char* name) {
   return result;
 }
 
-// One Dwfl per module, reported at bias 0 so that addresses are ELF virtual addresses.
-struct Symbolizer::Module {
-  Dwfl* dwfl = nullptr;
-  Dwfl_Module* module = nullptr;
-  Dwfl_Callbacks callbacks{};
-  char* debug_path = nullptr;
-  std::string build_id;  // of the file opened (empty when it has none)
-  ~Module() {
-    if (dwfl) dwfl_end(dwfl);
-  }
-};
-
 Symbolizer::Symbolizer(SymbolizeOptions options) : options_(std::move(options)) {
   for (const auto& d : options_.debug_dirs) {
     if (!debug_path_.empty()) debug_path_ += ":";
     debug_path_ += d;
   }
-  // libdwfl's default: the file's folder, its .debug folder, and /usr/lib/debug.
-  if (debug_path_.empty()) debug_path_ = ":.debug:/usr/lib/debug";
+  if (debug_path_.empty()) debug_path_ = kDefaultDebugPath;
 }
 
 Symbolizer::~Symbolizer() = default;
 
-Symbolizer::Module* Symbolizer::Open(const std::string& path) {
+ElfModule* Symbolizer::Open(const std::string& path) {
   auto [it, added] = modules_.emplace(path, nullptr);
-  if (!added) return it->second.get();
-  auto m = std::make_unique<Module>();
-  m->debug_path = debug_path_.data();
-  m->callbacks.find_elf = dwfl_build_id_find_elf;
-  m->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
-  m->callbacks.section_address = dwfl_offline_section_address;
-  m->callbacks.debuginfo_path = &m->debug_path;
-  m->dwfl = dwfl_begin(&m->callbacks);
-  if (m->dwfl == nullptr) return nullptr;
-  const std::string file = options_.sysroot + path;
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return nullptr;
-  // dwfl takes the fd on success.
-  m->module = dwfl_report_elf(m->dwfl, path.c_str(), file.c_str(), fd, 0, false);
-  if (m->module == nullptr) {
-    ::close(fd);
-    return nullptr;
-  }
-  dwfl_report_end(m->dwfl, nullptr, nullptr);
-  const unsigned char* bits = nullptr;
-  GElf_Addr vaddr = 0;
-  const int n = dwfl_module_build_id(m->module, &bits, &vaddr);
-  if (n > 0) m->build_id.assign(reinterpret_cast<const char*>(bits), static_cast<size_t>(n));
-  it->second = std::move(m);
+  if (added) it->second = ElfModule::Open(path, options_.sysroot + path, debug_path_.c_str());
   return it->second.get();
 }
 
@@ -95,10 +59,10 @@ bool Symbolizer::Symbolize(profile::Location* loc, bool return_address) {
   auto cached = cache_.find(key);
   if (cached == cache_.end()) {
     std::vector<profile::SourceLine> lines;
-    Module* m = Open(loc->module());
+    ElfModule* m = Open(loc->module());
     // A file rebuilt since the recording: its names would be another build's, given silently.
-    if (m != nullptr && !loc->build_id().empty() && !m->build_id.empty() &&
-        loc->build_id() != m->build_id) {
+    if (m != nullptr && !loc->build_id().empty() && !m->build_id().empty() &&
+        loc->build_id() != m->build_id()) {
       other_builds_.insert(loc->module());
       m = nullptr;
     }
@@ -106,10 +70,10 @@ bool Symbolizer::Symbolize(profile::Location* loc, bool return_address) {
       // Innermost first: the inlined chain from DWARF scopes, each frame's call site giving the
       // line of the frame outside it.
       Dwarf_Addr bias = 0;
-      Dwarf_Die* cu = dwfl_module_addrdie(m->module, address, &bias);
+      Dwarf_Die* cu = dwfl_module_addrdie(m->module(), address, &bias);
       std::string file;
       int line = 0;
-      if (Dwfl_Line* l = dwfl_module_getsrc(m->module, address)) {
+      if (Dwfl_Line* l = dwfl_module_getsrc(m->module(), address)) {
         const char* f = dwfl_lineinfo(l, nullptr, &line, nullptr, nullptr, nullptr);
         if (f) file = f;
       }
@@ -140,7 +104,7 @@ bool Symbolizer::Symbolize(profile::Location* loc, bool return_address) {
       free(scopes);
       if (lines.empty()) {
         // No DWARF: the ELF symbol table still names the function.
-        const char* name = dwfl_module_addrname(m->module, address);
+        const char* name = dwfl_module_addrname(m->module(), address);
         if (name) {
           // Without a DWARF scope the nearest line-table row may belong to another function:
           // name the function only.

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "sites/allocator_code.h"
+#include "symbolize/allocator_code.h"
 #include "test_support.h"
 #include "tierscope/analyzer/analyze.h"
 #include "tierscope/formats/profile_io.h"

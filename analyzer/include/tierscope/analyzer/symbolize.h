@@ -13,6 +13,8 @@
 
 namespace tierscope::analyzer {
 
+class ElfModule;
+
 struct SymbolizeOptions {
   std::string sysroot;                  // prefixed to module paths
   std::vector<std::string> debug_dirs;  // e.g. /usr/lib/debug (searched by build-id)
@@ -35,12 +37,11 @@ class Symbolizer {
   const std::set<std::string>& other_builds() const { return other_builds_; }
 
  private:
-  struct Module;
-  Module* Open(const std::string& path);
+  ElfModule* Open(const std::string& path);  // null when the file is not here
 
   SymbolizeOptions options_;
   std::string debug_path_;  // ':'-joined for libdwfl
-  std::map<std::string, std::unique_ptr<Module>> modules_;
+  std::map<std::string, std::unique_ptr<ElfModule>> modules_;
   std::set<std::string> other_builds_;
   std::map<std::pair<std::string, uint64_t>, std::vector<profile::SourceLine>> cache_;
 };

@@ -1,17 +1,16 @@
 // The code of the program's memory allocator among a trace's modules: every function of an
 // allocator library (jemalloc, tcmalloc, mimalloc) and glibc's malloc implementation inside libc
-// (from libc's symbol table; its static functions such as _int_malloc need the detached debug
-// symbols, libc6-dbg, else only the exported entry points are known). A sample that hits no live
-// block, taken with its instruction pointer in that code, is the allocator touching its own
-// memory — chunk headers, free lists, freed blocks — not the program's data: the join counts it
-// in region "allocator" rather than "mapping" or "unknown".
+// (from libc's symbol table, read through ElfModule; its static functions such as _int_malloc need
+// the detached debug symbols, libc6-dbg, else only the exported entry points are known). A sample
+// that hits no live block, taken with its instruction pointer in that code, is the allocator
+// touching its own memory — chunk headers, free lists, freed blocks — not the program's data: the
+// join counts it in region "allocator" rather than "mapping" or "unknown".
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "sites/module_index.h"
 #include "trace.pb.h"
 
 namespace tierscope::analyzer {
@@ -30,8 +29,11 @@ class AllocatorCode {
   static bool IsMallocFunction(std::string name);
 
  private:
+  struct Range {
+    uint64_t start, end;
+  };
   void AddLibcFunctions(const trace::Module& libc, const std::string& sysroot);
-  std::vector<AddressRange> ranges_;  // sorted by start after construction
+  std::vector<Range> ranges_;  // sorted by start after construction
 };
 
 }  // namespace tierscope::analyzer

@@ -1,12 +1,11 @@
-#include "sites/allocator_code.h"
+#include "symbolize/allocator_code.h"
 
-#include <elfutils/libdwfl.h>
-#include <fcntl.h>
 #include <gelf.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <set>
+
+#include "symbolize/elf_module.h"
 
 namespace tierscope::analyzer {
 namespace {
@@ -92,53 +91,31 @@ AllocatorCode::AllocatorCode(const std::vector<trace::Module>& modules,
     }
   }
   std::sort(ranges_.begin(), ranges_.end(),
-            [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+            [](const Range& a, const Range& b) { return a.start < b.start; });
 }
 
 bool AllocatorCode::Contains(uint64_t ip) const {
   auto it = std::upper_bound(ranges_.begin(), ranges_.end(), ip,
-                             [](uint64_t a, const AddressRange& r) { return a < r.start; });
+                             [](uint64_t a, const Range& r) { return a < r.start; });
   return it != ranges_.begin() && ip < std::prev(it)->end;
 }
 
 void AllocatorCode::AddLibcFunctions(const trace::Module& libc, const std::string& sysroot) {
-  char* debug_path = nullptr;  // libdwfl's default: the file's folder, .debug, /usr/lib/debug
-  Dwfl_Callbacks callbacks{};
-  callbacks.find_elf = dwfl_build_id_find_elf;
-  callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
-  callbacks.section_address = dwfl_offline_section_address;
-  callbacks.debuginfo_path = &debug_path;
-  Dwfl* dwfl = dwfl_begin(&callbacks);
-  if (dwfl == nullptr) return;
-  const std::string file = sysroot + libc.path();
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  Dwfl_Module* module =
-      fd < 0 ? nullptr : dwfl_report_elf(dwfl, libc.path().c_str(), file.c_str(), fd, 0, false);
-  if (module == nullptr) {
-    if (fd >= 0) ::close(fd);
-    dwfl_end(dwfl);
-    return;
-  }
-  dwfl_report_end(dwfl, nullptr, nullptr);
-  const unsigned char* bits = nullptr;
-  GElf_Addr vaddr = 0;
-  const int n = dwfl_module_build_id(module, &bits, &vaddr);
-  const std::string build_id =
-      n > 0 ? std::string(reinterpret_cast<const char*>(bits), static_cast<size_t>(n)) : "";
+  const std::unique_ptr<ElfModule> file =
+      ElfModule::Open(libc.path(), sysroot + libc.path(), kDefaultDebugPath);
   // Another build of libc here than in the trace: its addresses would be another build's.
-  if (libc.build_id().empty() || build_id == libc.build_id()) {
-    const int symbols = dwfl_module_getsymtab(module);
-    for (int i = 1; i < symbols; ++i) {
-      GElf_Sym sym;
-      GElf_Addr address = 0;
-      const char* name =
-          dwfl_module_getsym_info(module, i, &sym, &address, nullptr, nullptr, nullptr);
-      if (name == nullptr || GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_size == 0) continue;
-      if (!IsMallocFunction(name)) continue;
-      ranges_.push_back({address + libc.load_bias(), address + sym.st_size + libc.load_bias()});
-    }
+  if (!file || (!libc.build_id().empty() && file->build_id() != libc.build_id())) return;
+  Dwfl_Module* module = file->module();
+  const int symbols = dwfl_module_getsymtab(module);
+  for (int i = 1; i < symbols; ++i) {
+    GElf_Sym sym;
+    GElf_Addr address = 0;
+    const char* name =
+        dwfl_module_getsym_info(module, i, &sym, &address, nullptr, nullptr, nullptr);
+    if (name == nullptr || GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_size == 0) continue;
+    if (!IsMallocFunction(name)) continue;
+    ranges_.push_back({address + libc.load_bias(), address + sym.st_size + libc.load_bias()});
   }
-  dwfl_end(dwfl);
 }
 
 }  // namespace tierscope::analyzer

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "tierscope/formats/alloc_columns.h"
 
@@ -67,7 +68,10 @@ void JoinPass::OnSample(const JoinEvent& e) {
     const char* region = modules_.Region(e.address);
     // The allocator's own code touching memory around the blocks (headers, free lists, freed
     // blocks) in the heap areas: not the program's data (symbolize/allocator_code.h).
-    if ((region[0] == 'm' || region[0] == 'u') && allocator_.Contains(e.ip)) region = "allocator";
+    if ((std::strcmp(region, "mapping") == 0 || std::strcmp(region, "unknown") == 0) &&
+        allocator_.Contains(e.ip)) {
+      region = "allocator";
+    }
     ++(*meta_->mutable_samples_by_region())[region];
   }
 }

@@ -27,6 +27,9 @@ struct RunInfo {
   std::map<std::string, std::string> key_modules, profile_modules;
 };
 
+// This process's run (startup.cc), read-only once PlacerStart() returned.
+extern RunInfo g_info;
+
 class ModuleTable;
 
 // This process against the profile: whether its executable is one of the profile's modules, and

@@ -19,8 +19,6 @@
 
 namespace tierscope::placer {
 
-extern RunInfo g_info;
-
 namespace {
 
 // Constant-initialized: the placer's constructor may run before this file's dynamic

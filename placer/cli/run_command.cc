@@ -98,9 +98,10 @@ class RunCommand : public Subcommand {
     app.add_option("--default-tier", default_tier_,
                    "Tier for sites not in the plan (default: the plan's, else the kernel's)");
     app.add_option("--unwind", unwind_,
-                   "Stack walk for keys deeper than frame 0: auto (default: frame pointers where "
-                   "the unwind tables say they are exact, libunwind elsewhere), fp or libunwind")
-        ->check(CLI::IsMember({"auto", "fp", "libunwind"}));
+                   "Stack walk for keys deeper than frame 0: auto (default: by each module's "
+                   "unwind tables, libunwind where they say too little), fp, libunwind, or check "
+                   "(auto compared with libunwind at every allocation: stats walk_mismatches)")
+        ->check(CLI::IsMember({"auto", "fp", "libunwind", "check"}));
     app.add_flag("-q,--quiet", quiet_, "No summary line at the end (a low match is still said)");
     app.add_option("command", command_, "PROGRAM [ARGS...] (after --)")->required();
     app.positionals_at_end();

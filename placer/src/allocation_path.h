@@ -1,7 +1,7 @@
 // The placer at run time: configuration read once at start, then the allocation path.
 //
-// Hot path (a routed allocation): collect `depth` return addresses (frame pointers, or
-// unw_backtrace), hash them, look the hash up in the lock-free SiteCache, allocate from the tier's
+// Hot path (a routed allocation): collect `depth` return addresses (by the call frame rules,
+// call_frame_walk.h; by frame pointers or unw_backtrace when asked), hash them, look the hash up in the lock-free SiteCache, allocate from the tier's
 // arena through this thread's own tcache for that tier. No lock, no syscall, no allocation besides
 // the user's. A cache miss translates the addresses to (module, offset) and consults the plan's
 // KeyTable under a try-lock (a busy lock means "default tier, do not cache": never wait).
@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "call_frame_walk.h"
 #include "learned_sites.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
@@ -32,12 +33,6 @@ namespace tierscope::placer {
 constexpr uint8_t kCodeQuota = 0x40;    // .. + kMaxQuotas - 1: a site with a quota (State::quotas)
 constexpr uint8_t kCodeDefault = 0xFE;  // the plan puts the site on the default placement
 constexpr uint8_t kCodeUnknown = 0xFF;  // not in the plan: goes to State::unknown_tier
-// Unwinder::kAuto: the frame-pointer walk is not exact from these frames on; walk with libunwind.
-constexpr uint8_t kCodeWalk = 0xFD;
-// Hash spaces of the cache besides plain frames (kAuto): the prefix of a frame-pointer walk that
-// ends the trust (-> kCodeWalk), and the frames libunwind found.
-constexpr uint64_t kMarkerSalt = 0x5be0cd19137e2179ull;
-constexpr uint64_t kUnwoundSalt = 0x1f83d9abfb41bd6bull;
 constexpr int kDefaultTier = -1;  // jemalloc's normal arenas: what the kernel would do
 // A placement (what TierForSite returns): kDefaultTier, a tier index, or kQuotaPlacement + quota
 // id (the code - 1, as for a tier).
@@ -59,7 +54,9 @@ struct ThreadCounters {
   std::atomic<uint64_t> cache_misses;
   std::atomic<uint64_t> busy_misses;  // misses resolved as default because another thread resolved
   std::atomic<uint64_t> to_default;   // fell through every tier's budget
-  std::atomic<uint64_t> libunwind_walks;           // kAuto: sites identified through libunwind
+  std::atomic<uint64_t> libunwind_walks;  // kAuto: stacks the call frame rules left to libunwind
+  std::atomic<uint64_t> walk_checks;      // kChecked: walks compared with libunwind's
+  std::atomic<uint64_t> walk_mismatches;  // kChecked: ... that found other frames
   std::atomic<uint64_t> quota_allocs[kMaxQuotas];  // allocations counted against quota q
   std::atomic<uint64_t> quota_over[kMaxQuotas];    // sent to the next tier: quota q was full
   std::atomic<int> owner;
@@ -93,6 +90,7 @@ struct ThreadState {
   bool has_stack_bounds;
   uintptr_t stack_lo, stack_hi;
   bool fork_locked;  // between ForkPrepare and ForkParent/ForkChild: this thread holds the locks
+  RecentStepRules recent_rules;  // kAuto: the front of g_state.rules (call_frame_walk.h)
 };
 
 extern TS_TLS ThreadState t_thread;
@@ -147,6 +145,7 @@ struct State {
   uintptr_t jemalloc_lo = 0, jemalloc_hi = 0, libunwind_lo = 0, libunwind_hi = 0;
   TierArenas arenas;
   SiteCache cache;
+  StepRuleCache rules;  // kAuto, kChecked: the call frame rules met so far
   KeyTable keys;
   ModuleTable modules;
   LearnedSites learned;  // learning mode only
@@ -167,10 +166,12 @@ TS_ALWAYS_INLINE int Primary() {
 
 // --- slow paths (allocation_slow_path.cc) ---
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
-// kAuto: a miss of a frame-pointer walk. Its code when every frame it stepped through keeps the
-// frame pointer, else kCodeWalk (a marker on the frames that end the trust is cached, so that
-// the next walks through them go to libunwind at once).
-uint8_t CheckFramePointerMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
+// The call frame rule of a return address not in g_state.rules yet, read from its module's
+// tables and cached (packed; 0 when the miss lock is busy: libunwind walks this stack).
+uint64_t LearnStepRule(uint64_t pc);
+// kChecked: libunwind's frames replace the walk's `n` frames; a difference is counted (and said
+// once). Returns libunwind's frame count.
+int CheckWalk(void* ret, void* fp, uint64_t* frames, int n);
 int CreateTcache(int tier);
 ThreadCounters& AcquireCounters();
 void FindStackBounds();
@@ -313,40 +314,54 @@ TS_ALWAYS_INLINE int CollectFramePointers(void* ret, void* fp, uint64_t* frames)
   return n;
 }
 
-TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
-  if (g_state.unwinder == Unwinder::kLibunwind && g_state.depth > 1) {
-    return CollectLibunwind(ret, fp, frames);
+// kAuto: the walk by call frame rules (call_frame_walk.h), libunwind for the stacks it leaves.
+TS_ALWAYS_INLINE int CollectByRules(void* ret, void* fp, uint64_t* frames) {
+  if (!t_thread.has_stack_bounds) FindStackBounds();
+  const uintptr_t lo = t_thread.stack_lo, hi = t_thread.stack_hi;
+  const uintptr_t f = reinterpret_cast<uintptr_t>(fp);
+  RecentStepRules& recent = t_thread.recent_rules;
+  if (const uint32_t now = g_state.rules.generation(); __builtin_expect(recent.generation != now, 0)) {
+    recent.Forget(now);
   }
-  return CollectFramePointers(ret, fp, frames);
+  int n = -1;
+  if (f >= lo && hi >= 16 && f <= hi - 16 && !(f & 7)) {
+    n = WalkCallFrames(StartAtFrame(ret, fp), lo, hi, g_state.own_text_lo, g_state.own_text_hi,
+                       g_state.depth, frames, [&recent](uint64_t pc) {
+                         uint64_t rule = recent.Find(pc);
+                         if (__builtin_expect(rule != 0, 1)) return rule;
+                         rule = g_state.rules.Find(pc);
+                         if (rule == 0) rule = LearnStepRule(pc);
+                         if (rule != 0) recent.Keep(pc, rule);
+                         return rule;
+                       });
+  }
+  if (__builtin_expect(n > 0, 1)) {
+    if (__builtin_expect(g_state.unwinder == Unwinder::kChecked, 0)) {
+      return CheckWalk(ret, fp, frames, n);
+    }
+    return n;
+  }
+  Bump(Counters().libunwind_walks, 1);
+  return CollectLibunwind(ret, fp, frames);
+}
+
+TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
+  if (g_state.depth == 1 || g_state.unwinder == Unwinder::kFramePointers) {
+    return CollectFramePointers(ret, fp, frames);
+  }
+  if (g_state.unwinder == Unwinder::kLibunwind) return CollectLibunwind(ret, fp, frames);
+  return CollectByRules(ret, fp, frames);
 }
 
 // The plan's code for the call site `ret` (frame `fp`): a cache hit, or resolved at a miss.
 TS_ALWAYS_INLINE uint8_t SiteCode(size_t size, void* ret, void* fp) {
   uint64_t frames[kMaxDepth];
   size_t slot = 0;
-  uint8_t code;
-  long found;
-  if (g_state.unwinder == Unwinder::kAuto && g_state.depth > 1) {
-    int n = CollectFramePointers(ret, fp, frames);
-    uint64_t hash = HashFrames(frames, n);
-    code = g_state.cache.Find(hash, &slot);
-    found = static_cast<long>(slot);
-    if (__builtin_expect(code == kNoCode, 0)) code = CheckFramePointerMiss(frames, n, hash, &found);
-    if (code == kCodeWalk) {
-      Bump(Counters().libunwind_walks, 1);
-      n = CollectLibunwind(ret, fp, frames);
-      hash = HashFrames(frames, n) ^ kUnwoundSalt;
-      code = g_state.cache.Find(hash, &slot);
-      found = static_cast<long>(slot);
-      if (code == kNoCode) code = ResolveMiss(frames, n, hash, &found);
-    }
-  } else {
-    const int n = CollectFrames(ret, fp, frames);
-    const uint64_t hash = HashFrames(frames, n);
-    code = g_state.cache.Find(hash, &slot);
-    found = static_cast<long>(slot);
-    if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
-  }
+  const int n = CollectFrames(ret, fp, frames);
+  const uint64_t hash = HashFrames(frames, n);
+  uint8_t code = g_state.cache.Find(hash, &slot);
+  long found = static_cast<long>(slot);
+  if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
   if (g_state.cache.learning() && found >= 0) g_state.cache.Count(found, size);
   return code;
 }

@@ -6,12 +6,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
-#include "frame_check.h"
 #include "tierscope/common/split_blocks.h"
 
 namespace tierscope::placer {
@@ -119,7 +120,8 @@ void ZeroCounters(ThreadCounters& c) {
     c.quota_over[q].store(0, std::memory_order_relaxed);
   }
   for (auto* counter : {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses,
-                        &c.busy_misses, &c.to_default, &c.libunwind_walks}) {
+                        &c.busy_misses, &c.to_default, &c.libunwind_walks, &c.walk_checks,
+                        &c.walk_mismatches}) {
     counter->store(0, std::memory_order_relaxed);
   }
 }
@@ -272,12 +274,12 @@ bool TryMissLock() {
     return false;
   }
   t_thread.guard++;
-  Bump(Counters().cache_misses, 1);
   // dlclose since the last miss: a raw address may now belong to another module. Learned counts
   // are folded in with the old module table first, so unloaded libraries keep their names.
   if (g_state.modules.UnloadedSinceRefresh()) {
     if (g_state.cache.learning()) g_state.learned.Fold(g_state.cache, g_state.modules);
     g_state.cache.Clear();
+    if (g_state.rules.ready()) g_state.rules.Clear();
   }
   g_state.modules.RefreshIfChanged();
   return true;
@@ -308,42 +310,45 @@ uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
     Bump(Counters().busy_misses, 1);
     return kCodeUnknown;
   }
+  Bump(Counters().cache_misses, 1);
   const uint8_t code = LookUpAndCache(frames, n, hash, slot);
   MissUnlock();
   return code;
 }
 
-uint8_t CheckFramePointerMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
-  *slot = -1;
-  size_t ignored;
-  for (int m = 1; m <= n; ++m) {  // frames already known to end the trust
-    if (g_state.cache.Find(HashFrames(frames, m) ^ kMarkerSalt, &ignored) == kCodeWalk) {
-      return kCodeWalk;
-    }
-  }
-  if (!TryMissLock()) return kCodeWalk;  // cannot check now: libunwind decides
-  uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
-  if (code == kNoCode) {
-    // Frame k+1 is exact when frames 0..k are and the function of frame k keeps the frame
-    // pointer at that call; frame 0 (the caller's return address) always is. A walk that ended
-    // before the depth (bounds, or the outermost frame) is left to libunwind too.
-    int trusted = n;
-    for (int k = 0; k + 1 < n; ++k) {
-      const Module* m = g_state.modules.Find(frames[k]);
-      if (m == nullptr || !KeepsFramePointer(m->eh_frame_hdr, frames[k])) {
-        trusted = k + 1;
-        break;
-      }
-    }
-    if (trusted < n || n < g_state.depth) {
-      g_state.cache.Insert(HashFrames(frames, trusted) ^ kMarkerSalt, kCodeWalk, frames, trusted);
-      code = kCodeWalk;
-    } else {
-      code = LookUpAndCache(frames, n, hash, slot);
-    }
+uint64_t LearnStepRule(uint64_t pc) {
+  if (!TryMissLock()) return 0;
+  uint64_t rule = g_state.rules.Find(pc);
+  if (rule == 0) {
+    const Module* m = g_state.modules.Find(pc);
+    rule = (m ? StepRuleAt(m->eh_frame_hdr, pc) : StepRule{}).Pack();
+    g_state.rules.Insert(pc, rule);  // a full probe run: learned again next time (rare)
   }
   MissUnlock();
-  return code;
+  return rule;
+}
+
+int CheckWalk(void* ret, void* fp, uint64_t* frames, int n) {
+  uint64_t walked[kMaxDepth];
+  std::copy(frames, frames + n, walked);
+  const int m = CollectLibunwind(ret, fp, frames);
+  ThreadCounters& c = Counters();
+  Bump(c.walk_checks, 1);
+  if (m == n && std::equal(frames, frames + m, walked)) return m;
+  Bump(c.walk_mismatches, 1);
+  static std::atomic<bool> said{false};
+  if (!said.exchange(true)) {
+    int at = 0;
+    while (at < std::min(m, n) && frames[at] == walked[at]) ++at;
+    char line[256];
+    const int len = snprintf(line, sizeof(line),
+                             "tierscope placer: walk check: the call frame walk found %d frames, "
+                             "libunwind %d; they differ from frame %d (%#lx against %#lx)\n",
+                             n, m, at, at < n ? static_cast<unsigned long>(walked[at]) : 0ul,
+                             at < m ? static_cast<unsigned long>(frames[at]) : 0ul);
+    if (len > 0) (void)!write(2, line, std::min<size_t>(len, sizeof(line) - 1));
+  }
+  return m;
 }
 
 int SetUpTier(int tier) {

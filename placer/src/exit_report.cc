@@ -25,7 +25,7 @@ struct Totals {
            splits[kMaxTiers] = {}, hints[kMaxTiers] = {};
   uint64_t quota_allocs[kMaxQuotas] = {}, quota_over[kMaxQuotas] = {};
   uint64_t plan_hits = 0, unknown_sites = 0, small_skipped = 0, cache_misses = 0, busy_misses = 0,
-           to_default = 0, libunwind_walks = 0;
+           to_default = 0, libunwind_walks = 0, walk_checks = 0, walk_mismatches = 0;
   void Add(const ThreadCounters& c) {
     auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
     for (int i = 0; i < kMaxTiers; ++i) {
@@ -46,6 +46,8 @@ struct Totals {
     busy_misses += get(c.busy_misses);
     to_default += get(c.to_default);
     libunwind_walks += get(c.libunwind_walks);
+    walk_checks += get(c.walk_checks);
+    walk_mismatches += get(c.walk_mismatches);
   }
 };
 
@@ -95,9 +97,15 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   out["site_depth"] = g_state.depth;
   out["unwinder"] = g_state.unwinder == Unwinder::kLibunwind ? "libunwind"
                     : g_state.unwinder == Unwinder::kAuto    ? "auto"
+                    : g_state.unwinder == Unwinder::kChecked ? "check"
                                                              : "fp";
-  // auto: the allocations whose site the frame-pointer walk could not give exactly.
+  // auto: the stacks the call frame rules did not describe (libunwind walked them).
   out["libunwind_walks"] = t.libunwind_walks;
+  out["step_rules"] = g_state.rules.size();
+  if (g_state.unwinder == Unwinder::kChecked) {
+    out["walk_checks"] = t.walk_checks;
+    out["walk_mismatches"] = t.walk_mismatches;
+  }
   out["min_size"] = g_state.min_size;
   out["plan_keys"] = info.plan_keys;
   out["plan_key_conflicts"] = info.plan_key_conflicts;

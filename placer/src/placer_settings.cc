@@ -56,9 +56,10 @@ std::optional<Unwinder> ParseUnwinder(const std::string& text, int depth, std::s
   // default (auto) gives libunwind's stacks, through frame pointers where the call frame
   // information says they are exact (allocation_path.h). `fp` and `libunwind` stay selectable.
   if (text == "libunwind") return Unwinder::kLibunwind;
+  if (text == "check") return Unwinder::kChecked;
   if (text == "auto" || (text.empty() && depth > 1)) return Unwinder::kAuto;
   if (text.empty() || text == "fp") return Unwinder::kFramePointers;
-  *reason = "TIERSCOPE_PLACER_UNWIND='" + text + "': expected auto, fp or libunwind";
+  *reason = "TIERSCOPE_PLACER_UNWIND='" + text + "': expected auto, fp, libunwind or check";
   return std::nullopt;
 }
 

@@ -13,11 +13,12 @@
 
 namespace tierscope::placer {
 
-// kAuto (the default for keys deeper than frame 0): frame pointers where the call frame
-// information says each frame stepped through keeps them (checked once per new stack, at the
-// cache miss), libunwind elsewhere: libunwind's stacks at the frame-pointer walk's cost in code
-// built with frame pointers.
-enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto };
+// kAuto (the default for keys deeper than frame 0): the walk by the call frame rules of each
+// module (call_frame_walk.h), libunwind for the stacks they do not describe: libunwind's stacks,
+// in code built with or without frame pointers, at little more than the frame-pointer walk's
+// cost. kChecked: kAuto's walk, then libunwind's on every allocation, the differences counted
+// (stats walk_mismatches); the frames used are libunwind's. For tests and doubts, not speed.
+enum class Unwinder : uint8_t { kFramePointers, kLibunwind, kAuto, kChecked };
 
 // The variables as they are; empty when unset.
 struct PlacerEnvironment {
@@ -54,7 +55,7 @@ std::optional<PlacerSettings> CheckPlacerSettings(const PlacerEnvironment& env,
 // The settings with rules of their own. `text` is the variable's value (empty: unset).
 // The site depth: TIERSCOPE_PLACER_DEPTH (1 to kMaxDepth), else the profile's, else 1.
 std::optional<int> ParseSiteDepth(const std::string& text, int from_profile, std::string* reason);
-// fp, libunwind or auto; unset: auto for keys deeper than frame 0, else frame pointers.
+// fp, libunwind, auto or check; unset: auto for keys deeper than frame 0, else frame pointers.
 std::optional<Unwinder> ParseUnwinder(const std::string& text, int depth, std::string* reason);
 // Arenas per tier, 1 to kMaxArenasPerTier; unset: 0 (the default).
 std::optional<int> ParseArenasPerTier(const std::string& text, std::string* reason);

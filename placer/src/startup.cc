@@ -137,6 +137,7 @@ bool CreateTables(const PlacerSettings& settings) {
   g_state.tiers_ready = true;
   const bool learning = !g_info.sites_path.empty();
   if (!g_state.modules.Init() || !g_state.cache.Init(learning) || !g_state.maps.Init() ||
+      !g_state.rules.Init() ||
       !g_state.keys.Init(static_cast<size_t>(settings.profile.plan().assignments_size())) ||
       (learning && !g_state.learned.Init())) {
     g_info.reason = "out of memory for the placer's tables";

@@ -44,8 +44,9 @@ TEST(PlacerSettings, UnwinderIsAutoForDeepKeysUnlessNamed) {
   EXPECT_EQ(ParseUnwinder("fp", 4, &reason), Unwinder::kFramePointers);
   EXPECT_EQ(ParseUnwinder("auto", 1, &reason), Unwinder::kAuto);
   EXPECT_EQ(ParseUnwinder("libunwind", 1, &reason), Unwinder::kLibunwind);
+  EXPECT_EQ(ParseUnwinder("check", 1, &reason), Unwinder::kChecked);
   EXPECT_FALSE(ParseUnwinder("dwarf", 1, &reason));
-  EXPECT_NE(reason.find("expected auto, fp or libunwind"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("expected auto, fp, libunwind or check"), std::string::npos) << reason;
 }
 
 TEST(PlacerSettings, ArenasPerTierWithinBounds) {

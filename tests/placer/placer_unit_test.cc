@@ -2,11 +2,14 @@
 // module table, and the tier arenas' extent hooks with the kernel's view of their memory policy.
 #include <gtest/gtest.h>
 #include <numaif.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 
-#include "frame_check.h"
+#include "call_frame_rules.h"
+#include "call_frame_walk.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
 #include "site_cache.h"
@@ -18,9 +21,12 @@
 #include "tierscope/placer/tier_spec.h"
 
 namespace tierscope::placer {
-namespace testing {  // frame_check_helpers.cc
+namespace testing {  // call_frame_helpers.cc
 uintptr_t CallWithFramePointer();
 uintptr_t CallWithoutFramePointer();
+using WalkVisitor = void (*)(const WalkStart& start, void* context);
+int RecurseWithoutFramePointer(int levels, WalkVisitor walk, void* context, void** unwound,
+                               int max);
 volatile uintptr_t g_sink;
 __attribute__((noinline)) uintptr_t CaptureReturnAddress() {
   return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
@@ -151,6 +157,30 @@ TEST(KeyTable, FindsWhatWasAddedAndFlagsConflicts) {
   ModuleOffset c[1] = {{HashBytes("lib.so"), 0x1234}};
   EXPECT_EQ(keys.Find(HashKey(c, 1)), kNoCode);
   EXPECT_EQ(keys.size(), 3u);
+}
+
+// The run-time cache keeps a hash's upper 56 bits: stacks that differ in one frame, in the order
+// of two frames, or in length never share them.
+TEST(HashFrames, StacksThatDifferInOneFrameOrderOrLengthDifferAboveTheLowByte) {
+  uint64_t state = 0x12345678;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return 0x7f0000000000ull + (state >> 24);  // return addresses in a plausible range
+  };
+  for (int round = 0; round < 20000; ++round) {
+    uint64_t a[8], b[8];
+    for (uint64_t& f : a) f = next();
+    std::copy(a, a + 8, b);
+    const int i = round % 8;
+    b[i] = a[i] + 1 + (next() & 0xffff);
+    const uint64_t ha = HashFrames(a, 8);
+    EXPECT_NE(ha >> 8, HashFrames(b, 8) >> 8);
+    std::swap(b[i], b[(i + 1) % 8]);
+    b[(i + 1) % 8] = a[i];
+    b[i] = a[(i + 1) % 8];
+    EXPECT_NE(ha >> 8, HashFrames(b, 8) >> 8);
+    EXPECT_NE(ha >> 8, HashFrames(a, 7) >> 8);
+  }
 }
 
 TEST(SiteCache, InsertFindClearAndLearningCounts) {
@@ -463,9 +493,9 @@ TEST(StatsSummary, LowMatchWarnsWithAdvice) {
   EXPECT_NE(SummaryLine(nlohmann::json::object()).find("no placer stats"), std::string::npos);
 }
 
-// The call frame information of this test program says where a call keeps the frame pointer:
-// the same call, built with frame pointers and without.
-TEST(FrameCheck, TheUnwindTablesSayWhichCallsKeepTheFramePointer) {
+// The call frame information of this test program gives each call's step: the frame-pointer
+// step where the caller keeps them, a CFA on rsp where it does not.
+TEST(CallFrameRules, TheUnwindTablesGiveEachCallsStep) {
   ModuleTable modules;
   ASSERT_TRUE(modules.Init());
   modules.RefreshIfChanged();
@@ -476,11 +506,133 @@ TEST(FrameCheck, TheUnwindTablesSayWhichCallsKeepTheFramePointer) {
   ASSERT_EQ(modules.Find(without), m);
   ASSERT_NE(m->eh_frame_hdr, 0u);
 #if defined(__x86_64__)
-  EXPECT_TRUE(KeepsFramePointer(m->eh_frame_hdr, with));
+  EXPECT_EQ(StepRuleAt(m->eh_frame_hdr, with), kFramePointerStep);
+  const StepRule rule = StepRuleAt(m->eh_frame_hdr, without);
+  EXPECT_EQ(rule.base, StepRule::kRsp);
+  EXPECT_GE(rule.cfa_offset, 16);  // the return address, and the call's 16-byte alignment
+  EXPECT_EQ(rule.cfa_offset % 8, 0);
+  EXPECT_EQ(rule.saved_rbp, StepRule::kRbpSame);
+  EXPECT_EQ(StepRule::Unpack(rule.Pack()), rule);
+  EXPECT_NE(StepRule{}.Pack(), 0u);
 #endif
-  EXPECT_FALSE(KeepsFramePointer(m->eh_frame_hdr, without));
-  EXPECT_FALSE(KeepsFramePointer(0, with));
-  EXPECT_FALSE(KeepsFramePointer(m->eh_frame_hdr, m->start > 64 ? m->start - 64 : 0));
+  EXPECT_EQ(StepRuleAt(0, with).base, StepRule::kUnknown);
+  EXPECT_EQ(StepRuleAt(m->eh_frame_hdr, m->start > 64 ? m->start - 64 : 0).base,
+            StepRule::kUnknown);
+}
+
+// The walk by call frame rules finds libunwind's frames, all the way to the outermost one: from
+// a frame-pointer entry point through code without frame pointers (CFAs on rsp, on rbp, and read
+// through rbp in functions that realign their stack), this test's own frames, GoogleTest's and
+// the C library's start code (built by Debian without them).
+struct StackBounds {
+  uintptr_t lo = 0, hi = 0;
+};
+StackBounds ThisThreadsStack() {
+  pthread_attr_t attr;
+  void* stack = nullptr;
+  size_t size = 0;
+  StackBounds b;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return b;
+  if (pthread_attr_getstack(&attr, &stack, &size) == 0) {
+    b.lo = reinterpret_cast<uintptr_t>(stack);
+    b.hi = b.lo + size;
+  }
+  pthread_attr_destroy(&attr);
+  return b;
+}
+
+// The walks the test compares, made while the walked frames are live.
+struct Walks {
+  ModuleTable modules;
+  StackBounds stack;
+  int unknown_rules = 0;
+  WalkStart start{};
+  uint64_t all[128], three[3], skipped[2];
+  int all_n = 0, three_n = 0, skipped_n = 0;
+
+  uint64_t RuleOf(uint64_t pc) {
+    const Module* m = modules.Find(pc);
+    const StepRule rule = m ? StepRuleAt(m->eh_frame_hdr, pc) : StepRule{};
+    if (rule.base == StepRule::kUnknown) ++unknown_rules;
+    return rule.Pack();
+  }
+  static void Visit(const WalkStart& start, void* context) {
+    Walks& w = *static_cast<Walks*>(context);
+    auto rule_of = [&w](uint64_t pc) { return w.RuleOf(pc); };
+    const uintptr_t lo = w.stack.lo, hi = w.stack.hi;
+    w.start = start;
+    w.all_n = WalkCallFrames(start, lo, hi, 0, 0, 128, w.all, rule_of);
+    w.three_n = WalkCallFrames(start, lo, hi, 0, 0, 3, w.three, rule_of);
+    // The walker's own frame (here: frame 0) left out, as the placer leaves out its own.
+    w.skipped_n = WalkCallFrames(start, lo, hi, start.pc, start.pc + 1, 2, w.skipped, rule_of);
+  }
+};
+
+TEST(CallFrameWalk, FindsTheFramesLibunwindFinds) {
+  Walks w;
+  ASSERT_TRUE(w.modules.Init());
+  w.modules.RefreshIfChanged();
+  w.stack = ThisThreadsStack();
+  ASSERT_GT(w.stack.hi, w.stack.lo);
+  for (int levels : {0, 1, 2, 5, 12}) {
+    SCOPED_TRACE(levels);
+    void* unwound[128];
+    const int m = testing::RecurseWithoutFramePointer(levels, &Walks::Visit, &w, unwound, 128);
+    ASSERT_GT(m, levels + 3);
+    ASSERT_LT(m, 128);  // the whole stack
+    EXPECT_EQ(w.unknown_rules, 0);
+    ASSERT_EQ(w.all_n, m - 1);  // libunwind's frame 0 is CaptureWalks's own
+    for (int i = 0; i < w.all_n; ++i) {
+      EXPECT_EQ(w.all[i], reinterpret_cast<uint64_t>(unwound[i + 1])) << "frame " << i;
+    }
+    ASSERT_EQ(w.three_n, 3);
+    EXPECT_TRUE(std::equal(w.three, w.three + 3, w.all));
+    ASSERT_EQ(w.skipped_n, 2);
+    EXPECT_TRUE(std::equal(w.skipped, w.skipped + 2, w.all + 1));
+  }
+}
+
+// Outside the stack, with no rule to follow, or with a CFA that does not move up the stack (a
+// wild rbp): libunwind's walk (-1), never a guess.
+TEST(CallFrameWalk, EndsWithLibunwindWhereItCannotStep) {
+  const StackBounds stack = ThisThreadsStack();
+  const uintptr_t lo = stack.lo, hi = stack.hi;
+  ASSERT_GT(hi, lo);
+  uint64_t frames[8];
+  const WalkStart here{0x401000, reinterpret_cast<uintptr_t>(&frames[0]), 0};
+  auto rsp_rule = [](uint64_t) { return StepRule{StepRule::kRsp, 16}.Pack(); };
+  EXPECT_EQ(WalkCallFrames(WalkStart{1, hi + 64, 0}, lo, hi, 0, 0, 8, frames, rsp_rule), -1);
+  EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames, [](uint64_t) { return uint64_t{0}; }),
+            -1);
+  EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames,
+                           [](uint64_t) { return StepRule{}.Pack(); }),
+            -1);
+  EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames,
+                           [](uint64_t) { return kFramePointerStep.Pack(); }),
+            -1);
+  // The outermost frame ends the walk where it is, with the frames so far.
+  EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames,
+                           [](uint64_t) { return StepRule{StepRule::kOutermost}.Pack(); }),
+            1);
+  EXPECT_EQ(frames[0], 0x401000u);
+}
+
+// The rule cache: what is inserted is found; a full probe run refuses; Clear forgets.
+TEST(StepRuleCache, FindsWhatItKeepsAndForgetsOnClear) {
+  StepRuleCache cache;
+  ASSERT_TRUE(cache.Init());
+  const uint64_t rule = StepRule{StepRule::kRsp, 24}.Pack();
+  EXPECT_EQ(cache.Find(0x401000), 0u);
+  ASSERT_TRUE(cache.Insert(0x401000, rule));
+  EXPECT_EQ(cache.Find(0x401000), rule);
+  EXPECT_EQ(cache.Find(0x401001), 0u);
+  size_t kept = 1;
+  for (uint64_t pc = 0x500000; pc < 0x500000 + 40000; ++pc) kept += cache.Insert(pc, rule);
+  EXPECT_EQ(cache.size(), kept);
+  EXPECT_EQ(cache.Find(0x401000), rule);
+  cache.Clear();
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.Find(0x401000), 0u);
 }
 
 }  // namespace

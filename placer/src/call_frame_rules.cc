@@ -1,5 +1,6 @@
-#include "frame_check.h"
+#include "call_frame_rules.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace tierscope::placer {
@@ -8,7 +9,7 @@ namespace tierscope::placer {
 namespace {
 
 // DWARF registers of x86-64.
-constexpr unsigned kRbp = 6, kReturnAddress = 16;
+constexpr unsigned kRbp = 6, kRsp = 7, kReturnAddress = 16;
 
 struct Reader {
   const uint8_t* p;
@@ -104,18 +105,37 @@ struct Reader {
   }
 };
 
-// A register's rule: the same value (or undefined), saved at CFA + offset, or anything else.
+// A register's rule: the same value, saved at CFA + offset, saved at rbp + offset (an expression
+// DW_OP_breg6 offset), undefined, or anything else.
 struct Rule {
-  enum Kind : uint8_t { kSame, kOffset, kOther } kind = kSame;
+  enum Kind : uint8_t { kSame, kOffset, kAtRbp, kUndefined, kOther } kind = kSame;
   int64_t offset = 0;
 };
 
 struct Row {
   unsigned cfa_reg = 7;  // rsp
   int64_t cfa_offset = 8;
-  bool cfa_expression = false;
+  bool cfa_deref = false;       // CFA = the word at cfa_reg + cfa_offset
+  bool cfa_expression = false;  // any other expression
   Rule rbp, ra;
 };
+
+// The DWARF expression at r.p (its length first, as DW_CFA_def_cfa_expression and
+// DW_CFA_expression write it) when it is DW_OP_breg6 (rbp) offset, then DW_OP_deref if `deref`:
+// the offset. Skips the expression either way.
+bool RbpRelativeExpression(Reader& r, bool deref, int64_t* offset) {
+  const uint64_t len = r.Uleb();
+  if (!r.ok || len > static_cast<uint64_t>(r.end - r.p)) {
+    r.ok = false;
+    return false;
+  }
+  Reader e{r.p, r.p + len};
+  r.p += len;
+  if (e.U8() != 0x76) return false;  // DW_OP_breg6
+  *offset = e.Sleb();
+  if (deref && e.U8() != 0x06) return false;  // DW_OP_deref
+  return e.ok && e.p == e.end;
+}
 
 class Interpreter {
  public:
@@ -170,7 +190,7 @@ class Interpreter {
         }
         case 0x07:  // undefined
         case 0x08:  // same_value
-          Set(r.Uleb(), Rule{op == 0x08 ? Rule::kSame : Rule::kOther, 0});
+          Set(r.Uleb(), Rule{op == 0x08 ? Rule::kSame : Rule::kUndefined, 0});
           break;
         case 0x09: {  // register
           const uint64_t reg = r.Uleb();
@@ -189,23 +209,30 @@ class Interpreter {
         case 0x0c:  // def_cfa
           row_.cfa_reg = static_cast<unsigned>(r.Uleb());
           row_.cfa_offset = static_cast<int64_t>(r.Uleb());
-          row_.cfa_expression = false;
+          row_.cfa_expression = row_.cfa_deref = false;
           break;
         case 0x0d:  // def_cfa_register
           row_.cfa_reg = static_cast<unsigned>(r.Uleb());
-          row_.cfa_expression = false;
+          row_.cfa_expression = row_.cfa_deref = false;
           break;
-        case 0x0e:
+        case 0x0e:  // def_cfa_offset (of a register rule only)
           row_.cfa_offset = static_cast<int64_t>(r.Uleb());
-          break;    // def_cfa_offset
-        case 0x0f:  // def_cfa_expression
-          row_.cfa_expression = true;
-          r.p += r.Uleb();
+          if (row_.cfa_deref) row_.cfa_expression = true;
           break;
+        case 0x0f: {  // def_cfa_expression
+          int64_t offset = 0;
+          const bool deref = RbpRelativeExpression(r, true, &offset);
+          row_.cfa_expression = !deref;
+          row_.cfa_deref = deref;
+          row_.cfa_reg = kRbp;
+          row_.cfa_offset = offset;
+          break;
+        }
         case 0x10: {  // expression
           const uint64_t reg = r.Uleb();
-          r.p += r.Uleb();
-          Set(reg, Rule{Rule::kOther, 0});
+          int64_t offset = 0;
+          const bool at_rbp = RbpRelativeExpression(r, false, &offset);
+          Set(reg, at_rbp ? Rule{Rule::kAtRbp, offset} : Rule{Rule::kOther, 0});
           break;
         }
         case 0x11: {  // offset_extended_sf
@@ -216,11 +243,12 @@ class Interpreter {
         case 0x12:  // def_cfa_sf
           row_.cfa_reg = static_cast<unsigned>(r.Uleb());
           row_.cfa_offset = r.Sleb() * daf_;
-          row_.cfa_expression = false;
+          row_.cfa_expression = row_.cfa_deref = false;
           break;
-        case 0x13:
+        case 0x13:  // def_cfa_offset_sf
           row_.cfa_offset = r.Sleb() * daf_;
-          break;      // def_cfa_offset_sf
+          if (row_.cfa_deref) row_.cfa_expression = true;
+          break;
         case 0x14:    // val_offset
         case 0x15: {  // val_offset_sf
           const uint64_t reg = r.Uleb();
@@ -306,35 +334,36 @@ const uint8_t* FindFde(uintptr_t hdr, uintptr_t pc) {
 
 }  // namespace
 
-bool KeepsFramePointer(uintptr_t eh_frame_hdr, uintptr_t return_address) {
-  if (eh_frame_hdr == 0 || return_address == 0) return false;
+StepRule StepRuleAt(uintptr_t eh_frame_hdr, uintptr_t return_address) {
+  const StepRule unknown;
+  if (eh_frame_hdr == 0 || return_address == 0) return unknown;
   const uintptr_t pc = return_address - 1;  // inside the call instruction
   const uint8_t* fde = FindFde(eh_frame_hdr, pc);
-  if (fde == nullptr) return false;
+  if (fde == nullptr) return unknown;
   uint32_t length;
   std::memcpy(&length, fde, 4);
-  if (length == 0 || length == 0xffffffff) return false;
+  if (length == 0 || length == 0xffffffff) return unknown;
   Reader f{fde + 4, fde + 4 + length};
   const uint8_t* cie_pointer_at = f.p;
   const uint32_t cie_offset = f.Fixed<uint32_t>();
   const uint8_t* cie = cie_pointer_at - cie_offset;
   uint32_t cie_length;
   std::memcpy(&cie_length, cie, 4);
-  if (cie_offset == 0 || cie_length == 0 || cie_length == 0xffffffff) return false;
+  if (cie_offset == 0 || cie_length == 0 || cie_length == 0xffffffff) return unknown;
   Reader c{cie + 4, cie + 4 + cie_length};
-  if (c.Fixed<uint32_t>() != 0) return false;  // a CIE's id
+  if (c.Fixed<uint32_t>() != 0) return unknown;  // a CIE's id
   const uint8_t version = c.U8();
-  if (version != 1 && version != 3) return false;
+  if (version != 1 && version != 3) return unknown;
   const char* augmentation = reinterpret_cast<const char*>(c.p);
   const size_t aug_len = strnlen(augmentation, static_cast<size_t>(c.end - c.p));
   c.p += aug_len + 1;
   const uint64_t code_align = c.Uleb();
   const int64_t data_align = c.Sleb();
   const uint64_t ra_column = version == 1 ? c.U8() : c.Uleb();
-  if (!c.ok || ra_column != kReturnAddress) return false;
+  if (!c.ok || ra_column != kReturnAddress) return unknown;
   uint8_t fde_enc = 0;
   bool has_z = aug_len > 0 && augmentation[0] == 'z';
-  if (aug_len > 0 && !has_z) return false;  // "eh" and other ancient forms
+  if (aug_len > 0 && !has_z) return unknown;  // "eh" and other ancient forms
   if (has_z) {
     const uint64_t data_len = c.Uleb();
     const uint8_t* data_end = c.p + data_len;
@@ -350,7 +379,7 @@ bool KeepsFramePointer(uintptr_t eh_frame_hdr, uintptr_t return_address) {
           c.U8();
           break;
         case 'S':
-          return false;  // a signal frame: never walked through by frame pointers
+          return unknown;  // a signal frame: never walked through by frame pointers
         default:
           i = aug_len;
           break;  // unknown: the data length still skips it
@@ -358,30 +387,48 @@ bool KeepsFramePointer(uintptr_t eh_frame_hdr, uintptr_t return_address) {
     }
     c.p = data_end;
   }
-  if (!c.ok || c.p > c.end) return false;
+  if (!c.ok || c.p > c.end) return unknown;
   const uint64_t start = f.Encoded(fde_enc);
   const uint64_t range = f.Encoded(fde_enc & 0x0f);
-  if (!f.ok || pc < start || pc >= start + range) return false;
+  if (!f.ok || pc < start || pc >= start + range) return unknown;
   if (has_z) f.p += f.Uleb();
-  if (!f.ok || f.p > f.end) return false;
+  if (!f.ok || f.p > f.end) return unknown;
 
   Interpreter cfa(code_align, data_align);
   cfa.set_fde_encoding(fde_enc);
   uint64_t loc = start;
-  if (!cfa.Run(c, &loc, ~uint64_t{0})) return false;
+  if (!cfa.Run(c, &loc, ~uint64_t{0})) return unknown;
   cfa.KeepAsInitial();
   loc = start;
-  if (!cfa.Run(f, &loc, pc)) return false;
+  if (!cfa.Run(f, &loc, pc)) return unknown;
   const Row& row = cfa.row();
-  return !row.cfa_expression && row.cfa_reg == kRbp && row.cfa_offset == 16 &&
-         row.rbp.kind == Rule::kOffset && row.rbp.offset == -16 && row.ra.kind == Rule::kOffset &&
-         row.ra.offset == -8;
+  if (row.ra.kind == Rule::kUndefined) return StepRule{StepRule::kOutermost};
+  if (row.cfa_expression || (row.cfa_reg != kRsp && row.cfa_reg != kRbp)) return unknown;
+  if (row.ra.kind != Rule::kOffset || row.ra.offset != -8) return unknown;
+  StepRule rule;
+  if (row.cfa_deref) {
+    if (row.cfa_offset < INT16_MIN || row.cfa_offset > INT16_MAX) return unknown;
+    rule.base = StepRule::kRbpDeref;
+  } else {
+    if (row.cfa_offset < 8 || row.cfa_offset > INT32_MAX) return unknown;
+    rule.base = row.cfa_reg == kRsp ? StepRule::kRsp : StepRule::kRbp;
+  }
+  rule.cfa_offset = static_cast<int32_t>(row.cfa_offset);
+  if (row.rbp.kind == Rule::kOffset || row.rbp.kind == Rule::kAtRbp) {
+    if (row.rbp.offset < INT16_MIN || row.rbp.offset > INT16_MAX) return unknown;
+    if (row.rbp.kind == Rule::kOffset && row.rbp.offset >= -8) return unknown;  // not below RA
+    rule.saved_rbp = row.rbp.kind == Rule::kOffset ? StepRule::kRbpAtCfa : StepRule::kRbpAtRbp;
+    rule.rbp_offset = static_cast<int16_t>(row.rbp.offset);
+  } else if (row.rbp.kind != Rule::kSame) {
+    return unknown;
+  }
+  return rule;
 }
 
 #else
 
-bool KeepsFramePointer(uintptr_t, uintptr_t) {
-  return false;
+StepRule StepRuleAt(uintptr_t, uintptr_t) {
+  return StepRule{};
 }
 
 #endif

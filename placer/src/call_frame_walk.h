@@ -1,0 +1,176 @@
+// The placer's default stack walk: from the entry point's own frame up, one step per frame by the
+// rule the caller's module gives for that return address (call_frame_rules.h), each rule looked
+// up once and then kept in a lock-free table shared by every thread, fronted by a small table of
+// each thread's recent rules (one line in L1 per frame, where the shared table's slot is mostly an
+// L2 miss). The frames are libunwind's (the same tables, read the same way), without its
+// per-frame cost. A frame the rules do not describe, or a step that leaves this thread's stack, ends
+// the walk with "ask libunwind" (-1), never with a guess.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "call_frame_rules.h"
+#include "mapped_arrays.h"
+
+namespace tierscope::placer {
+
+// Return address -> StepRule::Pack(). One writer at a time (the placer's miss lock); readers never
+// wait and never see a torn pair: a slot's key is published after its rule, and a reader checks
+// the key again after reading the rule (a slot emptied and refilled by Clear in between reads as
+// a miss). Key and rule share a slot: one cache line per look-up.
+class StepRuleCache {
+ public:
+  static constexpr size_t kSlots = size_t{1} << 16;
+  static constexpr int kProbes = 16;
+
+  bool Init() {
+    slots_ = MapArray<Slot>(kSlots);
+    return slots_ != nullptr;
+  }
+  bool ready() const { return slots_ != nullptr; }
+
+  // The packed rule of `pc`, or 0 when it is not cached.
+  uint64_t Find(uint64_t pc) const {
+    size_t i = Index(pc);
+    for (int probe = 0; probe < kProbes; ++probe, i = (i + 1) & (kSlots - 1)) {
+      const uint64_t key = slots_[i].pc.load(std::memory_order_acquire);
+      if (key == pc) {
+        const uint64_t rule = slots_[i].rule.load(std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        return slots_[i].pc.load(std::memory_order_relaxed) == pc ? rule : 0;
+      }
+      if (key == 0) return 0;
+    }
+    return 0;
+  }
+
+  // The one writer (under the miss lock). False when the probe run is full (not cached).
+  bool Insert(uint64_t pc, uint64_t rule) {
+    size_t i = Index(pc);
+    for (int probe = 0; probe < kProbes; ++probe, i = (i + 1) & (kSlots - 1)) {
+      const uint64_t key = slots_[i].pc.load(std::memory_order_relaxed);
+      if (key == pc) return true;
+      if (key == 0) {
+        slots_[i].rule.store(rule, std::memory_order_relaxed);
+        slots_[i].pc.store(pc, std::memory_order_release);
+        ++size_;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Forgets every rule (the one writer; after dlclose, an address may now be another module's).
+  // Threads' recent rules see the new generation and forget theirs.
+  void Clear() {
+    for (size_t i = 0; i < kSlots; ++i) {
+      if (slots_[i].pc.load(std::memory_order_relaxed)) {
+        slots_[i].pc.store(0, std::memory_order_release);
+      }
+    }
+    size_ = 0;
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  size_t size() const { return size_; }
+  uint32_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+ private:
+  struct Slot {
+    std::atomic<uint64_t> pc;
+    std::atomic<uint64_t> rule;
+  };
+  static size_t Index(uint64_t pc) { return (pc * 0x9e3779b97f4a7c15ull) >> 48; }
+
+  Slot* slots_ = nullptr;
+  size_t size_ = 0;
+  std::atomic<uint32_t> generation_{0};
+};
+
+// One thread's recent rules: direct-mapped, 4 KiB, written only by its thread. All zero is empty
+// (a zero pc never steps). `generation` follows StepRuleCache::generation().
+struct RecentStepRules {
+  static constexpr size_t kSlots = 256;
+  struct Entry {
+    uint64_t pc, rule;
+  } entries[kSlots];
+  uint32_t generation;
+
+  static size_t Index(uint64_t pc) { return (pc * 0x9e3779b97f4a7c15ull) >> 56; }
+  uint64_t Find(uint64_t pc) const {
+    const Entry& e = entries[Index(pc)];
+    return e.pc == pc ? e.rule : 0;
+  }
+  void Keep(uint64_t pc, uint64_t rule) { entries[Index(pc)] = Entry{pc, rule}; }
+  void Forget(uint32_t now) {
+    for (Entry& e : entries) e = Entry{0, 0};
+    generation = now;
+  }
+};
+
+// Where the walk starts: the entry point's return address, and the caller's rsp and rbp as they
+// are when the entry point returns.
+struct WalkStart {
+  uintptr_t pc, rsp, rbp;
+};
+
+// The start of a walk from an entry point built with frame pointers (`fp` its
+// __builtin_frame_address(0)): its frame holds the caller's rbp, then the return address.
+inline WalkStart StartAtFrame(void* ret, void* fp) {
+  const uintptr_t f = reinterpret_cast<uintptr_t>(fp);
+  return WalkStart{reinterpret_cast<uintptr_t>(ret), f + 16, *reinterpret_cast<const uintptr_t*>(f)};
+}
+
+// Up to `depth` return addresses into `frames`, the ones inside [skip_lo, skip_hi) at the start
+// (the walker's own code) left out, as libunwind's frames are after the placer drops its own.
+// Every word read lies in [lo, hi) (this thread's stack) above the last frame's. `rule_of(pc)`:
+// the packed rule of a return address (0: none could be had now). Returns the frames collected,
+// or -1: libunwind must walk this stack.
+template <typename RuleOf>
+inline __attribute__((always_inline)) int WalkCallFrames(WalkStart at, uintptr_t lo, uintptr_t hi,
+                                                         uintptr_t skip_lo, uintptr_t skip_hi,
+                                                         int depth, uint64_t* frames,
+                                                         RuleOf&& rule_of) {
+  uintptr_t pc = at.pc, rsp = at.rsp, rbp = at.rbp;
+  if (rsp < lo || rsp > hi) return -1;
+  int n = 0;
+  for (;;) {
+    if (n > 0 || pc < skip_lo || pc >= skip_hi) {
+      frames[n++] = pc;
+      if (n == depth) return n;
+    }
+    const uint64_t packed = rule_of(pc);
+    if (packed == 0) return -1;
+    const StepRule rule = StepRule::Unpack(packed);
+    // A word of this frame: between rsp and the stack's top (a wild rbp fails here).
+    auto in_frame = [rsp, hi](uintptr_t at) { return at >= rsp && hi >= 8 && at <= hi - 8; };
+    uintptr_t cfa;
+    if (rule.base == StepRule::kRsp) {
+      cfa = rsp + static_cast<uint32_t>(rule.cfa_offset);
+    } else if (rule.base == StepRule::kRbp) {
+      cfa = rbp + static_cast<uint32_t>(rule.cfa_offset);
+    } else if (rule.base == StepRule::kRbpDeref) {
+      const uintptr_t at = rbp + static_cast<uintptr_t>(static_cast<intptr_t>(rule.cfa_offset));
+      if (!in_frame(at)) return -1;
+      cfa = *reinterpret_cast<const uintptr_t*>(at);
+    } else if (rule.base == StepRule::kOutermost) {
+      return n;
+    } else {
+      return -1;
+    }
+    // The caller's frame lies above this one, within the stack.
+    if (cfa <= rsp || cfa > hi) return -1;
+    if (rule.saved_rbp != StepRule::kRbpSame) {
+      const uintptr_t from = rule.saved_rbp == StepRule::kRbpAtCfa ? cfa : rbp;
+      const uintptr_t at = from + static_cast<uintptr_t>(static_cast<intptr_t>(rule.rbp_offset));
+      if (!in_frame(at)) return -1;
+      rbp = *reinterpret_cast<const uintptr_t*>(at);
+    }
+    pc = *reinterpret_cast<const uintptr_t*>(cfa - 8);
+    rsp = cfa;
+    if (pc == 0) return n;
+  }
+}
+
+}  // namespace tierscope::placer

@@ -1,10 +1,11 @@
 // The placer at run time: configuration read once at start, then the allocation path.
 //
 // Hot path (a routed allocation): collect `depth` return addresses (by the call frame rules,
-// call_frame_walk.h; by frame pointers or unw_backtrace when asked), hash them, look the hash up in the lock-free SiteCache, allocate from the tier's
-// arena through this thread's own tcache for that tier. No lock, no syscall, no allocation besides
-// the user's. A cache miss translates the addresses to (module, offset) and consults the plan's
-// KeyTable under a try-lock (a busy lock means "default tier, do not cache": never wait).
+// call_frame_walk.h; by frame pointers or unw_backtrace when asked), hash them, look the hash up in
+// the lock-free SiteCache, allocate from the tier's arena through this thread's own tcache for that
+// tier. No lock, no syscall, no allocation besides the user's. A cache miss translates the
+// addresses to (module, offset) and consults the plan's KeyTable under a try-lock (a busy lock
+// means "default tier, do not cache": never wait).
 #pragma once
 
 #include <jemalloc/jemalloc.h>
@@ -13,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "call_frame_walk.h"
 #include "learned_sites.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
@@ -21,6 +21,7 @@
 #include "site_cache.h"
 #include "split_blocks.h"
 #include "tier_arenas.h"
+#include "tierscope/common/call_frame_walk.h"
 
 #define TS_ALWAYS_INLINE inline __attribute__((always_inline))
 // __thread, not thread_local: a plain per-thread block with no C++ TLS init wrapper, which
@@ -33,7 +34,7 @@ namespace tierscope::placer {
 constexpr uint8_t kCodeQuota = 0x40;    // .. + kMaxQuotas - 1: a site with a quota (State::quotas)
 constexpr uint8_t kCodeDefault = 0xFE;  // the plan puts the site on the default placement
 constexpr uint8_t kCodeUnknown = 0xFF;  // not in the plan: goes to State::unknown_tier
-constexpr int kDefaultTier = -1;  // jemalloc's normal arenas: what the kernel would do
+constexpr int kDefaultTier = -1;        // jemalloc's normal arenas: what the kernel would do
 // A placement (what TierForSite returns): kDefaultTier, a tier index, or kQuotaPlacement + quota
 // id (the code - 1, as for a tier).
 constexpr int kQuotaPlacement = kCodeQuota - 1;
@@ -90,7 +91,7 @@ struct ThreadState {
   bool has_stack_bounds;
   uintptr_t stack_lo, stack_hi;
   bool fork_locked;  // between ForkPrepare and ForkParent/ForkChild: this thread holds the locks
-  RecentStepRules recent_rules;  // kAuto: the front of g_state.rules (call_frame_walk.h)
+  common::RecentStepRules recent_rules;  // kAuto: the front of g_state.rules (call_frame_walk.h)
 };
 
 extern TS_TLS ThreadState t_thread;
@@ -145,7 +146,7 @@ struct State {
   uintptr_t jemalloc_lo = 0, jemalloc_hi = 0, libunwind_lo = 0, libunwind_hi = 0;
   TierArenas arenas;
   SiteCache cache;
-  StepRuleCache rules;  // kAuto, kChecked: the call frame rules met so far
+  common::StepRuleCache rules;  // kAuto, kChecked: the call frame rules met so far
   KeyTable keys;
   ModuleTable modules;
   LearnedSites learned;  // learning mode only
@@ -166,9 +167,6 @@ TS_ALWAYS_INLINE int Primary() {
 
 // --- slow paths (allocation_slow_path.cc) ---
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
-// The call frame rule of a return address not in g_state.rules yet, read from its module's
-// tables and cached (packed; 0 when the miss lock is busy: libunwind walks this stack).
-uint64_t LearnStepRule(uint64_t pc);
 // kChecked: libunwind's frames replace the walk's `n` frames; a difference is counted (and said
 // once). Returns libunwind's frame count.
 int CheckWalk(void* ret, void* fp, uint64_t* frames, int n);
@@ -319,21 +317,14 @@ TS_ALWAYS_INLINE int CollectByRules(void* ret, void* fp, uint64_t* frames) {
   if (!t_thread.has_stack_bounds) FindStackBounds();
   const uintptr_t lo = t_thread.stack_lo, hi = t_thread.stack_hi;
   const uintptr_t f = reinterpret_cast<uintptr_t>(fp);
-  RecentStepRules& recent = t_thread.recent_rules;
-  if (const uint32_t now = g_state.rules.generation(); __builtin_expect(recent.generation != now, 0)) {
-    recent.Forget(now);
-  }
+  common::RecentStepRules& recent = t_thread.recent_rules;
+  recent.Follow(g_state.rules.generation());
   int n = -1;
   if (f >= lo && hi >= 16 && f <= hi - 16 && !(f & 7)) {
-    n = WalkCallFrames(StartAtFrame(ret, fp), lo, hi, g_state.own_text_lo, g_state.own_text_hi,
-                       g_state.depth, frames, [&recent](uint64_t pc) {
-                         uint64_t rule = recent.Find(pc);
-                         if (__builtin_expect(rule != 0, 1)) return rule;
-                         rule = g_state.rules.Find(pc);
-                         if (rule == 0) rule = LearnStepRule(pc);
-                         if (rule != 0) recent.Keep(pc, rule);
-                         return rule;
-                       });
+    n = common::WalkCallFrames(common::StartAtFrame(ret, fp), lo, hi, g_state.own_text_lo,
+                               g_state.own_text_hi, g_state.depth, frames, [&recent](uint64_t pc) {
+                                 return common::RuleFor(pc, recent, g_state.rules);
+                               });
   }
   if (__builtin_expect(n > 0, 1)) {
     if (__builtin_expect(g_state.unwinder == Unwinder::kChecked, 0)) {

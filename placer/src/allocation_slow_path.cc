@@ -119,9 +119,9 @@ void ZeroCounters(ThreadCounters& c) {
     c.quota_allocs[q].store(0, std::memory_order_relaxed);
     c.quota_over[q].store(0, std::memory_order_relaxed);
   }
-  for (auto* counter : {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses,
-                        &c.busy_misses, &c.to_default, &c.libunwind_walks, &c.walk_checks,
-                        &c.walk_mismatches}) {
+  for (auto* counter :
+       {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses, &c.busy_misses,
+        &c.to_default, &c.libunwind_walks, &c.walk_checks, &c.walk_mismatches}) {
     counter->store(0, std::memory_order_relaxed);
   }
 }
@@ -314,18 +314,6 @@ uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
   const uint8_t code = LookUpAndCache(frames, n, hash, slot);
   MissUnlock();
   return code;
-}
-
-uint64_t LearnStepRule(uint64_t pc) {
-  if (!TryMissLock()) return 0;
-  uint64_t rule = g_state.rules.Find(pc);
-  if (rule == 0) {
-    const Module* m = g_state.modules.Find(pc);
-    rule = (m ? StepRuleAt(m->eh_frame_hdr, pc) : StepRule{}).Pack();
-    g_state.rules.Insert(pc, rule);  // a full probe run: learned again next time (rare)
-  }
-  MissUnlock();
-  return rule;
 }
 
 int CheckWalk(void* ret, void* fp, uint64_t* frames, int n) {

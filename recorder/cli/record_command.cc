@@ -68,6 +68,10 @@ class RecordCommand : public Subcommand {
                    "bound on buffered events in bytes (default 67108864)");
     app.add_option("--overflow", overflow_,
                    "when that bound is reached: block (wait for the writer) or drop (count)");
+    app.add_option("--unwind", unwind_,
+                   "stack walk: auto (default: by the unwind tables, libunwind where they say too "
+                   "little), libunwind, or check (both at every allocation, libunwind's kept, "
+                   "differences counted in the summary)");
     app.add_option("--sampler", sampler_,
                    "access sampling: auto, pebs, ibs, timer, faults or none; faults combines "
                    "with one other, e.g. timer+faults (default none)");
@@ -95,6 +99,7 @@ class RecordCommand : public Subcommand {
     if (!buffer_bytes_.empty()) env["TIERSCOPE_BUFFER_BYTES"] = buffer_bytes_;
     if (!memory_limit_.empty()) env["TIERSCOPE_MEMORY_LIMIT"] = memory_limit_;
     if (!overflow_.empty()) env["TIERSCOPE_OVERFLOW"] = overflow_;
+    if (!unwind_.empty()) env["TIERSCOPE_UNWIND"] = unwind_;
     if (!sampler_.empty()) env["TIERSCOPE_SAMPLER"] = sampler_;
     if (!sample_period_.empty()) env["TIERSCOPE_SAMPLE_PERIOD"] = sample_period_;
     if (!sample_event_.empty()) env["TIERSCOPE_SAMPLE_EVENT"] = sample_event_;
@@ -171,7 +176,8 @@ class RecordCommand : public Subcommand {
         {"TIERSCOPE_MIN_SIZE", "--min-size"},
         {"TIERSCOPE_BUFFER_BYTES", "--buffer-bytes"},
         {"TIERSCOPE_MEMORY_LIMIT", "--memory-limit"},
-        {"TIERSCOPE_OVERFLOW", "--overflow"}};
+        {"TIERSCOPE_OVERFLOW", "--overflow"},
+        {"TIERSCOPE_UNWIND", "--unwind"}};
     for (const auto& [var, flag] : flags) {
       if (error.rfind(var + "=", 0) == 0) return flag + " " + error.substr(var.size() + 1);
     }
@@ -195,7 +201,8 @@ class RecordCommand : public Subcommand {
 
   std::string sample_period_, sample_event_, sample_budget_;
   std::string output_ = "tierscope.trace";
-  std::string depth_, sample_bytes_, min_size_, buffer_bytes_, memory_limit_, overflow_, sampler_;
+  std::string depth_, sample_bytes_, min_size_, buffer_bytes_, memory_limit_, overflow_, unwind_,
+      sampler_;
   bool no_follow_fork_ = false, follow_exec_ = false, no_follow_exec_ = false, quiet_ = false;
   std::vector<std::string> command_;
 };

@@ -28,7 +28,11 @@ TraceSummary SummarizeTrace(const std::string& path) {
       for (const auto& t : chunk.threads()) tids.insert(t.tid());
       s.stacks += static_cast<uint64_t>(chunk.stacks_size());
       s.module_maps += static_cast<uint64_t>(chunk.module_maps_size());
-      if (chunk.has_counters()) dropped = chunk.counters().dropped_events();
+      if (chunk.has_counters()) {
+        dropped = chunk.counters().dropped_events();
+        s.unwind_checks = chunk.counters().unwind_checks();
+        s.unwind_mismatches = chunk.counters().unwind_mismatches();
+      }
       if (chunk.has_footer()) s.end_reason = chunk.footer().end_reason();
     }
     s.threads = tids.size();
@@ -56,6 +60,11 @@ std::string FormatSummary(const std::string& path, const TraceSummary& s) {
       events > 0 ? static_cast<double>(s.file_bytes) / static_cast<double>(events) : 0.0,
       s.end_reason.empty() ? "not closed cleanly" : ("closed at " + s.end_reason).c_str());
   std::string out = buf;
+  if (s.unwind_checks > 0) {
+    out += " Unwind check: " + std::to_string(s.unwind_mismatches) + " of " +
+           std::to_string(s.unwind_checks) +
+           " stacks walked by the unwind tables differ from libunwind's.";
+  }
   if (!s.error.empty()) out += " Damage: " + s.error + " (earlier chunks kept).";
   return out;
 }

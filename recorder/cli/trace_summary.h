@@ -9,8 +9,9 @@ namespace tierscope::recorder {
 struct TraceSummary {
   uint64_t alloc_events = 0, free_events = 0, stacks = 0, threads = 0, dropped = 0;
   uint64_t samples = 0, module_maps = 0, chunks = 0, file_bytes = 0;
-  std::string end_reason;  // empty when the trace has no footer
-  std::string error;       // first damage found, if any (earlier chunks still counted)
+  uint64_t unwind_checks = 0, unwind_mismatches = 0;  // --unwind check
+  std::string end_reason;                             // empty when the trace has no footer
+  std::string error;  // first damage found, if any (earlier chunks still counted)
 };
 
 // Reads the whole trace; never throws (problems go to .error).

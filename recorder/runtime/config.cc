@@ -57,6 +57,12 @@ const char* OverflowPolicyName(OverflowPolicy policy) {
   return policy == OverflowPolicy::kBlock ? "block" : "drop";
 }
 
+const char* UnwindModeName(UnwindMode mode) {
+  return mode == UnwindMode::kAuto        ? "auto"
+         : mode == UnwindMode::kLibunwind ? "libunwind"
+                                          : "check";
+}
+
 std::optional<Config> ParseConfig(const EnvLookup& env, std::string* error) {
   Config c;
   Parser p{env, error};
@@ -85,6 +91,18 @@ std::optional<Config> ParseConfig(const EnvLookup& env, std::string* error) {
       c.overflow = OverflowPolicy::kDrop;
     } else {
       p.Fail("TIERSCOPE_OVERFLOW", v, "block or drop");
+    }
+  }
+  if (const char* v = env("TIERSCOPE_UNWIND")) {
+    const std::string s = v;
+    if (s == "auto") {
+      c.unwind = UnwindMode::kAuto;
+    } else if (s == "libunwind") {
+      c.unwind = UnwindMode::kLibunwind;
+    } else if (s == "check") {
+      c.unwind = UnwindMode::kCheck;
+    } else {
+      p.Fail("TIERSCOPE_UNWIND", v, "auto, libunwind or check");
     }
   }
   x = static_cast<uint64_t>(c.compression_level);

@@ -12,6 +12,11 @@ namespace tierscope::recorder {
 
 enum class OverflowPolicy { kBlock, kDrop };
 
+// How stacks are walked: kAuto by the unwind tables' rules (common/call_frame_walk.h), libunwind
+// for the stacks they do not describe; kLibunwind always unw_backtrace; kCheck both at every
+// allocation, libunwind's stack kept, the differences counted (Counters.unwind_mismatches).
+enum class UnwindMode { kAuto, kLibunwind, kCheck };
+
 struct Config {
   std::string output = "tierscope.trace";  // TIERSCOPE_OUTPUT
   uint32_t max_stack_depth = 32;           // TIERSCOPE_DEPTH, 1..256
@@ -22,6 +27,7 @@ struct Config {
   uint64_t buffer_bytes = 64 << 10;        // TIERSCOPE_BUFFER_BYTES, per-thread event buffer
   uint64_t memory_limit_bytes = 64 << 20;  // TIERSCOPE_MEMORY_LIMIT, all buffers together
   OverflowPolicy overflow = OverflowPolicy::kBlock;  // TIERSCOPE_OVERFLOW block|drop
+  UnwindMode unwind = UnwindMode::kAuto;             // TIERSCOPE_UNWIND auto|libunwind|check
   // Level 1: the writer shares the program's cores; level 3 saved ~0.7 % of the bytes on the
   // stress example for ~3.5 % more instructions of the whole run (docs/benchmarks.md, Recorder).
   int compression_level = 1;  // TIERSCOPE_COMPRESSION 1..19
@@ -37,6 +43,7 @@ using EnvLookup = std::function<const char*(const char*)>;
 std::optional<Config> ParseConfig(const EnvLookup& env, std::string* error);
 
 const char* OverflowPolicyName(OverflowPolicy policy);
+const char* UnwindModeName(UnwindMode mode);
 
 // The trace of a process other than the root (a forked child, an exec'd image): "out.trace" ->
 // "out.PID<tag>.trace" (also without the .trace suffix: "out" -> "out.PID<tag>.trace").

@@ -4,6 +4,7 @@
 #include <libunwind.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -15,6 +16,9 @@ namespace tierscope::recorder {
 namespace {
 
 constexpr uint32_t kMaxCapture = 256 + 8;  // max depth + our own frames
+
+// This thread's recent unwind rules (common/call_frame_walk.h): 4 KiB of initial-exec TLS.
+__thread common::RecentStepRules t_recent_rules __attribute__((tls_model("initial-exec")));
 
 ThreadState* AttachCurrentThread() {
   ThreadState* t = NewThreadState(0);
@@ -71,26 +75,63 @@ inline bool SameFrames(const uint64_t* a, const uint64_t* b, uint32_t n) {
   return true;
 }
 
-// Always inlined into RecordAllocSlow: every frame of ours below the program's costs libunwind one
-// more step (~75 instructions under callgrind), so this one is not a frame of its own.
-__attribute__((always_inline)) inline uint32_t CaptureStack(ThreadState* t) {
+// Up to `max` frames of the program above `start` (ours left out) by the unwind tables' rules,
+// or -1: libunwind's to walk.
+inline int WalkByRules(ThreadState* t, const common::WalkStart& start, uint64_t* frames, int max) {
   RuntimeState& s = *g_state;
-  void* raw[kMaxCapture];
-  const uint32_t depth = s.config.max_stack_depth;
-  int n = unw_backtrace(raw, static_cast<int>(depth + 8));
+  if (t->stack_hi == 0) return -1;
+  t_recent_rules.Follow(s.rules.generation());
+  return common::WalkCallFrames(
+      start, t->stack_lo, t->stack_hi, s.own_text_start, s.own_text_end, max, frames,
+      [&s](uint64_t pc) { return common::RuleFor(pc, t_recent_rules, s.rules); });
+}
+
+// Up to `max` frames of the program by unw_backtrace (ours left out): a pointer into `raw`.
+inline int WalkByLibunwind(void** raw, int max, const uint64_t** frames) {
+  RuntimeState& s = *g_state;
+  const int n = unw_backtrace(raw, max + 8);
   int skip = 0;
   while (skip < n && reinterpret_cast<uint64_t>(raw[skip]) >= s.own_text_start &&
          reinterpret_cast<uint64_t>(raw[skip]) < s.own_text_end) {
     ++skip;
   }
-  const int kept = n - skip;
+  *frames = reinterpret_cast<const uint64_t*>(raw + skip);
+  return std::min(n - skip, max);
+}
+
+// The stack of the allocation whose hook called RecordAllocSlow (`start`: RecordAllocSlow's own
+// frame), interned. Inlined into RecordAllocSlow: under libunwind every frame of ours below the
+// program's costs one more step (~75 instructions under callgrind).
+__attribute__((always_inline)) inline uint32_t CaptureStack(ThreadState* t,
+                                                            const common::WalkStart& start) {
+  RuntimeState& s = *g_state;
+  const uint32_t depth = s.config.max_stack_depth;
+  const int max = static_cast<int>(depth) + 1;  // one more: was the stack cut?
+  uint64_t walked[kMaxCapture];
+  const uint64_t* frames = walked;
+  int kept = -1;
+  const UnwindMode mode = s.config.unwind;
+  if (mode != UnwindMode::kLibunwind) {
+    kept = WalkByRules(t, start, walked, max);
+    if (kept < 0) t->libunwind_walks.fetch_add(1, std::memory_order_relaxed);
+  }
+  void* raw[kMaxCapture];
+  if (kept < 0 || mode != UnwindMode::kAuto) {
+    const int walked_n = kept;
+    kept = WalkByLibunwind(raw, max, &frames);
+    if (mode == UnwindMode::kCheck && walked_n >= 0) {
+      t->unwind_checks.fetch_add(1, std::memory_order_relaxed);
+      if (walked_n != kept || !std::equal(walked, walked + kept, frames)) {
+        t->unwind_mismatches.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
   if (kept <= 0) {
     t->unwind_failures.fetch_add(1, std::memory_order_relaxed);
     return 0;
   }
   const bool truncated = static_cast<uint32_t>(kept) > depth;
   const uint32_t used = truncated ? depth : static_cast<uint32_t>(kept);
-  const auto* frames = reinterpret_cast<const uint64_t*>(raw + skip);
   const uint32_t key = used | (truncated ? 1u << 31 : 0);
   if (key == t->last_stack_key && SameFrames(frames, t->last_stack, used)) return t->last_stack_id;
   const uint32_t id = s.stacks.Intern(frames, used, truncated);
@@ -110,7 +151,9 @@ int64_t NextSampleDistance(ThreadState* t, uint64_t mean) {
   return static_cast<int64_t>(-std::log(u) * static_cast<double>(mean)) + 1;
 }
 
-void RecordAllocSlow(trace::EventKind kind, const void* address, size_t size) {
+// Not inlined into the hooks: its own frame is where the stack walk starts.
+__attribute__((noinline)) void RecordAllocSlow(trace::EventKind kind, const void* address,
+                                               size_t size) {
   if (!g_recording.load(std::memory_order_relaxed) || address == nullptr) return;
   RuntimeState& s = *g_state;
   ThreadState* t = CurrentState();
@@ -131,7 +174,8 @@ void RecordAllocSlow(trace::EventKind kind, const void* address, size_t size) {
   e.time_ns = s.clock.Ticks();
   e.address = reinterpret_cast<uint64_t>(address);
   e.size = size;
-  e.stack_id = CaptureStack(t);
+  e.stack_id = CaptureStack(
+      t, common::StartAtFrame(__builtin_return_address(0), __builtin_frame_address(0)));
   e.kind = kind;
   Append(t, e);
 }

@@ -174,6 +174,8 @@ void OnThreadCreated(ThreadState* t) {
 
 void OnModulesChanged() {
   if (!g_recording.load()) return;
+  // After dlclose an address may be another module's: its rules are read again.
+  g_state->rules.Clear();
   trace::ModuleMap map = SnapshotModules(NowNs());
   std::lock_guard lock(g_state->side_mutex);
   g_state->pending_maps.push_back(std::move(map));

@@ -136,6 +136,7 @@ __attribute__((constructor(103))) void InitRecorder() {
   s.output = output;
   if (!s.pool.Init(s.config.buffer_bytes, s.config.memory_limit_bytes) ||
       !s.stacks.Init(size_t{1} << 21, size_t{1} << 24) || !s.sampled.Init(size_t{1} << 20) ||
+      !s.rules.Init() ||
       (s.thread_slab = static_cast<ThreadState*>(RawMap(kMaxThreadStates * sizeof(ThreadState)))) ==
           nullptr) {
     std::fprintf(stderr, "tierscope: recorder: cannot map its memory; not recording\n");

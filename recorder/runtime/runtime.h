@@ -26,6 +26,9 @@ struct ThreadState {
   std::atomic<uint64_t> end_ns{0};
   std::atomic<uint64_t> dropped{0};
   std::atomic<uint64_t> unwind_failures{0};
+  std::atomic<uint64_t> libunwind_walks{0};
+  std::atomic<uint64_t> unwind_checks{0};
+  std::atomic<uint64_t> unwind_mismatches{0};
   std::atomic<int> reported{0};  // writer: 0 new, 1 start written, 2 end written
   int exit_rounds = 0;           // pthread key destructor rounds seen
   bool dead = false;             // a thread of the parent, after fork in the child

@@ -20,6 +20,7 @@
 #include "runtime.h"
 #include "sampling/sample_source.h"
 #include "stack_table.h"
+#include "tierscope/common/call_frame_walk.h"
 #include "trace.pb.h"
 
 namespace tierscope::recorder {
@@ -33,6 +34,7 @@ struct RuntimeState {
   EventClock clock;    // RawEvent.time_ns holds its ticks until the writer converts them
   BufferPool pool;
   StackTable stacks;
+  common::StepRuleCache rules;  // the unwind tables' rules met so far (UnwindMode::kAuto, kCheck)
   std::atomic<ThreadState*> threads{nullptr};   // every ThreadState, newest first
   std::atomic<uint64_t> threads_unrecorded{0};  // slab full
   std::atomic<uint64_t> dropped_without_thread{0};

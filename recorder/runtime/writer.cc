@@ -303,10 +303,14 @@ void Writer::AddCounters(trace::TraceChunk* chunk) {
     *c = state_->sampler_counters;
   }
   uint64_t dropped = state_->dropped_without_thread.load(), unwind = 0, threads = 0;
+  uint64_t libunwind_walks = 0, checks = 0, mismatches = 0;
   for (ThreadState* t = state_->threads.load(); t != nullptr; t = t->next_all) {
     if (t->dead) continue;
     dropped += t->dropped.load(std::memory_order_relaxed);
     unwind += t->unwind_failures.load(std::memory_order_relaxed);
+    libunwind_walks += t->libunwind_walks.load(std::memory_order_relaxed);
+    checks += t->unwind_checks.load(std::memory_order_relaxed);
+    mismatches += t->unwind_mismatches.load(std::memory_order_relaxed);
     ++threads;
   }
   c->set_alloc_events(alloc_events_);
@@ -315,6 +319,9 @@ void Writer::AddCounters(trace::TraceChunk* chunk) {
   c->set_stacks(stacks_written_);
   c->set_truncated_stacks(truncated_stacks_);
   c->set_unwind_failures(unwind);
+  c->set_libunwind_walks(libunwind_walks);
+  c->set_unwind_checks(checks);
+  c->set_unwind_mismatches(mismatches);
   c->set_threads(threads);
 }
 

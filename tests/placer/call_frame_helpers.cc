@@ -5,9 +5,12 @@
 
 #include <cstdint>
 
-#include "call_frame_walk.h"
+#include "tierscope/common/call_frame_walk.h"
 
 namespace tierscope::placer::testing {
+
+using common::StartAtFrame;
+using common::WalkStart;
 
 uintptr_t CaptureReturnAddress();
 extern volatile uintptr_t g_sink;
@@ -37,7 +40,8 @@ __attribute__((noinline)) int CaptureWalks(WalkVisitor walk, void* context, void
 }
 #else
 int CaptureWalks(WalkVisitor walk, void* context, void** unwound, int max);
-int RecurseWithoutFramePointer(int levels, WalkVisitor walk, void* context, void** unwound, int max);
+int RecurseWithoutFramePointer(int levels, WalkVisitor walk, void* context, void** unwound,
+                               int max);
 
 // A function that realigns its stack (an over-aligned local) and also allocates on it: GCC then
 // keeps the incoming stack pointer in a register (DRAP), and its CFA is a word read through rbp

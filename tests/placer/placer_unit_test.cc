@@ -8,19 +8,26 @@
 #include <algorithm>
 #include <cstring>
 
-#include "call_frame_rules.h"
-#include "call_frame_walk.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
 #include "site_cache.h"
 #include "site_hash.h"
 #include "tier_arenas.h"
+#include "tierscope/common/call_frame_rules.h"
+#include "tierscope/common/call_frame_walk.h"
 #include "tierscope/placer/memory_tiers.h"
 #include "tierscope/placer/run_config.h"
 #include "tierscope/placer/stats_summary.h"
 #include "tierscope/placer/tier_spec.h"
 
 namespace tierscope::placer {
+using common::kFramePointerStep;
+using common::RecentStepRules;
+using common::StepRule;
+using common::StepRuleAt;
+using common::StepRuleCache;
+using common::WalkCallFrames;
+using common::WalkStart;
 namespace testing {  // call_frame_helpers.cc
 uintptr_t CallWithFramePointer();
 uintptr_t CallWithoutFramePointer();
@@ -604,9 +611,9 @@ TEST(CallFrameWalk, EndsWithLibunwindWhereItCannotStep) {
   EXPECT_EQ(WalkCallFrames(WalkStart{1, hi + 64, 0}, lo, hi, 0, 0, 8, frames, rsp_rule), -1);
   EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames, [](uint64_t) { return uint64_t{0}; }),
             -1);
-  EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames,
-                           [](uint64_t) { return StepRule{}.Pack(); }),
-            -1);
+  EXPECT_EQ(
+      WalkCallFrames(here, lo, hi, 0, 0, 8, frames, [](uint64_t) { return StepRule{}.Pack(); }),
+      -1);
   EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames,
                            [](uint64_t) { return kFramePointerStep.Pack(); }),
             -1);

@@ -48,6 +48,15 @@ void ExpectSameRunAndCleanTrace(const Recorded& r) {
   EXPECT_NE(r.traced.err.find("tierscope: recorded "), std::string::npos) << r.traced.err;
 }
 
+// Recorded with --unwind check: every stack walked by the unwind tables' rules and by libunwind,
+// and the two agree (distribution binaries, built without frame pointers).
+void ExpectWalksAgree(const Recorded& r) {
+  const uint64_t allocations = r.facts.counters.alloc_events();
+  EXPECT_GT(r.facts.counters.unwind_checks(), allocations / 2) << r.traced.err;
+  EXPECT_EQ(r.facts.counters.unwind_mismatches(), 0u) << r.traced.err;
+  EXPECT_NE(r.traced.err.find("Unwind check: 0 of "), std::string::npos) << r.traced.err;
+}
+
 TEST(RecordExamples, StressCountsMatchWhatTheProgramCounted) {
   TempDir dir;
   auto r =
@@ -158,14 +167,19 @@ TEST(RecordPrograms, PythonAllocatingALot) {
   ExpectSameRunAndCleanTrace(r);
   EXPECT_GT(r.facts.Count(trace::MALLOC) + r.facts.Count(trace::REALLOC), 100000u);
   EXPECT_GT(r.facts.stacks.size(), 50u);
+  // The default walk: the unwind tables' rules, next to nothing left to libunwind.
+  EXPECT_LT(r.facts.counters.libunwind_walks(), r.facts.counters.alloc_events() / 1000);
 }
 
 TEST(RecordPrograms, Perl) {
   TempDir dir;
-  auto r = RecordAndCompare(dir, {"/usr/bin/perl", "-e",
-                                  "my %h; $h{$_ % 1000} .= 'x' x ($_ % 50) for 1..100000; "
-                                  "print scalar(keys %h), qq{\\n};"});
+  auto r = RecordAndCompare(dir,
+                            {"/usr/bin/perl", "-e",
+                             "my %h; $h{$_ % 1000} .= 'x' x ($_ % 50) for 1..100000; "
+                             "print scalar(keys %h), qq{\\n};"},
+                            {"--unwind", "check"});
   ExpectSameRunAndCleanTrace(r);
+  ExpectWalksAgree(r);
   EXPECT_GT(r.facts.total_events, 1000u);
 }
 
@@ -176,8 +190,10 @@ TEST(RecordPrograms, GitLogOnARepoMadeHere) {
                             " && for i in 1 2 3 4 5; do echo $i > f$i && git add f$i && "
                             "git -c user.name=t -c user.email=t@e commit -qm \"commit $i\"; done";
   ASSERT_EQ(std::system(setup.c_str()), 0);
-  auto r = RecordAndCompare(dir, {"/usr/bin/git", "-C", repo, "log", "--format=%s"});
+  auto r = RecordAndCompare(dir, {"/usr/bin/git", "-C", repo, "log", "--format=%s"},
+                            {"--unwind", "check"});
   ExpectSameRunAndCleanTrace(r);
+  ExpectWalksAgree(r);
   EXPECT_NE(r.traced.out.find("commit 3"), std::string::npos);
   EXPECT_GT(r.facts.total_events, 100u);
 }
@@ -185,12 +201,15 @@ TEST(RecordPrograms, GitLogOnARepoMadeHere) {
 TEST(RecordPrograms, Sqlite3) {
   TempDir dir;
   auto r = RecordAndCompare(
-      dir, {"/usr/bin/sqlite3", ":memory:",
-            "create table t(a, b); "
-            "with recursive c(x) as (select 1 union all select x + 1 from c where x < 20000) "
-            "insert into t select x, hex(randomblob(0) || x) from c; "
-            "select count(*), sum(a) from t;"});
+      dir,
+      {"/usr/bin/sqlite3", ":memory:",
+       "create table t(a, b); "
+       "with recursive c(x) as (select 1 union all select x + 1 from c where x < 20000) "
+       "insert into t select x, hex(randomblob(0) || x) from c; "
+       "select count(*), sum(a) from t;"},
+      {"--unwind", "check"});
   ExpectSameRunAndCleanTrace(r);
+  ExpectWalksAgree(r);
   EXPECT_NE(r.traced.out.find("20000|200010000"), std::string::npos) << r.traced.out;
   EXPECT_GT(r.facts.total_events, 1000u);
 }
@@ -530,6 +549,7 @@ TEST(RecordCli, BadFlagsStopBeforeTheProgramStarts) {
   for (const auto& flags :
        std::vector<std::vector<std::string>>{{"--depth", "0"},
                                              {"--overflow", "grow"},
+                                             {"--unwind", "dwarf"},
                                              {"--alloc-sample-bytes", "x"},
                                              {"-o", "/nonexistent-folder/t.trace"}}) {
     std::vector<std::string> cmd = {TierscopeBin(), "record"};

@@ -40,6 +40,7 @@ TEST(RecorderConfig, ReadsEveryVariable) {
                   {"TIERSCOPE_BUFFER_BYTES", "8192"},
                   {"TIERSCOPE_MEMORY_LIMIT", "1048576"},
                   {"TIERSCOPE_OVERFLOW", "drop"},
+                  {"TIERSCOPE_UNWIND", "check"},
                   {"TIERSCOPE_PID", "1234"}},
                  &error);
   ASSERT_TRUE(c) << error;
@@ -52,6 +53,7 @@ TEST(RecorderConfig, ReadsEveryVariable) {
   EXPECT_EQ(c->buffer_bytes, 8192u);
   EXPECT_EQ(c->memory_limit_bytes, 1048576u);
   EXPECT_EQ(c->overflow, OverflowPolicy::kDrop);
+  EXPECT_EQ(c->unwind, UnwindMode::kCheck);
   EXPECT_EQ(c->root_pid, 1234);
 }
 
@@ -65,6 +67,7 @@ TEST(RecorderConfig, BadValuesGiveOneLineNamingTheVariable) {
       {{"TIERSCOPE_MIN_SIZE", "99999999999999999999999"}},
       {{"TIERSCOPE_FOLLOW_FORK", "maybe"}},
       {{"TIERSCOPE_OVERFLOW", "grow"}},
+      {{"TIERSCOPE_UNWIND", "fp"}},
       {{"TIERSCOPE_BUFFER_BYTES", "10"}},
       {{"TIERSCOPE_PID", "0"}},
       {{"TIERSCOPE_OUTPUT", ""}}};

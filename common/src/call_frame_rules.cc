@@ -1,9 +1,11 @@
-#include "call_frame_rules.h"
+#include "tierscope/common/call_frame_rules.h"
+
+#include <dlfcn.h>
 
 #include <cstdint>
 #include <cstring>
 
-namespace tierscope::placer {
+namespace tierscope::common {
 
 #if defined(__x86_64__)
 namespace {
@@ -425,12 +427,24 @@ StepRule StepRuleAt(uintptr_t eh_frame_hdr, uintptr_t return_address) {
   return rule;
 }
 
+StepRule StepRuleOf(uintptr_t return_address) {
+  dl_find_object found;
+  if (return_address == 0 ||
+      _dl_find_object(reinterpret_cast<void*>(return_address - 1), &found) != 0) {
+    return StepRule{};
+  }
+  return StepRuleAt(reinterpret_cast<uintptr_t>(found.dlfo_eh_frame), return_address);
+}
+
 #else
 
 StepRule StepRuleAt(uintptr_t, uintptr_t) {
   return StepRule{};
 }
+StepRule StepRuleOf(uintptr_t) {
+  return StepRule{};
+}
 
 #endif
 
-}  // namespace tierscope::placer
+}  // namespace tierscope::common

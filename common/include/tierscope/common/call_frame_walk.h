@@ -1,32 +1,36 @@
-// The placer's default stack walk: from the entry point's own frame up, one step per frame by the
-// rule the caller's module gives for that return address (call_frame_rules.h), each rule looked
-// up once and then kept in a lock-free table shared by every thread, fronted by a small table of
-// each thread's recent rules (one line in L1 per frame, where the shared table's slot is mostly an
-// L2 miss). The frames are libunwind's (the same tables, read the same way), without its
-// per-frame cost. A frame the rules do not describe, or a step that leaves this thread's stack, ends
-// the walk with "ask libunwind" (-1), never with a guess.
+// The recorder's and the placer's stack walk: from an entry point's own frame up, one step per
+// frame by the rule the caller's module gives for that return address (call_frame_rules.h), each
+// rule looked up once and then kept in a lock-free table shared by every thread, fronted by a
+// small table of each thread's recent rules (one line in L1 per frame, where the shared table's
+// slot is mostly an L2 miss). The frames are libunwind's (the same tables, read the same way),
+// without its per-frame cost. A frame the rules do not describe, or a step that leaves this
+// thread's stack, ends the walk with "ask libunwind" (-1), never with a guess.
 #pragma once
+
+#include <sys/mman.h>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
-#include "call_frame_rules.h"
-#include "mapped_arrays.h"
+#include "tierscope/common/call_frame_rules.h"
 
-namespace tierscope::placer {
+namespace tierscope::common {
 
-// Return address -> StepRule::Pack(). One writer at a time (the placer's miss lock); readers never
-// wait and never see a torn pair: a slot's key is published after its rule, and a reader checks
-// the key again after reading the rule (a slot emptied and refilled by Clear in between reads as
-// a miss). Key and rule share a slot: one cache line per look-up.
+// Return address -> StepRule::Pack(), lock-free for readers and writers, in its own mapping.
+// Readers never wait and never see a torn pair: a writer claims an empty slot, writes the rule,
+// then publishes the key; a reader checks the key again after reading the rule (a slot emptied
+// and refilled by Clear in between reads as a miss). Key and rule share a slot: one cache line per
+// look-up. Two threads learning the same rule at once may both keep it (the same rule twice).
 class StepRuleCache {
  public:
   static constexpr size_t kSlots = size_t{1} << 16;
   static constexpr int kProbes = 16;
 
   bool Init() {
-    slots_ = MapArray<Slot>(kSlots);
+    void* p = mmap(nullptr, kSlots * sizeof(Slot), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    slots_ = p == MAP_FAILED ? nullptr : static_cast<Slot*>(p);
     return slots_ != nullptr;
   }
   bool ready() const { return slots_ != nullptr; }
@@ -46,37 +50,40 @@ class StepRuleCache {
     return 0;
   }
 
-  // The one writer (under the miss lock). False when the probe run is full (not cached).
+  // Keeps `rule` for `pc`. False when the probe run is full (not kept).
   bool Insert(uint64_t pc, uint64_t rule) {
     size_t i = Index(pc);
     for (int probe = 0; probe < kProbes; ++probe, i = (i + 1) & (kSlots - 1)) {
-      const uint64_t key = slots_[i].pc.load(std::memory_order_relaxed);
+      uint64_t key = slots_[i].pc.load(std::memory_order_acquire);
       if (key == pc) return true;
-      if (key == 0) {
+      if (key == 0 &&
+          slots_[i].pc.compare_exchange_strong(key, kClaimed, std::memory_order_acq_rel)) {
         slots_[i].rule.store(rule, std::memory_order_relaxed);
         slots_[i].pc.store(pc, std::memory_order_release);
-        ++size_;
+        size_.fetch_add(1, std::memory_order_relaxed);
         return true;
       }
+      if (key == pc) return true;
     }
     return false;
   }
 
-  // Forgets every rule (the one writer; after dlclose, an address may now be another module's).
-  // Threads' recent rules see the new generation and forget theirs.
+  // Forgets every rule (after dlclose, an address may now be another module's). Threads' recent
+  // rules see the new generation and forget theirs. A rule being kept while this runs may stay.
   void Clear() {
     for (size_t i = 0; i < kSlots; ++i) {
       if (slots_[i].pc.load(std::memory_order_relaxed)) {
         slots_[i].pc.store(0, std::memory_order_release);
       }
     }
-    size_ = 0;
+    size_.store(0, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
   }
-  size_t size() const { return size_; }
+  size_t size() const { return size_.load(std::memory_order_relaxed); }
   uint32_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
+  static constexpr uint64_t kClaimed = 1;  // a slot being written (no return address is 1)
   struct Slot {
     std::atomic<uint64_t> pc;
     std::atomic<uint64_t> rule;
@@ -84,7 +91,7 @@ class StepRuleCache {
   static size_t Index(uint64_t pc) { return (pc * 0x9e3779b97f4a7c15ull) >> 48; }
 
   Slot* slots_ = nullptr;
-  size_t size_ = 0;
+  std::atomic<size_t> size_{0};
   std::atomic<uint32_t> generation_{0};
 };
 
@@ -103,11 +110,28 @@ struct RecentStepRules {
     return e.pc == pc ? e.rule : 0;
   }
   void Keep(uint64_t pc, uint64_t rule) { entries[Index(pc)] = Entry{pc, rule}; }
-  void Forget(uint32_t now) {
+  // Forgets everything when the shared table was cleared since (its generation `now`).
+  void Follow(uint32_t now) {
+    if (__builtin_expect(generation == now, 1)) return;
     for (Entry& e : entries) e = Entry{0, 0};
     generation = now;
   }
 };
+
+// The packed rule of `pc`: this thread's recent rules, else the shared table, else learned from
+// the module's tables (StepRuleOf) and kept in both.
+inline __attribute__((always_inline)) uint64_t RuleFor(uint64_t pc, RecentStepRules& recent,
+                                                       StepRuleCache& shared) {
+  uint64_t rule = recent.Find(pc);
+  if (__builtin_expect(rule != 0, 1)) return rule;
+  rule = shared.Find(pc);
+  if (rule == 0) {
+    rule = StepRuleOf(pc).Pack();
+    shared.Insert(pc, rule);  // a full probe run: learned again next time (rare)
+  }
+  recent.Keep(pc, rule);
+  return rule;
+}
 
 // Where the walk starts: the entry point's return address, and the caller's rsp and rbp as they
 // are when the entry point returns.
@@ -119,7 +143,8 @@ struct WalkStart {
 // __builtin_frame_address(0)): its frame holds the caller's rbp, then the return address.
 inline WalkStart StartAtFrame(void* ret, void* fp) {
   const uintptr_t f = reinterpret_cast<uintptr_t>(fp);
-  return WalkStart{reinterpret_cast<uintptr_t>(ret), f + 16, *reinterpret_cast<const uintptr_t*>(f)};
+  return WalkStart{reinterpret_cast<uintptr_t>(ret), f + 16,
+                   *reinterpret_cast<const uintptr_t*>(f)};
 }
 
 // Up to `depth` return addresses into `frames`, the ones inside [skip_lo, skip_hi) at the start
@@ -173,4 +198,4 @@ inline __attribute__((always_inline)) int WalkCallFrames(WalkStart at, uintptr_t
   }
 }
 
-}  // namespace tierscope::placer
+}  // namespace tierscope::common

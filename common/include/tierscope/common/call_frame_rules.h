@@ -1,8 +1,8 @@
 // How to step from a frame to its caller's at a return address, as the module's call frame
-// information says (.eh_frame through .eh_frame_hdr: what libunwind reads). The placer's default
-// walk (call_frame_walk.h) steps with these rules, cached per return address, and leaves to
-// libunwind only the frames they cannot describe, so that its stacks are libunwind's at a
-// fraction of the cost, in code built with or without frame pointers.
+// information says (.eh_frame through .eh_frame_hdr: what libunwind reads). The recorder's and
+// the placer's stack walk (call_frame_walk.h) steps with these rules, cached per return address,
+// and leaves to libunwind only the stacks they cannot describe, so that its stacks are
+// libunwind's at a fraction of the cost, in code built with or without frame pointers.
 //
 // Only the shapes that compiled code has are described: the canonical frame address (CFA) is rsp
 // or rbp plus a constant, or (a function that realigns its stack: GCC's DW_OP_breg6; DW_OP_deref)
@@ -18,7 +18,7 @@
 
 #include <cstdint>
 
-namespace tierscope::placer {
+namespace tierscope::common {
 
 struct StepRule {
   enum Base : uint8_t {
@@ -64,7 +64,11 @@ struct StepRule {
 // follow (also an rbp offset beyond 16 bits, which Pack could not keep).
 StepRule StepRuleAt(uintptr_t eh_frame_hdr, uintptr_t return_address);
 
+// The rule at a return address of any module loaded in this process, its tables found by the C
+// library's _dl_find_object (lock-free, allocates nothing). kUnknown outside every module.
+StepRule StepRuleOf(uintptr_t return_address);
+
 // The rule of a call in code that keeps the frame pointer: the frame-pointer walk's own step.
 constexpr StepRule kFramePointerStep{StepRule::kRbp, 16, StepRule::kRbpAtCfa, -16};
 
-}  // namespace tierscope::placer
+}  // namespace tierscope::common

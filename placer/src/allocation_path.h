@@ -322,8 +322,9 @@ TS_ALWAYS_INLINE int CollectByRules(void* ret, void* fp, uint64_t* frames) {
   int n = -1;
   if (f >= lo && hi >= 16 && f <= hi - 16 && !(f & 7)) {
     n = common::WalkCallFrames(common::StartAtFrame(ret, fp), lo, hi, g_state.own_text_lo,
-                               g_state.own_text_hi, g_state.depth, frames, [&recent](uint64_t pc) {
-                                 return common::RuleFor(pc, recent, g_state.rules);
+                               g_state.own_text_hi, g_state.depth, frames,
+                               [&recent](uint64_t pc, int step) {
+                                 return common::RuleFor(pc, step, recent, g_state.rules);
                                });
   }
   if (__builtin_expect(n > 0, 1)) {

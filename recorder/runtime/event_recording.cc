@@ -83,7 +83,7 @@ inline int WalkByRules(ThreadState* t, const common::WalkStart& start, uint64_t*
   t_recent_rules.Follow(s.rules.generation());
   return common::WalkCallFrames(
       start, t->stack_lo, t->stack_hi, s.own_text_start, s.own_text_end, max, frames,
-      [&s](uint64_t pc) { return common::RuleFor(pc, t_recent_rules, s.rules); });
+      [&s](uint64_t pc, int step) { return common::RuleFor(pc, step, t_recent_rules, s.rules); });
 }
 
 // Up to `max` frames of the program by unw_backtrace (ours left out): a pointer into `raw`.

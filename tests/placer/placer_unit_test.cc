@@ -565,7 +565,7 @@ struct Walks {
   }
   static void Visit(const WalkStart& start, void* context) {
     Walks& w = *static_cast<Walks*>(context);
-    auto rule_of = [&w](uint64_t pc) { return w.RuleOf(pc); };
+    auto rule_of = [&w](uint64_t pc, int) { return w.RuleOf(pc); };
     const uintptr_t lo = w.stack.lo, hi = w.stack.hi;
     w.start = start;
     w.all_n = WalkCallFrames(start, lo, hi, 0, 0, 128, w.all, rule_of);
@@ -607,21 +607,48 @@ TEST(CallFrameWalk, EndsWithLibunwindWhereItCannotStep) {
   ASSERT_GT(hi, lo);
   uint64_t frames[8];
   const WalkStart here{0x401000, reinterpret_cast<uintptr_t>(&frames[0]), 0};
-  auto rsp_rule = [](uint64_t) { return StepRule{StepRule::kRsp, 16}.Pack(); };
+  auto rsp_rule = [](uint64_t, int) { return StepRule{StepRule::kRsp, 16}.Pack(); };
   EXPECT_EQ(WalkCallFrames(WalkStart{1, hi + 64, 0}, lo, hi, 0, 0, 8, frames, rsp_rule), -1);
-  EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames, [](uint64_t) { return uint64_t{0}; }),
-            -1);
   EXPECT_EQ(
-      WalkCallFrames(here, lo, hi, 0, 0, 8, frames, [](uint64_t) { return StepRule{}.Pack(); }),
-      -1);
+      WalkCallFrames(here, lo, hi, 0, 0, 8, frames, [](uint64_t, int) { return uint64_t{0}; }), -1);
   EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames,
-                           [](uint64_t) { return kFramePointerStep.Pack(); }),
+                           [](uint64_t, int) { return StepRule{}.Pack(); }),
+            -1);
+  EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames,
+                           [](uint64_t, int) { return kFramePointerStep.Pack(); }),
             -1);
   // The outermost frame ends the walk where it is, with the frames so far.
   EXPECT_EQ(WalkCallFrames(here, lo, hi, 0, 0, 8, frames,
-                           [](uint64_t) { return StepRule{StepRule::kOutermost}.Pack(); }),
+                           [](uint64_t, int) { return StepRule{StepRule::kOutermost}.Pack(); }),
             1);
   EXPECT_EQ(frames[0], 0x401000u);
+}
+
+// A rule is read from the module once (StepRuleOf, through _dl_find_object), then found in the
+// thread's last walk at its step, in the thread's recent rules, or in the shared table; a Clear
+// of the shared table makes every thread forget its own.
+TEST(StepRuleCache, RuleForReadsOnceThenFindsTheRuleNearby) {
+  StepRuleCache shared;
+  ASSERT_TRUE(shared.Init());
+  RecentStepRules recent{};
+  const uint64_t pc = testing::CallWithoutFramePointer();
+  const uint64_t rule = common::RuleFor(pc, 3, recent, shared);
+#if defined(__x86_64__)
+  EXPECT_EQ(StepRule::Unpack(rule).base, StepRule::kRsp);
+#endif
+  EXPECT_EQ(rule, common::StepRuleOf(pc).Pack());
+  EXPECT_EQ(shared.Find(pc), rule);
+  EXPECT_EQ(recent.Find(pc), rule);
+  EXPECT_EQ(recent.last[3].pc, pc);
+  EXPECT_EQ(common::RuleFor(pc, 3, recent, shared), rule);
+  EXPECT_EQ(shared.size(), 1u);
+  shared.Clear();
+  recent.Follow(shared.generation());
+  EXPECT_EQ(recent.Find(pc), 0u);
+  EXPECT_EQ(recent.last[3].pc, 0u);
+  EXPECT_EQ(common::RuleFor(pc, RecentStepRules::kLastSteps + 6, recent, shared), rule);
+  EXPECT_EQ(shared.size(), 1u);
+  EXPECT_EQ(common::StepRuleOf(0).base, StepRule::kUnknown);
 }
 
 // The rule cache: what is inserted is found; a full probe run refuses; Clear forgets.

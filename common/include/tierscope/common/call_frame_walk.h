@@ -95,13 +95,18 @@ class StepRuleCache {
   std::atomic<uint32_t> generation_{0};
 };
 
-// One thread's recent rules: direct-mapped, 4 KiB, written only by its thread. All zero is empty
-// (a zero pc never steps). `generation` follows StepRuleCache::generation().
+// One thread's recent rules, written only by its thread: the rules of its last walk, step by step
+// (a walk from the same place finds them at the same steps, one compare each), then 256 recent
+// ones, direct-mapped. 5 KiB; all zero is empty (a zero pc never steps). `generation` follows
+// StepRuleCache::generation().
 struct RecentStepRules {
   static constexpr size_t kSlots = 256;
+  static constexpr int kLastSteps = 64;
   struct Entry {
     uint64_t pc, rule;
-  } entries[kSlots];
+  };
+  Entry last[kLastSteps];
+  Entry entries[kSlots];
   uint32_t generation;
 
   static size_t Index(uint64_t pc) { return (pc * 0x9e3779b97f4a7c15ull) >> 56; }
@@ -113,23 +118,29 @@ struct RecentStepRules {
   // Forgets everything when the shared table was cleared since (its generation `now`).
   void Follow(uint32_t now) {
     if (__builtin_expect(generation == now, 1)) return;
+    for (Entry& e : last) e = Entry{0, 0};
     for (Entry& e : entries) e = Entry{0, 0};
     generation = now;
   }
 };
 
-// The packed rule of `pc`: this thread's recent rules, else the shared table, else learned from
-// the module's tables (StepRuleOf) and kept in both.
-inline __attribute__((always_inline)) uint64_t RuleFor(uint64_t pc, RecentStepRules& recent,
+// The packed rule of `pc`, met at `step` of a walk: this thread's recent rules, else the shared
+// table, else learned from the module's tables (StepRuleOf) and kept in both.
+inline __attribute__((always_inline)) uint64_t RuleFor(uint64_t pc, int step,
+                                                       RecentStepRules& recent,
                                                        StepRuleCache& shared) {
+  const bool tracked = step < RecentStepRules::kLastSteps;
+  if (tracked && recent.last[step].pc == pc) return recent.last[step].rule;
   uint64_t rule = recent.Find(pc);
-  if (__builtin_expect(rule != 0, 1)) return rule;
-  rule = shared.Find(pc);
-  if (rule == 0) {
-    rule = StepRuleOf(pc).Pack();
-    shared.Insert(pc, rule);  // a full probe run: learned again next time (rare)
+  if (__builtin_expect(rule == 0, 0)) {
+    rule = shared.Find(pc);
+    if (rule == 0) {
+      rule = StepRuleOf(pc).Pack();
+      shared.Insert(pc, rule);  // a full probe run: learned again next time (rare)
+    }
+    recent.Keep(pc, rule);
   }
-  recent.Keep(pc, rule);
+  if (tracked) recent.last[step] = RecentStepRules::Entry{pc, rule};
   return rule;
 }
 
@@ -149,8 +160,9 @@ inline WalkStart StartAtFrame(void* ret, void* fp) {
 
 // Up to `depth` return addresses into `frames`, the ones inside [skip_lo, skip_hi) at the start
 // (the walker's own code) left out, as libunwind's frames are after the placer drops its own.
-// Every word read lies in [lo, hi) (this thread's stack) above the last frame's. `rule_of(pc)`:
-// the packed rule of a return address (0: none could be had now). Returns the frames collected,
+// Every word read lies in [lo, hi) (this thread's stack) above the last frame's.
+// `rule_of(pc, step)`: the packed rule of the return address met at that step of the walk (0:
+// none could be had now). Returns the frames collected,
 // or -1: libunwind must walk this stack.
 template <typename RuleOf>
 inline __attribute__((always_inline)) int WalkCallFrames(WalkStart at, uintptr_t lo, uintptr_t hi,
@@ -159,13 +171,13 @@ inline __attribute__((always_inline)) int WalkCallFrames(WalkStart at, uintptr_t
                                                          RuleOf&& rule_of) {
   uintptr_t pc = at.pc, rsp = at.rsp, rbp = at.rbp;
   if (rsp < lo || rsp > hi) return -1;
-  int n = 0;
+  int n = 0, step = 0;
   for (;;) {
     if (n > 0 || pc < skip_lo || pc >= skip_hi) {
       frames[n++] = pc;
       if (n == depth) return n;
     }
-    const uint64_t packed = rule_of(pc);
+    const uint64_t packed = rule_of(pc, step++);
     if (packed == 0) return -1;
     const StepRule rule = StepRule::Unpack(packed);
     // A word of this frame: between rsp and the stack's top (a wild rbp fails here).

@@ -7,6 +7,7 @@
 // jemalloc is not instrumented, so TSan cannot see it hand a block from one thread to another.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <thread>
@@ -205,6 +206,52 @@ void RunAndCheck() {
   EXPECT_EQ(g_state.arenas.slice(0).mapped.load(), 0u);  // every charge was released
   EXPECT_EQ(work.misplaced.load(), 0u);
   EXPECT_TRUE(g_state.maps.empty());
+}
+
+// The default walk from an entry point of the placer's kind (this function keeps its frame
+// pointer: tests/placer/CMakeLists.txt).
+__attribute__((noinline)) int WalkFromHere(uint64_t* frames) {
+  return CollectFrames(__builtin_return_address(0), __builtin_frame_address(0), frames);
+}
+
+__attribute__((noinline)) int WalkThroughACaller(uint64_t* frames, int extra) {
+  const int n = extra > 0 ? WalkThroughACaller(frames, extra - 1) : WalkFromHere(frames);
+  asm volatile("" ::: "memory");  // not a tail call
+  return n;
+}
+
+// Threads walk by the shared rule table while one of them clears it (what a dlclose does): each
+// walk from the same place finds the same frames, whether its rules came from the thread's last
+// walk, its recent rules, the shared table or the module's tables.
+TEST(PlacerConcurrency, WalksByTheSharedRulesAgreeWhileTheTableIsCleared) {
+  SetUpPlacer();
+  ASSERT_TRUE(g_state.rules.Init());
+  g_state.depth = kMaxDepth;
+  g_state.unwinder = Unwinder::kAuto;
+  std::atomic<uint64_t> walks{0}, differing{0};
+  std::vector<std::thread> threads;
+  for (int id = 0; id < kThreads; ++id) {
+    threads.emplace_back([id, &walks, &differing] {
+      uint64_t first[kMaxDepth], frames[kMaxDepth];
+      int n = 0;
+      for (int i = 0; i < kIterations; ++i) {
+        const int m = WalkThroughACaller(frames, id % 3);  // one call site: the same stack
+        if (i == 0) {
+          n = m;
+          std::copy(frames, frames + n, first);
+        } else if (m != n || !std::equal(frames, frames + n, first)) {
+          ++differing;
+        }
+        ++walks;
+        if (id == 0 && i % 1000 == 0) g_state.rules.Clear();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  g_state.depth = 1;
+  g_state.unwinder = Unwinder::kFramePointers;
+  EXPECT_EQ(walks.load(), uint64_t{kThreads} * kIterations);
+  EXPECT_EQ(differing.load(), 0u);
 }
 
 TEST(PlacerConcurrency, ManyThreadsAgreeOnSitesTiersBudgetsAndCounts) {

@@ -46,7 +46,6 @@ int AddModule(dl_phdr_info* info, size_t, void* data) {
   m.start = UINTPTR_MAX;
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type == PT_GNU_EH_FRAME) m.eh_frame_hdr = info->dlpi_addr + ph.p_vaddr;
     if (ph.p_type != PT_LOAD) continue;
     const uintptr_t s = info->dlpi_addr + ph.p_vaddr;
     if (s < m.start) m.start = s;

@@ -13,7 +13,6 @@ namespace tierscope::placer {
 struct Module {
   uintptr_t start = 0, end = 0;  // covering range of the PT_LOAD segments
   uintptr_t bias = 0;            // dlpi_addr: offset = address - bias
-  uintptr_t eh_frame_hdr = 0;    // its PT_GNU_EH_FRAME segment (frame_check.h); 0: none
   uint64_t identity = 0;
   uint8_t build_id_len = 0;
   uint8_t build_id[32] = {};

@@ -1,5 +1,6 @@
 // Unit tests of the placer's parts: tier specs, plan checks, the key table and site cache, the
 // module table, and the tier arenas' extent hooks with the kernel's view of their memory policy.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <numaif.h>
 #include <pthread.h>
@@ -503,18 +504,18 @@ TEST(StatsSummary, LowMatchWarnsWithAdvice) {
 // The call frame information of this test program gives each call's step: the frame-pointer
 // step where the caller keeps them, a CFA on rsp where it does not.
 TEST(CallFrameRules, TheUnwindTablesGiveEachCallsStep) {
-  ModuleTable modules;
-  ASSERT_TRUE(modules.Init());
-  modules.RefreshIfChanged();
   const uintptr_t with = testing::CallWithFramePointer();
   const uintptr_t without = testing::CallWithoutFramePointer();
-  const Module* m = modules.Find(with);
-  ASSERT_NE(m, nullptr);
-  ASSERT_EQ(modules.Find(without), m);
-  ASSERT_NE(m->eh_frame_hdr, 0u);
+  dl_find_object found{};
+  ASSERT_EQ(_dl_find_object(reinterpret_cast<void*>(with), &found), 0);
+  const auto eh_frame_hdr = reinterpret_cast<uintptr_t>(found.dlfo_eh_frame);
+  ASSERT_NE(eh_frame_hdr, 0u);
+  const auto start = reinterpret_cast<uintptr_t>(found.dlfo_map_start);
 #if defined(__x86_64__)
-  EXPECT_EQ(StepRuleAt(m->eh_frame_hdr, with), kFramePointerStep);
-  const StepRule rule = StepRuleAt(m->eh_frame_hdr, without);
+  EXPECT_EQ(StepRuleAt(eh_frame_hdr, with), kFramePointerStep);
+  EXPECT_EQ(common::StepRuleOf(with), kFramePointerStep);
+  const StepRule rule = StepRuleAt(eh_frame_hdr, without);
+  EXPECT_EQ(common::StepRuleOf(without), rule);
   EXPECT_EQ(rule.base, StepRule::kRsp);
   EXPECT_GE(rule.cfa_offset, 16);  // the return address, and the call's 16-byte alignment
   EXPECT_EQ(rule.cfa_offset % 8, 0);
@@ -523,8 +524,7 @@ TEST(CallFrameRules, TheUnwindTablesGiveEachCallsStep) {
   EXPECT_NE(StepRule{}.Pack(), 0u);
 #endif
   EXPECT_EQ(StepRuleAt(0, with).base, StepRule::kUnknown);
-  EXPECT_EQ(StepRuleAt(m->eh_frame_hdr, m->start > 64 ? m->start - 64 : 0).base,
-            StepRule::kUnknown);
+  EXPECT_EQ(StepRuleAt(eh_frame_hdr, start > 64 ? start - 64 : 0).base, StepRule::kUnknown);
 }
 
 // The walk by call frame rules finds libunwind's frames, all the way to the outermost one: from
@@ -550,7 +550,6 @@ StackBounds ThisThreadsStack() {
 
 // The walks the test compares, made while the walked frames are live.
 struct Walks {
-  ModuleTable modules;
   StackBounds stack;
   int unknown_rules = 0;
   WalkStart start{};
@@ -558,8 +557,7 @@ struct Walks {
   int all_n = 0, three_n = 0, skipped_n = 0;
 
   uint64_t RuleOf(uint64_t pc) {
-    const Module* m = modules.Find(pc);
-    const StepRule rule = m ? StepRuleAt(m->eh_frame_hdr, pc) : StepRule{};
+    const StepRule rule = common::StepRuleOf(pc);
     if (rule.base == StepRule::kUnknown) ++unknown_rules;
     return rule.Pack();
   }
@@ -577,8 +575,6 @@ struct Walks {
 
 TEST(CallFrameWalk, FindsTheFramesLibunwindFinds) {
   Walks w;
-  ASSERT_TRUE(w.modules.Init());
-  w.modules.RefreshIfChanged();
   w.stack = ThisThreadsStack();
   ASSERT_GT(w.stack.hi, w.stack.lo);
   for (int levels : {0, 1, 2, 5, 12}) {

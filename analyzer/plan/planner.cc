@@ -54,22 +54,72 @@ double QuotaValue(const std::vector<PlanItem>& items, const std::vector<size_t>&
   return v;
 }
 
-// The smallest depth at which every site key maps to one tier; the cap when there is none.
-uint32_t ChooseSiteDepth(const profile::ProfileChunk& p, const std::vector<int>& tier_of,
-                         uint32_t cap) {
+// The plan's site depth. The placer walks that many frames on every allocation, so the
+// shallowest depth that keeps the plan is the cheapest. Where sites that share a key at depth d
+// disagree, the key can carry one decision only: that of its leader (the most samples, then the
+// most allocations, then the first site), and the others follow it. Depth d is taken when that
+// costs at most options.depth_loss_share of all samples (a site moved to a slower tier loses its
+// samples), moves no site with a quota (its decision is its own), and moves onto each limited tier
+// at most 1% of its capacity (the peaks of sites moved up to it; the placer's budget guard keeps
+// the rest). At the cap the leaders decide whatever the cost: the placer and the replay would
+// otherwise take whichever site's assignment comes first. Rewrites tier_of for the sites that
+// follow their key's leader.
+uint32_t ChooseSiteDepth(const profile::ProfileChunk& p, const std::vector<PlanItem>& all,
+                         const std::vector<uint64_t>& quota, const std::vector<TierSpec>& tiers,
+                         const PlanOptions& options, std::vector<int>* tier_of) {
   uint32_t deepest = 1;
   for (const auto& s : p.sites()) deepest = std::max<uint32_t>(deepest, s.stack_size());
-  const uint32_t limit = std::min(cap, deepest);
+  const uint32_t limit = std::min(options.max_site_depth, deepest);
+  const size_t n = all.size();
+  double total = 0;
+  for (const auto& item : all) total += item.value;
+  auto leads = [&](size_t a, size_t b) {  // whether site a leads a key rather than site b
+    if (all[a].value != all[b].value) return all[a].value > all[b].value;
+    const uint64_t aa = p.sites(static_cast<int>(a)).allocations();
+    const uint64_t ab = p.sites(static_cast<int>(b)).allocations();
+    return aa != ab ? aa > ab : a < b;
+  };
+  auto same = [&](size_t a, size_t b) {
+    return a == b || ((*tier_of)[a] == (*tier_of)[b] && quota[a] == 0 && quota[b] == 0);
+  };
+  std::vector<size_t> leader_of(n);
   for (uint32_t d = 1; d <= limit; ++d) {
-    // Only uniqueness matters here, not order: a hash map, reserved once per depth.
-    std::unordered_map<std::string, int> tier_of_key;
-    tier_of_key.reserve(p.sites_size());
-    bool unique = true;
-    for (int i = 0; i < p.sites_size() && unique; ++i) {
-      auto [it, added] = tier_of_key.emplace(LocationKey(p.sites(i), d), tier_of[i]);
-      unique = added || it->second == tier_of[i];
+    std::unordered_map<std::string, size_t> leader;
+    leader.reserve(n);
+    std::vector<std::string> keys(n);
+    for (size_t i = 0; i < n; ++i) {
+      keys[i] = LocationKey(p.sites(static_cast<int>(i)), d);
+      auto [it, added] = leader.emplace(keys[i], i);
+      if (!added && leads(i, it->second)) it->second = i;
     }
-    if (unique) return d;
+    double lost = 0;
+    bool quota_moved = false;
+    std::vector<double> moved_up(tiers.size(), 0);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t j = leader_of[i] = leader[keys[i]];
+      if (same(i, j)) continue;
+      if (quota[i] || quota[j]) quota_moved = true;
+      if ((*tier_of)[j] > (*tier_of)[i]) {
+        lost += all[i].value;
+      } else {
+        moved_up[(*tier_of)[j]] += double(all[i].peak);
+      }
+    }
+    bool moved = quota_moved || lost > 0;
+    for (double bytes : moved_up) moved = moved || bytes > 0;
+    bool fits = !moved || (!quota_moved && options.depth_loss_share > 0 &&
+                           lost <= options.depth_loss_share * total);
+    for (size_t t = 0; t < tiers.size(); ++t) {
+      if (tiers[t].capacity_bytes != 0 && moved_up[t] > 0.01 * double(tiers[t].capacity_bytes)) {
+        fits = false;
+      }
+    }
+    if (!fits && d < limit) continue;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t j = leader_of[i];
+      if (!same(i, j) && quota[i] == 0 && quota[j] == 0) (*tier_of)[i] = (*tier_of)[j];
+    }
+    return d;
   }
   return limit;
 }
@@ -233,6 +283,7 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
               stopped_tiers + ": best found, not proven optimal)";
   }
   plan->set_method(tiers.size() > 1 ? method : "single-tier");
+  plan->set_site_depth(ChooseSiteDepth(*profile, all, quota, tiers, options, &tier_of));
   for (size_t i = 0; i < all.size(); ++i) {
     auto* a = plan->add_assignments();
     a->set_site_id(profile->sites(static_cast<int>(i)).id());
@@ -242,12 +293,6 @@ void MakePlan(const PlanOptions& options, profile::ProfileChunk* profile) {
   const Score score = ScoreOf(all, tier_of, quota, tiers, per_sample);
   plan->set_fast_share(score.fast_share);
   plan->set_stall_saved_ns(score.stall_saved_ns);
-  // A site with a quota needs a key of its own: its decision is not just a tier.
-  std::vector<int> decision = tier_of;
-  for (size_t i = 0; i < all.size(); ++i) {
-    if (quota[i]) decision[i] = -1 - static_cast<int>(i);
-  }
-  plan->set_site_depth(ChooseSiteDepth(*profile, decision, options.max_site_depth));
 
   // Baselines, for two tiers: the fast one and everything else.
   const uint64_t fast_capacity = tiers.size() > 1 ? tiers[0].capacity_bytes : UINT64_MAX;

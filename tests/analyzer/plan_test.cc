@@ -188,6 +188,55 @@ TEST(Plan, SiteDepthGrowsUntilKeysAreUnambiguous) {
   EXPECT_EQ(p.plan().site_depth(), 2u);
 }
 
+// A shallower key merges sites: taken when the sites that follow their key's leader lose at most
+// --depth-loss of the samples (and move little onto a limited tier); their assignments then say
+// where the placer will put them, and the plan's score is that of what it enforces.
+TEST(Plan, AShallowerDepthIsTakenWhenTheSitesItMergesCostLittle) {
+  analyzer::PlanOptions o;
+  o.tiers = {{"fast", 1000, 100}, {"slow", 0, 300}};
+  // A cold site (no samples, 5 bytes) behind the hot site's innermost frame: it follows the hot
+  // one onto the fast tier at depth 1 (5 bytes over 1000: within 1%).
+  auto p = TwoSiteProfile();
+  p.mutable_sites(0)->mutable_stack(0)->set_offset(0x20);
+  p.mutable_sites(0)->mutable_stack(1)->set_offset(0x77);
+  p.mutable_sites(0)->set_load_samples(0);
+  p.mutable_sites(0)->set_histogram(0, 0);
+  p.mutable_sites(0)->set_peak_live_bytes(5);
+  p.mutable_sites(0)->set_live_histogram(0, 5);
+  analyzer::MakePlan(o, &p);
+  EXPECT_EQ(p.plan().site_depth(), 1u);
+  EXPECT_EQ(p.plan().assignments(0).tier(), "fast");
+  EXPECT_EQ(p.plan().assignments(1).tier(), "fast");
+  EXPECT_DOUBLE_EQ(p.plan().fast_share(), 1.0);
+  // --depth-loss 0: only a depth that keeps every site's own decision.
+  o.depth_loss_share = 0;
+  analyzer::MakePlan(o, &p);
+  EXPECT_EQ(p.plan().site_depth(), 2u);
+  EXPECT_EQ(p.plan().assignments(0).tier(), "slow");
+
+  // A warm site on the fast tier behind a hotter one too large for it: merged, it would follow
+  // the hot one to the slow tier and lose its 10% of the samples.
+  o.tiers = {{"fast", 2000, 100}, {"slow", 0, 300}};
+  o.min_quota_bytes = 0;
+  p = TwoSiteProfile();
+  p.mutable_sites(0)->mutable_stack(0)->set_offset(0x20);
+  p.mutable_sites(0)->mutable_stack(1)->set_offset(0x77);
+  p.mutable_sites(0)->set_peak_live_bytes(100);
+  p.mutable_sites(0)->set_live_histogram(0, 100);
+  p.mutable_sites(1)->set_peak_live_bytes(5000);
+  p.mutable_sites(1)->set_live_histogram(0, 5000);
+  o.depth_loss_share = 0.001;
+  analyzer::MakePlan(o, &p);
+  EXPECT_EQ(p.plan().site_depth(), 2u);
+  EXPECT_EQ(p.plan().assignments(0).tier(), "fast");
+  EXPECT_DOUBLE_EQ(p.plan().fast_share(), 0.1);
+  o.depth_loss_share = 0.2;  // a user who would rather walk one frame
+  analyzer::MakePlan(o, &p);
+  EXPECT_EQ(p.plan().site_depth(), 1u);
+  EXPECT_EQ(p.plan().assignments(0).tier(), "slow");
+  EXPECT_DOUBLE_EQ(p.plan().fast_share(), 0.0);
+}
+
 TEST(Plan, BadTiersAreRefused) {
   auto p = TwoSiteProfile();
   analyzer::PlanOptions o;

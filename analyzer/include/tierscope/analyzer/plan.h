@@ -34,6 +34,10 @@ struct PlanOptions {
   uint64_t exact_max_nodes = kExactMaxNodes;
   uint64_t size_threshold = 4096;  // memtier baseline: allocations up to this size go fast
   uint32_t max_site_depth = 8;     // cap on Plan.site_depth
+  // The placer walks site_depth frames on every allocation: a shallower depth is taken when the
+  // sites it merges into one key lose at most this share of the samples (planner.cc,
+  // ChooseSiteDepth). 0: only depths at which every key keeps every site's decision.
+  double depth_loss_share = 0.001;
   // Left-over room on a tier goes to the hottest sites that did not fit whole, as a quota of live
   // bytes (Assignment.quota_bytes) of at least this many bytes; 0 turns quotas off.
   uint64_t min_quota_bytes = 64 * 1024;

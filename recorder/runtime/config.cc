@@ -2,6 +2,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <utility>
 
 namespace tierscope::recorder {
 namespace {
@@ -49,6 +52,20 @@ struct Parser {
       Fail(name, v, "1 or 0");
     }
   }
+  // One of a few names; `accepts` lists them for the error.
+  template <typename E>
+  void OneOf(const char* name, std::initializer_list<std::pair<const char*, E>> choices,
+             const char* accepts, E* out) {
+    const char* v = env(name);
+    if (v == nullptr) return;
+    for (const auto& [word, value] : choices) {
+      if (std::strcmp(v, word) == 0) {
+        *out = value;
+        return;
+      }
+    }
+    Fail(name, v, accepts);
+  }
 };
 
 }  // namespace
@@ -83,28 +100,14 @@ std::optional<Config> ParseConfig(const EnvLookup& env, std::string* error) {
     *error = "TIERSCOPE_MEMORY_LIMIT must hold at least 4 buffers of TIERSCOPE_BUFFER_BYTES";
     return std::nullopt;
   }
-  if (const char* v = env("TIERSCOPE_OVERFLOW")) {
-    const std::string s = v;
-    if (s == "block") {
-      c.overflow = OverflowPolicy::kBlock;
-    } else if (s == "drop") {
-      c.overflow = OverflowPolicy::kDrop;
-    } else {
-      p.Fail("TIERSCOPE_OVERFLOW", v, "block or drop");
-    }
-  }
-  if (const char* v = env("TIERSCOPE_UNWIND")) {
-    const std::string s = v;
-    if (s == "auto") {
-      c.unwind = UnwindMode::kAuto;
-    } else if (s == "libunwind") {
-      c.unwind = UnwindMode::kLibunwind;
-    } else if (s == "check") {
-      c.unwind = UnwindMode::kCheck;
-    } else {
-      p.Fail("TIERSCOPE_UNWIND", v, "auto, libunwind or check");
-    }
-  }
+  p.OneOf("TIERSCOPE_OVERFLOW",
+          {{"block", OverflowPolicy::kBlock}, {"drop", OverflowPolicy::kDrop}}, "block or drop",
+          &c.overflow);
+  p.OneOf("TIERSCOPE_UNWIND",
+          {{"auto", UnwindMode::kAuto},
+           {"libunwind", UnwindMode::kLibunwind},
+           {"check", UnwindMode::kCheck}},
+          "auto, libunwind or check", &c.unwind);
   x = static_cast<uint64_t>(c.compression_level);
   p.U64("TIERSCOPE_COMPRESSION", 1, 19, &x);
   c.compression_level = static_cast<int>(x);

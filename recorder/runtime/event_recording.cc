@@ -17,7 +17,7 @@ namespace {
 
 constexpr uint32_t kMaxCapture = 256 + 8;  // max depth + our own frames
 
-// This thread's recent unwind rules (common/call_frame_walk.h): 4 KiB of initial-exec TLS.
+// This thread's recent unwind rules (common/call_frame_walk.h): 5 KiB of initial-exec TLS.
 __thread common::RecentStepRules t_recent_rules __attribute__((tls_model("initial-exec")));
 
 ThreadState* AttachCurrentThread() {

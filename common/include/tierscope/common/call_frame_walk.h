@@ -162,8 +162,7 @@ inline WalkStart StartAtFrame(void* ret, void* fp) {
 // (the walker's own code) left out, as libunwind's frames are after the placer drops its own.
 // Every word read lies in [lo, hi) (this thread's stack) above the last frame's.
 // `rule_of(pc, step)`: the packed rule of the return address met at that step of the walk (0:
-// none could be had now). Returns the frames collected,
-// or -1: libunwind must walk this stack.
+// none could be had now). Returns the frames collected, or -1: libunwind must walk this stack.
 template <typename RuleOf>
 inline __attribute__((always_inline)) int WalkCallFrames(WalkStart at, uintptr_t lo, uintptr_t hi,
                                                          uintptr_t skip_lo, uintptr_t skip_hi,

@@ -188,6 +188,15 @@ TEST(Plan, SiteDepthGrowsUntilKeysAreUnambiguous) {
   EXPECT_EQ(p.plan().site_depth(), 2u);
 }
 
+// TwoSiteProfile's first site moved behind the second one's innermost frame (another caller),
+// with `peak` live bytes.
+void BehindTheHotSitesFrame(profile::ProfileChunk* p, uint64_t peak) {
+  p->mutable_sites(0)->mutable_stack(0)->set_offset(0x20);
+  p->mutable_sites(0)->mutable_stack(1)->set_offset(0x77);
+  p->mutable_sites(0)->set_peak_live_bytes(peak);
+  p->mutable_sites(0)->set_live_histogram(0, peak);
+}
+
 // A shallower key merges sites: taken when the sites that follow their key's leader lose at most
 // --depth-loss of the samples (and move little onto a limited tier); their assignments then say
 // where the placer will put them, and the plan's score is that of what it enforces.
@@ -197,12 +206,9 @@ TEST(Plan, AShallowerDepthIsTakenWhenTheSitesItMergesCostLittle) {
   // A cold site (no samples, 5 bytes) behind the hot site's innermost frame: it follows the hot
   // one onto the fast tier at depth 1 (5 bytes over 1000: within 1%).
   auto p = TwoSiteProfile();
-  p.mutable_sites(0)->mutable_stack(0)->set_offset(0x20);
-  p.mutable_sites(0)->mutable_stack(1)->set_offset(0x77);
+  BehindTheHotSitesFrame(&p, 5);
   p.mutable_sites(0)->set_load_samples(0);
   p.mutable_sites(0)->set_histogram(0, 0);
-  p.mutable_sites(0)->set_peak_live_bytes(5);
-  p.mutable_sites(0)->set_live_histogram(0, 5);
   analyzer::MakePlan(o, &p);
   EXPECT_EQ(p.plan().site_depth(), 1u);
   EXPECT_EQ(p.plan().assignments(0).tier(), "fast");
@@ -219,10 +225,7 @@ TEST(Plan, AShallowerDepthIsTakenWhenTheSitesItMergesCostLittle) {
   o.tiers = {{"fast", 2000, 100}, {"slow", 0, 300}};
   o.min_quota_bytes = 0;
   p = TwoSiteProfile();
-  p.mutable_sites(0)->mutable_stack(0)->set_offset(0x20);
-  p.mutable_sites(0)->mutable_stack(1)->set_offset(0x77);
-  p.mutable_sites(0)->set_peak_live_bytes(100);
-  p.mutable_sites(0)->set_live_histogram(0, 100);
+  BehindTheHotSitesFrame(&p, 100);
   p.mutable_sites(1)->set_peak_live_bytes(5000);
   p.mutable_sites(1)->set_live_histogram(0, 5000);
   o.depth_loss_share = 0.001;

@@ -24,10 +24,9 @@ inline uint64_t MixHash(uint64_t h, uint64_t v) {
 // into its low half (the cache's slot index), a bijection: stacks that differ in one frame never
 // collide before the cache drops the low byte.
 inline uint64_t HashFrames(const uint64_t* frames, size_t n) {
-  static constexpr uint64_t kOdd[8] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full,
-                                       0x165667B19E3779F9ull, 0xD6E8FEB86659FD93ull,
-                                       0xFF51AFD7ED558CCDull, 0xC4CEB9FE1A85EC53ull,
-                                       0x94D049BB133111EBull, 0xBF58476D1CE4E5B9ull};
+  static constexpr uint64_t kOdd[8] = {
+      0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull, 0xD6E8FEB86659FD93ull,
+      0xFF51AFD7ED558CCDull, 0xC4CEB9FE1A85EC53ull, 0x94D049BB133111EBull, 0xBF58476D1CE4E5B9ull};
   uint64_t h = 0x243F6A8885A308D3ull + n;
   for (size_t i = 0; i < n; ++i) h += frames[i] * (kOdd[i & 7] + 2 * (i >> 3));
   return h ^ (h >> 32);

@@ -188,7 +188,7 @@ bool Filtering(const RuntimeState& s) {
   return s.config.alloc_sample_bytes > 0 || s.config.min_size > 0;
 }
 
-// Out of line: in filtering modes RecordRelease is the filter's check and nothing more.
+// Out of line: in filtering modes RecordReleaseSlow is the table's check and nothing more.
 __attribute__((noinline)) void AppendRelease(trace::EventKind kind, const void* address,
                                              size_t size, uint64_t ticks) {
   ThreadState* t = CurrentState();
@@ -207,7 +207,7 @@ __attribute__((noinline)) void AppendRelease(trace::EventKind kind, const void* 
 
 }  // namespace
 
-void RecordRelease(trace::EventKind kind, const void* address, size_t size) {
+void RecordReleaseSlow(trace::EventKind kind, const void* address, size_t size) {
   if (!g_recording.load(std::memory_order_relaxed) || address == nullptr) return;
   RuntimeState& s = *g_state;
   if (Filtering(s) && kind != trace::MUNMAP &&

@@ -22,6 +22,7 @@ namespace tierscope::recorder {
 __thread int t_guard __attribute__((tls_model("initial-exec"))) = 0;
 __thread int64_t t_sample_countdown __attribute__((tls_model("initial-exec"))) = 0;
 bool g_alloc_sampling = false;
+const AddressSet* g_release_filter = nullptr;
 uint64_t g_sampling_min_size = 0;
 __thread ThreadState* t_state __attribute__((tls_model("initial-exec"))) = nullptr;
 std::atomic<bool> g_recording{false};
@@ -159,6 +160,7 @@ __attribute__((constructor(103))) void InitRecorder() {
   WatchProcess();
   g_alloc_sampling = s.config.alloc_sample_bytes > 0;
   g_sampling_min_size = s.config.min_size;
+  if (g_alloc_sampling || g_sampling_min_size > 0) g_release_filter = &s.sampled;
   g_recording.store(true, std::memory_order_release);
 }
 

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "address_set.h"
 #include "trace.pb.h"
 
 namespace tierscope::recorder {
@@ -68,7 +69,20 @@ inline void RecordAlloc(trace::EventKind kind, const void* address, size_t size)
   }
   RecordAllocSlow(kind, address, size);
 }
-void RecordRelease(trace::EventKind kind, const void* address, size_t size);
+// Filtering modes (--alloc-sample-bytes, --min-size): the set of the blocks recorded, whose
+// filter RecordRelease asks inline in the hooks, so that the release of a block never recorded
+// (nearly all of them) costs no call. Null otherwise: every release is recorded. munmap may cover
+// part of a mapping, so it is always recorded.
+extern const AddressSet* g_release_filter;
+void RecordReleaseSlow(trace::EventKind kind, const void* address, size_t size);
+inline void RecordRelease(trace::EventKind kind, const void* address, size_t size) {
+  if (const AddressSet* filter = g_release_filter;
+      filter != nullptr && kind != trace::MUNMAP &&
+      !filter->MaybeHeld(reinterpret_cast<uint64_t>(address))) {
+    return;
+  }
+  RecordReleaseSlow(kind, address, size);
+}
 
 // realloc and mremap give the old block back inside the real call: another thread can be handed
 // its address and record that allocation before the real call returns. The release is therefore

@@ -14,9 +14,11 @@ uint64_t U64(const json& j, const char* key) {
 }
 
 // Counters of a process that add up over processes.
-constexpr const char* kSummed[] = {"plan_hits",    "unknown_sites",   "small_skipped",
-                                   "cache_misses", "busy_misses",     "fallbacks_to_default",
-                                   "rss_bytes",    "tiers_live_bytes"};
+constexpr const char* kSummed[] = {"plan_hits",    "unknown_sites",    "small_skipped",
+                                   "cache_misses", "busy_misses",      "fallbacks_to_default",
+                                   "rss_bytes",    "tiers_live_bytes", "libunwind_walks"};
+// Summed too, where the processes have them (--unwind check only).
+constexpr const char* kSummedWhenThere[] = {"walk_checks", "walk_mismatches"};
 // Per tier.
 constexpr const char* kTierSummed[] = {
     "allocations", "bytes_allocated", "live_bytes", "footprint_bytes", "mapped_bytes",
@@ -125,8 +127,14 @@ json MergeStats(const std::vector<json>& processes, long root_pid) {
   for (const char* key : kSummed) total[key] = 0;
   for (const char* key : kMax) total[key] = 0;
   json tiers = json::array();
+  for (const char* key : kSummedWhenThere) {
+    if (total.contains(key)) total[key] = 0;
+  }
   for (const auto& p : processes) {
     for (const char* key : kSummed) AddNumbers(total, p, key);
+    for (const char* key : kSummedWhenThere) {
+      if (total.contains(key)) AddNumbers(total, p, key);
+    }
     for (const char* key : kMax) total[key] = std::max(U64(total, key), U64(p, key));
     auto list = p.find("tiers");
     if (list == p.end() || !list->is_array()) continue;
@@ -240,6 +248,17 @@ std::string SummaryLine(const json& stats) {
             std::to_string(to_default) + " to the default placement";
   }
   if (splits > 0) line += "; " + std::to_string(splits) + " large blocks split across tiers";
+  // The default walk leaves to libunwind the stacks the unwind tables do not describe (code
+  // without them, signal handlers, other stacks): many such, and every allocation pays for it.
+  const uint64_t walked_by_libunwind = U64(stats, "libunwind_walks");
+  if (placed > 0 && walked_by_libunwind * 10 > placed) {
+    line += "; " + Percent(double(walked_by_libunwind) / double(placed)) +
+            " of the stacks walked by libunwind (code the unwind tables do not describe): slower";
+  }
+  if (stats.contains("walk_mismatches")) {
+    line += "; walk check: " + std::to_string(U64(stats, "walk_mismatches")) + " of " +
+            std::to_string(U64(stats, "walk_checks")) + " stacks differ from libunwind's";
+  }
   if (LowMatch(stats)) {
     line +=
         "; low match: " + Percent(MatchShare(hits, unknown)) + " of allocations matched the plan; ";
@@ -247,7 +266,7 @@ std::string SummaryLine(const json& stats) {
     if (stats.value("unwinder", "") == "fp" && U64(stats, "site_depth") > 1) {
       line +=
           "--unwind fp reads wrong frames in code built without frame pointers: drop it (the "
-          "default walk is libunwind)";
+          "default walk reads each module's unwind tables)";
     } else if (stats.contains("program_in_profile") && !stats.value("program_in_profile", true)) {
       line += "the profile has no module named like the program (" + ProgramName(stats) +
               "): is it the profile of another program?";

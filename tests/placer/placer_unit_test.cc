@@ -476,6 +476,35 @@ TEST(StatsSummary, OneLineWithTiersShareAndSpills) {
   EXPECT_EQ(line.find('\n'), std::string::npos);
 }
 
+// The walk counters add up over processes (the check's only where the processes have them), and
+// the summary says when many stacks went to libunwind and what a walk check found.
+TEST(StatsSummary, WalkCountersAddUpAndAreSaid) {
+  auto a = ProcessStats(10, "/usr/bin/app", true, 100, 0, 60, 40);
+  auto b = ProcessStats(11, "/usr/bin/app", true, 100, 0, 60, 40);
+  a["libunwind_walks"] = 5;
+  b["libunwind_walks"] = 7;
+  auto merged = MergeStats({a, b}, 10);
+  EXPECT_EQ(merged["libunwind_walks"], 12);
+  EXPECT_FALSE(merged.contains("walk_checks"));
+  EXPECT_EQ(SummaryLine(merged).find("libunwind"), std::string::npos) << SummaryLine(merged);
+  b["libunwind_walks"] = 50;  // 55 of 200 placed
+  EXPECT_NE(SummaryLine(MergeStats({a, b}, 10))
+                .find("; 27.5% of the stacks walked by libunwind (code the unwind tables do not "
+                      "describe): slower"),
+            std::string::npos)
+      << SummaryLine(MergeStats({a, b}, 10));
+  for (auto* p : {&a, &b}) {
+    (*p)["walk_checks"] = 100;
+    (*p)["walk_mismatches"] = 0;
+  }
+  b["walk_mismatches"] = 3;
+  merged = MergeStats({a, b}, 10);
+  EXPECT_EQ(merged["walk_checks"], 200);
+  EXPECT_NE(SummaryLine(merged).find("; walk check: 3 of 200 stacks differ from libunwind's"),
+            std::string::npos)
+      << SummaryLine(merged);
+}
+
 TEST(StatsSummary, LowMatchWarnsWithAdvice) {
   auto stats = ProcessStats(5, "/usr/bin/app", true, 10, 90, 1, 2);
   EXPECT_TRUE(LowMatch(stats));

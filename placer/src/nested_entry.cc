@@ -1,5 +1,8 @@
 #include "nested_entry.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstring>
 
 namespace tierscope::placer {
@@ -33,11 +36,21 @@ void* NestedRealloc(EntryScope& entry, void* old, size_t size) {
 }
 
 void FreeDeferred() {
-  // Handlers that run meanwhile find the depth raised and push onto the emptied list, which the
-  // loop picks up too.
-  while (void* p = t_deferred_frees) {
-    t_deferred_frees = *static_cast<void**>(p);
-    ReleaseBlock(p);
+  // With every signal blocked: a deferred block is most often one a handler allocated, from the
+  // nested calls' arena, and freeing it takes that arena's lock; a handler that interrupted it
+  // there and allocated (a nested call, from that very arena) waited for its own thread for ever
+  // (tests/faults, signals, under load). Two system calls, only when a handler deferred a free.
+  // Handlers held back meanwhile run once the mask is restored, find the depth still raised and
+  // push onto the list again: the loop frees those too.
+  sigset_t all, old;
+  sigfillset(&all);
+  while (t_deferred_frees != nullptr) {
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    while (void* p = t_deferred_frees) {
+      t_deferred_frees = *static_cast<void**>(p);
+      ReleaseBlock(p);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
 }
 

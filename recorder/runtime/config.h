@@ -45,6 +45,12 @@ std::optional<Config> ParseConfig(const EnvLookup& env, std::string* error);
 const char* OverflowPolicyName(OverflowPolicy policy);
 const char* UnwindModeName(UnwindMode mode);
 
+// The filtering modes (--alloc-sample-bytes, --min-size): only some blocks are recorded, and only
+// their releases.
+inline bool Filtering(const Config& c) {
+  return c.alloc_sample_bytes > 0 || c.min_size > 0;
+}
+
 // The trace of a process other than the root (a forked child, an exec'd image): "out.trace" ->
 // "out.PID<tag>.trace" (also without the .trace suffix: "out" -> "out.PID<tag>.trace").
 std::string PerProcessPath(const std::string& output, int64_t pid, const std::string& tag = "");

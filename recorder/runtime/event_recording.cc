@@ -167,9 +167,7 @@ __attribute__((noinline)) void RecordAllocSlow(trace::EventKind kind, const void
       t_sample_countdown += NextSampleDistance(t, s.config.alloc_sample_bytes);
     }
   }
-  if (s.config.alloc_sample_bytes > 0 || s.config.min_size > 0) {
-    s.sampled.Insert(reinterpret_cast<uint64_t>(address));
-  }
+  if (Filtering(s.config)) s.sampled.Insert(reinterpret_cast<uint64_t>(address));
   RawEvent e;
   e.time_ns = s.clock.Ticks();
   e.address = reinterpret_cast<uint64_t>(address);
@@ -181,12 +179,6 @@ __attribute__((noinline)) void RecordAllocSlow(trace::EventKind kind, const void
 }
 
 namespace {
-
-// In filtering modes only the blocks we recorded get their release recorded. munmap may cover
-// part of a mapping, so it is always kept.
-bool Filtering(const RuntimeState& s) {
-  return s.config.alloc_sample_bytes > 0 || s.config.min_size > 0;
-}
 
 // Out of line: in filtering modes RecordReleaseSlow is the table's check and nothing more.
 __attribute__((noinline)) void AppendRelease(trace::EventKind kind, const void* address,
@@ -210,7 +202,9 @@ __attribute__((noinline)) void AppendRelease(trace::EventKind kind, const void* 
 void RecordReleaseSlow(trace::EventKind kind, const void* address, size_t size) {
   if (!g_recording.load(std::memory_order_relaxed) || address == nullptr) return;
   RuntimeState& s = *g_state;
-  if (Filtering(s) && kind != trace::MUNMAP &&
+  // In filtering modes only the blocks we recorded get their release recorded. munmap may cover
+  // part of a mapping, so it is always kept.
+  if (Filtering(s.config) && kind != trace::MUNMAP &&
       !s.sampled.Erase(reinterpret_cast<uint64_t>(address))) {
     return;
   }
@@ -221,7 +215,7 @@ PendingRelease BeginRelease(trace::EventKind kind, const void* address) {
   PendingRelease pending;
   if (!g_recording.load(std::memory_order_relaxed) || address == nullptr) return pending;
   RuntimeState& s = *g_state;
-  if (Filtering(s) && kind != trace::MUNMAP) {
+  if (Filtering(s.config) && kind != trace::MUNMAP) {
     if (!s.sampled.Erase(reinterpret_cast<uint64_t>(address))) return pending;
     pending.erased = true;
   }

@@ -160,7 +160,7 @@ __attribute__((constructor(103))) void InitRecorder() {
   WatchProcess();
   g_alloc_sampling = s.config.alloc_sample_bytes > 0;
   g_sampling_min_size = s.config.min_size;
-  if (g_alloc_sampling || g_sampling_min_size > 0) g_release_filter = &s.sampled;
+  if (Filtering(s.config)) g_release_filter = &s.sampled;
   g_recording.store(true, std::memory_order_release);
 }
 

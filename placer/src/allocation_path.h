@@ -17,6 +17,7 @@
 #include "learned_sites.h"
 #include "mapped_ranges.h"
 #include "module_table.h"
+#include "nested_heap.h"
 #include "placer_settings.h"
 #include "site_cache.h"
 #include "split_blocks.h"
@@ -154,6 +155,7 @@ struct State {
   SplitBlocks splits;    // heap blocks with their first pages on a faster tier
   int quota_count = 0;   // quotas[0, quota_count) are in use; read-only once routing started
   Quota quotas[kMaxQuotas];
+  NestedHeap nested;  // what nested calls allocate (nested_heap.h)
   std::atomic<bool> miss_lock{false};
   // Threads inside fork() (between ForkPrepare and ForkParent): no new libunwind walk starts.
   std::atomic<int> forking{0};
@@ -250,8 +252,14 @@ TS_ALWAYS_INLINE void ForgetIfSplit(void* p, int tier) {
   if (__builtin_expect(g_state.splits.any(), 0) && tier > 0) ForgetSplit(p, tier);
 }
 
+// A block a nested call allocated (nested_heap.h): not jemalloc's, wherever it is freed.
+TS_ALWAYS_INLINE bool IsNestedBlock(const void* p) {
+  return g_state.nested.Holds(p);
+}
+
 TS_ALWAYS_INLINE void ReleaseBlock(void* p) {
   const int tier = g_state.arenas.TierOf(p);
+  if (tier < 0 && __builtin_expect(IsNestedBlock(p), 0)) return g_state.nested.Free(p);
   ForgetIfSplit(p, tier);
   if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
     return ReleaseQuotaBlock(p, quota, 0, 0);

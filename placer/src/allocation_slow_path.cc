@@ -145,11 +145,15 @@ void ForkPrepare() {
   while (g_state.miss_lock.exchange(true, std::memory_order_acquire)) sched_yield();
   // 3. The placed-ranges lock (its holders take nothing else).
   g_state.maps.Lock();
+  // 4. The nested calls' heap (its holders take nothing else; signals stay blocked until the
+  // fork returns).
+  g_state.nested.LockForFork();
 }
 
 void ForkParent() {
   if (!t_thread.fork_locked) return;
   t_thread.fork_locked = false;
+  g_state.nested.UnlockAfterFork();
   g_state.maps.Unlock();
   g_state.miss_lock.store(false, std::memory_order_release);
   g_state.forking.fetch_sub(1);
@@ -161,6 +165,11 @@ void ForkParent() {
 // zero, so that the stats of a process tree add up (the parent reports what happened before the
 // fork); the counter blocks of the threads that did not come along are free again.
 void ForkChild() {
+  if (t_thread.fork_locked) {
+    g_state.nested.UnlockAfterFork();
+  } else {
+    g_state.nested.ForgetLock();
+  }
   g_state.maps.Unlock();
   g_state.miss_lock.store(false, std::memory_order_release);
   g_state.forking.store(0);
@@ -572,6 +581,15 @@ void* ReallocSplit(void* old, size_t size, int head_tier, bool routing, void* re
 }  // namespace
 
 void* Reallocate(void* old, size_t size, int tier, void* ret, void* fp) {
+  // A block a handler allocated (nested_heap.h), resized outside a handler: it moves to where a
+  // new block from here goes.
+  if (tier < 0 && __builtin_expect(IsNestedBlock(old), 0)) {
+    void* p = PlacedAlloc(size, 0, ret, fp);
+    if (p == nullptr) return nullptr;
+    std::memcpy(p, old, std::min(g_state.nested.UsableSize(old), size));
+    g_state.nested.Free(old);
+    return p;
+  }
   const int quota = QuotaOfBlock(old, tier);
   const bool routing = g_state.routing.load(std::memory_order_relaxed) && t_thread.guard == 0;
   if (SplitBlocks::Head head; __builtin_expect(g_state.splits.any(), 0) && tier > 0 &&

@@ -102,6 +102,9 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   // auto: the stacks the call frame rules did not describe (libunwind walked them).
   out["libunwind_walks"] = t.libunwind_walks;
   out["step_rules"] = g_state.rules.size();
+  // Allocations of signal handlers that interrupted the allocator (nested_heap.h): not placed.
+  out["nested_allocs"] = g_state.nested.allocs();
+  out["nested_refused"] = g_state.nested.refused();
   if (g_state.unwinder == Unwinder::kChecked) {
     out["walk_checks"] = t.walk_checks;
     out["walk_mismatches"] = t.walk_mismatches;

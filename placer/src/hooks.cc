@@ -47,6 +47,7 @@ TS_ALWAYS_INLINE void Release(EntryScope& entry, void* p) {
 TS_ALWAYS_INLINE void ReleaseSized(EntryScope& entry, void* p, size_t size, int align_flags) {
   if (p == nullptr || entry.DeferFree(p)) return;
   const int tier = g_state.arenas.TierOf(p);
+  if (tier < 0 && __builtin_expect(IsNestedBlock(p), 0)) return g_state.nested.Free(p);
   if (const int quota = QuotaOfBlock(p, tier); __builtin_expect(quota >= 0, 0)) {
     return ReleaseQuotaBlock(p, quota, size ? size : 1, align_flags);
   }
@@ -165,7 +166,8 @@ TS_EXPORT void* pvalloc(size_t size) noexcept {
 
 TS_EXPORT size_t malloc_usable_size(void* p) noexcept {
   EntryScope entry;  // nested_entry.h
-  return p ? sallocx(p, 0) : 0;
+  if (p == nullptr) return 0;
+  return IsNestedBlock(p) ? g_state.nested.UsableSize(p) : sallocx(p, 0);
 }
 
 // --- C++ ---

@@ -11,10 +11,16 @@ __thread int t_entry_depth __attribute__((tls_model("initial-exec"))) = 0;
 __thread void* t_deferred_frees __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
-int g_nested_flags = MALLOCX_TCACHE_NONE;  // until CreateNestedArena (or when it failed)
+
+// Used only when the nested heap could not reserve its space: jemalloc, from an arena of its own.
+int g_nested_flags = MALLOCX_TCACHE_NONE;
+// Address space only (MAP_NORESERVE): what handlers hold at one time is far less.
+constexpr uint64_t kNestedReservation = uint64_t{16} << 30;
+
 }  // namespace
 
-void CreateNestedArena() {
+void CreateNestedHeap() {
+  if (g_state.nested.Reserve(kNestedReservation)) return;
   unsigned arena = 0;
   size_t len = sizeof(arena);
   if (mallctl("arenas.create", &arena, &len, nullptr, 0) == 0) {
@@ -23,25 +29,31 @@ void CreateNestedArena() {
 }
 
 void* NestedAlloc(size_t size, int flags) {
-  return mallocx(size == 0 ? 1 : size, flags | g_nested_flags);
+  if (__builtin_expect(!g_state.nested.ready(), 0)) {
+    return mallocx(size == 0 ? 1 : size, flags | g_nested_flags);
+  }
+  const int lg_align = flags & 0x3f;  // MALLOCX_LG_ALIGN's bits
+  return g_state.nested.Alloc(size, lg_align ? size_t{1} << lg_align : 0,
+                              (flags & MALLOCX_ZERO) != 0);
 }
 
 void* NestedRealloc(EntryScope& entry, void* old, size_t size) {
   void* p = NestedAlloc(size, 0);
   if (p == nullptr) return nullptr;
-  const size_t old_size = sallocx(old, 0);  // reads jemalloc's page map: no lock, no cache
+  // sallocx reads jemalloc's page map through the same per-thread cache (nested_heap.h): the one
+  // jemalloc call left to a handler, for a realloc of a block it did not allocate.
+  const size_t old_size = IsNestedBlock(old) ? g_state.nested.UsableSize(old) : sallocx(old, 0);
   std::memcpy(p, old, old_size < size ? old_size : size);
   entry.DeferFree(old);
   return p;
 }
 
 void FreeDeferred() {
-  // With every signal blocked: a deferred block is most often one a handler allocated, from the
-  // nested calls' arena, and freeing it takes that arena's lock; a handler that interrupted it
-  // there and allocated (a nested call, from that very arena) waited for its own thread for ever
-  // (tests/faults, signals, under load). Two system calls, only when a handler deferred a free.
-  // Handlers held back meanwhile run once the mask is restored, find the depth still raised and
-  // push onto the list again: the loop frees those too.
+  // With every signal blocked: a handler landing between the read of the list's head and its
+  // update would push a block this loop then drops, and one landing inside jemalloc's free would
+  // be a nested call there. Two system calls, only when a handler deferred a free. Handlers held
+  // back meanwhile run once the mask is restored, find the depth still raised and push onto the
+  // list again: the loop frees those too.
   sigset_t all, old;
   sigfillset(&all);
   while (t_deferred_frees != nullptr) {

@@ -8,8 +8,8 @@
 // handler from the thread cache without a lock). Nor may a nested call touch the thread cache the
 // interrupted call may be flushing (that crashed in jemalloc's memcpy). So a nested free is
 // deferred: the block goes on a per-thread list (linked through its own first word) and is freed
-// when the outer call returns; a nested allocation comes from an arena of its own (default hooks,
-// the kernel's placement, no thread cache), whose locks the interrupted call cannot hold.
+// when the outer call returns; a nested allocation comes from the placer's nested heap
+// (nested_heap.h), not from jemalloc, whose per-thread state the interrupted call may be updating.
 #pragma once
 
 #include "allocation_path.h"
@@ -60,7 +60,7 @@ class ProgramCode {
 // Allocations of a nested call (mallocx flags: alignment, zero).
 void* NestedAlloc(size_t size, int flags);
 void* NestedRealloc(EntryScope& entry, void* old, size_t size);
-// At start-up, before any signal handler of the program can run: the nested calls' arena.
-void CreateNestedArena();
+// At start-up, before any signal handler of the program can run: the nested calls' heap.
+void CreateNestedHeap();
 
 }  // namespace tierscope::placer

@@ -286,7 +286,7 @@ __attribute__((constructor)) void PlacerStart() {
   // Registered after jemalloc's own (at its first allocation, above), so the placer's prepare runs
   // first.
   pthread_atfork(ForkPrepare, ForkParent, ForkChild);
-  CreateNestedArena();
+  CreateNestedHeap();
   // The timeline is a diagnostic: a bad interval stops it, not the placement.
   if (!g_info.timeline_path.empty()) {
     std::string error;

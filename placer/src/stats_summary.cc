@@ -14,9 +14,10 @@ uint64_t U64(const json& j, const char* key) {
 }
 
 // Counters of a process that add up over processes.
-constexpr const char* kSummed[] = {"plan_hits",    "unknown_sites",    "small_skipped",
-                                   "cache_misses", "busy_misses",      "fallbacks_to_default",
-                                   "rss_bytes",    "tiers_live_bytes", "libunwind_walks"};
+constexpr const char* kSummed[] = {"plan_hits",     "unknown_sites",    "small_skipped",
+                                   "cache_misses",  "busy_misses",      "fallbacks_to_default",
+                                   "rss_bytes",     "tiers_live_bytes", "libunwind_walks",
+                                   "nested_allocs", "nested_refused"};
 // Summed too, where the processes have them (--unwind check only).
 constexpr const char* kSummedWhenThere[] = {"walk_checks", "walk_mismatches"};
 // Per tier.
@@ -254,6 +255,14 @@ std::string SummaryLine(const json& stats) {
   if (placed > 0 && walked_by_libunwind * 10 > placed) {
     line += "; " + Percent(double(walked_by_libunwind) / double(placed)) +
             " of the stacks walked by libunwind (code the unwind tables do not describe): slower";
+  }
+  if (const uint64_t nested = U64(stats, "nested_allocs"); nested > 0) {
+    line += "; " + std::to_string(nested) +
+            " allocations of signal handlers that interrupted the allocator (not placed)";
+  }
+  if (const uint64_t refused = U64(stats, "nested_refused"); refused > 0) {
+    line +=
+        "; " + std::to_string(refused) + " of them refused: the signal handlers' heap was used up";
   }
   if (stats.contains("walk_mismatches")) {
     line += "; walk check: " + std::to_string(U64(stats, "walk_mismatches")) + " of " +

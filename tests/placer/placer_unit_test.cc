@@ -505,6 +505,27 @@ TEST(StatsSummary, WalkCountersAddUpAndAreSaid) {
       << SummaryLine(merged);
 }
 
+// Allocations of signal handlers that interrupted the allocator are not placed: the summary
+// says how many, summed over processes, and when the handlers' heap refused some.
+TEST(StatsSummary, SignalHandlersAllocationsAreSaid) {
+  auto a = ProcessStats(10, "/usr/bin/app", true, 100, 0, 60, 40);
+  auto b = ProcessStats(11, "/usr/bin/app", true, 100, 0, 60, 40);
+  EXPECT_EQ(SummaryLine(MergeStats({a, b}, 10)).find("signal handlers"), std::string::npos);
+  a["nested_allocs"] = 3;
+  b["nested_allocs"] = 4;
+  auto merged = MergeStats({a, b}, 10);
+  EXPECT_EQ(merged["nested_allocs"], 7);
+  EXPECT_NE(SummaryLine(merged).find(
+                "; 7 allocations of signal handlers that interrupted the allocator (not placed)"),
+            std::string::npos)
+      << SummaryLine(merged);
+  EXPECT_EQ(SummaryLine(merged).find("refused"), std::string::npos);
+  b["nested_refused"] = 2;
+  EXPECT_NE(SummaryLine(MergeStats({a, b}, 10))
+                .find("; 2 of them refused: the signal handlers' heap was used up"),
+            std::string::npos);
+}
+
 TEST(StatsSummary, LowMatchWarnsWithAdvice) {
   auto stats = ProcessStats(5, "/usr/bin/app", true, 10, 90, 1, 2);
   EXPECT_TRUE(LowMatch(stats));

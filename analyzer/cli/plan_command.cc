@@ -39,6 +39,11 @@ class PlanCommand : public Subcommand {
                    "Share of the samples a shallower site depth may cost, as a fraction (the "
                    "placer walks that many frames per allocation; default 0.001, 0: none)")
         ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--min-gain", options_.min_gain_share,
+                   "Share of the learned run's heap samples a plan must serve from the fast tier "
+                   "beyond the kernel's first touch, else the plan leaves placement to the kernel "
+                   "(default 0.01, 0: always a plan)")
+        ->check(CLI::Range(0.0, 1.0));
   }
   int Run() override {
     auto profile = analyzer::cli::LoadProfileOrThrow(path_);
@@ -86,9 +91,13 @@ class PlanCommand : public Subcommand {
     const auto& plan = p.plan();
     std::map<std::string, int> per_tier;
     for (const auto& a : plan.assignments()) ++per_tier[a.tier()];
-    std::printf("plan (%s, site depth %u):", plan.method().c_str(), plan.site_depth());
-    for (const auto& t : p.tiers())
-      std::printf(" %s=%d sites", t.name().c_str(), per_tier[t.name()]);
+    if (plan.leave_to_kernel()) {
+      std::printf("plan: leave placement to the kernel's first touch (no assignments)");
+    } else {
+      std::printf("plan (%s, site depth %u):", plan.method().c_str(), plan.site_depth());
+      for (const auto& t : p.tiers())
+        std::printf(" %s=%d sites", t.name().c_str(), per_tier[t.name()]);
+    }
     std::printf(
         "\nscored on the profile's own run by a site-level model (in-sample, not a "
         "held-out figure):\n%-16s %12s %18s\n",

@@ -5,6 +5,10 @@
 // and with the limited tiers at half their size, because the run a plan serves usually holds more
 // than the one it was learned from (more data, more clients) and a plan that fills the fast tier
 // with whatever comes first when the heap grows is a poor bet even if it wins when it does not.
+// The kernel's first touch is a candidate too, and the default: a plan must serve clearly more
+// samples from the fast tier than it (PlanOptions.min_gain_share), else the placer is better off
+// placing nothing (it then walks no stack either). A tie on the learned run is no reason to
+// deploy a plan, and on another run it may as well come out below first touch.
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -53,6 +57,28 @@ std::vector<TierSpec> Scaled(std::vector<TierSpec> tiers, double share) {
   return tiers;
 }
 
+// The plan that leaves every allocation to the kernel (Plan.leave_to_kernel): the profile's
+// tiers and baselines as MakePlan gives them, no assignments, unknown sites on the default
+// placement (replayed as first touch, as the placer would leave them).
+profile::ProfileChunk KernelPlan(const profile::ProfileChunk& learned, const PlanOptions& options) {
+  profile::ProfileChunk kernel = learned;
+  MakePlan(options, &kernel);
+  profile::Plan* plan = kernel.mutable_plan();
+  plan->clear_assignments();
+  plan->set_default_tier("default");
+  plan->set_site_depth(1);
+  plan->set_min_size(0);
+  plan->set_leave_to_kernel(true);
+  plan->set_method("the kernel's first touch");
+  for (const auto& b : plan->baselines()) {
+    if (b.name() == "first-touch") {
+      plan->set_fast_share(b.fast_share());
+      plan->set_stall_saved_ns(b.stall_saved_ns());
+    }
+  }
+  return kernel;
+}
+
 std::vector<std::string> LearnedTraces(const profile::ProfileChunk& learned) {
   std::vector<std::string> traces;
   for (const auto& run : learned.metadata().runs()) {
@@ -91,7 +117,8 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
     peaks.push_back(MeasureFootprintIndexed(indexes.back(), t, cancel).peak_heap_bytes);
   }
   constexpr size_t kShapeCount = std::size(kShapes);
-  std::vector<profile::ProfileChunk> candidates(kShapeCount, learned);
+  constexpr size_t kKernel = kShapeCount;  // the last candidate
+  std::vector<profile::ProfileChunk> candidates(kShapeCount + 1, learned);
   for (size_t s = 0; s < kShapeCount; ++s) {
     PlanOptions o = options;
     o.method = kShapes[s].method;
@@ -100,6 +127,7 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
     o.fill_share = kShapes[s].fill_share;
     MakePlan(o, &candidates[s]);
   }
+  candidates[kKernel] = KernelPlan(learned, options);
   // Every (shape, trace, room) replay is independent: they run on up to one thread per core, and
   // their results are added up in shape order, so the choice does not depend on which ends first.
   struct Job {
@@ -107,7 +135,7 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
     int half;
   };
   std::vector<Job> jobs;
-  for (size_t s = 0; s < kShapeCount; ++s) {
+  for (size_t s = 0; s < candidates.size(); ++s) {
     for (size_t k = 0; k < traces.size(); ++k) {
       for (int half = 0; half < 2; ++half) jobs.push_back({s, k, half});
     }
@@ -142,30 +170,48 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
 
-  double best_fast = -1;
-  std::string chosen, scores;
-  for (size_t s = 0; s < kShapeCount; ++s) {
-    double fast[2] = {0, 0}, heap = 0;
+  double best_fast = -1, kernel_fast = 0, heap = 0;
+  size_t best_shape = 0;
+  std::string scores;
+  for (size_t s = 0; s < candidates.size(); ++s) {
+    double fast[2] = {0, 0};
+    heap = 0;
     for (size_t j = 0; j < jobs.size(); ++j) {
       if (jobs[j].shape != s) continue;
       const EvaluationResult& r = results[j];
-      if (r.cancelled) return best_fast < 0 ? candidates[s] : best;
+      if (r.cancelled) return best_fast < 0 ? candidates[s] : candidates[best_shape];
       if (!r.policies.empty()) fast[jobs[j].half] += r.policies[0].fast_samples;
       if (!jobs[j].half) heap += double(r.heap_samples);
     }
     char score[96];
     std::snprintf(score, sizeof score, "%.1f%%, %.1f%% at half the room",
                   heap > 0 ? 100 * fast[0] / heap : 0, heap > 0 ? 100 * fast[1] / heap : 0);
-    scores += std::string(scores.empty() ? "" : "; ") + kShapes[s].name + " " + score;
-    if (fast[0] + fast[1] > best_fast) {
+    const char* name = s == kKernel ? "the kernel's first touch" : kShapes[s].name;
+    scores += std::string(scores.empty() ? "" : "; ") + name + " " + score;
+    if (s == kKernel) {
+      kernel_fast = fast[0] + fast[1];
+    } else if (fast[0] + fast[1] > best_fast) {
       best_fast = fast[0] + fast[1];
-      best = std::move(candidates[s]);
-      chosen = kShapes[s].name;
+      best_shape = s;
     }
   }
+  // The gain, as a share of the heap samples, averaged over the two rooms.
+  const double gain = heap > 0 ? (best_fast - kernel_fast) / (2 * heap) : 0;
+  const bool keep_plan = options.min_gain_share <= 0 || gain >= options.min_gain_share;
   if (note) {
-    *note = "plan shape: " + chosen + ", chosen by replaying the learned run (" + scores + ")";
+    char verdict[160];
+    if (keep_plan) {
+      std::snprintf(verdict, sizeof verdict, "%s, chosen by replaying the learned run",
+                    kShapes[best_shape].name);
+    } else {
+      std::snprintf(verdict, sizeof verdict,
+                    "none: placement left to the kernel's first touch (the best shape, %s, "
+                    "gained %.1f%% of the heap samples, under --min-gain's %.1f%%)",
+                    kShapes[best_shape].name, 100 * gain, 100 * options.min_gain_share);
+    }
+    *note = std::string("plan shape: ") + verdict + " (" + scores + ")";
   }
+  best = std::move(candidates[keep_plan ? best_shape : kKernel]);
   return best;
 }
 

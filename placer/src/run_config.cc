@@ -77,7 +77,7 @@ std::optional<ResolvedTiers> ResolveTiers(const std::vector<TierSpec>* explicit_
 
 std::optional<std::string> CheckPlan(const profile::ProfileChunk& profile,
                                      const std::vector<TierSpec>& tiers) {
-  if (profile.plan().assignments_size() == 0) {
+  if (profile.plan().assignments_size() == 0 && !profile.plan().leave_to_kernel()) {
     return std::string(
         "the profile has no plan (make one with 'tierscope analyze' or 'tierscope plan')");
   }

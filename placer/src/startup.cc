@@ -249,6 +249,12 @@ bool Configure() {
   g_info.timeline_every = env.timeline_every;
   std::optional<PlacerSettings> settings = CheckPlacerSettings(env, &g_info.reason);
   if (!settings) return false;
+  if (settings->profile.plan().leave_to_kernel() && g_info.sites_path.empty()) {
+    g_info.reason =
+        "the plan leaves placement to the kernel's first touch (no plan shape served clearly "
+        "more accesses from the fast tier on the run it was learned from)";
+    return false;
+  }
   g_info.tier_source = settings->tiers.source;
   g_state.unknown_tier = settings->unknown_tier;
   g_state.depth = settings->depth;

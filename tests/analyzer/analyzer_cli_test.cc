@@ -56,11 +56,12 @@ TEST(AnalyzerCli, AnalyzeReportPlanExportMergeDiff) {
   EXPECT_EQ(Lines(csv.out), 3);  // header + 2 sites
 
   auto plan = RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=64", "--tier",
-                          "slow=rest", "--latency", "fast=80ns,slow=250ns"});
+                          "slow=rest", "--latency", "fast=80ns,slow=250ns", "--min-gain", "0"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_NE(plan.out.find("oracle"), std::string::npos) << plan.out;
   p = formats::LoadProfile(dir.File("p"));
   ASSERT_TRUE(p.has_plan());
+  ASSERT_EQ(p.plan().assignments_size(), p.sites_size());
   // 64 bytes of fast memory fit only the 64-byte site (1 store sample of 3).
   for (int i = 0; i < p.sites_size(); ++i) {
     EXPECT_EQ(p.plan().assignments(i).tier(), p.sites(i).bytes() == 64 ? "fast" : "slow");
@@ -106,6 +107,9 @@ TEST(AnalyzerCli, ErrorsAreOneLine) {
   ExpectOneLineError(RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=8Q"}), 2,
                      "8Q");
   ExpectOneLineError(RunCommand({TierscopeBin(), "plan", dir.File("p")}), 2, "--tier");
+  ExpectOneLineError(RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=1M",
+                                 "--tier", "slow=rest", "--min-gain", "2"}),
+                     2, "--min-gain");
   ExpectOneLineError(RunCommand({TierscopeBin(), "report", "--format", "xml", dir.File("p")}), 2,
                      "--format");
   ExpectOneLineError(RunCommand({TierscopeBin(), "analyze", dir.File("p"), "-o", dir.File("q")}), 1,

@@ -38,10 +38,14 @@ profile::ProfileChunk Learn(const std::string& trace) {
   return result.profile;
 }
 
-// Plans the profile learned from `train` for a fast tier of `fast_bytes`, replays `test`.
-EvaluationResult HeldOut(const std::string& train, const std::string& test, uint64_t fast_bytes) {
+// Plans the profile learned from `train` for a fast tier of `fast_bytes`, replays `test`. Most
+// tests here are about what a plan does once chosen: by default the best plan shape is taken even
+// where the kernel's first touch does as well (TheKernelKeepsPlacementUnlessAPlanClearlyBeatsIt).
+EvaluationResult HeldOut(const std::string& train, const std::string& test, uint64_t fast_bytes,
+                         double min_gain = 0) {
   analyzer::PlanOptions plan;
   plan.tiers = TwoTiers(fast_bytes);
+  plan.min_gain_share = min_gain;
   EvaluationResult r = analyzer::PlanAndEvaluate(Learn(train), plan, test, {});
   EXPECT_FALSE(r.error);
   return r;
@@ -110,6 +114,38 @@ TEST(Evaluate, FirstTouchIsOptimalWhenHotDataComesFirst) {
   const EvaluationResult r = HeldOut(dir.File("a"), dir.File("b"), 4 * kMiB);
   EXPECT_DOUBLE_EQ(Share(r, "first-touch"), 1.0);
   EXPECT_DOUBLE_EQ(Share(r, "tierscope"), 1.0);
+}
+
+// A plan is deployed only when it serves clearly more samples from the fast tier than the
+// kernel's first touch on the learned run (--min-gain, 1% by default): where hot data comes first
+// no shape does, and the plan leaves placement to the kernel (no assignments: the placer then
+// walks no stack); where cold data comes first the plan wins by half the samples and is kept.
+TEST(Evaluate, TheKernelKeepsPlacementUnlessAPlanClearlyBeatsIt) {
+  TempDir dir;
+  LogAndHotData(dir.File("hot-first"), false, 0x10000000);
+  LogAndHotData(dir.File("cold-first"), true, 0x10000000);
+  const EvaluationResult tie = HeldOut(dir.File("hot-first"), dir.File("hot-first"), 4 * kMiB,
+                                       analyzer::PlanOptions{}.min_gain_share);
+  EXPECT_NE(tie.plan_note.find("none: placement left to the kernel's first touch"),
+            std::string::npos)
+      << tie.plan_note;
+  EXPECT_DOUBLE_EQ(Share(tie, "tierscope"), Share(tie, "first-touch"));
+  analyzer::PlanOptions plan;
+  plan.tiers = TwoTiers(4 * kMiB);
+  const profile::ProfileChunk chosen =
+      analyzer::SelectPlan(Learn(dir.File("hot-first")), plan, nullptr, nullptr);
+  EXPECT_TRUE(chosen.plan().leave_to_kernel());
+  EXPECT_EQ(chosen.plan().assignments_size(), 0);
+  EXPECT_EQ(chosen.plan().default_tier(), "default");
+  plan.min_gain_share = 0;  // a plan whatever: the best shape
+  EXPECT_FALSE(analyzer::SelectPlan(Learn(dir.File("hot-first")), plan, nullptr, nullptr)
+                   .plan()
+                   .leave_to_kernel());
+
+  const EvaluationResult win = HeldOut(dir.File("cold-first"), dir.File("cold-first"), 4 * kMiB,
+                                       analyzer::PlanOptions{}.min_gain_share);
+  EXPECT_EQ(win.plan_note.find("none:"), std::string::npos) << win.plan_note;
+  EXPECT_GT(Share(win, "tierscope"), Share(win, "first-touch") + 0.4);
 }
 
 // A lukewarm log (site 1: `log_blocks` 1 MiB blocks, allocated first, one sample) and hot data

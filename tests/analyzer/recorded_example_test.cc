@@ -91,8 +91,8 @@ TEST(RecordedExample, ReplayedPlanAgreesWithThePlacerTierByTier) {
   ASSERT_EQ(RunCommand({TierscopeBin(), "analyze", dir.File("t"), "-o", dir.File("p")}).exit_code,
             0);
   // A fast tier larger than the heap: no spill and no quota, so each site's tier is its plan's.
-  auto plan = RunCommand(
-      {TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=4G", "--tier", "slow=rest"});
+  auto plan = RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=4G", "--tier",
+                          "slow=rest", "--min-gain", "0"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   auto replay = RunCommand(
       {TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("t"), "--format", "json"});

@@ -138,7 +138,8 @@ FaultRuns RunThreeWays(const TempDir& dir, const FaultCase& c,
   const BoundedRun analyzed = RunBounded({TierscopeBin(), "analyze", trace, "-o", profile});
   EXPECT_EQ(analyzed.exit_code, 0) << "tierscope analyze of the recording: " << analyzed.err;
   const BoundedRun planned =
-      RunBounded({TierscopeBin(), "plan", profile, "--tier", "fast=64K", "--tier", "slow=rest"});
+      RunBounded({TierscopeBin(), "plan", profile, "--tier", "fast=64K", "--tier", "slow=rest",
+                  "--min-gain", "0"});  // the placer's paths, not the plan's choice
   EXPECT_EQ(planned.exit_code, 0) << "tierscope plan: " << planned.err;
 
   // With the timeline on (a thread of the placer's in every process, 20 ms apart): each fault

@@ -237,7 +237,8 @@ TEST(PlacerRun, DistributionPythonMatchesThePlanWithDefaultFlags) {
       RunCommand({TierscopeBin(), "analyze", dir.File("p.trace"), "-o", dir.File("p.prof")});
   ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
   const auto planned = RunCommand(
-      {TierscopeBin(), "plan", dir.File("p.prof"), "--tier", "fast=4M", "--tier", "slow=rest"});
+      {TierscopeBin(), "plan", dir.File("p.prof"), "--tier", "fast=4M", "--tier", "slow=rest",
+       "--min-gain", "0"});  // a plan to match even where first touch would do as well
   ASSERT_EQ(planned.exit_code, 0) << planned.err;
   auto profile = formats::LoadProfile(dir.File("p.prof"));
   ASSERT_GT(profile.plan().assignments_size(), 0);
@@ -640,6 +641,29 @@ TEST(PlacerRun, BadProfileThroughTheEnvironmentDegradesWithOneLine) {
       EXPECT_NE(run.err.find("default placement"), std::string::npos) << run.err;
     }
   }
+}
+
+// A plan that found nothing better than the kernel's first touch (tierscope plan --min-gain):
+// the program runs with the default placement, its output the same, and the run says why once.
+TEST(PlacerRun, APlanThatLeavesPlacementToTheKernelPlacesNothingAndSaysSo) {
+  TempDir dir;
+  profile::ProfileChunk kernel;
+  kernel.add_sites()->set_id(1);
+  kernel.mutable_plan()->set_leave_to_kernel(true);
+  kernel.mutable_plan()->set_default_tier("default");
+  formats::WriteProfile(dir.File("plan.tsp"), kernel);
+  const std::string kv = ExampleBin("ts-example-kvcache");
+  const auto plain = RunCommand({kv, "--ops", "2000"});
+  const auto placed = RunPlaced(dir, {kv, "--ops", "2000"});
+  ASSERT_EQ(placed.exit_code, 0) << placed.err;
+  EXPECT_EQ(placed.out, plain.out);
+  EXPECT_NE(placed.err.find("the plan leaves placement to the kernel's first touch"),
+            std::string::npos)
+      << placed.err;
+  const json stats = ReadJson(dir.File("stats.json"));
+  EXPECT_EQ(stats["placement"], "default");
+  EXPECT_EQ(stats["plan_hits"], 0);
+  EXPECT_EQ(stats["unknown_sites"], 0);  // no stack was walked
 }
 
 TEST(PlacerRun, RunRefusesBadInputBeforeStartingTheProgram) {

@@ -116,7 +116,10 @@ TEST(RunConfig, PlanMustNameKnownTiers) {
   std::string error;
   auto tiers = *ParseTierSpec("fast=0;slow=0", &error);
   profile::ProfileChunk profile;
-  EXPECT_TRUE(CheckPlan(profile, tiers));  // no plan
+  EXPECT_TRUE(CheckPlan(profile, tiers));             // no plan
+  profile.mutable_plan()->set_leave_to_kernel(true);  // a plan that places nothing, on purpose
+  EXPECT_FALSE(CheckPlan(profile, tiers));
+  profile.mutable_plan()->set_leave_to_kernel(false);
   auto* a = profile.mutable_plan()->add_assignments();
   a->set_site_id(1);
   a->set_tier("slow");

@@ -45,6 +45,11 @@ struct PlanOptions {
   // below 1, room is kept for a production heap larger than the learned one, whose extra bytes
   // would otherwise fill the tier in allocation order.
   double fill_share = 1.0;
+  // SelectPlan keeps the kernel's first touch (Plan.leave_to_kernel: no assignments) unless a
+  // plan shape serves at least this share of the learned run's heap samples more from the fast
+  // tier than it does (mean over the replays at the room given and at half of it). 0: the best
+  // shape, even when first touch does as well.
+  double min_gain_share = 0.01;
 };
 
 // One site as the planner sees it.

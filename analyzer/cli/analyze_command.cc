@@ -1,5 +1,6 @@
 // `tierscope analyze TRACE... -o PROFILE`
 #include <iostream>
+#include <thread>
 
 #include "cli/load.h"
 #include "tierscope/analyzer/analyze.h"
@@ -37,6 +38,22 @@ class AnalyzeCommand : public Subcommand {
     RequireWritable(output_);
     profile::ProfileChunk merged;
     std::optional<formats::FormatError> damage;
+    // Symbolization overlaps the join: once a trace's first pass has its stacks, another thread
+    // looks their frames up (the symbolizer's cache keeps them), one trace at a time; the profile
+    // is named from the cache at the end. jthread: joined on every way out.
+    analyzer::Symbolizer symbolizer(symbols_);
+    std::jthread preparing;
+    if (!no_symbolize_) {
+      options_.on_frames = [&](std::vector<profile::Location> frames) {
+        if (preparing.joinable()) preparing.join();
+        preparing = std::jthread([&symbolizer, frames = std::move(frames)] {
+          try {
+            symbolizer.Prepare(frames);
+          } catch (...) {  // only a head start: SymbolizeProfile looks up what is not there
+          }
+        });
+      };
+    }
     for (const auto& path : traces_) {
       analyzer::cli::Progress progress("analyze " + path, progress_);
       options_.progress = [&](double s) { progress(s); };
@@ -51,8 +68,8 @@ class AnalyzeCommand : public Subcommand {
       if (result.error && !damage) damage = result.error;
       analyzer::MergeInto(&merged, std::move(result.profile));
     }
+    if (preparing.joinable()) preparing.join();
     if (!no_symbolize_) {
-      analyzer::Symbolizer symbolizer(symbols_);
       symbolizer.SymbolizeProfile(&merged);
       for (const auto& module : symbolizer.other_builds()) {
         std::cerr << "tierscope analyze: " << module

@@ -3,11 +3,15 @@
 // (join/event_merger.h, consumed by join/join_pass.h) replays the events in time order into the
 // sites (sites/site_table.h). Memory stays independent of the trace's length.
 #include "tierscope/analyzer/analyze.h"
+
+#include <unordered_set>
+
 #include "join/event_merger.h"
 #include "join/join_pass.h"
 #include "join/profile_metadata.h"
 #include "join/trace_index.h"
 #include "sites/module_index.h"
+#include "sites/site_keyer.h"
 #include "sites/site_table.h"
 
 namespace tierscope::analyzer {
@@ -29,6 +33,20 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   if (options.observer) options.observer->OnRunBounds(bins.start_ns, meta->duration_ns());
 
   ModuleIndex modules(trace.modules, trace.thread_stacks);
+  if (options.on_frames) {
+    const SiteKeyer keyer(modules, options.site_depth);
+    std::unordered_set<uint64_t> seen;
+    std::vector<uint64_t> frames;
+    for (const auto& [id, stack] : trace.stacks) {
+      const std::vector<uint64_t> site({stack.frames().begin(), stack.frames().end()});
+      for (uint64_t address : keyer.Truncate(site)) {
+        if (seen.insert(address).second) frames.push_back(address);
+      }
+    }
+    profile::Site described;  // its stack: the frames as SiteTable will name them
+    keyer.Describe(frames, &described);
+    options.on_frames({described.stack().begin(), described.stack().end()});
+  }
   SiteTable sites(trace.stacks, modules, options.site_depth, bins);
   const AllocatorCode allocator(trace.modules);
   JoinPass join(modules, allocator, &sites, trace.header.recorder().alloc_sample_bytes(),

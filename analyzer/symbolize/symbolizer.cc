@@ -121,6 +121,10 @@ bool Symbolizer::Symbolize(profile::Location* loc, bool return_address) {
   return !cached->second.empty();
 }
 
+void Symbolizer::Prepare(const std::vector<profile::Location>& frames) {
+  for (profile::Location loc : frames) Symbolize(&loc);
+}
+
 size_t Symbolizer::SymbolizeProfile(profile::ProfileChunk* profile) {
   size_t named = 0;
   for (auto& site : *profile->mutable_sites()) {

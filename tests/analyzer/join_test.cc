@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "symbolize/allocator_code.h"
@@ -213,6 +214,39 @@ TEST(Join, AtEqualTimesAReleaseGoesBeforeAnotherThreadsAllocationAtItsAddress) {
     EXPECT_EQ(reused.live_histogram(reused.live_histogram_size() - 1), 40u);  // live at the end
     EXPECT_EQ(SiteOf(r.profile, 1).frees(), 1u);
     EXPECT_EQ(r.profile.metadata().unknown_frees(), 0u);
+  }
+}
+
+// The frames handed out before the join (a symbolizer's head start) are named as the profile's
+// sites name them, each once, and cut to the site depth.
+TEST(Join, TheFramesGivenBeforeTheJoinAreTheSitesLocations) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  t.Allocs(1, {Alloc(10, 0x1000, 16, 1), Alloc(11, 0x2000, 16, 2), Alloc(12, 0x3000, 16, 3),
+               Alloc(13, 0x4000, 16, 4)});
+  t.Close();
+  auto key = [](const profile::Location& l) {
+    return l.module() + "|" + l.build_id() + "|" + std::to_string(l.offset());
+  };
+  for (const uint32_t depth : {0u, 1u}) {
+    SCOPED_TRACE(depth);
+    std::vector<std::string> given;
+    analyzer::AnalyzeOptions options;
+    options.site_depth = depth;
+    options.on_frames = [&](std::vector<profile::Location> frames) {
+      for (const auto& f : frames) given.push_back(key(f));
+    };
+    auto r = AnalyzeTrace(dir.File("t"), options);
+    ASSERT_FALSE(r.error);
+    std::vector<std::string> in_sites;
+    for (const auto& site : r.profile.sites()) {
+      for (const auto& loc : site.stack()) in_sites.push_back(key(loc));
+    }
+    std::sort(in_sites.begin(), in_sites.end());
+    in_sites.erase(std::unique(in_sites.begin(), in_sites.end()), in_sites.end());
+    std::sort(given.begin(), given.end());
+    EXPECT_EQ(given, in_sites);
+    EXPECT_EQ(given.size(), depth == 1 ? 4u : 5u);  // four sites, and their common caller
   }
 }
 

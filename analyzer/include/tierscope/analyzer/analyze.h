@@ -24,6 +24,10 @@ struct AnalyzeOptions {
   // Sees every block's lifetime and every sample in the same pass. May be null (then the join
   // does no more than the profile needs).
   AnalysisObserver* observer = nullptr;
+  // Called once, after the first pass and before the join, with every distinct frame of the
+  // trace's stacks as the profile will name it (module, build-id, offset): a symbolizer can look
+  // them up on another thread while the join runs. May be empty.
+  std::function<void(std::vector<profile::Location>)> on_frames;
 };
 
 // What the join held and did, for tests and benchmarks: memory follows peak_decoded_events (32

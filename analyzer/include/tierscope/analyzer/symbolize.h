@@ -32,6 +32,8 @@ class Symbolizer {
   bool Symbolize(profile::Location* loc, bool return_address = true);
   // Every location of every site; returns how many got a function name.
   size_t SymbolizeProfile(profile::ProfileChunk* profile);
+  // Looks `frames` up ahead (the cache keeps them): SymbolizeProfile then finds them there.
+  void Prepare(const std::vector<profile::Location>& frames);
   // Modules whose file here has another GNU build-id than the one recorded (a rebuilt binary):
   // their locations are left unnamed, as the file's names would be another build's.
   const std::set<std::string>& other_builds() const { return other_builds_; }

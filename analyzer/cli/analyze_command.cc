@@ -1,11 +1,10 @@
 // `tierscope analyze TRACE... -o PROFILE`
 #include <iostream>
-#include <thread>
 
 #include "cli/load.h"
 #include "tierscope/analyzer/analyze.h"
 #include "tierscope/analyzer/merge.h"
-#include "tierscope/analyzer/symbolize.h"
+#include "tierscope/analyzer/symbolize_beside_join.h"
 #include "tierscope/cli/subcommands.h"
 #include "tierscope/formats/profile_io.h"
 
@@ -38,22 +37,8 @@ class AnalyzeCommand : public Subcommand {
     RequireWritable(output_);
     profile::ProfileChunk merged;
     std::optional<formats::FormatError> damage;
-    // Symbolization overlaps the join: once a trace's first pass has its stacks, another thread
-    // looks their frames up (the symbolizer's cache keeps them), one trace at a time; the profile
-    // is named from the cache at the end. jthread: joined on every way out.
-    analyzer::Symbolizer symbolizer(symbols_);
-    std::jthread preparing;
-    if (!no_symbolize_) {
-      options_.on_frames = [&](std::vector<profile::Location> frames) {
-        if (preparing.joinable()) preparing.join();
-        preparing = std::jthread([&symbolizer, frames = std::move(frames)] {
-          try {
-            symbolizer.Prepare(frames);
-          } catch (...) {  // only a head start: SymbolizeProfile looks up what is not there
-          }
-        });
-      };
-    }
+    analyzer::SymbolizeBesideJoin symbolizer(symbols_);
+    if (!no_symbolize_) symbolizer.Attach(&options_);
     for (const auto& path : traces_) {
       analyzer::cli::Progress progress("analyze " + path, progress_);
       options_.progress = [&](double s) { progress(s); };
@@ -68,7 +53,6 @@ class AnalyzeCommand : public Subcommand {
       if (result.error && !damage) damage = result.error;
       analyzer::MergeInto(&merged, std::move(result.profile));
     }
-    if (preparing.joinable()) preparing.join();
     if (!no_symbolize_) {
       symbolizer.SymbolizeProfile(&merged);
       for (const auto& module : symbolizer.other_builds()) {

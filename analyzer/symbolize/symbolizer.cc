@@ -121,8 +121,11 @@ bool Symbolizer::Symbolize(profile::Location* loc, bool return_address) {
   return !cached->second.empty();
 }
 
-void Symbolizer::Prepare(const std::vector<profile::Location>& frames) {
-  for (profile::Location loc : frames) Symbolize(&loc);
+void Symbolizer::Prepare(const std::vector<profile::Location>& frames, std::stop_token stop) {
+  for (profile::Location loc : frames) {
+    if (stop.stop_requested()) return;
+    Symbolize(&loc);
+  }
 }
 
 size_t Symbolizer::SymbolizeProfile(profile::ProfileChunk* profile) {

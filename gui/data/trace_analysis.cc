@@ -4,7 +4,7 @@
 
 #include "data/address_map.h"
 #include "tierscope/analyzer/analyze.h"
-#include "tierscope/analyzer/symbolize.h"
+#include "tierscope/analyzer/symbolize_beside_join.h"
 
 namespace tierscope::gui {
 
@@ -24,7 +24,10 @@ TraceAnalysis AnalyzeTraceFile(const QString& path, const std::atomic<bool>* can
   TraceAnalysis out;
   try {
     AddressMapBuilder map(map_options);
+    // Same defaults as `tierscope analyze` without --debug-dir/--sysroot.
+    analyzer::SymbolizeBesideJoin symbolizer(analyzer::SymbolizeOptions{});
     analyzer::AnalyzeOptions options;
+    symbolizer.Attach(&options);
     options.cancel = cancel;
     options.observer = &map;
     options.progress = [&](double share) { report(share * kAnalyzeShare); };
@@ -39,8 +42,6 @@ TraceAnalysis AnalyzeTraceFile(const QString& path, const std::atomic<bool>* can
       if (!result.error->KeepsEarlierChunks() || result.profile.sites_size() == 0) return out;
       out.error += QStringLiteral(" (showing what the complete chunks before it gave)");
     }
-    // Same defaults as `tierscope analyze` without --debug-dir/--sysroot.
-    analyzer::Symbolizer symbolizer(analyzer::SymbolizeOptions{});
     symbolizer.SymbolizeProfile(&result.profile);
     if (cancelled()) {
       out.cancelled = true;

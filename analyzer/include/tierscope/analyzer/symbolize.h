@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +34,8 @@ class Symbolizer {
   // Every location of every site; returns how many got a function name.
   size_t SymbolizeProfile(profile::ProfileChunk* profile);
   // Looks `frames` up ahead (the cache keeps them): SymbolizeProfile then finds them there.
-  void Prepare(const std::vector<profile::Location>& frames);
+  // Returns early once `stop` is requested.
+  void Prepare(const std::vector<profile::Location>& frames, std::stop_token stop = {});
   // Modules whose file here has another GNU build-id than the one recorded (a rebuilt binary):
   // their locations are left unnamed, as the file's names would be another build's.
   const std::set<std::string>& other_builds() const { return other_builds_; }

@@ -288,7 +288,13 @@ TEST(PlacerRun, TheDefaultWalkStepsByTheUnwindTables) {
   EXPECT_EQ(stats["unwinder"], "auto");
   EXPECT_EQ(stats["site_depth"], 3);
   EXPECT_GE(stats["plan_hits"].get<uint64_t>(), 40000u);
-  EXPECT_EQ(stats["unknown_sites"].get<uint64_t>(), 0u);
+  // The only allocations left unknown are those whose first look-up met the other thread's
+  // (a miss that finds the miss lock taken is not waited for: ResolveMiss); a walk that read
+  // other frames would add more. It was 0 here, and failed one run in three.
+  EXPECT_EQ(stats["unknown_sites"].get<uint64_t>(), stats["busy_misses"].get<uint64_t>())
+      << stats.dump();
+  // A few first look-ups (more only while the lock's holder is descheduled).
+  EXPECT_LE(stats["busy_misses"].get<uint64_t>() * 100, stats["plan_hits"].get<uint64_t>());
   EXPECT_EQ(stats["libunwind_walks"].get<uint64_t>(), 0u) << stats.dump();
 }
 

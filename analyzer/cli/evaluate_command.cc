@@ -41,6 +41,8 @@ class EvaluateCommand : public Subcommand {
     app.add_option("--size-threshold", plan_.size_threshold,
                    "Size-threshold policy: largest allocation that goes fast");
     app.add_option("--seed", options_.random_seed, "Seed of the random-sites control");
+    // With --tier (a plan made here): how it is made and chosen, as in `tierscope plan`.
+    plan_choice_ = analyzer::cli::AddPlanChoiceFlags(app, &plan_);
     app.add_flag("--progress", progress_, "Progress on stderr even when it is not a terminal");
   }
 
@@ -52,6 +54,14 @@ class EvaluateCommand : public Subcommand {
           analyzer::cli::TiersFromFlags(tier_specs_, tiers_file_, from_topology_, latency_);
     } else if (!latency_.empty()) {
       throw UsageError("--latency goes with --tier, --tiers-file or --from-topology");
+    } else {
+      for (const CLI::Option* o : plan_choice_) {
+        if (o->count() > 0) {
+          throw UsageError(o->get_name() +
+                           " goes with --tier, --tiers-file or --from-topology (a plan made "
+                           "here; without them the profile's own plan is replayed as it is)");
+        }
+      }
     }
     analyzer::cli::Progress progress("evaluate", progress_);
     const analyzer::Footprint footprint = analyzer::MeasureFootprint(trace_);
@@ -106,6 +116,7 @@ class EvaluateCommand : public Subcommand {
  private:
   std::string trace_, profile_, tiers_file_, latency_, format_ = "text";
   std::vector<std::string> tier_specs_;
+  std::vector<CLI::Option*> plan_choice_;  // --depth-loss, --min-gain
   bool from_topology_ = false, progress_ = false;
   size_t top_ = 15;
   analyzer::PlanOptions plan_;

@@ -85,4 +85,17 @@ void Progress::Done() {
   last_ = -1;
 }
 
+std::vector<CLI::Option*> AddPlanChoiceFlags(CLI::App& app, PlanOptions* options) {
+  return {
+      app.add_option("--depth-loss", options->depth_loss_share,
+                     "Share of the samples a shallower site depth may cost, as a fraction (the "
+                     "placer walks that many frames per allocation; default 0.001, 0: none)")
+          ->check(CLI::Range(0.0, 1.0)),
+      app.add_option("--min-gain", options->min_gain_share,
+                     "Share of the learned run's heap samples a plan must serve from the fast "
+                     "tier beyond the kernel's first touch, else the plan leaves placement to the "
+                     "kernel (default 0.01, 0: always a plan)")
+          ->check(CLI::Range(0.0, 1.0))};
+}
+
 }  // namespace tierscope::analyzer::cli

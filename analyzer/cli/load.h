@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "profile.pb.h"
 #include "tierscope/analyzer/evaluate.h"
 #include "tierscope/analyzer/tiers.h"
@@ -21,6 +23,10 @@ profile::ProfileChunk LoadProfileOrThrow(const std::string& path);
 std::vector<TierSpec> TiersFromFlags(const std::vector<std::string>& specs,
                                      const std::string& tiers_file, bool from_topology,
                                      const std::string& latency);
+
+// The flags of `plan` and `evaluate` that shape how a plan is made and chosen: --depth-loss and
+// --min-gain (analyzer/plan.h, PlanOptions). Returns them (to tell whether one was given).
+std::vector<CLI::Option*> AddPlanChoiceFlags(CLI::App& app, PlanOptions* options);
 
 // Prints an evaluation (text, `top` sites) on stdout, its warnings and any damage on stderr.
 // Returns the exit status: 1 when the trace was damaged (the figures cover what came before).

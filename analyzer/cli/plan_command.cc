@@ -35,15 +35,7 @@ class PlanCommand : public Subcommand {
                    "interleave, size threshold, random sites and hindsight bounds");
     app.add_option("--max-site-depth", options_.max_site_depth, "Cap on the plan's site depth")
         ->check(CLI::Range(1u, 64u));
-    app.add_option("--depth-loss", options_.depth_loss_share,
-                   "Share of the samples a shallower site depth may cost, as a fraction (the "
-                   "placer walks that many frames per allocation; default 0.001, 0: none)")
-        ->check(CLI::Range(0.0, 1.0));
-    app.add_option("--min-gain", options_.min_gain_share,
-                   "Share of the learned run's heap samples a plan must serve from the fast tier "
-                   "beyond the kernel's first touch, else the plan leaves placement to the kernel "
-                   "(default 0.01, 0: always a plan)")
-        ->check(CLI::Range(0.0, 1.0));
+    analyzer::cli::AddPlanChoiceFlags(app, &options_);
   }
   int Run() override {
     auto profile = analyzer::cli::LoadProfileOrThrow(path_);

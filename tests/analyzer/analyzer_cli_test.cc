@@ -170,6 +170,12 @@ TEST(AnalyzerCli, EvaluateReplaysAHeldOutTraceInEveryFormat) {
   ASSERT_EQ(in_sample.exit_code, 0) << in_sample.err;
   EXPECT_NE(in_sample.err.find("in-sample"), std::string::npos) << in_sample.err;
   EXPECT_EQ(nlohmann::json::parse(in_sample.out)["held_out"], false);
+  // The plan made here is chosen as `plan` chooses it: --min-gain 1 leaves it to the kernel.
+  auto kernel = RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("b"),
+                            "--tier", "fast=2K", "--tier", "slow=rest", "--min-gain", "1"});
+  ASSERT_EQ(kernel.exit_code, 0) << kernel.err;
+  EXPECT_NE(kernel.out.find("placement left to the kernel's first touch"), std::string::npos)
+      << kernel.out;
 
   // plan --evaluate-on: the same replay after planning; a share needs the trace.
   auto plan = RunCommand({TierscopeBin(), "plan", dir.File("p"), "--tier", "fast=50%", "--tier",
@@ -191,6 +197,10 @@ TEST(AnalyzerCli, EvaluateErrorsAreOneLine) {
   ExpectOneLineError(
       RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("t")}), 2,
       "no plan to evaluate");
+  // Without tiers the profile's own plan is replayed as it is: nothing to choose.
+  ExpectOneLineError(RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"),
+                                 dir.File("t"), "--min-gain", "0"}),
+                     2, "--min-gain");
   ExpectOneLineError(RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"),
                                  dir.File("t"), "--tier", "fast=150%", "--tier", "slow=rest"}),
                      2, "150%");

@@ -156,6 +156,9 @@ struct State {
   int quota_count = 0;   // quotas[0, quota_count) are in use; read-only once routing started
   Quota quotas[kMaxQuotas];
   NestedHeap nested;  // what nested calls allocate (nested_heap.h)
+  // Nested allocations with the guard down: a signal handler's (the placer's own code allocates
+  // nested too, with the guard raised). Lock-free, so a handler may count.
+  std::atomic<uint64_t> handler_allocs{0};
   std::atomic<bool> miss_lock{false};
   // Threads inside fork() (between ForkPrepare and ForkParent): no new libunwind walk starts.
   std::atomic<int> forking{0};

@@ -103,6 +103,8 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   out["libunwind_walks"] = t.libunwind_walks;
   out["step_rules"] = g_state.rules.size();
   // Allocations of signal handlers that interrupted the allocator (nested_heap.h): not placed.
+  // nested_allocs also counts the placer's own, made inside an entry point.
+  out["signal_handler_allocs"] = g_state.handler_allocs.load(std::memory_order_relaxed);
   out["nested_allocs"] = g_state.nested.allocs();
   out["nested_refused"] = g_state.nested.refused();
   if (g_state.unwinder == Unwinder::kChecked) {

@@ -29,6 +29,7 @@ void CreateNestedHeap() {
 }
 
 void* NestedAlloc(size_t size, int flags) {
+  if (t_thread.guard == 0) g_state.handler_allocs.fetch_add(1, std::memory_order_relaxed);
   if (__builtin_expect(!g_state.nested.ready(), 0)) {
     return mallocx(size == 0 ? 1 : size, flags | g_nested_flags);
   }

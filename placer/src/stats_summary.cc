@@ -17,7 +17,7 @@ uint64_t U64(const json& j, const char* key) {
 constexpr const char* kSummed[] = {"plan_hits",     "unknown_sites",    "small_skipped",
                                    "cache_misses",  "busy_misses",      "fallbacks_to_default",
                                    "rss_bytes",     "tiers_live_bytes", "libunwind_walks",
-                                   "nested_allocs", "nested_refused"};
+                                   "nested_allocs", "nested_refused",   "signal_handler_allocs"};
 // Summed too, where the processes have them (--unwind check only).
 constexpr const char* kSummedWhenThere[] = {"walk_checks", "walk_mismatches"};
 // Per tier.
@@ -256,7 +256,7 @@ std::string SummaryLine(const json& stats) {
     line += "; " + Percent(double(walked_by_libunwind) / double(placed)) +
             " of the stacks walked by libunwind (code the unwind tables do not describe): slower";
   }
-  if (const uint64_t nested = U64(stats, "nested_allocs"); nested > 0) {
+  if (const uint64_t nested = U64(stats, "signal_handler_allocs"); nested > 0) {
     line += "; " + std::to_string(nested) +
             " allocations of signal handlers that interrupted the allocator (not placed)";
   }

@@ -514,10 +514,13 @@ TEST(StatsSummary, SignalHandlersAllocationsAreSaid) {
   auto a = ProcessStats(10, "/usr/bin/app", true, 100, 0, 60, 40);
   auto b = ProcessStats(11, "/usr/bin/app", true, 100, 0, 60, 40);
   EXPECT_EQ(SummaryLine(MergeStats({a, b}, 10)).find("signal handlers"), std::string::npos);
-  a["nested_allocs"] = 3;
-  b["nested_allocs"] = 4;
+  a["nested_allocs"] = 5;  // the placer's own nested allocations: not the program's handlers'
+  EXPECT_EQ(SummaryLine(MergeStats({a, b}, 10)).find("signal handlers"), std::string::npos);
+  a["signal_handler_allocs"] = 3;
+  b["signal_handler_allocs"] = 4;
   auto merged = MergeStats({a, b}, 10);
-  EXPECT_EQ(merged["nested_allocs"], 7);
+  EXPECT_EQ(merged["signal_handler_allocs"], 7);
+  EXPECT_EQ(merged["nested_allocs"], 5);
   EXPECT_NE(SummaryLine(merged).find(
                 "; 7 allocations of signal handlers that interrupted the allocator (not placed)"),
             std::string::npos)

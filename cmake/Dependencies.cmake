@@ -29,5 +29,12 @@ add_library(tierscope::zydis INTERFACE IMPORTED)
 target_include_directories(tierscope::zydis INTERFACE ${ZYDIS_INCLUDE_DIR})
 target_link_libraries(tierscope::zydis INTERFACE ${ZYDIS_LIBRARY})
 
+# GLPK (the fixed site x window bound's linear program) ships no pkg-config file either.
+find_path(GLPK_INCLUDE_DIR glpk.h REQUIRED)
+find_library(GLPK_LIBRARY glpk REQUIRED)
+add_library(tierscope::glpk INTERFACE IMPORTED)
+target_include_directories(tierscope::glpk INTERFACE ${GLPK_INCLUDE_DIR})
+target_link_libraries(tierscope::glpk INTERFACE ${GLPK_LIBRARY})
+
 # The GUI is optional at configure time so a headless host can still build the CLI.
 find_package(Qt6 COMPONENTS Widgets Charts Test QUIET)

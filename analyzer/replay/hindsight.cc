@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "replay/fixed_group_lp.h"
+
 namespace tierscope::analyzer {
 
 SiteWindowBound::SiteWindowBound(const TimeBins& bins, uint32_t windows)
@@ -20,20 +22,28 @@ uint32_t SiteWindowBound::GroupOf(uint32_t stack_id, uint64_t time_ns) {
   return it->second;
 }
 
+void SiteWindowBound::CloseBin(Group& g, double byte_ns) {
+  if (g.samples_in_bin) entries_[g.bin].push_back({g.samples_in_bin, byte_ns});
+  if (byte_ns > 0) g.byte_ns_by_bin.emplace_back(g.bin, byte_ns);
+  g.samples_in_bin = 0;
+}
+
 void SiteWindowBound::Advance(Group& g, uint64_t time_ns) {
   if (time_ns < g.last_ns) time_ns = g.last_ns;
   const uint32_t bin = bins_.Of(time_ns);
   if (bin != g.bin) {
     // Live bytes were constant since last_ns: the integral at any moment in between is linear.
     const uint64_t bin_end = bins_.start_ns + uint64_t(g.bin + 1) * bins_.bin_ns;
-    if (g.samples_in_bin) {
-      const double at_end = g.integral + double(g.live) * double(bin_end - g.last_ns);
-      entries_[g.bin].push_back({g.samples_in_bin, at_end - g.integral_at_bin});
+    CloseBin(g, g.integral + double(g.live) * double(bin_end - g.last_ns) - g.integral_at_bin);
+    // The bins in between held the same bytes throughout (and no sample).
+    if (g.live > 0) {
+      for (uint32_t b = g.bin + 1; b < bin; ++b) {
+        g.byte_ns_by_bin.emplace_back(b, double(g.live) * double(bins_.bin_ns));
+      }
     }
     const uint64_t start = bins_.start_ns + uint64_t(bin) * bins_.bin_ns;
     g.integral_at_bin = g.integral + double(g.live) * double(start - g.last_ns);
     g.bin = bin;
-    g.samples_in_bin = 0;
   }
   g.integral += double(g.live) * double(time_ns - g.last_ns);
   g.last_ns = time_ns;
@@ -50,18 +60,22 @@ void SiteWindowBound::OnSample(uint32_t group, uint64_t time_ns) {
   Group& g = groups_[group];
   Advance(g, time_ns);
   ++g.samples_in_bin;
+  ++g.samples;
 }
 
-double SiteWindowBound::Value(uint64_t end_ns, uint64_t capacity) {
+void SiteWindowBound::Finish(uint64_t end_ns) {
+  if (finished_) return;
+  finished_ = true;
   for (Group& g : groups_) {
     Advance(g, end_ns);
-    if (g.samples_in_bin == 0) continue;
     const uint64_t bin_end = bins_.start_ns + uint64_t(g.bin + 1) * bins_.bin_ns;
-    const double at_end =
-        g.integral + double(g.live) * double(bin_end > g.last_ns ? bin_end - g.last_ns : 0);
-    entries_[g.bin].push_back({g.samples_in_bin, at_end - g.integral_at_bin});
-    g.samples_in_bin = 0;
+    CloseBin(g, g.integral +
+                    double(g.live) * double(bin_end > g.last_ns ? bin_end - g.last_ns : 0) -
+                    g.integral_at_bin);
   }
+}
+
+double SiteWindowBound::Value(uint64_t capacity) {
   double value = 0;
   for (auto& entries : entries_) {
     std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
@@ -79,6 +93,33 @@ double SiteWindowBound::Value(uint64_t end_ns, uint64_t capacity) {
     }
   }
   return value;
+}
+
+size_t SiteWindowBound::sampled_groups() const {
+  size_t n = 0;
+  for (const Group& g : groups_) n += g.samples > 0;
+  return n;
+}
+
+bool SiteWindowBound::FixedValue(uint64_t capacity, double* value, std::string* error) const {
+  // Groups with no sample gain nothing from the fast tier: the LP leaves them out.
+  const double budget = double(capacity) * double(bins_.bin_ns);
+  std::vector<FixedGroup> columns;
+  double weightless = 0;  // samples of groups that take no room (none, or no tier to take)
+  for (const Group& g : groups_) {
+    if (g.samples == 0) continue;
+    if (budget <= 0 || g.byte_ns_by_bin.empty()) {
+      if (g.byte_ns_by_bin.empty()) weightless += double(g.samples);
+      continue;
+    }
+    FixedGroup column{double(g.samples), {}};
+    for (const auto& [bin, byte_ns] : g.byte_ns_by_bin)
+      column.load.emplace_back(bin, byte_ns / budget);
+    columns.push_back(std::move(column));
+  }
+  const bool solved = MaxFixedGroupValue(columns, bins_.count, value, error);
+  *value += weightless;
+  return solved;
 }
 
 PageBound::PageBound(const TimeBins& bins, uint64_t page_bytes, uint64_t capacity)

@@ -8,6 +8,13 @@
 // fast at every instant within the capacity keeps their byte-time within the budget, so no such
 // placement can beat it.
 //
+// Site x window, fixed: the same groups, each kept fast or slow for its whole life, as a placer
+// that decides at allocation time and never migrates must. The figure is the LP relaxation
+// (fixed_group_lp.h) of choosing the groups, with each time bin's byte-time of the chosen ones
+// within capacity x bin length: a placement that treats a group's objects alike and never moves
+// them meets every bin's budget, so none can beat it. Below the first bound by what only moving
+// data between bins (or splitting a group's objects) could gain.
+//
 // Pages: per time bin, the hottest pages of heap memory up to the fast tier's capacity, moved for
 // free at each bin's start: what an ideal page-tiering kernel (TPP, Memtis) could reach at that
 // window. Also says how many bytes it would have promoted. With sparse samples it is near 100% by
@@ -15,8 +22,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "sites/site_accumulator.h"
@@ -30,9 +39,15 @@ class SiteWindowBound {
   uint32_t GroupOf(uint32_t stack_id, uint64_t time_ns);
   void OnLive(uint32_t group, uint64_t time_ns, int64_t delta_bytes);
   void OnSample(uint32_t group, uint64_t time_ns);
-  // Fast-tier samples of the best group placement (relaxed) under `capacity` bytes.
-  double Value(uint64_t end_ns, uint64_t capacity);
+  // Closes every group's last bin at the trace's end; call once, before the values.
+  void Finish(uint64_t end_ns);
+  // Fast-tier samples of the best group placement, relaxed per time bin, under `capacity` bytes.
+  double Value(uint64_t capacity);
+  // The same with each group's choice fixed for the whole run; false (and *error) when the LP
+  // solver failed.
+  bool FixedValue(uint64_t capacity, double* value, std::string* error) const;
   size_t groups() const { return groups_.size(); }
+  size_t sampled_groups() const;
 
  private:
   struct Group {
@@ -41,18 +56,22 @@ class SiteWindowBound {
     uint32_t bin = 0;
     double integral_at_bin = 0;  // at the start of `bin`
     uint32_t samples_in_bin = 0;
+    uint64_t samples = 0;
+    std::vector<std::pair<uint32_t, double>> byte_ns_by_bin;  // bins it was live in, in order
   };
   struct Entry {
     uint32_t samples;
     double byte_ns;
   };
   void Advance(Group& g, uint64_t time_ns);
+  void CloseBin(Group& g, double byte_ns);
 
   const TimeBins& bins_;
   uint32_t windows_;
   std::unordered_map<uint64_t, uint32_t> group_of_;
   std::vector<Group> groups_;
   std::vector<std::vector<Entry>> entries_;  // per bin: groups with samples in it
+  bool finished_ = false;
 };
 
 class PageBound {

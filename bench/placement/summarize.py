@@ -9,6 +9,7 @@ Reads, for each workload folder RESULTS_DIR/NAME/:
   A.report.json                     `tierscope report A.tsprof --format json` (attribution)
   eval-P.json                       `tierscope evaluate --profile A.tsprof B.trace --tier fast=P%
                                     --tier slow=rest --format json`
+  insample-P.json                   the same with B planned from itself (optional)
 and RESULTS_DIR/evaluate.status (why the evaluation did not run, if it did not).
 Writes RESULTS_DIR/placement.md (tables) and RESULTS_DIR/placement.svg (fast share against
 fast-tier capacity, one line per policy, one panel per workload). Standard library only.
@@ -21,11 +22,12 @@ import os
 import sys
 
 POLICY_ORDER = ["tierscope", "first-touch", "interleave", "size-threshold", "random-sites",
-                "hindsight-site-window", "hindsight-pages"]
+                "hindsight-site-window-fixed", "hindsight-site-window", "hindsight-pages"]
 COLOURS = {"tierscope": "#d62728", "first-touch": "#1f77b4", "interleave": "#2ca02c",
            "size-threshold": "#9467bd", "random-sites": "#8c564b",
-           "hindsight-site-window": "#ff7f0e", "hindsight-pages": "#17becf"}
-EXTRA_COLOURS = ["#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939"]
+           "hindsight-site-window-fixed": "#bcbd22", "hindsight-site-window": "#ff7f0e",
+           "hindsight-pages": "#17becf"}
+EXTRA_COLOURS = ["#e377c2", "#7f7f7f", "#393b79", "#637939", "#8c6d31"]
 WORKLOAD_ORDER = ["kvcache", "stress", "python3", "python3-pymalloc", "perl", "redis", "sqlite3"]
 
 
@@ -120,6 +122,11 @@ def collect(results, capacities):
             if cap is None or (capacities and cap not in capacities):
                 continue
             entry["evals"][cap] = load_json(os.path.join(d, f))
+        entry["insample"] = {}
+        for f in sorted(f for f in os.listdir(d) if f.startswith("insample-") and f.endswith(".json")):
+            cap = capacity_of("eval-" + f[len("insample-"):])
+            if cap is not None and (not capacities or cap in capacities):
+                entry["insample"][cap] = load_json(os.path.join(d, f))
         data[w] = entry
     return data
 
@@ -238,6 +245,53 @@ def placement_table(data, policies):
     return rows, notes
 
 
+def fast_share_of(ev, name):
+    if not isinstance(ev, dict) or "_error" in ev:
+        return None
+    for p in ev.get("policies", []):
+        if p.get("name") == name:
+            return p.get("fast_share")
+    return None
+
+
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def loss_table(data):
+    """Per workload and capacity: the held-out plan against the plan learned on B itself, and the
+    two site x window bounds; the shares of the bounds it reaches, and their medians."""
+    caps = sorted({c for e in data.values() for c in e["evals"]})
+    rows = ["| workload | fast tier | tierscope (held out) | tierscope (planned from B) | "
+            "first-touch | site×window, fixed (bound) | site×window (bound) | "
+            "of the fixed bound | of the site×window bound |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    medians = []
+    for cap in caps:
+        of_fixed, of_bound = [], []
+        for w, e in data.items():
+            ev = e["evals"].get(cap)
+            held = fast_share_of(ev, "tierscope")
+            if held is None:
+                continue
+            ins = fast_share_of(e.get("insample", {}).get(cap), "tierscope")
+            fixed = fast_share_of(ev, "hindsight-site-window-fixed")
+            bound = fast_share_of(ev, "hindsight-site-window")
+            rf, rb = share(held, fixed), share(held, bound)
+            of_fixed.append(rf)
+            of_bound.append(rb)
+            rows.append(f"| {w} | {cap:g}% | {pct(held)} | {pct(ins)} | "
+                        f"{pct(fast_share_of(ev, 'first-touch'))} | {pct(fixed)} | {pct(bound)} | "
+                        f"{pct(rf, 0)} | {pct(rb, 0)} |")
+        medians.append(f"at {cap:g}%: median {pct(median(of_fixed), 0)} of the fixed bound, "
+                       f"{pct(median(of_bound), 0)} of the site×window bound")
+    return rows, medians
+
+
 def write_markdown(results, data, capacities, path):
     policies = policy_names(data)
     out = ["# Placement benchmark", ""]
@@ -290,6 +344,16 @@ def write_markdown(results, data, capacities, path):
         if notes:
             out += ["", "Notes:", ""] + [f"- {n}" for n in notes]
         out += ["", "![fast share against capacity](placement.svg)"]
+        rows, medians = loss_table(data)
+        out += ["", "## Where the loss is", "",
+                "The held-out plan against the plan `tierscope evaluate` learns from B itself "
+                "(in-sample: what learning on another run cost), and against the two site × window "
+                "bounds: groups of one site's allocations in one of 10 time windows, kept on one tier "
+                "for their whole life (fixed: what a placer that decides at allocation time could "
+                "reach, knowing each group's future) or chosen anew in every time bin (as if moved "
+                "for free). A quota (a site's first blocks fast, the rest not) is outside the fixed "
+                "bound's premise, so a plan with quotas can pass it.", ""]
+        out += rows + [""] + [f"- {m}" for m in medians]
     elif not status:
         out += ["No `eval-*.json` files in the results folder."]
     with open(path, "w") as f:

@@ -148,8 +148,9 @@ TEST(AnalyzerCli, EvaluateReplaysAHeldOutTraceInEveryFormat) {
     EXPECT_GE(p["fast_share"].get<double>(), 0.0);
     EXPECT_LE(p["fast_share"].get<double>(), 1.0);
   }
-  for (const char* want : {"tierscope", "first-touch", "interleave", "size-threshold",
-                           "random-sites", "hindsight-site-window", "hindsight-pages"}) {
+  for (const char* want :
+       {"tierscope", "first-touch", "interleave", "size-threshold", "random-sites",
+        "hindsight-site-window", "hindsight-site-window-fixed", "hindsight-pages"}) {
     EXPECT_TRUE(names.count(want)) << want;
   }
 

@@ -401,9 +401,9 @@ void WriteRandomTrace(const std::string& path, uint32_t seed, bool frees) {
   t.Close();
 }
 
-TEST(Evaluate, SiteWindowBoundIsNeverBelowAStaticSitePlacement) {
+TEST(Evaluate, SiteWindowBoundsAreNeverBelowAStaticSitePlacement) {
   TempDir dir;
-  int static_cases = 0;
+  int static_cases = 0, fixed_cases = 0;
   for (uint32_t seed = 1; seed <= 40; ++seed) {
     WriteRandomTrace(dir.File("t"), seed, true);
     const uint64_t peak = analyzer::MeasureFootprint(dir.File("t")).peak_heap_bytes;
@@ -412,6 +412,9 @@ TEST(Evaluate, SiteWindowBoundIsNeverBelowAStaticSitePlacement) {
     const EvaluationResult r =
         analyzer::PlanAndEvaluate(Learn(dir.File("t")), plan, dir.File("t"), {});
     const double bound = Policy(r, "hindsight-site-window").fast_samples;
+    const double fixed = Policy(r, "hindsight-site-window-fixed").fast_samples;
+    // The LP's optimum is exact up to the simplex's tolerance.
+    const double tolerance = 1e-6 * double(r.heap_samples) + 1e-9;
     for (const char* name : {"tierscope", "random-sites"}) {
       const auto& p = Policy(r, name);
       // Without spills or split blocks every site sits on one tier for the whole run: a static
@@ -420,9 +423,55 @@ TEST(Evaluate, SiteWindowBoundIsNeverBelowAStaticSitePlacement) {
       ++static_cases;
       EXPECT_GE(bound + 1e-9, p.fast_samples) << "seed " << seed << " " << name;
     }
+    // Without quotas either, a site treats its objects alike, as the fixed bound assumes (a
+    // quota keeps a site's first blocks fast and the rest not, which a time bin's fresh choice
+    // covers and a fixed one does not).
+    plan.min_quota_bytes = 0;
+    const EvaluationResult whole =
+        analyzer::PlanAndEvaluate(Learn(dir.File("t")), plan, dir.File("t"), {});
+    const double whole_fixed = Policy(whole, "hindsight-site-window-fixed").fast_samples;
+    for (const char* name : {"tierscope", "random-sites"}) {
+      const auto& p = Policy(whole, name);
+      if (p.spilled_allocations != 0 || p.split_allocations != 0) continue;
+      ++fixed_cases;
+      EXPECT_GE(whole_fixed + tolerance, p.fast_samples) << "seed " << seed << " " << name;
+    }
+    // Fixing each group's choice for the whole run only takes freedom away.
+    EXPECT_LE(fixed, bound + tolerance) << "seed " << seed;
     EXPECT_LE(bound, double(r.heap_samples) + 1e-9);
   }
-  EXPECT_GT(static_cases, 20);  // the check above ran, not only skipped
+  EXPECT_GT(static_cases, 20);  // the checks above ran, not only skipped
+  EXPECT_GT(fixed_cases, 20);
+}
+
+// Two sites of one 4 MiB block each, both live for the whole run, with a 4 MiB fast tier: the
+// first is sampled 4 times early, the second 6 times late. Chosen anew in each time bin, both
+// can be fast while they are hot (all 10 samples); kept fast for their whole life, only one fits,
+// and the better is the second (6 of 10).
+TEST(Evaluate, TheFixedBoundKeepsAGroupOnItsTierForItsWholeLife) {
+  TempDir dir;
+  const std::string path = dir.File("t");
+  {
+    TraceBuilder t(path);
+    t.Allocs(1, {Alloc(1000, 0x10000000, 4 * kMiB, 1), Alloc(1100, 0x20000000, 4 * kMiB, 2)});
+    std::vector<formats::AccessSample> samples;
+    for (uint64_t i = 0; i < 4; ++i)
+      samples.push_back(Load(100000 + i * 1000, 0x10000000 + i * 64));
+    for (uint64_t i = 0; i < 6; ++i)
+      samples.push_back(Load(800000 + i * 1000, 0x20000000 + i * 64));
+    t.Samples(1, samples);
+    t.Close();
+  }
+  analyzer::PlanOptions plan;
+  plan.tiers = TwoTiers(4 * kMiB);
+  plan.min_gain_share = 0;
+  const EvaluationResult r = analyzer::PlanAndEvaluate(Learn(path), plan, path, {});
+  ASSERT_EQ(r.heap_samples, 10u);
+  EXPECT_NEAR(Share(r, "hindsight-site-window"), 1.0, 1e-9);
+  EXPECT_NEAR(Share(r, "hindsight-site-window-fixed"), 0.6, 1e-6);
+  EXPECT_EQ(Policy(r, "hindsight-site-window-fixed").kind, "bound");
+  // The plan, one site fast for the whole run, reaches the fixed bound.
+  EXPECT_NEAR(Share(r, "tierscope"), 0.6, 1e-9);
 }
 
 TEST(Evaluate, PageBoundIsNeverBelowFirstTouchOfWholePages) {

@@ -348,6 +348,8 @@ class TraceWindowTest : public QObject {
     // The bounds are there, marked as bounds.
     QCOMPARE(ReplayCells(what_if, "upper bound: hindsight-site-window"),
              ExpectedCells(expected, "hindsight-site-window"));
+    QCOMPARE(ReplayCells(what_if, "upper bound: hindsight-site-window-fixed"),
+             ExpectedCells(expected, "hindsight-site-window-fixed"));
     QVERIFY(ReplayRow(what_if, "upper bound: hindsight-pages") >= 0);
     QCOMPARE(ReplayRow(what_if, "hindsight-pages"), -1);
     // The site-level model's table stays, for the same plan.
@@ -386,7 +388,7 @@ class TraceWindowTest : public QObject {
     what_if->Flush();
     QVERIFY(what_if->replayed());
     QVERIFY(what_if->replay_caption()->text().startsWith("IN-SAMPLE: "));
-    QCOMPARE(what_if->replay_table()->rowCount(), 7);  // five policies, two bounds
+    QCOMPARE(what_if->replay_table()->rowCount(), 8);  // five policies, three bounds
     const analyzer::EvaluationResult expected = analyzer::PlanAndEvaluate(
         window.profile_data()->profile, FastSlow(what_if->tiers()[0].capacity_bytes),
         trace_.toStdString(), {});

@@ -24,7 +24,7 @@ uint32_t SiteWindowBound::GroupOf(uint32_t stack_id, uint64_t time_ns) {
 
 void SiteWindowBound::CloseBin(Group& g, double byte_ns) {
   if (g.samples_in_bin) entries_[g.bin].push_back({g.samples_in_bin, byte_ns});
-  if (byte_ns > 0) g.byte_ns_by_bin.emplace_back(g.bin, byte_ns);
+  if (byte_ns > 0) g.occupancy.push_back({g.bin, g.bin + 1, byte_ns});
   g.samples_in_bin = 0;
 }
 
@@ -36,10 +36,8 @@ void SiteWindowBound::Advance(Group& g, uint64_t time_ns) {
     const uint64_t bin_end = bins_.start_ns + uint64_t(g.bin + 1) * bins_.bin_ns;
     CloseBin(g, g.integral + double(g.live) * double(bin_end - g.last_ns) - g.integral_at_bin);
     // The bins in between held the same bytes throughout (and no sample).
-    if (g.live > 0) {
-      for (uint32_t b = g.bin + 1; b < bin; ++b) {
-        g.byte_ns_by_bin.emplace_back(b, double(g.live) * double(bins_.bin_ns));
-      }
+    if (g.live > 0 && g.bin + 1 < bin) {
+      g.occupancy.push_back({g.bin + 1, bin, double(g.live) * double(bins_.bin_ns)});
     }
     const uint64_t start = bins_.start_ns + uint64_t(bin) * bins_.bin_ns;
     g.integral_at_bin = g.integral + double(g.live) * double(start - g.last_ns);
@@ -102,22 +100,40 @@ size_t SiteWindowBound::sampled_groups() const {
 }
 
 bool SiteWindowBound::FixedValue(uint64_t capacity, double* value, std::string* error) const {
-  // Groups with no sample gain nothing from the fast tier: the LP leaves them out.
-  const double budget = double(capacity) * double(bins_.bin_ns);
+  // One LP row per time bin, or per run of adjacent bins when there are more than kMaxRows: a
+  // row's constraint is then the sum of its bins', which any placement meeting each bin's meets
+  // too, so the figure stays a bound (a looser one) and the LP stays small whatever --bins is.
+  constexpr uint32_t kMaxRows = 1000;
+  const uint32_t rows = std::min(bins_.count, kMaxRows);
+  auto row_of = [&](uint32_t bin) { return uint32_t(uint64_t(bin) * rows / bins_.count); };
+  std::vector<double> row_budget(rows, 0);
+  for (uint32_t b = 0; b < bins_.count; ++b) {
+    row_budget[row_of(b)] += double(capacity) * double(bins_.bin_ns);
+  }
   std::vector<FixedGroup> columns;
-  double weightless = 0;  // samples of groups that take no room (none, or no tier to take)
+  std::vector<double> load(rows);
+  double weightless = 0;  // samples of groups that take no room
   for (const Group& g : groups_) {
-    if (g.samples == 0) continue;
-    if (budget <= 0 || g.byte_ns_by_bin.empty()) {
-      if (g.byte_ns_by_bin.empty()) weightless += double(g.samples);
-      continue;
+    if (g.samples == 0) continue;  // nothing to gain fast: the LP leaves it out
+    std::fill(load.begin(), load.end(), 0.0);
+    for (const Run& r : g.occupancy) {
+      for (uint32_t b = r.from; b < r.to; ++b) load[row_of(b)] += r.byte_ns;
     }
     FixedGroup column{double(g.samples), {}};
-    for (const auto& [bin, byte_ns] : g.byte_ns_by_bin)
-      column.load.emplace_back(bin, byte_ns / budget);
-    columns.push_back(std::move(column));
+    bool fits_nowhere = false;
+    for (uint32_t row = 0; row < rows; ++row) {
+      if (load[row] <= 0) continue;
+      if (row_budget[row] <= 0) fits_nowhere = true;  // no fast tier at all
+      column.load.emplace_back(row, row_budget[row] > 0 ? load[row] / row_budget[row] : 0);
+    }
+    if (fits_nowhere) continue;
+    if (column.load.empty()) {
+      weightless += column.value;
+    } else {
+      columns.push_back(std::move(column));
+    }
   }
-  const bool solved = MaxFixedGroupValue(columns, bins_.count, value, error);
+  const bool solved = MaxFixedGroupValue(columns, rows, value, error);
   *value += weightless;
   return solved;
 }

@@ -50,6 +50,16 @@ class SiteWindowBound {
   size_t sampled_groups() const;
 
  private:
+  struct Entry {
+    uint32_t samples;
+    double byte_ns;
+  };
+  // Bins [from, to) each held `byte_ns`: a long-lived group costs one run, not one entry per bin,
+  // so the memory follows the trace's events, not groups x bins.
+  struct Run {
+    uint32_t from, to;
+    double byte_ns;
+  };
   struct Group {
     uint64_t live = 0, last_ns = 0;
     double integral = 0;  // byte-ns since the start
@@ -57,11 +67,7 @@ class SiteWindowBound {
     double integral_at_bin = 0;  // at the start of `bin`
     uint32_t samples_in_bin = 0;
     uint64_t samples = 0;
-    std::vector<std::pair<uint32_t, double>> byte_ns_by_bin;  // bins it was live in, in order
-  };
-  struct Entry {
-    uint32_t samples;
-    double byte_ns;
+    std::vector<Run> occupancy;  // the bins it was live in, in order
   };
   void Advance(Group& g, uint64_t time_ns);
   void CloseBin(Group& g, double byte_ns);

@@ -472,6 +472,12 @@ TEST(Evaluate, TheFixedBoundKeepsAGroupOnItsTierForItsWholeLife) {
   EXPECT_EQ(Policy(r, "hindsight-site-window-fixed").kind, "bound");
   // The plan, one site fast for the whole run, reaches the fixed bound.
   EXPECT_NEAR(Share(r, "tierscope"), 0.6, 1e-9);
+  // More time bins than the LP takes rows: adjacent bins share a row, and the answer holds.
+  analyzer::EvaluateOptions fine;
+  fine.bins = 5000;
+  const EvaluationResult f = analyzer::PlanAndEvaluate(Learn(path), plan, path, fine);
+  EXPECT_NEAR(Share(f, "hindsight-site-window-fixed"), 0.6, 1e-6);
+  EXPECT_NEAR(Share(f, "hindsight-site-window"), 1.0, 1e-9);
 }
 
 TEST(Evaluate, PageBoundIsNeverBelowFirstTouchOfWholePages) {

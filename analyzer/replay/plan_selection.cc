@@ -37,10 +37,12 @@ struct Shape {
 // The knapsack with quotas reserves the fast tier for the hottest sites; the all-but-cold shapes
 // let every site but the cold ones take it in allocation order, as first-touch would, which wins
 // when many sites are about as hot and their data comes and goes. The knapsack for half the room
-// keeps all but the hottest sites out even when the learned heap fits whole.
+// keeps all but the hottest sites out even when the learned heap fits whole. A shape that differs
+// from another only in where sites the plan does not name go cannot be told apart here: on the
+// learned run the plan names every site, so such a shape ties and is never chosen (the knapsack
+// with new sites on the fast tier tied in every one of the placement benchmark's 24 points).
 constexpr Shape kShapes[] = {
     {"knapsack", PlanOptions::Method::kAuto, 0, false, 1},
-    {"knapsack, new sites spill from the fast tier", PlanOptions::Method::kAuto, 0, true, 1},
     {"knapsack for half the room", PlanOptions::Method::kAuto, 0, false, 0.5},
     {"all but cold (< 1/8 of the mean temperature)", PlanOptions::Method::kAllButCold, 0.125, true,
      1},

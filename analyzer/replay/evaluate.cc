@@ -424,8 +424,8 @@ void Replay::Run() {
     if (e.time_ns >= next_bin_ns_) {
       for (auto& ledger : ledgers_) ledger.AdvanceTo(e.time_ns);
       const uint32_t bin = bins_.Of(e.time_ns);
-      next_bin_ns_ = bin + 1 >= bins_.count ? UINT64_MAX
-                                            : bins_.start_ns + uint64_t(bin + 1) * bins_.bin_ns;
+      next_bin_ns_ =
+          bin + 1 >= bins_.count ? UINT64_MAX : bins_.start_ns + uint64_t(bin + 1) * bins_.bin_ns;
     }
     if (e.kind == kSampleKind) {
       OnSample(e);

@@ -1,6 +1,7 @@
 // `tierscope evaluate`'s output: one table of policies and bounds, then the hottest sites.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "tierscope/analyzer/evaluate.h"
@@ -52,15 +53,19 @@ void WriteEvaluationText(const EvaluationResult& r, size_t top_sites, std::ostre
   // Stall relative to every sample served by the fastest tier: 1.00 is all fast.
   const double all_fast = double(r.heap_samples) * (r.tiers.empty() ? 0 : r.tiers[0].latency_ns) *
                           r.accesses_per_sample;
-  std::snprintf(line, sizeof line, "%-22s %10s %12s %14s %9s %7s\n", "placement", "fast share",
-                "stall ratio", "peak fast", "spills", "splits");
+  // The name column is as wide as the longest name, so the figures line up.
+  int name_width = 9;  // "placement"
+  for (const auto& p : r.policies) name_width = std::max(name_width, int(p.name.size()));
+  std::snprintf(line, sizeof line, "%-*s %10s %12s %14s %9s %7s\n", name_width, "placement",
+                "fast share", "stall ratio", "peak fast", "spills", "splits");
   out << line;
   for (const auto& p : r.policies) {
     const std::string peak =
         p.peak_bytes.empty() ? "(" + p.kind + ")" : FormatBytes(double(p.peak_bytes[0]));
-    std::snprintf(line, sizeof line, "%-22s %10s %12.2f %14s %9llu %7llu\n", p.name.c_str(),
-                  Percent(p.fast_share).c_str(), all_fast > 0 ? p.stall_ns / all_fast : 0,
-                  peak.c_str(), static_cast<unsigned long long>(p.spilled_allocations),
+    std::snprintf(line, sizeof line, "%-*s %10s %12.2f %14s %9llu %7llu\n", name_width,
+                  p.name.c_str(), Percent(p.fast_share).c_str(),
+                  all_fast > 0 ? p.stall_ns / all_fast : 0, peak.c_str(),
+                  static_cast<unsigned long long>(p.spilled_allocations),
                   static_cast<unsigned long long>(p.split_allocations));
     out << line;
   }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <set>
+#include <sstream>
 
 #include "test_support.h"
 #include "tierscope/formats/pprof_io.h"
@@ -159,6 +160,16 @@ TEST(AnalyzerCli, EvaluateReplaysAHeldOutTraceInEveryFormat) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("held out"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("first-touch"), std::string::npos) << text.out;
+  // The table's rows line up whatever the longest name (hindsight-site-window-fixed): each
+  // placement's fast share ends in the same column.
+  std::set<size_t> share_ends;
+  std::istringstream rows(text.out);
+  for (std::string row; std::getline(rows, row);) {
+    for (const std::string& name : names) {
+      if (row.rfind(name + " ", 0) == 0) share_ends.insert(row.find('%'));
+    }
+  }
+  EXPECT_EQ(share_ends.size(), 1u) << text.out;
 
   auto csv = RunCommand({TierscopeBin(), "evaluate", "--profile", dir.File("p"), dir.File("b"),
                          "--tier", "fast=2K", "--tier", "slow=rest", "--format", "csv"});

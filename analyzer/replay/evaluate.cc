@@ -112,9 +112,11 @@ class Replay {
   void Run();
 
  private:
-  // Policies this replay runs: every one, or (plan_only) the plan alone.
+  // Policies this replay runs: every one, or (plan_only) the plan alone, with first-touch when
+  // asked.
   bool Active(int p) const {
-    return p == kPlan || (!options_.plan_only && (p != kRandomSites || random_));
+    if (options_.plan_only) return p == kPlan || (p == kFirstTouch && options_.with_first_touch);
+    return p == kPlan || p != kRandomSites || random_;
   }
   const StackInfo& InfoOf(uint32_t stack_id);
   Placement Place(int policy, const formats::AllocEvent& e, const StackInfo& info,

@@ -136,8 +136,11 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
     size_t shape, trace;
     int half;
   };
+  // The kernel's first touch is not replayed as a plan of its own: the first shape's replays run
+  // first-touch in the same pass (EvaluateOptions::with_first_touch), which places every block as
+  // a plan with no assignments would.
   std::vector<Job> jobs;
-  for (size_t s = 0; s < candidates.size(); ++s) {
+  for (size_t s = 0; s < kShapeCount; ++s) {
     for (size_t k = 0; k < traces.size(); ++k) {
       for (int half = 0; half < 2; ++half) jobs.push_back({s, k, half});
     }
@@ -153,6 +156,7 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
       eval.size_threshold = options.size_threshold;
       eval.peak_heap_bytes = peaks[jobs[j].trace];
       eval.plan_only = true;
+      eval.with_first_touch = jobs[j].shape == 0;
       eval.cancel = cancel;
       try {
         results[j] = EvaluateIndexed(indexes[jobs[j].trace], traces[jobs[j].trace],
@@ -178,11 +182,14 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
   for (size_t s = 0; s < candidates.size(); ++s) {
     double fast[2] = {0, 0};
     heap = 0;
+    // The kernel's figures are the first shape's replays' second policy.
+    const size_t replayed = s == kKernel ? 0 : s;
+    const size_t policy = s == kKernel ? 1 : 0;
     for (size_t j = 0; j < jobs.size(); ++j) {
-      if (jobs[j].shape != s) continue;
+      if (jobs[j].shape != replayed) continue;
       const EvaluationResult& r = results[j];
-      if (r.cancelled) return best_fast < 0 ? candidates[s] : candidates[best_shape];
-      if (!r.policies.empty()) fast[jobs[j].half] += r.policies[0].fast_samples;
+      if (r.cancelled) return best_fast < 0 ? candidates[0] : candidates[best_shape];
+      if (r.policies.size() > policy) fast[jobs[j].half] += r.policies[policy].fast_samples;
       if (!jobs[j].half) heap += double(r.heap_samples);
     }
     char score[96];

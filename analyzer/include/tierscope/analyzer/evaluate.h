@@ -34,6 +34,8 @@ struct EvaluateOptions {
   uint64_t peak_heap_bytes = 0;    // from MeasureFootprint when the caller has it; 0: measured
   // Only the plan's policy, no bounds and no per-site table: SelectPlan's replays.
   bool plan_only = false;
+  // With plan_only: first-touch too (SelectPlan's kernel candidate, in the same pass).
+  bool with_first_touch = false;
   std::function<void(double)> progress;
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -480,6 +480,39 @@ TEST(Evaluate, TheFixedBoundKeepsAGroupOnItsTierForItsWholeLife) {
   EXPECT_NEAR(Share(f, "hindsight-site-window"), 1.0, 1e-9);
 }
 
+// Plan selection scores the kernel's candidate (a plan with no assignments, every site on the
+// default placement) by the first-touch policy of another replay's pass: the two must agree, block
+// for block, and the plan-only replay must report first-touch as the full one does.
+TEST(Evaluate, APlanLeftToTheKernelPlacesAsFirstTouch) {
+  TempDir dir;
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    WriteRandomTrace(dir.File("t"), seed, true);
+    const uint64_t peak = analyzer::MeasureFootprint(dir.File("t")).peak_heap_bytes;
+    profile::ProfileChunk kernel = Learn(dir.File("t"));
+    analyzer::PlanOptions plan;
+    plan.tiers = TwoTiers(peak * (5 + seed % 40) / 100);
+    analyzer::MakePlan(plan, &kernel);
+    kernel.mutable_plan()->clear_assignments();
+    kernel.mutable_plan()->set_default_tier("default");
+    kernel.mutable_plan()->set_leave_to_kernel(true);
+    analyzer::EvaluateOptions options;
+    options.tiers = plan.tiers;
+    const EvaluationResult full = analyzer::Evaluate(dir.File("t"), kernel, nullptr, options);
+    ASSERT_GT(full.heap_samples, 0u);
+    EXPECT_EQ(Policy(full, "tierscope").fast_samples, Policy(full, "first-touch").fast_samples)
+        << "seed " << seed;
+    EXPECT_EQ(Policy(full, "tierscope").peak_bytes, Policy(full, "first-touch").peak_bytes)
+        << "seed " << seed;
+    options.plan_only = true;
+    options.with_first_touch = true;
+    const EvaluationResult quick = analyzer::Evaluate(dir.File("t"), kernel, nullptr, options);
+    ASSERT_EQ(quick.policies.size(), 2u);
+    EXPECT_EQ(quick.policies[1].name, "first-touch");
+    EXPECT_EQ(quick.policies[1].fast_samples, Policy(full, "first-touch").fast_samples);
+    EXPECT_EQ(quick.policies[0].fast_samples, Policy(full, "tierscope").fast_samples);
+  }
+}
+
 TEST(Evaluate, PageBoundIsNeverBelowFirstTouchOfWholePages) {
   TempDir dir;
   analyzer::EvaluateOptions options;

@@ -645,7 +645,8 @@ EvaluationResult EvaluateIndexed(const TraceIndex& trace, const std::string& tra
     }
   }
   result.peak_heap_bytes = options.peak_heap_bytes;
-  if (result.peak_heap_bytes == 0) {
+  // The footprint weighs interleave and is reported; a plan-only replay has neither.
+  if (result.peak_heap_bytes == 0 && !options.plan_only) {
     result.peak_heap_bytes =
         MeasureFootprintIndexed(trace, trace_path, options.cancel).peak_heap_bytes;
   }

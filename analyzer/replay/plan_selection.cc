@@ -107,16 +107,15 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
     }
     return best;
   }
-  // Each learned trace is indexed once, for its footprint and every replay.
+  // Each learned trace is indexed once, for every replay. (The tiers' capacities are resolved
+  // already, and a plan-only replay needs no footprint.)
   std::vector<TraceIndex> indexes;
-  std::vector<uint64_t> peaks;
   for (const auto& t : traces) {
     indexes.push_back(IndexTrace(t, {cancel, {}}));
     if (indexes.back().cancelled) {
       MakePlan(options, &best);
       return best;
     }
-    peaks.push_back(MeasureFootprintIndexed(indexes.back(), t, cancel).peak_heap_bytes);
   }
   constexpr size_t kShapeCount = std::size(kShapes);
   constexpr size_t kKernel = kShapeCount;  // the last candidate
@@ -154,7 +153,6 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
       EvaluateOptions eval;
       eval.tiers = jobs[j].half ? Scaled(options.tiers, 0.5) : options.tiers;
       eval.size_threshold = options.size_threshold;
-      eval.peak_heap_bytes = peaks[jobs[j].trace];
       eval.plan_only = true;
       eval.with_first_touch = jobs[j].shape == 0;
       eval.cancel = cancel;

@@ -32,7 +32,8 @@ struct EvaluateOptions {
   uint64_t size_threshold = 4096;  // memtier: allocations up to this size go fast
   uint64_t random_seed = 1;        // random-sites
   uint64_t peak_heap_bytes = 0;    // from MeasureFootprint when the caller has it; 0: measured
-  // Only the plan's policy, no bounds and no per-site table: SelectPlan's replays.
+  // Only the plan's policy, no bounds, no per-site table and no footprint (peak_heap_bytes stays
+  // as given): SelectPlan's replays.
   bool plan_only = false;
   // With plan_only: first-touch too (SelectPlan's kernel candidate, in the same pass).
   bool with_first_touch = false;

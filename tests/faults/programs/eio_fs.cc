@@ -183,12 +183,27 @@ int main(int argc, char** argv) {
     std::perror("mount");
     return 1;
   }
-  const pid_t server = fork();
-  if (server < 0) return 1;
+  // The parent exits only once the server has left its process group: whoever ran the parent may
+  // kill that group as soon as it exits (the tests' RunBounded does), and a server killed before
+  // its setsid() took the mount down with it (under load, the next stat saw no folder there).
+  int ready[2];
+  const pid_t server = pipe(ready) == 0 ? fork() : -1;
+  if (server < 0) {
+    umount2(argv[1], MNT_DETACH);
+    return 1;
+  }
   if (server == 0) {
+    close(ready[0]);
     setsid();  // outlives the parent and its process group
+    if (write(ready[1], "s", 1) != 1) _exit(1);
+    close(ready[1]);
     Serve();
     _exit(0);
   }
-  return 0;
+  close(ready[1]);
+  char byte = 0;
+  ssize_t n;
+  while ((n = read(ready[0], &byte, 1)) < 0 && errno == EINTR) {
+  }
+  return n == 1 ? 0 : 1;
 }

@@ -49,11 +49,12 @@ struct StackInfo {
   PlanDecisions::Decision plan, random;
 };
 
-// One live allocation (or mapping, whose pieces share it).
+// One live allocation (or mapping, whose pieces share it). Its placement under each policy is
+// kept beside it (Replay::PlaceOf), for the policies a replay can run only: a plan-only replay
+// holds millions of these, and its slots are half the size of a full one's.
 struct Slot {
   uint64_t origin = 0, remaining = 0;
   uint32_t site = 0, group = 0;
-  std::array<Placement, kPolicies> place;
 };
 
 // A realloc's (or mremap's) old block, between its release and its new block in the same stream.
@@ -92,6 +93,8 @@ class Replay {
     out_.bin_ns = bins_.bin_ns;
     out_.duration_ns = end_ns_ - bins_.start_ns;
     out_.site_depth = plan_.depth();
+    static_assert(kPlan == 0 && kFirstTouch == 1, "plan-only replays keep the first two");
+    stride_ = options.plan_only ? 2 : kPolicies;
     if (random_plan) random_.emplace(*random_plan, tiers_);
     quota_used_[kPlan].assign(plan_.quotas(), 0);
     if (random_) quota_used_[kRandomSites].assign(random_->quotas(), 0);
@@ -119,6 +122,8 @@ class Replay {
     return p == kPlan || p != kRandomSites || random_;
   }
   const StackInfo& InfoOf(uint32_t stack_id);
+  // The placements of a slot, one per policy below stride_.
+  Placement* PlaceOf(uint32_t slot) { return &placements_[size_t(slot) * stride_]; }
   Placement Place(int policy, const formats::AllocEvent& e, const StackInfo& info,
                   const Pending* kept);
   // `heap`: a heap block, which the placer may split (its mappings it places whole).
@@ -148,6 +153,10 @@ class Replay {
   std::vector<Pending> pending_;
   LiveMap live_;
   std::vector<Slot> slots_;
+  // Policies with a placement per slot: every one, or (plan_only) the plan and first-touch, the
+  // first two (Active).
+  size_t stride_ = 0;
+  std::vector<Placement> placements_;
   std::vector<uint32_t> free_slots_;
   std::array<std::vector<uint64_t>, kPolicies> quota_used_;  // per plan policy, per quota
   std::vector<StackInfo> stack_info_;
@@ -314,6 +323,7 @@ void Replay::OnAlloc(const JoinEvent& e, bool mapping) {
   } else {
     slot = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
+    placements_.resize(slots_.size() * stride_);
   }
   // Whatever overlapped the new block is gone first (its release was not seen): its room is back.
   LiveBlock block;
@@ -332,13 +342,14 @@ void Replay::OnAlloc(const JoinEvent& e, bool mapping) {
   s.remaining = e.size;
   s.site = info.site;
   if (!options_.plan_only) s.group = site_window_.GroupOf(e.stack_id, e.time_ns);
+  Placement* place = PlaceOf(slot);
   for (int p = 0; p < kPolicies; ++p) {
     if (!Active(p)) continue;
-    s.place[p] = Place(p, event, info, kept);
-    ledgers_[p].Add(s.place[p], 0, e.size);
+    place[p] = Place(p, event, info, kept);
+    ledgers_[p].Add(place[p], 0, e.size);
     auto& counts = allocations_by_tier_[p];
     if (counts.empty()) counts.assign(tiers_.size() + 1, 0);
-    ++counts[s.place[p].by_default ? tiers_.size() : s.place[p].lo];
+    ++counts[place[p].by_default ? tiers_.size() : place[p].lo];
   }
   if (kept) kept->valid = false;
   slots_[slot] = s;
@@ -360,18 +371,19 @@ void Replay::OnRemoved(uint64_t start, uint64_t end, const LiveBlock& block, boo
   const uint32_t id = static_cast<uint32_t>(block.serial);
   Slot& s = slots_[id];
   const uint64_t from = start - s.origin, to = end - s.origin;
+  const Placement* place = PlaceOf(id);
   for (int p = 0; p < kPolicies; ++p) {
     if (!Active(p)) continue;
-    ledgers_[p].Remove(s.place[p], from, to);
-    if (s.place[p].quota >= 0) {
-      uint64_t& used = quota_used_[p][size_t(s.place[p].quota)];
+    ledgers_[p].Remove(place[p], from, to);
+    if (place[p].quota >= 0) {
+      uint64_t& used = quota_used_[p][size_t(place[p].quota)];
       used -= std::min(used, to - from);
     }
   }
   if (!options_.plan_only) site_window_.OnLive(s.group, now_, -int64_t(end - start));
   if (keep) {
     pending_[stream_].valid = true;
-    pending_[stream_].place = s.place;
+    std::copy(place, place + stride_, pending_[stream_].place.begin());
   }
   s.remaining -= std::min(s.remaining, end - start);
   if (s.remaining == 0) FreeSlot(id);
@@ -383,12 +395,13 @@ void Replay::OnSample(const JoinEvent& e) {
   if (!block) return;
   ++out_.heap_samples;
   const Slot& s = slots_[block->serial];
+  const Placement* place = PlaceOf(static_cast<uint32_t>(block->serial));
   const uint64_t offset = e.address - s.origin;
   SiteTally& site = sites_[s.site];
   ++site.samples;
   for (int p = 0; p < kPolicies; ++p) {
     if (!Active(p)) continue;
-    const uint8_t tier = s.place[p].TierAt(offset);
+    const uint8_t tier = place[p].TierAt(offset);
     if (tier == 0) {
       fast_[p] += 1;
       site.fast[p] += 1;

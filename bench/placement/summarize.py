@@ -90,13 +90,25 @@ def fmt_s(x):
     return "–" if x is None else f"{x:.1f}"
 
 
-def capacity_of(filename):
+def capacity_of(filename, prefix="eval-"):
     # eval-25.json -> 25.0
-    stem = filename[len("eval-"):-len(".json")]
+    stem = filename[len(prefix):-len(".json")]
     try:
         return float(stem)
     except ValueError:
         return None
+
+
+def by_capacity(folder, prefix, capacities):
+    """PREFIX-P.json files of a workload folder, loaded, by capacity P (those asked for only)."""
+    found = {}
+    for f in sorted(os.listdir(folder)):
+        if not (f.startswith(prefix) and f.endswith(".json")):
+            continue
+        cap = capacity_of(f, prefix)
+        if cap is not None and (not capacities or cap in capacities):
+            found[cap] = load_json(os.path.join(folder, f))
+    return found
 
 
 def collect(results, capacities):
@@ -116,17 +128,8 @@ def collect(results, capacities):
         entry["report"] = load_json(os.path.join(d, "A.report.json"))
         entry["analyze"] = load_json(os.path.join(d, "A.analyze.meta.json"))
         entry["sources"] = load_json(os.path.join(d, "A.sources.json"))
-        files = sorted(f for f in os.listdir(d) if f.startswith("eval-") and f.endswith(".json"))
-        for f in files:
-            cap = capacity_of(f)
-            if cap is None or (capacities and cap not in capacities):
-                continue
-            entry["evals"][cap] = load_json(os.path.join(d, f))
-        entry["insample"] = {}
-        for f in sorted(f for f in os.listdir(d) if f.startswith("insample-") and f.endswith(".json")):
-            cap = capacity_of("eval-" + f[len("insample-"):])
-            if cap is not None and (not capacities or cap in capacities):
-                entry["insample"][cap] = load_json(os.path.join(d, f))
+        entry["evals"] = by_capacity(d, "eval-", capacities)
+        entry["insample"] = by_capacity(d, "insample-", capacities)
         data[w] = entry
     return data
 

@@ -16,7 +16,7 @@ class AddressSet {
  public:
   bool Init(size_t slots) {  // a power of two
     mask_ = slots - 1;
-    slots_ = static_cast<std::atomic<uint64_t>*>(RawMap(slots * sizeof(uint64_t)));
+    slots_ = static_cast<std::atomic<uint64_t>*>(RawMapTable(slots * sizeof(uint64_t)));
     counts_ = static_cast<std::atomic<uint8_t>*>(RawMap(kFilterCounts));
     return slots_ != nullptr && counts_ != nullptr;
   }

@@ -6,7 +6,9 @@
 #include <libunwind.h>
 
 #include <cstdlib>
+#include <vector>
 
+#include "runtime/address_set.h"
 #include "runtime/event_buffer.h"
 #include "runtime/stack_table.h"
 
@@ -61,6 +63,36 @@ void BM_BufferAppendAndHandOff(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_BufferAppendAndHandOff);
+
+// Sampled mode: the filter check of each release (nearly all say "not sampled") while the program
+// works through its own data. Releases of a 32 MiB heap in shuffled order, each followed by
+// reads of a working set of range(0) KiB (a power of two) (the program's), which competes with the filter for
+// the core's cache. 64 blocks are held, as after a while of --alloc-sample-bytes 524288.
+void BM_ReleaseFilter(benchmark::State& state) {
+  constexpr uint64_t kBase = 0x7f0000000000, kHeap = uint64_t{32} << 20;
+  AddressSet set;
+  set.Init(size_t{1} << 20);
+  for (uint64_t i = 0; i < 64; ++i) set.Insert(kBase + i * (kHeap / 64));
+  std::vector<uint64_t> releases(size_t{1} << 16);
+  uint64_t x = 88172645463325252ull;  // xorshift: a fixed shuffled order
+  for (uint64_t& a : releases) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    a = kBase + (x % kHeap & ~uint64_t{15});
+  }
+  std::vector<uint64_t> work(static_cast<size_t>(state.range(0)) * 1024 / sizeof(uint64_t), 1);
+  size_t r = 0, w = 0;
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    sum += set.MaybeHeld(releases[r]);
+    r = (r + 1) & (releases.size() - 1);
+    for (int k = 0; k < 4; ++k) {  // 4 lines of the program's data per release
+      sum += work[w];
+      w = (w + 8 * 97) & (work.size() - 1);
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+}
+BENCHMARK(BM_ReleaseFilter)->Arg(64)->Arg(512)->Arg(4096);
 
 // Whole hook when preloaded (plain malloc otherwise), frames[0] `depth` calls deep.
 void BM_MallocFree(benchmark::State& state) {

@@ -181,11 +181,21 @@ class RunCommand : public Subcommand {
     // Every process of the program writes its own stats; the totals go to --stats at the end.
     StatsFolder stats_folder;
     env.emplace_back("TIERSCOPE_PLACER_STATS", stats_folder.Pattern());
-    // Machine-level warnings: said here, once, and not again by the placer in each process.
+    // Said here (or in the summary line), once, and not again by the placer in each process:
+    // the machine-level warnings, and a plan left to the kernel, which the summary line explains.
+    std::vector<std::string> said;
     if (!profile_.empty() && resolved->single_node) {
       Say("one memory tier on this machine: every tier maps to node " +
           placer::JoinNodes(resolved->tiers[0].nodes, ","));
-      env.emplace_back("TIERSCOPE_PLACER_SAID", "one-tier");
+      said.push_back(placer::kOneTierKey);
+    }
+    // As the placer decides (startup.cc, Configure): learning runs whatever the plan says.
+    left_to_kernel_ = !profile_.empty() && profile.plan().leave_to_kernel() && learn_.empty();
+    if (left_to_kernel_) said.push_back(placer::kLeftToKernelKey);
+    if (!said.empty()) {
+      std::string keys;
+      for (const std::string& key : said) keys += (keys.empty() ? "" : ",") + key;
+      env.emplace_back(placer::kSaidVariable, keys);
     }
     if (!learn_.empty()) env.emplace_back("TIERSCOPE_PLACER_SITES", learn_path);
     if (!timeline_.empty()) {
@@ -250,13 +260,15 @@ class RunCommand : public Subcommand {
             (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
       }
     }
-    if (!quiet_ || placer::LowMatch(totals)) Say(line);
+    // Under --quiet too: a run that places nothing must say so.
+    if (!quiet_ || placer::LowMatch(totals) || left_to_kernel_) Say(line);
   }
 
  private:
   std::string profile_, tiers_, stats_, learn_, default_tier_, unwind_, timeline_, timeline_every_;
   int depth_ = 0;
   bool quiet_ = false;
+  bool left_to_kernel_ = false;  // the plan places nothing: the summary line says why
   std::vector<std::string> command_;
 };
 

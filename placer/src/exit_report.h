@@ -12,9 +12,10 @@
 namespace tierscope::placer {
 
 struct RunInfo {
-  std::string placement;    // "plan", "default (no profile)", "default"
-  std::string reason;       // why default placement, when it is
-  std::string tier_source;  // "explicit", "profile", "discovered (...)"
+  std::string placement;        // "plan", "default (no profile)", "default"
+  std::string reason;           // why default placement, when it is
+  bool left_to_kernel = false;  // the reason is the plan's own choice (Plan.leave_to_kernel)
+  std::string tier_source;      // "explicit", "profile", "discovered (...)"
   std::string profile_path, stats_path, sites_path;
   std::string timeline_path, timeline_every;  // TIERSCOPE_PLACER_TIMELINE and its _EVERY
   std::vector<TierSpec> tiers;

@@ -38,11 +38,7 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-// Warnings are said once per process tree, not once per process (a launcher script runs dozens
-// of programs): TIERSCOPE_PLACER_SAID lists the keys of the warnings already said, and the process
-// that says one first adds its key for the processes it starts. `tierscope run` says the
-// machine-level ones itself and sets the variable before the program starts.
-constexpr const char* kSaidVariable = "TIERSCOPE_PLACER_SAID";
+// Warnings are said once per process tree (kSaidVariable, run_config.h).
 constexpr const char* kTreeVariable = "TIERSCOPE_PLACER_TREE";
 
 bool AlreadySaid(const std::string& key) {
@@ -219,8 +215,8 @@ void AddPlanKeys(const PlacerSettings& settings) {
 // What the user should know about the plan here, said once per process tree.
 void SayPlanWarnings(const PlacerSettings& settings) {
   if (!settings.profile_path.empty() && settings.tiers.single_node) {
-    SayOnce("one-tier", "one memory tier on this machine: every tier maps to node " +
-                            JoinNodes(settings.tiers.tiers[0].nodes, ","));
+    SayOnce(kOneTierKey, "one memory tier on this machine: every tier maps to node " +
+                             JoinNodes(settings.tiers.tiers[0].nodes, ","));
   }
   if (g_info.quota_sites_dropped != 0) {
     SayOnce("quotas-dropped", std::to_string(g_info.quota_sites_dropped) +
@@ -250,6 +246,7 @@ bool Configure() {
   std::optional<PlacerSettings> settings = CheckPlacerSettings(env, &g_info.reason);
   if (!settings) return false;
   if (settings->profile.plan().leave_to_kernel() && g_info.sites_path.empty()) {
+    g_info.left_to_kernel = true;
     g_info.reason =
         "the plan leaves placement to the kernel's first touch (no plan shape served clearly "
         "more accesses from the fast tier on the run it was learned from)";
@@ -286,7 +283,10 @@ __attribute__((constructor)) void PlacerStart() {
                           std::memory_order_release);
   } else {
     g_info.placement = "default";
-    SayOnce("default-placement", g_info.reason + "; running with default placement");
+    // A key of its own for the plan's choice: `tierscope run` says that one in its summary line
+    // and marks it said (run_command.cc); any other reason is still said here.
+    SayOnce(g_info.left_to_kernel ? kLeftToKernelKey : "default-placement",
+            g_info.reason + "; running with default placement");
   }
   // Fork safety (allocation_path.h): every lock taken around fork; a child counts from zero.
   // Registered after jemalloc's own (at its first allocation, above), so the placer's prepare runs

@@ -31,6 +31,15 @@ std::optional<std::string> CheckPlan(const profile::ProfileChunk& profile,
 // one line in *error naming the value otherwise.
 std::optional<double> ParseTimelineEvery(const std::string& text, std::string* error);
 
+// Warnings are said once per process tree, not once per process (a launcher script runs dozens
+// of programs): kSaidVariable lists the keys of the warnings already said, and the process that
+// says one first adds its key for the processes it starts. `tierscope run` sets it before the
+// program starts for what it says itself: the machine-level warnings, and a plan left to the
+// kernel (its summary line gives the reason).
+constexpr const char* kSaidVariable = "TIERSCOPE_PLACER_SAID";
+constexpr const char* kOneTierKey = "one-tier";
+constexpr const char* kLeftToKernelKey = "left-to-kernel";
+
 // Index of tier `name` in `tiers`; -1 for "default" or ""; -2 when unknown.
 int TierIndex(const std::vector<TierSpec>& tiers, const std::string& name);
 

@@ -40,13 +40,13 @@ for depth in 1 16; do
   "$stress" "${args[@]}" >"$work/expected.out"
   for ((i = 0; i < runs; i++)); do
     timed plain "$stress" "${args[@]}"
-    timed full "$tierscope" record -q -o "$work/full.trace" -- "$stress" "${args[@]}"
+    timed full "$tierscope" record -q --sampler none -o "$work/full.trace" -- "$stress" "${args[@]}"
     if [ -n "${BEFORE_LIB:-}" ]; then
       timed full-before env TIERSCOPE_RECORDER_LIB="$BEFORE_LIB" "$tierscope" record -q \
-        -o "$work/full-before.trace" -- "$stress" "${args[@]}"
+        --sampler none -o "$work/full-before.trace" -- "$stress" "${args[@]}"
     fi
-    timed sampled "$tierscope" record -q --alloc-sample-bytes 524288 -o "$work/sampled.trace" \
-      -- "$stress" "${args[@]}"
+    timed sampled "$tierscope" record -q --sampler none --alloc-sample-bytes 524288 \
+      -o "$work/sampled.trace" -- "$stress" "${args[@]}"
     if [ $have_heaptrack = 1 ]; then
       timed heaptrack heaptrack -o "$work/ht" "$stress" "${args[@]}"
     fi

@@ -74,7 +74,8 @@ class RecordCommand : public Subcommand {
                    "differences counted in the summary)");
     app.add_option("--sampler", sampler_,
                    "access sampling: auto, pebs, ibs, timer, faults or none; faults combines "
-                   "with one other, e.g. timer+faults (default none)");
+                   "with one other, e.g. timer+faults (default auto: PEBS, else IBS, else "
+                   "timer)");
     app.add_option("--sample-period", sample_period_,
                    "sampling period: timer in time (1ms, 250us), PEBS/IBS in events");
     app.add_option("--event", sample_event_,

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "sampling/sampler_catalogue.h"
 #include "tierscope/formats/trace_io.h"
 
 namespace tierscope::recorder {
@@ -26,6 +27,14 @@ TraceSummary SummarizeTrace(const std::string& path) {
       }
       for (const auto& b : chunk.samples()) s.samples += static_cast<uint64_t>(b.access_size());
       for (const auto& t : chunk.threads()) tids.insert(t.tid());
+      if (chunk.has_header() && s.samplers.empty()) {
+        for (const auto& c : chunk.header().samplers()) {
+          const std::string name = sampling::KindName(c.kind());
+          if (s.samplers.find(name) == std::string::npos) {
+            s.samplers += (s.samplers.empty() ? "" : "+") + name;
+          }
+        }
+      }
       s.stacks += static_cast<uint64_t>(chunk.stacks_size());
       s.module_maps += static_cast<uint64_t>(chunk.module_maps_size());
       if (chunk.has_counters()) {
@@ -50,13 +59,14 @@ std::string FormatSummary(const std::string& path, const TraceSummary& s) {
   std::snprintf(
       buf, sizeof buf,
       "tierscope: recorded %llu events (%llu allocations, %llu releases) from %llu "
-      "thread%s with %llu distinct stacks; %llu events dropped; %llu access samples; "
+      "thread%s with %llu distinct stacks; %llu events dropped; %llu access samples%s; "
       "trace %s: %llu bytes, %.2f bytes/event, %s.",
       static_cast<unsigned long long>(events), static_cast<unsigned long long>(s.alloc_events),
       static_cast<unsigned long long>(s.free_events), static_cast<unsigned long long>(s.threads),
       s.threads == 1 ? "" : "s", static_cast<unsigned long long>(s.stacks),
       static_cast<unsigned long long>(s.dropped), static_cast<unsigned long long>(s.samples),
-      path.c_str(), static_cast<unsigned long long>(s.file_bytes),
+      s.samplers.empty() ? " (sampling off)" : (" (" + s.samplers + ")").c_str(), path.c_str(),
+      static_cast<unsigned long long>(s.file_bytes),
       events > 0 ? static_cast<double>(s.file_bytes) / static_cast<double>(events) : 0.0,
       s.end_reason.empty() ? "not closed cleanly" : ("closed at " + s.end_reason).c_str());
   std::string out = buf;

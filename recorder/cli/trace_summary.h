@@ -11,7 +11,8 @@ struct TraceSummary {
   uint64_t samples = 0, module_maps = 0, chunks = 0, file_bytes = 0;
   uint64_t unwind_checks = 0, unwind_mismatches = 0;  // --unwind check
   std::string end_reason;                             // empty when the trace has no footer
-  std::string error;  // first damage found, if any (earlier chunks still counted)
+  std::string samplers;  // the access samplers the header names ("timer", "timer+faults"), or ""
+  std::string error;     // first damage found, if any (earlier chunks still counted)
 };
 
 // Reads the whole trace; never throws (problems go to .error).

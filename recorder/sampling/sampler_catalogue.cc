@@ -128,8 +128,10 @@ std::vector<SourceDef> OpenableSources(const SamplingOptions& options,
         failures.clear();
         const bool ok = try_source(MakePebs) || try_source(MakeIbs) || try_source(MakeTimer);
         if (ok) {
-          notice(std::string("--sampler auto: using ") + KindName(sources.back().kind) +
-                 (failures.empty() ? "" : " (" + failures + ")"));
+          if (options.say_auto_choice) {
+            notice(std::string("sampler auto: using ") + KindName(sources.back().kind) +
+                   (failures.empty() ? "" : " (" + failures + ")"));
+          }
           failures = before;
         } else {
           failures = before.empty() ? failures : before + "; " + failures;

@@ -157,6 +157,8 @@ bool SamplingOptionsFromEnv(SamplingOptions* options, std::string* error) {
   };
   if (const char* v = std::getenv("TIERSCOPE_SAMPLER")) {
     if (!ParseSamplerSpec(v, &options->samplers, error)) return with_name("TIERSCOPE_SAMPLER");
+  } else {
+    options->say_auto_choice = false;
   }
   if (const char* v = std::getenv("TIERSCOPE_SAMPLE_PERIOD")) {
     if (!ParseSamplePeriod(v, &options->period, error)) {

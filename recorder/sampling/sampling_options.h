@@ -11,8 +11,13 @@ namespace tierscope::recorder {
 enum class SamplerChoice { kAuto, kPebs, kIbs, kTimer, kFaults };
 
 struct SamplingOptions {
-  // Empty: sampling off ("none"). "auto" picks PEBS, then IBS, then timer.
-  std::vector<SamplerChoice> samplers;
+  // Empty: sampling off ("none"). "auto" picks PEBS, then IBS, then timer. Auto by default: the
+  // plan needs access samples, and a recording without them plans nothing (it used to be off
+  // unless asked, and `tierscope record -- PROGRAM` gave a trace no plan could use).
+  std::vector<SamplerChoice> samplers = {SamplerChoice::kAuto};
+  // Whether to say which source auto picked, and why not the others. Not when auto is only the
+  // default: `tierscope record`'s summary names the source, and most machines say the same.
+  bool say_auto_choice = true;
   // 0: the source's default (timer 1 ms in ns, PEBS 10007 events, IBS 0x10000 ops, faults 1).
   uint64_t period = 0;
   // libpfm4 event strings for PEBS; empty: defaults for the CPU model.

@@ -291,6 +291,41 @@ TEST(RecordLifeCycle, ForkStormWhileOtherThreadsAllocateNeverHangs) {
   EXPECT_EQ(parent.footer.end_reason(), "exit");
 }
 
+// Without --sampler the recording has access samples (a trace without them plans nothing): auto
+// picks what the machine has (the timer sampler on a VM without a PMU), says nothing about it up
+// front, and the summary names the source. --sampler auto asked for says its choice once.
+TEST(RecordSampling, TheDefaultSamplesAccessesAndTheSummaryNamesTheSource) {
+  TempDir dir;
+  const std::string script =
+      "x = bytearray(16 << 20)\n"
+      "s = 0\n"
+      "for r in range(3):\n"
+      "    for i in range(0, len(x), 64): s += x[i]\n"
+      "print(s)\n";
+  auto r = RecordAndCompare(dir, {kPython, "-c", script});
+  ExpectSameRunAndCleanTrace(r);
+  ASSERT_EQ(r.facts.header.samplers_size(), 1) << r.traced.err;
+  const trace::SamplerKind kind = r.facts.header.samplers(0).kind();
+  EXPECT_NE(kind, trace::SAMPLER_FAULTS);
+  EXPECT_GT(r.facts.counters.samples(), 0u) << r.traced.err;  // ~1 s of CPU, 1 sample per ms
+  const std::string named = std::string("access samples (") +
+                            (kind == trace::SAMPLER_PEBS  ? "pebs"
+                             : kind == trace::SAMPLER_IBS ? "ibs"
+                                                          : "timer") +
+                            ")";
+  EXPECT_NE(r.traced.err.find(named), std::string::npos) << r.traced.err;
+  EXPECT_EQ(r.traced.err.find("sampler auto"), std::string::npos) << r.traced.err;
+
+  auto asked = RecordAndCompare(dir, {kPython, "-c", "print(1)"}, {"--sampler", "auto"});
+  ExpectSameRunAndCleanTrace(asked);
+  EXPECT_NE(asked.traced.err.find("sampler auto: using "), std::string::npos) << asked.traced.err;
+  auto off = RecordAndCompare(dir, {kPython, "-c", "print(1)"}, {"--sampler", "none"});
+  ExpectSameRunAndCleanTrace(off);
+  EXPECT_EQ(off.facts.header.samplers_size(), 0);
+  EXPECT_NE(off.traced.err.find("0 access samples (sampling off)"), std::string::npos)
+      << off.traced.err;
+}
+
 // With an access sampler, a forked child samples too: it opens its own sources (the parent's
 // perf events and drain thread are not its), quietly (the parent said which, once).
 TEST(RecordLifeCycle, ForkedChildIsAccessSampledToo) {

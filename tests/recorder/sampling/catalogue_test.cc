@@ -43,7 +43,7 @@ TEST(SamplerCatalogue, AutoSaysWhichSourceItChose) {
   auto sources = Open({SamplerChoice::kAuto}, &notices, &error);
   ASSERT_EQ(sources.size(), 1u) << error;
   ASSERT_EQ(notices.size(), 1u);
-  EXPECT_EQ(notices[0].rfind(std::string("--sampler auto: using ") + KindName(sources[0].kind), 0),
+  EXPECT_EQ(notices[0].rfind(std::string("sampler auto: using ") + KindName(sources[0].kind), 0),
             0u)
       << notices[0];
 }

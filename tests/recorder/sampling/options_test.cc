@@ -69,6 +69,21 @@ TEST(SampleEvents, CommaSeparated) {
   EXPECT_FALSE(ParseSampleEvents("A,,C", &e, &error));
 }
 
+// Without TIERSCOPE_SAMPLER (and without --sampler) the recorder samples with what the machine
+// has: a recording without access samples can plan nothing.
+TEST(SamplingEnv, SamplingIsAutoUnlessAsked) {
+  unsetenv("TIERSCOPE_SAMPLER");
+  SamplingOptions o;
+  std::string error;
+  ASSERT_TRUE(SamplingOptionsFromEnv(&o, &error)) << error;
+  ASSERT_EQ(o.samplers.size(), 1u);
+  EXPECT_EQ(o.samplers[0], SamplerChoice::kAuto);
+  setenv("TIERSCOPE_SAMPLER", "none", 1);
+  ASSERT_TRUE(SamplingOptionsFromEnv(&o, &error)) << error;
+  EXPECT_TRUE(o.samplers.empty());
+  unsetenv("TIERSCOPE_SAMPLER");
+}
+
 TEST(SamplingEnv, ReadsVariablesAndNamesTheBadOne) {
   setenv("TIERSCOPE_SAMPLER", "timer+faults", 1);
   setenv("TIERSCOPE_SAMPLE_PERIOD", "2ms", 1);

@@ -175,7 +175,7 @@ TEST(SamplingSession, AutoFallsBackAndSaysWhichSource) {
   auto session = SamplingSession::Create(o, &sink, hooks, &error);
   ASSERT_NE(session, nullptr) << error;
   ASSERT_EQ(notices.size(), 1u);
-  EXPECT_EQ(notices[0].rfind("--sampler auto: using ", 0), 0u) << notices[0];
+  EXPECT_EQ(notices[0].rfind("sampler auto: using ", 0), 0u) << notices[0];
   const auto configs = session->configs();
   ASSERT_EQ(configs.size(), 2u);
   EXPECT_EQ(configs[1].kind(), trace::SAMPLER_FAULTS);

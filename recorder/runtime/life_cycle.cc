@@ -78,7 +78,7 @@ void ForkChild() {
   // open the child's own (quietly: the parent said what it uses, or why not, once).
   const bool sampled = s.sampler != nullptr;
   s.sampler.reset();
-  if (sampled) s.sampler = OpenSampleSource(true);
+  if (sampled) s.sampler = OpenSampleSource(true, false);
   if (!StartWriter(s)) {
     g_recording = false;
     return;

@@ -151,7 +151,9 @@ __attribute__((constructor(103))) void InitRecorder() {
   }
   // Access sampling (recorder/sampling/): TIERSCOPE_SAMPLER and friends; allocation tracing
   // goes on without it when no source opens. The header (MakeHeader) lists its configs().
-  s.sampler = OpenSampleSource(false);
+  // The first image of the root process: not its children, nor the images it execs (a launcher
+  // script's interpreter, then the program).
+  s.sampler = OpenSampleSource(false, config->root_pid == pid && exec_of == nullptr);
 
   ThreadState* main_thread = NewThreadState(0);
   if (main_thread == nullptr) return;

@@ -85,7 +85,9 @@ bool StartWriter(RuntimeState& s);
 
 // The access samplers from TIERSCOPE_SAMPLER and friends (sample_sink.cc), feeding the trace.
 // Null when sampling is off or no source opens (said on stderr unless quiet).
-std::unique_ptr<SampleSource> OpenSampleSource(bool quiet);
+// `root`: the program `tierscope record` started (not a process it forked, nor an image it
+// exec'd), the only one that says which source `--sampler auto` picked.
+std::unique_ptr<SampleSource> OpenSampleSource(bool quiet, bool root);
 
 // Life cycle (life_cycle.cc): the thread key whose destructor sees threads exit; then, once
 // recording, fork handlers and fatal-signal handlers.

@@ -43,13 +43,14 @@ RuntimeSink g_sink __attribute__((init_priority(102)));
 
 }  // namespace
 
-std::unique_ptr<SampleSource> OpenSampleSource(bool quiet) {
+std::unique_ptr<SampleSource> OpenSampleSource(bool quiet, bool root) {
   SamplingOptions sampling;
   std::string why;
   if (!SamplingOptionsFromEnv(&sampling, &why)) {
     if (!quiet) std::fprintf(stderr, "tierscope: recorder: %s; access sampling off\n", why.c_str());
     return nullptr;
   }
+  if (!root) sampling.say_auto_choice = false;  // said by the root, not by each program it runs
   if (sampling.samplers.empty()) return nullptr;
   auto source = CreateSampleSource(sampling, &g_sink, MarkInternalThread, &why, quiet);
   if (source == nullptr && !quiet) {

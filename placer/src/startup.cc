@@ -262,6 +262,14 @@ bool Configure() {
   FindOwnCode();
   AddPlanKeys(*settings);
   SayPlanWarnings(*settings);
+  // A process of a program the profile does not know (a launcher's shell, a tool a script runs):
+  // the plan has nothing to say about its own allocations, so they go where the kernel puts
+  // them, not to the plan's tier for sites it does not name (its slowest: a wrapper's helpers
+  // were bound to the slow tier whole). Sites of shared libraries the plan names are still
+  // placed; --default-tier still decides.
+  if (env.default_tier.empty() && !CheckModules(g_info, g_state.modules).program_in_profile) {
+    g_state.unknown_tier = kDefaultTier;
+  }
   ChoosePrimary(settings->profile, settings->tiers.tiers, env.primary);
   g_info.profile_path = settings->profile_path;
   g_info.placement = settings->profile_path.empty() ? "default (no profile)" : "plan";

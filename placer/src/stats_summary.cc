@@ -55,8 +55,8 @@ json ProcessEntry(const json& p) {
   json entry = json::object();
   for (const char* key :
        {"pid", "program", "placement", "reason", "plan_hits", "unknown_sites", "match_share",
-        "program_in_profile", "fallbacks_to_default", "profile_modules_other_build",
-        "profile_modules_other_build_names", "rss_bytes"}) {
+        "program_in_profile", "unknown_site_tier", "fallbacks_to_default",
+        "profile_modules_other_build", "profile_modules_other_build_names", "rss_bytes"}) {
     if (auto it = p.find(key); it != p.end()) entry[key] = *it;
   }
   json allocations = json::object();
@@ -236,7 +236,8 @@ std::string SummaryLine(const json& stats) {
     const uint64_t counted = U64(stats, "match_processes");
     if (processes > 1 && counted < processes) {
       line += " in the " + std::to_string(counted) + " process(es) running a program of the " +
-              "profile; " + std::to_string(processes - counted) + " other(s) not counted";
+              "profile; " + std::to_string(processes - counted) +
+              " other(s) not counted, their sites outside the plan on the default placement";
     }
     line += ")";
   }

@@ -931,6 +931,12 @@ TEST(PlacerRun, WarningsAreSaidOncePerRunUnderALauncher) {
   TempDir dir;
   const std::string kv = ExampleBin("ts-example-kvcache");
   ASSERT_NO_FATAL_FAILURE(PlanKvcacheSitesOn(dir, kv, "slow"));
+  {  // sites the plan does not name go to its slowest tier, as `tierscope plan` makes them
+    auto read = formats::ReadProfile(dir.File("plan.tsp"));
+    ASSERT_TRUE(read.ok());
+    read.profile.mutable_plan()->set_default_tier("slow");
+    formats::WriteProfile(dir.File("plan.tsp"), read.profile);
+  }
   const std::string script =
       "for i in 1 2 3 4 5; do /bin/true; done; (/bin/echo child) >/dev/null; "
       "/bin/sh -c '/bin/true; /bin/true'; exec " +
@@ -949,6 +955,23 @@ TEST(PlacerRun, WarningsAreSaidOncePerRunUnderALauncher) {
   EXPECT_GE(stats["process_count"].get<int>(), 7) << stats.dump();
   EXPECT_EQ(stats["summary"], line);
   EXPECT_EQ(stats["program"], kv);  // the root process: the one that exec'd the program
+  // The shells and tools of the launcher are not the plan's program: what the plan does not name
+  // there goes where the kernel puts it, not to the plan's tier for unknown sites (slow here).
+  int others = 0;
+  for (const auto& p : stats["processes"]) {
+    if (p["program"] == kv) {
+      EXPECT_EQ(p["unknown_site_tier"], "slow") << p.dump();
+      EXPECT_TRUE(p["program_in_profile"].get<bool>()) << p.dump();
+    } else {
+      ++others;
+      EXPECT_EQ(p["unknown_site_tier"], "default") << p.dump();
+      EXPECT_FALSE(p["program_in_profile"].get<bool>()) << p.dump();
+      EXPECT_EQ(p["allocations"].value("slow", 0), 0) << p.dump();
+    }
+  }
+  EXPECT_GE(others, 6);
+  EXPECT_NE(line.find("their sites outside the plan on the default placement"), std::string::npos)
+      << line;
 
   // Direct LD_PRELOAD: the first process says it and tells its children.
   const auto direct =

@@ -474,7 +474,8 @@ TEST(StatsSummary, OneLineWithTiersShareAndSpills) {
   EXPECT_EQ(line,
             "1100 allocations placed (fast 800, slow 300) in 2 processes; 99.9% matched the "
             "plan (999 of 1000 allocations in the 1 process(es) running a program of the "
-            "profile; 1 other(s) not counted); spills: 2 to a slower tier, 2 to the default "
+            "profile; 1 other(s) not counted, their sites outside the plan on the default "
+            "placement); spills: 2 to a slower tier, 2 to the default "
             "placement");
   EXPECT_EQ(line.find('\n'), std::string::npos);
 }

@@ -267,10 +267,13 @@ bool Configure() {
   // them, not to the plan's tier for sites it does not name (its slowest: a wrapper's helpers
   // were bound to the slow tier whole). Sites of shared libraries the plan names are still
   // placed; --default-tier still decides.
-  if (env.default_tier.empty() && !CheckModules(g_info, g_state.modules).program_in_profile) {
-    g_state.unknown_tier = kDefaultTier;
-  }
-  ChoosePrimary(settings->profile, settings->tiers.tiers, env.primary);
+  // Nearly all of its allocations are then the default placement's: jemalloc's fast paths serve
+  // that one (the primary), not the tier the profile's own allocations mostly go to.
+  const bool outside_profile =
+      env.default_tier.empty() && !CheckModules(g_info, g_state.modules).program_in_profile;
+  if (outside_profile) g_state.unknown_tier = kDefaultTier;
+  ChoosePrimary(settings->profile, settings->tiers.tiers,
+                outside_profile && env.primary.empty() ? "default" : env.primary);
   g_info.profile_path = settings->profile_path;
   g_info.placement = settings->profile_path.empty() ? "default (no profile)" : "plan";
   return true;

@@ -55,7 +55,7 @@ json ProcessEntry(const json& p) {
   json entry = json::object();
   for (const char* key :
        {"pid", "program", "placement", "reason", "plan_hits", "unknown_sites", "match_share",
-        "program_in_profile", "unknown_site_tier", "fallbacks_to_default",
+        "program_in_profile", "unknown_site_tier", "primary_placement", "fallbacks_to_default",
         "profile_modules_other_build", "profile_modules_other_build_names", "rss_bytes"}) {
     if (auto it = p.find(key); it != p.end()) entry[key] = *it;
   }

@@ -967,6 +967,7 @@ TEST(PlacerRun, WarningsAreSaidOncePerRunUnderALauncher) {
       EXPECT_EQ(p["unknown_site_tier"], "default") << p.dump();
       EXPECT_FALSE(p["program_in_profile"].get<bool>()) << p.dump();
       EXPECT_EQ(p["allocations"].value("slow", 0), 0) << p.dump();
+      EXPECT_EQ(p["primary_placement"], "default") << p.dump();
     }
   }
   EXPECT_GE(others, 6);

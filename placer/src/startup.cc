@@ -265,10 +265,9 @@ bool Configure() {
   // A process of a program the profile does not know (a launcher's shell, a tool a script runs):
   // the plan has nothing to say about its own allocations, so they go where the kernel puts
   // them, not to the plan's tier for sites it does not name (its slowest: a wrapper's helpers
-  // were bound to the slow tier whole). Sites of shared libraries the plan names are still
-  // placed; --default-tier still decides.
-  // Nearly all of its allocations are then the default placement's: jemalloc's fast paths serve
-  // that one (the primary), not the tier the profile's own allocations mostly go to.
+  // were bound to the slow tier whole), and jemalloc's fast paths serve that placement (the
+  // primary). Sites of shared libraries the plan names are still placed; --default-tier and
+  // TIERSCOPE_PLACER_PRIMARY still decide.
   const bool outside_profile =
       env.default_tier.empty() && !CheckModules(g_info, g_state.modules).program_in_profile;
   if (outside_profile) g_state.unknown_tier = kDefaultTier;

@@ -43,12 +43,6 @@ json ReadJson(const std::string& path) {
   return json::parse(ReadBytes(path));
 }
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 // `tierscope run`'s stderr ends with its summary line: the line (without its prefix), and the
 // program's own stderr before it in *before. Empty when the last line is not a summary.
 std::string SummaryOf(const std::string& err, std::string* before = nullptr) {
@@ -660,18 +654,13 @@ TEST(PlacerRun, APlanThatLeavesPlacementToTheKernelPlacesNothingAndSaysSo) {
   formats::WriteProfile(dir.File("plan.tsp"), kernel);
   const std::string kv = ExampleBin("ts-example-kvcache");
   const auto plain = RunCommand({kv, "--ops", "2000"});
-  auto times_said = [](const std::string& err) {
-    const std::string why = "the plan leaves placement to the kernel's first touch";
-    int n = 0;
-    for (size_t at = err.find(why); at != std::string::npos; at = err.find(why, at + 1)) ++n;
-    return n;
-  };
+  const std::string why = "the plan leaves placement to the kernel's first touch";
   // Once: in the run's summary line (the placer in the program marks it said), with --quiet too.
   for (const std::vector<std::string>& flags : {std::vector<std::string>{}, {"-q"}}) {
     const auto placed = RunPlaced(dir, {kv, "--ops", "2000"}, "", flags);
     ASSERT_EQ(placed.exit_code, 0) << placed.err;
     EXPECT_EQ(placed.out, plain.out);
-    EXPECT_EQ(times_said(placed.err), 1) << placed.err;
+    EXPECT_EQ(Count(placed.err, why), 1) << placed.err;
     EXPECT_NE(placed.err.find("0 allocations placed"), std::string::npos) << placed.err;
   }
   // Preloaded without `tierscope run`: the placer says it itself.
@@ -681,7 +670,7 @@ TEST(PlacerRun, APlanThatLeavesPlacementToTheKernelPlacesNothingAndSaysSo) {
                               "TIERSCOPE_PLACER_STATS=" + dir.File("stats.json")});
   ASSERT_EQ(preloaded.exit_code, 0) << preloaded.err;
   EXPECT_EQ(preloaded.out, plain.out);
-  EXPECT_EQ(times_said(preloaded.err), 1) << preloaded.err;
+  EXPECT_EQ(Count(preloaded.err, why), 1) << preloaded.err;
   const json stats = ReadJson(dir.File("stats.json"));
   EXPECT_EQ(stats["placement"], "default");
   EXPECT_EQ(stats["plan_hits"], 0);

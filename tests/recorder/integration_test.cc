@@ -324,12 +324,7 @@ TEST(RecordSampling, TheDefaultSamplesAccessesAndTheSummaryNamesTheSource) {
       {"--sampler", "auto"});
   EXPECT_EQ(asked.traced.exit_code, 0) << asked.traced.err;
   EXPECT_EQ(asked.traced.out, asked.plain.out);
-  size_t said = 0;
-  for (size_t at = asked.traced.err.find("sampler auto: using "); at != std::string::npos;
-       at = asked.traced.err.find("sampler auto: using ", at + 1)) {
-    ++said;
-  }
-  EXPECT_EQ(said, 1u) << asked.traced.err;
+  EXPECT_EQ(Count(asked.traced.err, "sampler auto: using "), 1) << asked.traced.err;
   auto off = RecordAndCompare(dir, {kPython, "-c", "print(1)"}, {"--sampler", "none"});
   ExpectSameRunAndCleanTrace(off);
   EXPECT_EQ(off.facts.header.samplers_size(), 0);

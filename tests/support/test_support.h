@@ -34,6 +34,13 @@ inline std::string ReadBytes(const std::string& path) {
   return ss.str();
 }
 
+// How many times `what` occurs in `text` (a message said once, not once per process).
+inline int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 inline void WriteBytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), bytes.size());

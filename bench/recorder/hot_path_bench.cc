@@ -66,8 +66,8 @@ BENCHMARK(BM_BufferAppendAndHandOff);
 
 // Sampled mode: the filter check of each release (nearly all say "not sampled") while the program
 // works through its own data. Releases of a 32 MiB heap in shuffled order, each followed by
-// reads of a working set of range(0) KiB (a power of two) (the program's), which competes with the filter for
-// the core's cache. 64 blocks are held, as after a while of --alloc-sample-bytes 524288.
+// reads of a working set of range(0) KiB (a power of two) (the program's), which competes with the
+// filter for the core's cache. 64 blocks are held, as after a while of --alloc-sample-bytes 524288.
 void BM_ReleaseFilter(benchmark::State& state) {
   constexpr uint64_t kBase = 0x7f0000000000, kHeap = uint64_t{32} << 20;
   AddressSet set;

@@ -1,5 +1,7 @@
 #include "tierscope/formats/profile_io.h"
 
+#include "tierscope/formats/placement_index.h"
+
 #include <algorithm>
 
 namespace tierscope::formats {
@@ -21,7 +23,39 @@ ProfileReadResult ReadProfile(const std::string& path) {
                                  "chunk is not a valid profile chunk"};
       return result;
     }
-    result.profile.MergeFrom(chunk);
+    // Sites move in: MergeFrom copied every one (its stack, each frame's symbols), most of the
+    // time of a load (the placer loads the profile in every process it starts).
+    google::protobuf::RepeatedPtrField<profile::Site> sites;
+    sites.Swap(chunk.mutable_sites());
+    result.profile.MergeFrom(chunk);  // the rest: metadata, tiers, plan
+    result.profile.mutable_sites()->Reserve(result.profile.sites_size() + sites.size());
+    for (profile::Site& site : sites) *result.profile.add_sites() = std::move(site);
+  }
+  if (in.error()) result.error = in.error();
+  return result;
+}
+
+ProfileReadResult ReadProfilePlan(const std::string& path) {
+  ProfileReadResult result;
+  ContainerReader in(path);
+  if (!in.error() && in.kind() != FileKind::kProfile) {
+    result.error = FormatError{FormatError::Kind::kWrongKind, path, 12,
+                               std::string("is a ") + FileKindName(in.kind()) + ", not a profile"};
+    return result;
+  }
+  std::string raw;
+  ChunkInfo info;
+  profile::ProfilePlanView chunk;
+  while (in.Next(&raw, &info)) {
+    if (!chunk.ParseFromString(raw)) {
+      result.error = FormatError{FormatError::Kind::kCorrupt, path, info.offset,
+                                 "chunk is not a valid profile chunk"};
+      return result;
+    }
+    // As ReadProfile's MergeFrom, for the fields the view has.
+    if (chunk.has_metadata()) result.profile.mutable_metadata()->MergeFrom(chunk.metadata());
+    result.profile.mutable_tiers()->MergeFrom(chunk.tiers());
+    if (chunk.has_plan()) result.profile.mutable_plan()->MergeFrom(chunk.plan());
   }
   if (in.error()) result.error = in.error();
   return result;
@@ -45,6 +79,9 @@ void AddSite(profile::ProfileChunk& from, int i, profile::ProfileChunk* chunk) {
 // `Profile` is const (sites copied) or not (sites moved).
 template <class Profile>
 void Write(const std::string& path, Profile& profile, int sites_per_chunk) {
+  // Made before the sites are written (the moving overload empties them).
+  profile::PlacementIndex index;
+  if (profile.has_plan()) index = IndexPlan(profile, PlanKeyDepth(profile));
   ContainerWriter out(path, FileKind::kProfile);
   std::string raw;
   auto append = [&](const profile::ProfileChunk& chunk) {
@@ -67,7 +104,10 @@ void Write(const std::string& path, Profile& profile, int sites_per_chunk) {
   if (profile.tiers_size() > 0 || profile.has_plan()) {
     profile::ProfileChunk tail;
     *tail.mutable_tiers() = profile.tiers();
-    if (profile.has_plan()) *tail.mutable_plan() = profile.plan();
+    if (profile.has_plan()) {
+      *tail.mutable_plan() = profile.plan();
+      *tail.mutable_plan()->mutable_index() = std::move(index);
+    }
     append(tail);
   }
   out.Close();

@@ -126,7 +126,7 @@ class RunCommand : public Subcommand {
     profile::ProfileChunk profile;
     if (!profile_.empty()) {
       RequireReadable(profile_);
-      auto read = formats::ReadProfile(profile_);
+      auto read = formats::ReadProfilePlan(profile_);  // the plan and tiers: no site is needed
       if (!read.ok()) throw UsageError(read.error->Message());
       profile = std::move(read.profile);
     } else if (learn_.empty() && tiers_.empty()) {

@@ -57,7 +57,7 @@ class TopologyCommand : public Subcommand {
     profile::ProfileChunk profile;
     if (!profile_.empty()) {
       RequireReadable(profile_);
-      auto read = formats::ReadProfile(profile_);
+      auto read = formats::ReadProfilePlan(profile_);  // the plan and tiers: no site is needed
       if (!read.ok()) throw UsageError(read.error->Message());
       profile = std::move(read.profile);
     }

@@ -5,6 +5,7 @@
 
 #include "site_cache.h"
 #include "tier_arenas.h"
+#include "tierscope/formats/placement_index.h"
 #include "tierscope/formats/profile_io.h"
 
 namespace tierscope::placer {
@@ -88,7 +89,9 @@ std::optional<PlacerSettings> CheckPlacerSettings(const PlacerEnvironment& env,
   }
   out.profile_path = env.profile;
   if (!env.profile.empty()) {
-    auto read = formats::ReadProfile(env.profile);
+    // Without its sites (every process the placer starts reads the profile): the plan's index
+    // stands for them, unless it is missing or made at another depth (below).
+    auto read = formats::ReadProfilePlan(env.profile);
     if (!read.ok()) {
       *reason = "TIERSCOPE_PROFILE: " + read.error->Message();
       return std::nullopt;
@@ -120,6 +123,19 @@ std::optional<PlacerSettings> CheckPlacerSettings(const PlacerEnvironment& env,
   const auto depth = ParseSiteDepth(env.depth, from_profile, reason);
   if (!depth) return std::nullopt;
   out.depth = *depth;
+  if (!env.profile.empty()) {
+    const auto key_depth = static_cast<uint32_t>(out.depth);
+    if (formats::IndexUsable(out.profile.plan(), key_depth)) {
+      out.index = out.profile.plan().index();
+    } else {
+      auto read = formats::ReadProfile(env.profile);
+      if (!read.ok()) {
+        *reason = "TIERSCOPE_PROFILE: " + read.error->Message();
+        return std::nullopt;
+      }
+      out.index = formats::IndexPlan(read.profile, key_depth);
+    }
+  }
   const auto unwinder = ParseUnwinder(env.unwind, out.depth, reason);
   if (!unwinder) return std::nullopt;
   out.unwinder = *unwinder;

@@ -38,8 +38,12 @@ struct PlacerEnvironment {
 PlacerEnvironment ReadPlacerEnvironment(const std::function<const char*(const char*)>& getenv);
 
 struct PlacerSettings {
-  std::string profile_path;       // empty: no profile (default placement on explicit tiers)
-  profile::ProfileChunk profile;  // empty without a profile
+  std::string profile_path;  // empty: no profile (default placement on explicit tiers)
+  // Empty without a profile. Its sites are not kept: what the placer needs of them is `index`.
+  profile::ProfileChunk profile;
+  // The plan's keys at `depth` (formats/placement_index.h): the plan's own when it was made at
+  // that depth, else made from the sites here.
+  profile::PlacementIndex index;
   ResolvedTiers tiers;
   int unknown_tier = -1;  // where sites the plan does not name go: a tier index, -1 default
   int depth = 1;          // frames of a site's key

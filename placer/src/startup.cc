@@ -90,25 +90,21 @@ void FindJemallocEntryPoints() {
 // The placement with the most allocations in the profile (planned sites on their tier, the
 // others on the unknown-site tier) becomes the primary one, served by jemalloc's fast paths;
 // `named` (TIERSCOPE_PLACER_PRIMARY) overrides it.
-void ChoosePrimary(const profile::ProfileChunk& profile, const std::vector<TierSpec>& tiers,
-                   const std::string& named) {
+void ChoosePrimary(const PlacerSettings& settings, const std::string& named) {
+  const std::vector<TierSpec>& tiers = settings.tiers.tiers;
   unsigned narenas = 0;
   size_t len = sizeof(narenas);
   if (mallctl("opt.narenas", &narenas, &len, nullptr, 0) == 0 && narenas > 0) {
     g_state.auto_arenas = narenas;
   }
   FindJemallocEntryPoints();
-  std::unordered_map<uint64_t, int> planned;
-  for (const auto& a : profile.plan().assignments()) {
-    const int index = TierIndex(tiers, a.tier());
-    planned[a.site_id()] = index < 0 ? kDefaultTier : index;
-  }
   uint64_t allocations[kMaxTiers + 1] = {};  // [0]: default, [i + 1]: tier i
-  for (const auto& site : profile.sites()) {
-    auto it = planned.find(site.id());
-    const int tier = it != planned.end() ? it->second : g_state.unknown_tier;
-    allocations[tier + 1] += site.allocations();
+  const auto& assignments = settings.profile.plan().assignments();
+  for (int i = 0; i < assignments.size(); ++i) {
+    const int index = TierIndex(tiers, assignments[i].tier());
+    allocations[(index < 0 ? kDefaultTier : index) + 1] += settings.index.allocations(i);
   }
+  allocations[g_state.unknown_tier + 1] += settings.index.other_allocations();
   int best = kDefaultTier;
   for (int t = 0; t < static_cast<int>(tiers.size()); ++t) {
     if (allocations[t + 1] > allocations[best + 1]) best = t;
@@ -159,30 +155,25 @@ void FindOwnCode() {
   }
 }
 
-// The plan's key table: each assignment's site key with its tier's code, or a quota arena's.
+// The plan's key table: each assignment's site key (the plan's index, formats/placement_index.h:
+// the one definition of a site's key, common/site_key.h, as the analyzer's replay computes it)
+// with its tier's code, or a quota arena's.
 void AddPlanKeys(const PlacerSettings& settings) {
   const profile::ProfileChunk& profile = settings.profile;
+  const profile::PlacementIndex& index = settings.index;
   const std::vector<TierSpec>& tiers = settings.tiers.tiers;
-  std::unordered_map<uint64_t, const profile::Site*> sites;
-  for (const auto& s : profile.sites()) {
-    sites[s.id()] = &s;
-    for (const auto& loc : s.stack()) {
-      g_info.profile_modules.emplace(BaseName(loc.module()), loc.build_id());
-    }
+  for (const auto& m : index.modules()) g_info.profile_modules.emplace(m.name(), m.build_id());
+  for (const auto& m : index.key_modules()) g_info.key_modules.emplace(m.name(), m.build_id());
+  std::vector<bool> missing(static_cast<size_t>(index.keys_size()));
+  for (uint32_t i : index.missing()) {
+    if (i < missing.size()) missing[i] = true;
   }
-  for (const auto& a : profile.plan().assignments()) {
-    auto it = sites.find(a.site_id());
-    if (it == sites.end()) {
-      ++g_info.plan_sites_missing;
-      continue;
-    }
-    int n = 0;  // the modules the key reads (its first `depth` frames)
-    for (const auto& loc : it->second->stack()) {
-      if (n++ == g_state.depth) break;
-      g_info.key_modules.emplace(BaseName(loc.module()), loc.build_id());
-    }
-    // The one definition of a site's key (common/site_key.h), as the analyzer's replay computes it.
-    const uint64_t key = common::SiteMatchKey(*it->second, static_cast<size_t>(g_state.depth));
+  g_info.plan_sites_missing = static_cast<uint64_t>(index.missing_size());
+  const auto& assignments = profile.plan().assignments();
+  for (int i = 0; i < assignments.size(); ++i) {
+    if (missing[static_cast<size_t>(i)]) continue;
+    const profile::Assignment& a = assignments[i];
+    const uint64_t key = index.keys(i);
     const int index = TierIndex(tiers, a.tier());
     uint8_t code = index == -1 ? kCodeDefault : static_cast<uint8_t>(index + 1);
     // The first assignment of a key wins, as in the replay.
@@ -271,8 +262,7 @@ bool Configure() {
   const bool outside_profile =
       env.default_tier.empty() && !CheckModules(g_info, g_state.modules).program_in_profile;
   if (outside_profile) g_state.unknown_tier = kDefaultTier;
-  ChoosePrimary(settings->profile, settings->tiers.tiers,
-                outside_profile && env.primary.empty() ? "default" : env.primary);
+  ChoosePrimary(*settings, outside_profile && env.primary.empty() ? "default" : env.primary);
   g_info.profile_path = settings->profile_path;
   g_info.placement = settings->profile_path.empty() ? "default (no profile)" : "plan";
   return true;

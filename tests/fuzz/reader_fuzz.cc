@@ -45,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   ReadProfile(path);
+  ReadProfilePlan(path);  // the placer's read: the plan and its index, no site
   std::ostringstream sink;
   DumpFile(path, sink);
   return 0;

@@ -19,10 +19,15 @@ struct ProfileReadResult {
 // Never throws for a bad file: the error says what and where.
 ProfileReadResult ReadProfile(const std::string& path);
 
+// The profile without its sites (metadata, tiers, plan): what the placer reads when the plan
+// carries its PlacementIndex (placement_index.h). Site chunks are decompressed, not parsed.
+ProfileReadResult ReadProfilePlan(const std::string& path);
+
 // Reads a profile or throws FormatException: for callers that cannot use a partial profile.
 profile::ProfileChunk LoadProfile(const std::string& path);
 
-// Writes metadata first, sites in chunks of `sites_per_chunk`, tiers and plan last.
+// Writes metadata first, sites in chunks of `sites_per_chunk`, tiers and plan last; the plan with
+// its PlacementIndex, made from the sites.
 // Throws FormatException on I/O failure.
 void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
                   int sites_per_chunk = 4096);

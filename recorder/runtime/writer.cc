@@ -1,6 +1,8 @@
 #include "writer.h"
 
+#include <linux/futex.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,15 +17,32 @@
 namespace tierscope::recorder {
 namespace {
 
-constexpr long kCycleNs = 5'000'000;     // how often the writer looks for full buffers
+constexpr long kCycleNs = 5'000'000;  // how often the writer looks for full buffers
+// How long Finish and Checkpoint wait for the writer: without a new chunk for this long (on a
+// signal: at all), it is stuck.
+constexpr uint64_t kPatienceNs = 10'000'000'000;
+constexpr uint64_t kSignalPatienceNs = 2'000'000'000;
 constexpr int kMaxBatchesPerChunk = 64;  // bounds a chunk to ~128k events (64 KiB buffers)
 // Event times are kept to 64 ns: finer than the hooks' own cost and the clock's skew between
 // cores, and it takes the time column from ~1 to ~0.4 byte per event (docs/benchmarks.md).
 constexpr uint32_t kTimeUnitNs = 64;
 
-void SleepNs(long ns) {
+// Sleeps up to `ns` while *word == seen (a change, or a wake, ends it sooner).
+void WaitOn(std::atomic<uint32_t>* word, uint32_t seen, long ns) {
   timespec ts{0, ns};
-  nanosleep(&ts, nullptr);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
+}
+
+void Bump(std::atomic<uint32_t>* word) {
+  word->fetch_add(1, std::memory_order_release);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
+          nullptr, 0);
+}
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
 }
 
 std::string ThreadNameFromProc(uint32_t tid) {
@@ -132,14 +151,19 @@ void* Writer::ThreadMain(void* self) {
 
 void Writer::Loop() {
   try {
-    while (!stop_.load(std::memory_order_acquire)) {
+    for (;;) {
+      // Read before looking: a wake between the look and the sleep ends the sleep at once.
+      const uint32_t wake = wake_writer_.load(std::memory_order_acquire);
+      if (stop_.load(std::memory_order_acquire)) break;
       const uint64_t asked = checkpoints_asked_.load(std::memory_order_acquire);
       if (asked != checkpoints_done_.load(std::memory_order_relaxed)) {
         Cycle(CycleKind::kCheckpoint);
         checkpoints_done_.store(asked, std::memory_order_release);
+        Bump(&writer_event_);
         continue;
       }
-      SleepNs(kCycleNs);
+      WaitOn(&wake_writer_, wake, kCycleNs);
+      if (stop_.load(std::memory_order_acquire)) break;  // the final cycle takes what is left
       Cycle(CycleKind::kRegular);
     }
     Cycle(CycleKind::kFinal);
@@ -149,45 +173,51 @@ void Writer::Loop() {
   }
   running_ = false;
   done_.store(true, std::memory_order_release);
+  Bump(&writer_event_);
 }
 
 template <typename Done>
-bool Writer::WaitFor(Done done, int patience, bool strict) {
+bool Writer::WaitFor(Done done, uint64_t patience_ns, bool strict) {
   uint64_t seen = progress_.load(std::memory_order_acquire);
-  for (int idle = 0; !done(); ++idle) {
-    const uint64_t now = progress_.load(std::memory_order_acquire);
-    if (now != seen && !strict) {
-      seen = now;
-      idle = 0;
+  uint64_t since = MonotonicNs();
+  for (;;) {
+    const uint32_t event = writer_event_.load(std::memory_order_acquire);
+    if (done()) return true;
+    const uint64_t now_progress = progress_.load(std::memory_order_acquire);
+    const uint64_t now = MonotonicNs();
+    if (now_progress != seen && !strict) {
+      seen = now_progress;
+      since = now;
     }
-    if (idle >= patience) return false;
-    SleepNs(5'000'000);
+    if (now - since >= patience_ns) return false;
+    WaitOn(&writer_event_, event, 5'000'000);
   }
-  return true;
 }
 
 bool Writer::Checkpoint(const char* reason) {
   if (!running()) return false;
   std::snprintf(checkpoint_reason_, sizeof checkpoint_reason_, "%s", reason);
   const uint64_t ticket = checkpoints_asked_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  Bump(&wake_writer_);
   return WaitFor(
       [&] {
         return checkpoints_done_.load(std::memory_order_acquire) >= ticket ||
                done_.load(std::memory_order_acquire);
       },
-      2000, false);
+      kPatienceNs, false);
 }
 
 void Writer::Finish(const char* reason, int exit_status, bool from_signal) {
   std::snprintf(end_reason_, sizeof end_reason_, "%s", reason);
   exit_status_ = exit_status;
   stop_.store(true, std::memory_order_release);
+  Bump(&wake_writer_);
   // From a signal handler the crashed thread may hold locks the writer needs: give it 2 s. On an
   // exit path (which may also run in a crashed program, e.g. _exit from its own signal handler)
   // wait as long as chunks keep coming, and give up after 10 s without one. Stuck: what is on
   // disk stays (complete chunks).
-  if (!WaitFor([&] { return done_.load(std::memory_order_acquire); }, from_signal ? 400 : 2000,
-               from_signal)) {
+  if (!WaitFor([&] { return done_.load(std::memory_order_acquire); },
+               from_signal ? kSignalPatienceNs : kPatienceNs, from_signal)) {
     return;
   }
   // Only the C library's thread exit is left (it frees the thread's malloc cache, which can

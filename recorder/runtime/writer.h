@@ -43,10 +43,10 @@ class Writer {
   // One chunk from whatever is ready; final and checkpoint also drain the live buffers of every
   // thread and end with a footer.
   void Cycle(CycleKind kind);
-  // Waits until done() or no progress for `patience` steps of 5 ms (any progress restarts the
-  // count unless strict); false when it gave up.
+  // Waits until done() or no progress for `patience_ns` (any progress restarts the clock unless
+  // strict); false when it gave up.
   template <typename Done>
-  bool WaitFor(Done done, int patience, bool strict);
+  bool WaitFor(Done done, uint64_t patience_ns, bool strict);
   // The buffers in pending_, as one AllocBatch per thread.
   void AddPending(trace::TraceChunk* chunk);
   void AddThreads(trace::TraceChunk* chunk);
@@ -67,6 +67,12 @@ class Writer {
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};
   std::atomic<uint64_t> progress_{0};  // chunks looked at: Finish waits while it moves
+  // Futex words (raw futex calls: safe in a signal handler): the writer sleeps its cycle on
+  // wake_writer_, which Finish and Checkpoint bump to wake it at once; they sleep on
+  // writer_event_, which the writer bumps after each checkpoint and at its end. A short
+  // program's exit waited up to two 5 ms sleeps for the last chunk (10 ms per process of a
+  // script).
+  std::atomic<uint32_t> wake_writer_{0}, writer_event_{0};
   char end_reason_[64] = {};
   std::atomic<uint64_t> checkpoints_asked_{0}, checkpoints_done_{0};
   char checkpoint_reason_[64] = {};

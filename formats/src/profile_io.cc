@@ -1,12 +1,17 @@
 #include "tierscope/formats/profile_io.h"
 
-#include "tierscope/formats/placement_index.h"
-
 #include <algorithm>
+
+#include "tierscope/formats/placement_index.h"
 
 namespace tierscope::formats {
 
-ProfileReadResult ReadProfile(const std::string& path) {
+namespace {
+
+// Each chunk of the profile at `path`, parsed as a `Chunk`, handed to `merge` in file order. A
+// wrong kind of file or a chunk that does not parse stops it, with the error in the result.
+template <class Chunk, class Merge>
+ProfileReadResult ReadChunks(const std::string& path, Merge merge) {
   ProfileReadResult result;
   ContainerReader in(path);
   if (!in.error() && in.kind() != FileKind::kProfile) {
@@ -16,49 +21,42 @@ ProfileReadResult ReadProfile(const std::string& path) {
   }
   std::string raw;
   ChunkInfo info;
-  profile::ProfileChunk chunk;
+  Chunk chunk;
   while (in.Next(&raw, &info)) {
     if (!chunk.ParseFromString(raw)) {
       result.error = FormatError{FormatError::Kind::kCorrupt, path, info.offset,
                                  "chunk is not a valid profile chunk"};
       return result;
     }
-    // Sites move in: MergeFrom copied every one (its stack, each frame's symbols), most of the
-    // time of a load (the placer loads the profile in every process it starts).
-    google::protobuf::RepeatedPtrField<profile::Site> sites;
-    sites.Swap(chunk.mutable_sites());
-    result.profile.MergeFrom(chunk);  // the rest: metadata, tiers, plan
-    result.profile.mutable_sites()->Reserve(result.profile.sites_size() + sites.size());
-    for (profile::Site& site : sites) *result.profile.add_sites() = std::move(site);
+    merge(chunk, &result.profile);
   }
   if (in.error()) result.error = in.error();
   return result;
 }
 
+}  // namespace
+
+ProfileReadResult ReadProfile(const std::string& path) {
+  return ReadChunks<profile::ProfileChunk>(
+      path, [](profile::ProfileChunk& chunk, profile::ProfileChunk* out) {
+        // Sites move in: MergeFrom copied every one (its stack, each frame's symbols), most of
+        // the time of a load.
+        google::protobuf::RepeatedPtrField<profile::Site> sites;
+        sites.Swap(chunk.mutable_sites());
+        out->MergeFrom(chunk);  // the rest: metadata, tiers, plan
+        out->mutable_sites()->Reserve(out->sites_size() + sites.size());
+        for (profile::Site& site : sites) *out->add_sites() = std::move(site);
+      });
+}
+
 ProfileReadResult ReadProfilePlan(const std::string& path) {
-  ProfileReadResult result;
-  ContainerReader in(path);
-  if (!in.error() && in.kind() != FileKind::kProfile) {
-    result.error = FormatError{FormatError::Kind::kWrongKind, path, 12,
-                               std::string("is a ") + FileKindName(in.kind()) + ", not a profile"};
-    return result;
-  }
-  std::string raw;
-  ChunkInfo info;
-  profile::ProfilePlanView chunk;
-  while (in.Next(&raw, &info)) {
-    if (!chunk.ParseFromString(raw)) {
-      result.error = FormatError{FormatError::Kind::kCorrupt, path, info.offset,
-                                 "chunk is not a valid profile chunk"};
-      return result;
-    }
-    // As ReadProfile's MergeFrom, for the fields the view has.
-    if (chunk.has_metadata()) result.profile.mutable_metadata()->MergeFrom(chunk.metadata());
-    result.profile.mutable_tiers()->MergeFrom(chunk.tiers());
-    if (chunk.has_plan()) result.profile.mutable_plan()->MergeFrom(chunk.plan());
-  }
-  if (in.error()) result.error = in.error();
-  return result;
+  return ReadChunks<profile::ProfilePlanView>(
+      path, [](const profile::ProfilePlanView& chunk, profile::ProfileChunk* out) {
+        // As ReadProfile's MergeFrom, for the fields the view has.
+        if (chunk.has_metadata()) out->mutable_metadata()->MergeFrom(chunk.metadata());
+        out->mutable_tiers()->MergeFrom(chunk.tiers());
+        if (chunk.has_plan()) out->mutable_plan()->MergeFrom(chunk.plan());
+      });
 }
 
 profile::ProfileChunk LoadProfile(const std::string& path) {

@@ -14,11 +14,11 @@ uint64_t NowNs();
 
 class EventClock {
  public:
-  // Decides between TSC and clock_gettime; calibrates the TSC for ~1 ms.
+  // Decides between TSC and clock_gettime, and notes where the TSC starts.
   void Init();
   // Hot path.
   uint64_t Ticks() const { return use_tsc_ ? __rdtsc() : NowNs(); }
-  // Writer: refines the rate from start-up to now (longer span, better rate).
+  // Writer, before it converts: the rate from start-up to now (longer span, better rate).
   void Recalibrate();
   uint64_t ToNs(uint64_t ticks) const {
     if (!use_tsc_) return ticks;

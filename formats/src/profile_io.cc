@@ -10,6 +10,7 @@ namespace {
 
 // Each chunk of the profile at `path`, parsed as a `Chunk`, handed to `merge` in file order. A
 // wrong kind of file or a chunk that does not parse stops it, with the error in the result.
+// `merge` returns whether to go on.
 template <class Chunk, class Merge>
 ProfileReadResult ReadChunks(const std::string& path, Merge merge) {
   ProfileReadResult result;
@@ -28,7 +29,7 @@ ProfileReadResult ReadChunks(const std::string& path, Merge merge) {
                                  "chunk is not a valid profile chunk"};
       return result;
     }
-    merge(chunk, &result.profile);
+    if (!merge(chunk, &result.profile)) return result;
   }
   if (in.error()) result.error = in.error();
   return result;
@@ -46,6 +47,7 @@ ProfileReadResult ReadProfile(const std::string& path) {
         out->MergeFrom(chunk);  // the rest: metadata, tiers, plan
         out->mutable_sites()->Reserve(out->sites_size() + sites.size());
         for (profile::Site& site : sites) *out->add_sites() = std::move(site);
+        return true;
       });
 }
 
@@ -56,6 +58,9 @@ ProfileReadResult ReadProfilePlan(const std::string& path) {
         if (chunk.has_metadata()) out->mutable_metadata()->MergeFrom(chunk.metadata());
         out->mutable_tiers()->MergeFrom(chunk.tiers());
         if (chunk.has_plan()) out->mutable_plan()->MergeFrom(chunk.plan());
+        // A plan with its index is written first, before the sites: nothing after it is needed.
+        // (Profiles written before kept the plan in the last chunk: read to the end.)
+        return !(chunk.has_plan() && chunk.plan().has_index());
       });
 }
 
@@ -88,8 +93,15 @@ void Write(const std::string& path, Profile& profile, int sites_per_chunk) {
     out.Append(raw);
   };
   {
+    // The plan (with its index) and the tiers first: ReadProfilePlan stops after this chunk and
+    // never decompresses the sites.
     profile::ProfileChunk head;
     *head.mutable_metadata() = profile.metadata();
+    *head.mutable_tiers() = profile.tiers();
+    if (profile.has_plan()) {
+      *head.mutable_plan() = profile.plan();
+      *head.mutable_plan()->mutable_index() = std::move(index);
+    }
     append(head);
   }
   const int n = profile.sites_size();
@@ -98,15 +110,6 @@ void Write(const std::string& path, Profile& profile, int sites_per_chunk) {
     const int end = std::min(n, begin + sites_per_chunk);
     for (int i = begin; i < end; ++i) AddSite(profile, i, &chunk);
     append(chunk);
-  }
-  if (profile.tiers_size() > 0 || profile.has_plan()) {
-    profile::ProfileChunk tail;
-    *tail.mutable_tiers() = profile.tiers();
-    if (profile.has_plan()) {
-      *tail.mutable_plan() = profile.plan();
-      *tail.mutable_plan()->mutable_index() = std::move(index);
-    }
-    append(tail);
   }
   out.Close();
 }

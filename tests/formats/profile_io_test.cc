@@ -59,7 +59,7 @@ TEST(ProfileIo, RoundTripAcrossManyChunks) {
   std::string raw;
   int chunks = 0;
   while (reader.Next(&raw)) ++chunks;
-  EXPECT_EQ(chunks, 1 + 16 + 1);  // metadata, 1000/64 rounded up, tiers+plan
+  EXPECT_EQ(chunks, 1 + 16);  // metadata, tiers and plan; 1000/64 rounded up
 }
 
 // The plan's PlacementIndex stands for the sites where the placer needs them: each assignment's
@@ -136,6 +136,42 @@ TEST(ProfileIo, ThePlanCarriesAnIndexOfItsSitesAndReadsWithoutThem) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(whole.profile.plan(),
                                                                  read.profile.plan()));
   EXPECT_EQ(IndexPlan(whole.profile, 3).keys(0), common::SiteMatchKey(site(105), 3));
+}
+
+// The plan comes first, and ReadProfilePlan stops there: a damaged site chunk after it is never
+// read (ReadProfile finds the damage). A profile written before, with its plan last and no index,
+// still reads whole.
+TEST(ProfileIo, ThePlanIsFirstAndReadingItStopsThere) {
+  TempDir dir;
+  const auto profile = SampleProfile(1000);
+  WriteProfile(dir.File("p"), profile, 100);
+  const std::string bytes = testing::ReadBytes(dir.File("p"));
+  testing::WriteBytes(dir.File("cut"), bytes.substr(0, bytes.size() - 10));
+  EXPECT_FALSE(ReadProfile(dir.File("cut")).ok());
+  auto plan = ReadProfilePlan(dir.File("cut"));
+  ASSERT_TRUE(plan.ok()) << plan.error->Message();
+  EXPECT_TRUE(plan.profile.plan().has_index());
+  EXPECT_EQ(plan.profile.plan().assignments_size(), 1);
+  EXPECT_EQ(plan.profile.tiers_size(), 1);
+  EXPECT_EQ(plan.profile.sites_size(), 0);
+
+  {
+    ContainerWriter old(dir.File("old"), FileKind::kProfile);
+    profile::ProfileChunk head, sites, tail;
+    *head.mutable_metadata() = profile.metadata();
+    *sites.mutable_sites() = profile.sites();
+    *tail.mutable_tiers() = profile.tiers();
+    *tail.mutable_plan() = profile.plan();
+    for (const auto* chunk : {&head, &sites, &tail}) old.Append(chunk->SerializeAsString());
+    old.Close();
+  }
+  auto old = ReadProfilePlan(dir.File("old"));
+  ASSERT_TRUE(old.ok()) << old.error->Message();
+  EXPECT_FALSE(old.profile.plan().has_index());
+  EXPECT_EQ(old.profile.plan().assignments_size(), 1);
+  EXPECT_EQ(old.profile.tiers_size(), 1);
+  EXPECT_EQ(old.profile.metadata().sampler(), "timer");
+  EXPECT_EQ(old.profile.sites_size(), 0);
 }
 
 TEST(ProfileIo, TruncatedProfileKeepsTheSitesBeforeTheDamage) {

@@ -20,14 +20,16 @@ struct ProfileReadResult {
 ProfileReadResult ReadProfile(const std::string& path);
 
 // The profile without its sites (metadata, tiers, plan): what the placer reads when the plan
-// carries its PlacementIndex (placement_index.h). Site chunks are decompressed, not parsed.
+// carries its PlacementIndex (placement_index.h). Such a plan is in the first chunk, and reading
+// stops there; in a profile written before, the plan is last: site chunks are then decompressed,
+// not parsed.
 ProfileReadResult ReadProfilePlan(const std::string& path);
 
 // Reads a profile or throws FormatException: for callers that cannot use a partial profile.
 profile::ProfileChunk LoadProfile(const std::string& path);
 
-// Writes metadata first, sites in chunks of `sites_per_chunk`, tiers and plan last; the plan with
-// its PlacementIndex, made from the sites.
+// Writes metadata, tiers and plan first (the plan with its PlacementIndex, made from the sites),
+// then the sites in chunks of `sites_per_chunk`.
 // Throws FormatException on I/O failure.
 void WriteProfile(const std::string& path, const profile::ProfileChunk& profile,
                   int sites_per_chunk = 4096);

@@ -1,4 +1,4 @@
-// `tierscope analyze TRACE... -o PROFILE`
+// `tierscope analyze TRACE... [-o PROFILE]`
 #include <iostream>
 
 #include "cli/load.h"
@@ -11,6 +11,14 @@
 namespace tierscope::cli {
 namespace {
 
+// t.trace -> t.tsprof; a name without .trace gets .tsprof added.
+std::string DefaultProfilePath(const std::string& trace) {
+  const std::string ext = ".trace";
+  const bool has_ext =
+      trace.size() > ext.size() && trace.compare(trace.size() - ext.size(), ext.size(), ext) == 0;
+  return (has_ext ? trace.substr(0, trace.size() - ext.size()) : trace) + ".tsprof";
+}
+
 class AnalyzeCommand : public Subcommand {
  public:
   const char* name() const override { return "analyze"; }
@@ -20,7 +28,9 @@ class AnalyzeCommand : public Subcommand {
   }
   void Configure(CLI::App& app) override {
     app.add_option("traces", traces_, "Trace files (several: one merged profile)")->required();
-    app.add_option("-o,--output", output_, "Profile to write")->required();
+    app.add_option("-o,--output", output_,
+                   "Profile to write (default: beside the first trace, its name with .tsprof in "
+                   "place of .trace)");
     app.add_option("--site-depth", options_.site_depth,
                    "Group allocations by the innermost N frames (0: whole stack)")
         ->check(CLI::Range(0u, 1024u));
@@ -34,6 +44,8 @@ class AnalyzeCommand : public Subcommand {
   }
   int Run() override {
     for (const auto& t : traces_) RequireReadable(t);
+    const bool named = !output_.empty();
+    if (!named) output_ = DefaultProfilePath(traces_.front());
     RequireWritable(output_);
     profile::ProfileChunk merged;
     std::optional<formats::FormatError> damage;
@@ -62,6 +74,7 @@ class AnalyzeCommand : public Subcommand {
       }
     }
     formats::WriteProfile(output_, std::move(merged));
+    if (!named) std::cerr << "tierscope analyze: profile written to " << output_ << "\n";
     if (damage) {
       // The profile holds every complete chunk; the exit status still says the input was damaged.
       throw RunError(damage->Message() + " (profile written from the complete chunks before it)");

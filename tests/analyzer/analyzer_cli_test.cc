@@ -85,6 +85,21 @@ TEST(AnalyzerCli, AnalyzeReportPlanExportMergeDiff) {
   EXPECT_NE(diff.out.find("same"), std::string::npos) << diff.out;  // same temperature, same peak
 }
 
+// Without -o the profile goes beside the (first) trace, named after it, and the command says
+// where: `tierscope analyze run.trace` as a new user types it.
+TEST(AnalyzerCli, AnalyzeWritesBesideTheTraceWithoutOutput) {
+  TempDir dir;
+  MakeTrace(dir.File("run.trace"));
+  const auto a = RunCommand({TierscopeBin(), "analyze", dir.File("run.trace")});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(Lines(a.err), 1) << a.err;
+  EXPECT_NE(a.err.find(dir.File("run.tsprof")), std::string::npos) << a.err;
+  EXPECT_EQ(formats::LoadProfile(dir.File("run.tsprof")).sites_size(), 2);
+  MakeTrace(dir.File("other"));
+  ASSERT_EQ(RunCommand({TierscopeBin(), "analyze", dir.File("other")}).exit_code, 0);
+  EXPECT_EQ(formats::LoadProfile(dir.File("other.tsprof")).sites_size(), 2);
+}
+
 TEST(AnalyzerCli, APipeIsRefusedBeforeItIsRead) {
   // The streaming join reads the trace twice; a pipe can be read once.
   TempDir dir;

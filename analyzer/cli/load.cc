@@ -29,7 +29,9 @@ std::vector<TierSpec> TiersFromFlags(const std::vector<std::string>& specs,
                                      const std::string& latency) {
   const int sources = !specs.empty() + !tiers_file.empty() + from_topology;
   if (sources != 1) {
-    throw tierscope::cli::UsageError("give exactly one of --tier, --tiers-file, --from-topology");
+    throw tierscope::cli::UsageError(
+        "give exactly one of --tier (e.g. --tier fast=1G --tier slow=rest), --tiers-file, "
+        "--from-topology");
   }
   std::vector<TierSpec> tiers;
   try {

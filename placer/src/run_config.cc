@@ -79,7 +79,8 @@ std::optional<std::string> CheckPlan(const profile::ProfileChunk& profile,
                                      const std::vector<TierSpec>& tiers) {
   if (profile.plan().assignments_size() == 0 && !profile.plan().leave_to_kernel()) {
     return std::string(
-        "the profile has no plan (make one with 'tierscope analyze' or 'tierscope plan')");
+        "the profile has no plan (make one with 'tierscope plan PROFILE --tier fast=SIZE "
+        "--tier slow=rest', or --from-topology)");
   }
   for (const auto& a : profile.plan().assignments()) {
     if (TierIndex(tiers, a.tier()) == -2) {

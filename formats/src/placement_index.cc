@@ -17,7 +17,8 @@ class ModuleList {
   explicit ModuleList(google::protobuf::RepeatedPtrField<profile::ModuleRef>* out) : out_(out) {}
   void Note(const profile::Location& loc) {
     const std::string_view name = common::BaseName(loc.module());
-    if (!seen_.insert(std::string(name)).second) return;
+    if (seen_.find(name) != seen_.end()) return;  // nearly every frame: no string made
+    seen_.emplace(name);
     profile::ModuleRef* m = out_->Add();
     m->set_name(std::string(name));
     m->set_build_id(loc.build_id());
@@ -43,7 +44,7 @@ profile::PlacementIndex IndexPlan(const profile::ProfileChunk& profile, uint32_t
   sites.reserve(static_cast<size_t>(profile.sites_size()));
   ModuleList modules(index.mutable_modules());
   for (const auto& s : profile.sites()) {
-    sites.emplace(s.id(), &s);
+    sites[s.id()] = &s;  // as the replay's PlanDecisions: a repeated id, the last one
     for (const auto& loc : s.stack()) modules.Note(loc);
   }
   ModuleList key_modules(index.mutable_key_modules());

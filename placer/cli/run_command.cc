@@ -189,8 +189,7 @@ class RunCommand : public Subcommand {
           placer::JoinNodes(resolved->tiers[0].nodes, ","));
       said.push_back(placer::kOneTierKey);
     }
-    // As the placer decides (startup.cc, Configure): learning runs whatever the plan says.
-    left_to_kernel_ = !profile_.empty() && profile.plan().leave_to_kernel() && learn_.empty();
+    left_to_kernel_ = !profile_.empty() && placer::PlacesNothing(profile.plan(), !learn_.empty());
     if (left_to_kernel_) said.push_back(placer::kLeftToKernelKey);
     if (!said.empty()) {
       std::string keys;

@@ -204,7 +204,7 @@ void AddPlanKeys(const PlacerSettings& settings) {
 }
 
 // What the user should know about the plan here, said once per process tree.
-void SayPlanWarnings(const PlacerSettings& settings) {
+void SayPlanWarnings(const PlacerSettings& settings, const ModuleCheck& check) {
   if (!settings.profile_path.empty() && settings.tiers.single_node) {
     SayOnce(kOneTierKey, "one memory tier on this machine: every tier maps to node " +
                              JoinNodes(settings.tiers.tiers[0].nodes, ","));
@@ -216,7 +216,7 @@ void SayPlanWarnings(const PlacerSettings& settings) {
                                   " the placer enforces: they go to their tier whole");
   }
   // A profile made from another build of a module matches none of its sites: said once.
-  if (const ModuleCheck check = CheckModules(g_info, g_state.modules); !check.other_build.empty()) {
+  if (!check.other_build.empty()) {
     std::string names;
     for (const auto& name : check.other_build) names += (names.empty() ? "" : ", ") + name;
     SayOnce("other-build", std::to_string(check.other_build.size()) +
@@ -236,7 +236,7 @@ bool Configure() {
   g_info.timeline_every = env.timeline_every;
   std::optional<PlacerSettings> settings = CheckPlacerSettings(env, &g_info.reason);
   if (!settings) return false;
-  if (settings->profile.plan().leave_to_kernel() && g_info.sites_path.empty()) {
+  if (PlacesNothing(settings->profile.plan(), !g_info.sites_path.empty())) {
     g_info.left_to_kernel = true;
     g_info.reason =
         "the plan leaves placement to the kernel's first touch (no plan shape served clearly "
@@ -252,15 +252,15 @@ bool Configure() {
   g_info.tiers = settings->tiers.tiers;
   FindOwnCode();
   AddPlanKeys(*settings);
-  SayPlanWarnings(*settings);
+  const ModuleCheck modules = CheckModules(g_info, g_state.modules);
+  SayPlanWarnings(*settings, modules);
   // A process of a program the profile does not know (a launcher's shell, a tool a script runs):
   // the plan has nothing to say about its own allocations, so they go where the kernel puts
   // them, not to the plan's tier for sites it does not name (its slowest: a wrapper's helpers
   // were bound to the slow tier whole), and jemalloc's fast paths serve that placement (the
   // primary). Sites of shared libraries the plan names are still placed; --default-tier and
   // TIERSCOPE_PLACER_PRIMARY still decide.
-  const bool outside_profile =
-      env.default_tier.empty() && !CheckModules(g_info, g_state.modules).program_in_profile;
+  const bool outside_profile = env.default_tier.empty() && !modules.program_in_profile;
   if (outside_profile) g_state.unknown_tier = kDefaultTier;
   ChoosePrimary(*settings, outside_profile && env.primary.empty() ? "default" : env.primary);
   g_info.profile_path = settings->profile_path;

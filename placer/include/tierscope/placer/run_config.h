@@ -31,6 +31,12 @@ std::optional<std::string> CheckPlan(const profile::ProfileChunk& profile,
 // one line in *error naming the value otherwise.
 std::optional<double> ParseTimelineEvery(const std::string& text, std::string* error);
 
+// A plan left to the kernel (`tierscope plan --min-gain`): the placer places nothing, unless it
+// learns sites (learning runs whatever the plan says). The CLI and the placer decide it alike.
+inline bool PlacesNothing(const profile::Plan& plan, bool learning) {
+  return plan.leave_to_kernel() && !learning;
+}
+
 // Warnings are said once per process tree, not once per process (a launcher script runs dozens
 // of programs): kSaidVariable lists the keys of the warnings already said, and the process that
 // says one first adds its key for the processes it starts. `tierscope run` sets it before the

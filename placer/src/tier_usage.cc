@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <numaif.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -23,15 +25,28 @@ uint64_t ArenaLive(unsigned arena) {
   return ArenaStat(arena, "small.allocated") + ArenaStat(arena, "large.allocated");
 }
 
-// Pages of [base, base+len) per node, asked to the kernel (move_pages in query mode).
+// Pages of [base, base+len) per node, asked to the kernel (move_pages in query mode) for the
+// resident ones only: mincore finds them in one call per batch, where move_pages looks each page
+// up on its own (a footprint is mostly reserved, untouched pages: 10 MB for /bin/true, 2560 pages
+// to look up at every exit where 90 are resident).
 void AddResidentByNode(uintptr_t base, uintptr_t len, std::map<int, uint64_t>* pages) {
   const long page = sysconf(_SC_PAGESIZE);
   constexpr size_t kBatch = 1024;
+  unsigned char resident[kBatch];
   void* addrs[kBatch];
   int status[kBatch];
   for (uintptr_t a = base; a < base + len;) {
+    const size_t span = std::min<uintptr_t>(kBatch, (base + len - a) / page);
+    if (span == 0) break;
+    if (mincore(reinterpret_cast<void*>(a), span * page, resident) != 0) {
+      std::fill_n(resident, span, 1);  // unknown: ask move_pages for each
+    }
     size_t n = 0;
-    for (; n < kBatch && a < base + len; ++n, a += page) addrs[n] = reinterpret_cast<void*>(a);
+    for (size_t i = 0; i < span; ++i) {
+      if (resident[i] & 1) addrs[n++] = reinterpret_cast<void*>(a + i * page);
+    }
+    a += span * page;
+    if (n == 0) continue;
     if (move_pages(0, n, addrs, nullptr, status, 0) != 0) break;
     for (size_t i = 0; i < n; ++i) {
       if (status[i] >= 0) (*pages)[status[i]] += page;

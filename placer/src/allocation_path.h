@@ -356,17 +356,27 @@ TS_ALWAYS_INLINE int CollectFrames(void* ret, void* fp, uint64_t* frames) {
   return CollectByRules(ret, fp, frames);
 }
 
-// The plan's code for the call site `ret` (frame `fp`): a cache hit, or resolved at a miss.
-TS_ALWAYS_INLINE uint8_t SiteCode(size_t size, void* ret, void* fp) {
-  uint64_t frames[kMaxDepth];
-  size_t slot = 0;
-  const int n = CollectFrames(ret, fp, frames);
+// The plan's code for the stack `frames`: a cache hit, or resolved at a miss.
+TS_ALWAYS_INLINE uint8_t CodeOfFrames(size_t size, const uint64_t* frames, int n) {
   const uint64_t hash = HashFrames(frames, n);
+  size_t slot = 0;
   uint8_t code = g_state.cache.Find(hash, &slot);
   long found = static_cast<long>(slot);
   if (__builtin_expect(code == kNoCode, 0)) code = ResolveMiss(frames, n, hash, &found);
   if (g_state.cache.learning() && found >= 0) g_state.cache.Count(found, size);
   return code;
+}
+
+// SiteCode for keys deeper than one frame (allocation_slow_path.cc). Out of line: inlined, the
+// walk's frames array and registers made every entry point's prologue and epilogue pay for it,
+// one-frame keys included.
+uint8_t DeepSiteCode(size_t size, void* ret, void* fp);
+
+// The plan's code for the call site `ret` (frame `fp`).
+TS_ALWAYS_INLINE uint8_t SiteCode(size_t size, void* ret, void* fp) {
+  if (g_state.depth != 1) return DeepSiteCode(size, ret, fp);
+  const uint64_t frame = reinterpret_cast<uint64_t>(ret);
+  return CodeOfFrames(size, &frame, 1);
 }
 
 // The placement of a site's code (kDefaultTier, a tier, or kQuotaPlacement + quota).

@@ -315,6 +315,12 @@ uint8_t LookUpAndCache(const uint64_t* frames, int n, uint64_t hash, long* slot)
 
 }  // namespace
 
+uint8_t DeepSiteCode(size_t size, void* ret, void* fp) {
+  uint64_t frames[kMaxDepth];
+  const int n = CollectFrames(ret, fp, frames);
+  return CodeOfFrames(size, frames, n);
+}
+
 uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
   *slot = -1;
   if (!TryMissLock()) {

@@ -1,6 +1,7 @@
 #include "tierscope/formats/alloc_columns.h"
 
 #include <algorithm>
+#include <new>
 
 namespace tierscope::formats {
 namespace {
@@ -15,8 +16,14 @@ uint32_t SlotOf(uint64_t address, uint32_t slots) {
 AllocBatchBuilder::AllocBatchBuilder(trace::AllocBatch* batch, uint32_t time_unit_ns)
     : batch_(batch),
       time_unit_(time_unit_ns == 0 ? 1 : time_unit_ns),
-      allocation_at_(kSlots, Slot{0, 0, 0}),
-      release_at_(kSlots, Slot{0, 0, 0}) {}
+      allocation_at_(NewTable()),
+      release_at_(NewTable()) {}
+
+AllocBatchBuilder::Table AllocBatchBuilder::NewTable() {
+  Table table(static_cast<Slot*>(std::calloc(kSlots, sizeof(Slot))));
+  if (!table) throw std::bad_alloc();
+  return table;
+}
 
 void AllocBatchBuilder::Reset(trace::AllocBatch* batch) {
   batch_ = batch;
@@ -24,21 +31,20 @@ void AllocBatchBuilder::Reset(trace::AllocBatch* batch) {
   last_address_ = 0;
   allocations_ = releases_ = 0;
   if (++generation_ == 0) {  // wrapped: old tags could match again
-    std::fill(allocation_at_.begin(), allocation_at_.end(), Slot{0, 0, 0});
-    std::fill(release_at_.begin(), release_at_.end(), Slot{0, 0, 0});
+    std::fill_n(allocation_at_.get(), kSlots, Slot{0, 0, 0});
+    std::fill_n(release_at_.get(), kSlots, Slot{0, 0, 0});
     generation_ = 1;
   }
 }
 
-uint32_t AllocBatchBuilder::LookUp(const std::vector<Slot>& table, uint64_t address,
-                                   uint32_t count) const {
+uint32_t AllocBatchBuilder::LookUp(const Table& table, uint64_t address, uint32_t count) const {
   const Slot& s = table[SlotOf(address, kSlots)];
   if (s.generation != generation_ || s.address != address) return 0;
   const uint32_t back = count - s.position;
   return back <= kAddressRefWindow ? back : 0;
 }
 
-void AllocBatchBuilder::Remember(std::vector<Slot>* table, uint64_t address, uint32_t position) {
+void AllocBatchBuilder::Remember(Table* table, uint64_t address, uint32_t position) {
   (*table)[SlotOf(address, kSlots)] = Slot{address, position, generation_};
 }
 

@@ -7,6 +7,8 @@
 #include <libunwind.h>
 #include <link.h>
 
+#include "tierscope/common/kernel_pages.h"
+
 namespace tierscope::recorder::sampling {
 namespace {
 
@@ -171,6 +173,7 @@ bool FunctionBounds(uint64_t ip, uint64_t* start, uint64_t* end) {
 
 struct AddressDecoder::State {
   ZydisDecoder decoder;
+  AccessPlan fallback_slot;  // the cache when its pages could not be mapped
 
   bool DecodeAt(uint64_t at, uint64_t end, Insn* insn) const {
     const uint64_t avail =
@@ -214,11 +217,15 @@ AddressDecoder::AddressDecoder(size_t cache_slots) : state_(new State) {
   ZydisDecoderInit(&state_->decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
   size_t slots = 1;
   while (slots < cache_slots) slots <<= 1;
-  cache_.reset(new AccessPlan[slots]);
-  cache_mask_ = slots - 1;
+  cache_ = common::MapArray<AccessPlan>(slots);
+  // Without the memory, a one-slot cache of our own: decoding still works, only slower.
+  cache_mask_ = cache_ ? slots - 1 : 0;
+  if (!cache_) cache_ = &state_->fallback_slot;
 }
 
-AddressDecoder::~AddressDecoder() = default;
+AddressDecoder::~AddressDecoder() {
+  if (cache_ != &state_->fallback_slot) common::UnmapArray(cache_, cache_mask_ + 1);
+}
 
 AccessPlan AddressDecoder::Plan(uint64_t ip) const {
   AccessPlan plan;

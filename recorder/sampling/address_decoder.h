@@ -67,7 +67,9 @@ class AddressDecoder {
  private:
   struct State;
   std::unique_ptr<State> state_;
-  std::unique_ptr<AccessPlan[]> cache_;
+  // In zero-filled pages, where a slot with ip 0 is empty: only the slots used are ever backed
+  // (constructed, the 16384 plans wrote 512 KB at every process start).
+  AccessPlan* cache_ = nullptr;
   size_t cache_mask_ = 0;
   uint64_t cache_hits_ = 0, cache_misses_ = 0;
 };

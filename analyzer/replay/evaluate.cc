@@ -187,9 +187,9 @@ const StackInfo& Replay::InfoOf(uint32_t stack_id) {
     frames.assign(it->second.frames().begin(), it->second.frames().end());
   }
   const uint64_t key = plan_.KeyOf(frames, modules_);
-  const PlanDecisions::Decision d = plan_.Decide(key);
+  const PlanDecisions::Decision d = plan_.DecideStack(frames, modules_);
   info.plan = d;
-  if (random_) info.random = random_->Decide(random_->KeyOf(frames, modules_));
+  if (random_) info.random = random_->DecideStack(frames, modules_);
   auto [it, added] = site_of_key_.emplace(key, static_cast<uint32_t>(sites_.size()));
   if (added) {
     SiteTally s;

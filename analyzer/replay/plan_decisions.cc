@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tierscope/common/site_key.h"
+#include "tierscope/formats/placement_index.h"
 
 namespace tierscope::analyzer {
 
@@ -17,15 +18,35 @@ PlanDecisions::PlanDecisions(const profile::ProfileChunk& planned,
   unknown_tier_ = TierNamed(plan.default_tier());
   std::unordered_map<uint64_t, const profile::Site*> sites;
   for (const auto& s : planned.sites()) sites[s.id()] = &s;
-  for (const auto& a : plan.assignments()) {
+  std::vector<uint64_t> key_of_assignment(static_cast<size_t>(plan.assignments_size()), 0);
+  for (int i = 0; i < plan.assignments_size(); ++i) {
+    const profile::Assignment& a = plan.assignments(i);
     auto it = sites.find(a.site_id());
     if (it == sites.end()) continue;
     // The first assignment of a key wins, as in the placer's key table.
     Decision d{TierNamed(a.tier()), true, it->second, a.quota_bytes(), 0};
     if (d.quota) d.quota_id = static_cast<uint32_t>(quotas_);
-    if (by_key_.emplace(common::SiteMatchKey(*it->second, depth_), d).second && d.quota) {
-      ++quotas_;
+    const uint64_t key = common::SiteMatchKey(*it->second, depth_);
+    key_of_assignment[static_cast<size_t>(i)] = key;
+    if (by_key_.emplace(key, d).second && d.quota) ++quotas_;
+  }
+  // The per-prefix rules the placer follows: the plan's own when they were made at this depth
+  // from these sites, else made here the same way (formats/placement_index.cc).
+  const bool stored = formats::IndexUsable(plan, depth_) && plan.index().has_prefix_rules() &&
+                      planned.sites_size() > 0;
+  const profile::PlacementIndex made =
+      stored ? profile::PlacementIndex() : formats::IndexPlan(planned, depth_);
+  const profile::PlacementIndex& index = stored ? plan.index() : made;
+  has_prefix_rules_ = index.has_prefix_rules();
+  const int rules = std::min(index.prefix_keys_size(), index.prefix_assignments_size());
+  for (int r = 0; r < rules; ++r) {
+    const int32_t a = index.prefix_assignments(r);
+    PrefixRule rule;
+    rule.deeper = a < 0;
+    if (a >= 0 && static_cast<size_t>(a) < key_of_assignment.size()) {
+      rule.key = key_of_assignment[static_cast<size_t>(a)];
     }
+    prefix_.emplace(index.prefix_keys(r), rule);
   }
 }
 
@@ -36,18 +57,42 @@ int PlanDecisions::TierNamed(const std::string& name) const {
   return kDefault;  // "default", empty, or a tier this replay does not have
 }
 
-uint64_t PlanDecisions::KeyOf(const std::vector<uint64_t>& frames,
-                              const ModuleIndex& modules) const {
-  common::ModuleOffset key[8];
+size_t PlanDecisions::KeyFramesOf(const std::vector<uint64_t>& frames, const ModuleIndex& modules,
+                                  common::ModuleOffset* key) const {
   const size_t n = std::min<size_t>(frames.size(), depth_);
   for (size_t i = 0; i < n; ++i) {
+    key[i] = common::ModuleOffset{};
     const int m = modules.Find(frames[i]);
     if (m < 0) continue;  // the placer's "no module": identity 0, offset 0
     const trace::Module& module = modules.modules()[m];
     key[i].identity = common::ModuleIdentity(module.build_id(), module.path());
     key[i].offset = frames[i] - module.load_bias();
   }
-  return common::HashKey(key, n);
+  return n;
+}
+
+uint64_t PlanDecisions::KeyOf(const std::vector<uint64_t>& frames,
+                              const ModuleIndex& modules) const {
+  common::ModuleOffset key[8];
+  return common::HashKey(key, KeyFramesOf(frames, modules, key));
+}
+
+PlanDecisions::Decision PlanDecisions::DecideStack(const std::vector<uint64_t>& frames,
+                                                   const ModuleIndex& modules) const {
+  common::ModuleOffset key[8];
+  const size_t n = KeyFramesOf(frames, modules, key);
+  // As the placer (allocation_slow_path.cc, PrefixSiteCode): each prefix shorter than the key
+  // depth that the stack has, innermost first, until one decides.
+  for (size_t d = 1; has_prefix_rules_ && d <= n && d < depth_; ++d) {
+    auto it = prefix_.find(common::PrefixKey(common::HashKey(key, d)));
+    if (it == prefix_.end()) return Decision{unknown_tier_, false, nullptr};
+    if (it->second.deeper) continue;
+    // The placement the rule names; the stack's own site when the plan names it (the same
+    // placement: a rule decides only where every site below it gets one), for the per-site tally.
+    auto own = by_key_.find(common::HashKey(key, n));
+    return own != by_key_.end() ? own->second : Decide(it->second.key);
+  }
+  return Decide(common::HashKey(key, n));
 }
 
 PlanDecisions::Decision PlanDecisions::Decide(uint64_t key) const {

@@ -12,6 +12,7 @@
 #include "profile.pb.h"
 #include "sites/module_index.h"
 #include "tierscope/analyzer/tiers.h"
+#include "tierscope/common/site_key.h"
 
 namespace tierscope::analyzer {
 
@@ -34,11 +35,21 @@ class PlanDecisions {
   uint64_t min_size() const { return min_size_; }
   // The placer's key of a recorded stack (innermost first), its modules from the trace.
   uint64_t KeyOf(const std::vector<uint64_t>& frames, const ModuleIndex& modules) const;
+  // The placer's decision for a recorded stack: the plan's per-prefix rules from the innermost
+  // frame out (PlacementIndex.prefix_keys), then its key.
+  Decision DecideStack(const std::vector<uint64_t>& frames, const ModuleIndex& modules) const;
   Decision Decide(uint64_t key) const;
   size_t quotas() const { return quotas_; }
 
  private:
   int TierNamed(const std::string& name) const;
+  size_t KeyFramesOf(const std::vector<uint64_t>& frames, const ModuleIndex& modules,
+                     common::ModuleOffset* key) const;
+
+  struct PrefixRule {
+    bool deeper = false;
+    uint64_t key = 0;  // the deciding assignment's key (by_key_), when not deeper
+  };
 
   const std::vector<TierSpec>& tiers_;
   uint32_t depth_ = 1;
@@ -46,6 +57,8 @@ class PlanDecisions {
   int unknown_tier_ = kDefault;
   size_t quotas_ = 0;
   std::unordered_map<uint64_t, Decision> by_key_;
+  bool has_prefix_rules_ = false;
+  std::unordered_map<uint64_t, PrefixRule> prefix_;
 };
 
 }  // namespace tierscope::analyzer

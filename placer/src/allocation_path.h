@@ -33,6 +33,7 @@ namespace tierscope::placer {
 
 // Site codes in the cache and key table: tier index + 1, kCodeQuota + quota id, or one of these.
 constexpr uint8_t kCodeQuota = 0x40;    // .. + kMaxQuotas - 1: a site with a quota (State::quotas)
+constexpr uint8_t kCodeDeeper = 0xFD;   // a prefix rule: the frames so far do not decide
 constexpr uint8_t kCodeDefault = 0xFE;  // the plan puts the site on the default placement
 constexpr uint8_t kCodeUnknown = 0xFF;  // not in the plan: goes to State::unknown_tier
 constexpr int kDefaultTier = -1;        // jemalloc's normal arenas: what the kernel would do
@@ -59,6 +60,9 @@ struct ThreadCounters {
   std::atomic<uint64_t> libunwind_walks;  // kAuto: stacks the call frame rules left to libunwind
   std::atomic<uint64_t> walk_checks;      // kChecked: walks compared with libunwind's
   std::atomic<uint64_t> walk_mismatches;  // kChecked: ... that found other frames
+  // Keys deeper than one frame: the frames the decisions read (per-prefix rules stop early).
+  std::atomic<uint64_t> deep_lookups;
+  std::atomic<uint64_t> frames_read;
   std::atomic<uint64_t> quota_allocs[kMaxQuotas];  // allocations counted against quota q
   std::atomic<uint64_t> quota_over[kMaxQuotas];    // sent to the next tier: quota q was full
   std::atomic<int> owner;
@@ -128,6 +132,9 @@ struct State {
   std::atomic<bool> routing{false};  // a plan or learning is active: identify sites
   bool tiers_ready = false;          // tier arenas exist (hints work)
   int depth = 1;
+  // The plan's per-prefix rules are in `keys` (PlacementIndex.prefix_keys): a stack's innermost
+  // frames are looked up first, and it is walked further only where they do not decide.
+  bool prefix_rules = false;
   uint64_t min_size = 0;
   Unwinder unwinder = Unwinder::kFramePointers;
   int unknown_tier = kDefaultTier;
@@ -171,7 +178,8 @@ TS_ALWAYS_INLINE int Primary() {
 }
 
 // --- slow paths (allocation_slow_path.cc) ---
-uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot);
+// `prefix`: the frames are the start of a deeper stack (a per-prefix rule's lookup).
+uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot, bool prefix = false);
 // kChecked: libunwind's frames replace the walk's `n` frames; a difference is counted (and said
 // once). Returns libunwind's frame count.
 int CheckWalk(void* ret, void* fp, uint64_t* frames, int n);

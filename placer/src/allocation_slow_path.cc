@@ -121,9 +121,9 @@ void ZeroCounters(ThreadCounters& c) {
     c.quota_allocs[q].store(0, std::memory_order_relaxed);
     c.quota_over[q].store(0, std::memory_order_relaxed);
   }
-  for (auto* counter :
-       {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses, &c.busy_misses,
-        &c.to_default, &c.libunwind_walks, &c.walk_checks, &c.walk_mismatches}) {
+  for (auto* counter : {&c.plan_hits, &c.unknown_sites, &c.small_skipped, &c.cache_misses,
+                        &c.busy_misses, &c.to_default, &c.libunwind_walks, &c.walk_checks,
+                        &c.walk_mismatches, &c.deep_lookups, &c.frames_read}) {
     counter->store(0, std::memory_order_relaxed);
   }
 }
@@ -301,34 +301,100 @@ void MissUnlock() {
   t_thread.guard--;
 }
 
-// Under the miss lock: the plan's code for these frames, cached under `hash`.
-uint8_t LookUpAndCache(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+// Under the miss lock: the plan's code for these frames, cached under `hash`. A prefix without
+// a rule starts no stack the plan names: unknown, as a full key without one.
+uint8_t LookUpAndCache(const uint64_t* frames, int n, uint64_t hash, long* slot, bool prefix) {
   uint8_t code = g_state.cache.Find(hash, reinterpret_cast<size_t*>(slot));
   if (code != kNoCode) return code;
   ModuleOffset key[kMaxDepth];
   for (int i = 0; i < n; ++i) key[i] = g_state.modules.Translate(frames[i]);
-  code = g_state.keys.Find(HashKey(key, n));
+  const uint64_t k = HashKey(key, n);
+  code = g_state.keys.Find(prefix ? common::PrefixKey(k) : k);
   if (code == kNoCode) code = kCodeUnknown;
   *slot = g_state.cache.Insert(hash, code, frames, n);
   return code;
+}
+
+// The per-prefix rule for the innermost `d` frames: a code, or kCodeDeeper.
+inline uint8_t PrefixCode(const uint64_t* frames, int d) {
+  const uint64_t hash = common::PrefixFrames(HashFrames(frames, d));
+  size_t slot = 0;
+  const uint8_t code = g_state.cache.Find(hash, &slot);
+  if (__builtin_expect(code != kNoCode, 1)) return code;
+  long found = -1;
+  return ResolveMiss(frames, d, hash, &found, /*prefix=*/true);
+}
+
+inline uint8_t Decided(uint8_t code, int frames) {
+  ThreadCounters& c = Counters();
+  Bump(c.deep_lookups, 1);
+  Bump(c.frames_read, static_cast<uint64_t>(frames));
+  return code;
+}
+
+// Frames already collected (`n`, at most the key depth): the prefix rules innermost first, then
+// the full key. The replay decides recorded stacks the same way (PlanDecisions::DecideStack).
+uint8_t CodeByPrefixes(size_t size, const uint64_t* frames, int n) {
+  for (int d = 1; g_state.prefix_rules && d <= n && d < g_state.depth; ++d) {
+    const uint8_t code = PrefixCode(frames, d);
+    if (code != kCodeDeeper) return Decided(code, d);
+  }
+  return Decided(CodeOfFrames(size, frames, n), n);
+}
+
+// The walk by call frame rules one frame at a time, each new frame looked up in the prefix rules
+// before the next is read: a site decided by its innermost frames is not walked further. -1:
+// the rules could not walk this stack (libunwind must).
+int WalkByPrefixes(size_t size, void* ret, void* fp, uint64_t* frames) {
+  if (!t_thread.has_stack_bounds) FindStackBounds();
+  const uintptr_t lo = t_thread.stack_lo, hi = t_thread.stack_hi;
+  const uintptr_t f = reinterpret_cast<uintptr_t>(fp);
+  if (f < lo || hi < 16 || f > hi - 16 || (f & 7)) return -1;
+  common::RecentStepRules& recent = t_thread.recent_rules;
+  recent.Follow(g_state.rules.generation());
+  auto rule_of = [&recent](uint64_t pc, int step) {
+    return common::RuleFor(pc, step, recent, g_state.rules);
+  };
+  common::CallFrameCursor c;
+  if (!common::StartCallFrames(common::StartAtFrame(ret, fp), lo, hi, g_state.own_text_lo,
+                               g_state.own_text_hi, &c, rule_of)) {
+    return -1;
+  }
+  const int depth = g_state.depth;
+  frames[0] = c.pc;
+  int n = 1;
+  while (n < depth) {
+    const uint8_t code = PrefixCode(frames, n);
+    if (code != kCodeDeeper) return Decided(code, n);
+    const common::FrameStep step = common::StepCallFrame(c, hi, rule_of);
+    if (step == common::FrameStep::kLost) return -1;
+    if (step == common::FrameStep::kEnd) break;
+    frames[n++] = c.pc;
+  }
+  return Decided(CodeOfFrames(size, frames, n), n);
 }
 
 }  // namespace
 
 uint8_t DeepSiteCode(size_t size, void* ret, void* fp) {
   uint64_t frames[kMaxDepth];
-  const int n = CollectFrames(ret, fp, frames);
-  return CodeOfFrames(size, frames, n);
+  if (g_state.prefix_rules && g_state.unwinder == Unwinder::kAuto) {
+    const int code = WalkByPrefixes(size, ret, fp, frames);
+    if (__builtin_expect(code >= 0, 1)) return static_cast<uint8_t>(code);
+    Bump(Counters().libunwind_walks, 1);
+    return CodeByPrefixes(size, frames, CollectLibunwind(ret, fp, frames));
+  }
+  return CodeByPrefixes(size, frames, CollectFrames(ret, fp, frames));
 }
 
-uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot) {
+uint8_t ResolveMiss(const uint64_t* frames, int n, uint64_t hash, long* slot, bool prefix) {
   *slot = -1;
   if (!TryMissLock()) {
     Bump(Counters().busy_misses, 1);
     return kCodeUnknown;
   }
   Bump(Counters().cache_misses, 1);
-  const uint8_t code = LookUpAndCache(frames, n, hash, slot);
+  const uint8_t code = LookUpAndCache(frames, n, hash, slot, prefix);
   MissUnlock();
   return code;
 }

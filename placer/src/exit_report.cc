@@ -25,7 +25,8 @@ struct Totals {
            splits[kMaxTiers] = {}, hints[kMaxTiers] = {};
   uint64_t quota_allocs[kMaxQuotas] = {}, quota_over[kMaxQuotas] = {};
   uint64_t plan_hits = 0, unknown_sites = 0, small_skipped = 0, cache_misses = 0, busy_misses = 0,
-           to_default = 0, libunwind_walks = 0, walk_checks = 0, walk_mismatches = 0;
+           to_default = 0, libunwind_walks = 0, walk_checks = 0, walk_mismatches = 0,
+           deep_lookups = 0, frames_read = 0;
   void Add(const ThreadCounters& c) {
     auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
     for (int i = 0; i < kMaxTiers; ++i) {
@@ -48,6 +49,8 @@ struct Totals {
     libunwind_walks += get(c.libunwind_walks);
     walk_checks += get(c.walk_checks);
     walk_mismatches += get(c.walk_mismatches);
+    deep_lookups += get(c.deep_lookups);
+    frames_read += get(c.frames_read);
   }
 };
 
@@ -113,6 +116,11 @@ std::optional<std::string> WriteStats(const std::string& path, const RunInfo& in
   }
   out["min_size"] = g_state.min_size;
   out["plan_keys"] = info.plan_keys;
+  // Keys deeper than one frame: the per-prefix rules, and the frames the lookups read (a walk
+  // stops where the innermost frames decide).
+  out["prefix_rules"] = info.prefix_rules;
+  out["deep_lookups"] = t.deep_lookups;
+  out["frames_read"] = t.frames_read;
   out["plan_key_conflicts"] = info.plan_key_conflicts;
   out["plan_sites_missing"] = info.plan_sites_missing;
   out["quota_sites_dropped"] = info.quota_sites_dropped;

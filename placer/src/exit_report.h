@@ -20,6 +20,7 @@ struct RunInfo {
   std::string timeline_path, timeline_every;  // TIERSCOPE_PLACER_TIMELINE and its _EVERY
   std::vector<TierSpec> tiers;
   uint64_t plan_keys = 0, plan_key_conflicts = 0, plan_sites_missing = 0;
+  uint64_t prefix_rules = 0;  // the plan's per-prefix rules in the key table
   // Quota sites of the plan beyond kMaxQuotas (or without an arena): whole-site placement.
   uint64_t quota_sites_dropped = 0;
   std::string primary = "default";  // the placement served by jemalloc's fast paths

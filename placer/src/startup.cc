@@ -130,7 +130,8 @@ bool CreateTables(const PlacerSettings& settings) {
   const bool learning = !g_info.sites_path.empty();
   if (!g_state.modules.Init() || !g_state.cache.Init(learning) || !g_state.maps.Init() ||
       !g_state.rules.Init() ||
-      !g_state.keys.Init(static_cast<size_t>(settings.profile.plan().assignments_size())) ||
+      !g_state.keys.Init(static_cast<size_t>(settings.profile.plan().assignments_size()) +
+                         static_cast<size_t>(settings.index.prefix_keys_size())) ||
       (learning && !g_state.learned.Init())) {
     g_info.reason = "out of memory for the placer's tables";
     return false;
@@ -170,6 +171,7 @@ void AddPlanKeys(const PlacerSettings& settings) {
   }
   g_info.plan_sites_missing = static_cast<uint64_t>(index.missing_size());
   const auto& assignments = profile.plan().assignments();
+  std::vector<uint8_t> codes(static_cast<size_t>(assignments.size()), kCodeUnknown);
   for (int i = 0; i < assignments.size(); ++i) {
     if (missing[static_cast<size_t>(i)]) continue;
     const profile::Assignment& a = assignments[i];
@@ -179,6 +181,7 @@ void AddPlanKeys(const PlacerSettings& settings) {
     // The first assignment of a key wins, as in the replay.
     if (const uint8_t there = g_state.keys.Find(key); there != kNoCode) {
       if (there != code) ++g_info.plan_key_conflicts;
+      codes[static_cast<size_t>(i)] = there;
       continue;
     }
     if (a.quota_bytes() != 0 && code != kCodeDefault) {
@@ -199,8 +202,20 @@ void AddPlanKeys(const PlacerSettings& settings) {
       }
     }
     g_state.keys.Add(key, code);
+    codes[static_cast<size_t>(i)] = code;
   }
   g_info.plan_keys = g_state.keys.size();
+  // Per-prefix rules (formats/placement_index.cc): each names the assignment that decides its
+  // stacks (its key's first, so the code above), or -1, look deeper. Not while learning, which
+  // counts every stack whole.
+  const int rules = std::min(index.prefix_keys_size(), index.prefix_assignments_size());
+  for (int r = 0; r < rules; ++r) {
+    const int32_t a = index.prefix_assignments(r);
+    if (a >= static_cast<int32_t>(codes.size())) continue;
+    g_state.keys.Add(index.prefix_keys(r), a < 0 ? kCodeDeeper : codes[static_cast<size_t>(a)]);
+  }
+  g_state.prefix_rules = index.has_prefix_rules() && g_state.depth > 1 && !g_state.cache.learning();
+  g_info.prefix_rules = rules;
 }
 
 // What the user should know about the plan here, said once per process tree.

@@ -17,7 +17,8 @@ uint64_t U64(const json& j, const char* key) {
 constexpr const char* kSummed[] = {"plan_hits",     "unknown_sites",    "small_skipped",
                                    "cache_misses",  "busy_misses",      "fallbacks_to_default",
                                    "rss_bytes",     "tiers_live_bytes", "libunwind_walks",
-                                   "nested_allocs", "nested_refused",   "signal_handler_allocs"};
+                                   "nested_allocs", "nested_refused",   "signal_handler_allocs",
+                                   "deep_lookups",  "frames_read"};
 // Summed too, where the processes have them (--unwind check only).
 constexpr const char* kSummedWhenThere[] = {"walk_checks", "walk_mismatches"};
 // Per tier.
@@ -25,7 +26,7 @@ constexpr const char* kTierSummed[] = {
     "allocations", "bytes_allocated", "live_bytes", "footprint_bytes", "mapped_bytes",
     "fallbacks",   "budget_refusals", "hint_calls", "resident_bytes",  "split_blocks"};
 // Per process, the largest one stands for the run.
-constexpr const char* kMax[] = {"profile_modules_other_build"};
+constexpr const char* kMax[] = {"profile_modules_other_build", "prefix_rules"};
 
 void AddNumbers(json& into, const json& from, const char* key) {
   into[key] = U64(into, key) + U64(from, key);

@@ -7,6 +7,7 @@
 #include "test_support.h"
 #include "tierscope/analyzer/analyze.h"
 #include "tierscope/analyzer/evaluate.h"
+#include "tierscope/formats/profile_io.h"
 #include "trace_builder.h"
 
 namespace tierscope::testing {
@@ -347,6 +348,79 @@ TEST(Evaluate, ReallocKeepsTheBlocksTierAsThePlacerDoes) {
     // Unknown sites go to the plan's default tier (slow); a realloc'd block stays where it was.
     EXPECT_DOUBLE_EQ(Share(r, "tierscope"), realloc ? 1.0 : 0.0) << "realloc " << realloc;
   }
+}
+
+// Stacks of two frames under a wrapper W (called from A, B, E) and a function X (from C, D),
+// as ids 5..9: [W, A], [W, B], [X, C], [X, D], [W, E].
+void WrapperStacks(TraceBuilder* t) {
+  trace::TraceChunk chunk;
+  const uint64_t w = kTextStart + 0x5000, x = kTextStart + 0x8000;
+  const std::pair<uint64_t, uint64_t> stacks[] = {{w, kTextStart + 0x6000},
+                                                  {w, kTextStart + 0x7000},
+                                                  {x, kTextStart + 0x9000},
+                                                  {x, kTextStart + 0xA000},
+                                                  {w, kTextStart + 0xB000}};
+  uint32_t id = 5;
+  for (const auto& [inner, caller] : stacks) {
+    auto* s = chunk.add_stacks();
+    s->set_id(id++);
+    s->add_frames(inner);
+    s->add_frames(caller);
+  }
+  t->Chunk(chunk);
+}
+
+// The plan's per-prefix rules decide as the placer does: X's sites all go fast, so a stack through
+// X the profile never saw goes fast too; W's differ, so W's stacks are told apart by their caller
+// and an unseen caller of W is an unknown site (the default tier).
+TEST(Evaluate, APrefixThatDecidesPlacesStacksTheProfileNeverSaw) {
+  TempDir dir;
+  {
+    TraceBuilder t(dir.File("a"));
+    WrapperStacks(&t);
+    t.Allocs(1, {Alloc(100, 0x10000000, kMiB, 5), Alloc(200, 0x10200000, kMiB, 6),
+                 Alloc(300, 0x10400000, kMiB, 7)});
+    t.Close();
+  }
+  {
+    TraceBuilder t(dir.File("b"));
+    WrapperStacks(&t);
+    t.Allocs(1, {Alloc(100, 0x10000000, kMiB, 5), Alloc(200, 0x10200000, kMiB, 8),
+                 Alloc(300, 0x10400000, kMiB, 9)});
+    t.Samples(1, {Load(400, 0x10000100), Load(410, 0x10200100), Load(420, 0x10400100)});
+    t.Close();
+  }
+  profile::ProfileChunk planned = Learn(dir.File("a"));
+  auto site_of = [&](uint64_t caller) {
+    for (const auto& s : planned.sites()) {
+      if (s.stack_size() == 2 && s.stack(1).offset() == kTextStart + caller) return s.id();
+    }
+    ADD_FAILURE() << "no site with caller " << caller;
+    return uint64_t{0};
+  };
+  auto* plan = planned.mutable_plan();
+  plan->set_site_depth(2);
+  plan->set_default_tier("slow");
+  for (const auto& [caller, tier] :
+       {std::pair<uint64_t, const char*>{0x6000, "fast"}, {0x7000, "slow"}, {0x9000, "fast"}}) {
+    auto* a = plan->add_assignments();
+    a->set_site_id(site_of(caller));
+    a->set_tier(tier);
+  }
+  analyzer::EvaluateOptions options;
+  options.tiers = TwoTiers(16 * kMiB);
+  const EvaluationResult r = analyzer::Evaluate(dir.File("b"), planned, nullptr, options);
+  ASSERT_FALSE(r.error);
+  // [W, A] fast as planned, [X, D] fast by X's rule, [W, E] unknown: slow.
+  EXPECT_NEAR(Share(r, "tierscope"), 2.0 / 3, 1e-12);
+  // The rules the plan carries once written, for the first frame (the second is the key's last):
+  // X decided, W "look deeper".
+  TempDir out;
+  formats::WriteProfile(out.File("p"), planned);
+  auto read = formats::ReadProfilePlan(out.File("p"));
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read.profile.plan().index().has_prefix_rules());
+  EXPECT_EQ(read.profile.plan().index().prefix_keys_size(), 2);  // depth 1 only: W and X
 }
 
 TEST(Evaluate, InSampleAndPercentCapacities) {

@@ -254,10 +254,12 @@ TEST(PlacerRun, DistributionPythonMatchesThePlanWithDefaultFlags) {
   const double unknown = stats["unknown_sites"].get<double>();
   ASSERT_GT(hits + unknown, 1000) << stats.dump();
   EXPECT_GE(hits / (hits + unknown), 0.99) << stats.dump();
-  // The default walk steps by the unwind tables and leaves next to nothing to libunwind; checked
-  // against libunwind at every allocation, it finds the same frames.
+  // The default walk steps by the unwind tables and leaves next to nothing to libunwind (it goes
+  // only as deep as the plan's per-prefix rules ask, so some stacks past their first frame);
+  // checked against libunwind at every allocation, it finds the same frames.
   EXPECT_LT(stats["libunwind_walks"].get<double>(), 0.001 * (hits + unknown)) << stats.dump();
-  EXPECT_GT(stats["step_rules"].get<uint64_t>(), 100u) << stats.dump();
+  EXPECT_GT(stats["frames_read"].get<uint64_t>(), stats["deep_lookups"].get<uint64_t>());
+  EXPECT_GT(stats["step_rules"].get<uint64_t>(), 0u) << stats.dump();
   run.insert(run.begin() + 2, {"--unwind", "check"});
   const auto checked = RunCommand(run, env);
   ASSERT_EQ(checked.exit_code, 0) << checked.err;
@@ -290,6 +292,74 @@ TEST(PlacerRun, TheDefaultWalkStepsByTheUnwindTables) {
   // A few first look-ups (more only while the lock's holder is descheduled).
   EXPECT_LE(stats["busy_misses"].get<uint64_t>() * 100, stats["plan_hits"].get<uint64_t>());
   EXPECT_EQ(stats["libunwind_walks"].get<uint64_t>(), 0u) << stats.dump();
+}
+
+// Per-prefix rules (PlacementIndex.prefix_keys): the placer reads a stack's frames innermost
+// first and stops where the plan's rules decide. Every site on one tier: the first frame decides
+// all of them. Sites alternately on two tiers: stacks are walked as deep as they must be. Either
+// way each allocation goes where the plan without rules (full keys, as plans written before
+// them) puts it.
+TEST(PlacerRun, ThePrefixRulesStopTheWalkWhereTheInnermostFramesDecide) {
+  TempDir dir;
+  const std::vector<std::string> program = {
+      ExampleBin("ts-example-stress"), "--threads", "1", "--ops", "20000", "--depth", "3"};
+  ASSERT_NO_FATAL_FAILURE(PlanEverySite(dir, program, 3));
+  // The same plan without its rules: the plan's chunk rewritten, the sites' kept.
+  auto strip_rules = [&](const std::string& from, const std::string& to) {
+    formats::ContainerReader in(dir.File(from));
+    formats::ContainerWriter out(dir.File(to), formats::FileKind::kProfile);
+    std::string raw;
+    while (in.Next(&raw)) {
+      profile::ProfileChunk chunk;
+      ASSERT_TRUE(chunk.ParseFromString(raw));
+      if (chunk.has_plan()) {
+        ASSERT_TRUE(chunk.plan().index().has_prefix_rules());
+        profile::PlacementIndex* index = chunk.mutable_plan()->mutable_index();
+        index->clear_prefix_keys();
+        index->clear_prefix_assignments();
+        index->clear_has_prefix_rules();
+        raw = chunk.SerializeAsString();
+      }
+      out.Append(raw);
+    }
+    out.Close();
+  };
+  auto placed = [&](const std::string& plan) {
+    std::vector<std::string> run = {TierscopeBin(),         "run",     "-q",      "--profile",
+                                    dir.File(plan),         "--tiers", kTwoTiers, "--stats",
+                                    dir.File("stats.json"), "--"};
+    run.insert(run.end(), program.begin(), program.end());
+    const auto r = RunCommand(run);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return ReadJson(dir.File("stats.json"));
+  };
+  auto expect_same_placement = [&](const json& rules, const json& keys) {
+    EXPECT_GT(rules["prefix_rules"].get<uint64_t>(), 0u);
+    EXPECT_EQ(keys["prefix_rules"], 0);
+    for (const char* key : {"plan_hits", "unknown_sites", "deep_lookups"}) {
+      EXPECT_EQ(rules[key], keys[key]) << key;
+    }
+    EXPECT_EQ(Tier(rules, "fast")["allocations"], Tier(keys, "fast")["allocations"]);
+    EXPECT_EQ(Tier(rules, "slow")["allocations"], Tier(keys, "slow")["allocations"]);
+    EXPECT_EQ(keys["frames_read"].get<uint64_t>(), 3 * keys["deep_lookups"].get<uint64_t>());
+    EXPECT_GT(rules["deep_lookups"].get<uint64_t>(), 20000u);
+  };
+
+  strip_rules("plan.tsp", "keys.tsp");
+  const json alternate = placed("plan.tsp");
+  const json alternate_keys = placed("keys.tsp");
+  expect_same_placement(alternate, alternate_keys);
+  EXPECT_LE(alternate["frames_read"], alternate_keys["frames_read"]);
+
+  auto profile = formats::LoadProfile(dir.File("plan.tsp"));
+  for (auto& a : *profile.mutable_plan()->mutable_assignments()) a.set_tier("fast");
+  formats::WriteProfile(dir.File("fast.tsp"), profile);
+  strip_rules("fast.tsp", "fast-keys.tsp");
+  const json fast = placed("fast.tsp");
+  const json fast_keys = placed("fast-keys.tsp");
+  expect_same_placement(fast, fast_keys);
+  EXPECT_EQ(fast["frames_read"], fast["deep_lookups"]) << fast.dump();  // one frame each
+  EXPECT_EQ(Tier(fast, "slow")["allocations"], 0);
 }
 
 // learn -> plan -> run on the key-value example: the hot index and the values on fast, the log

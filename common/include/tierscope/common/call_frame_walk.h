@@ -158,54 +158,97 @@ inline WalkStart StartAtFrame(void* ret, void* fp) {
                    *reinterpret_cast<const uintptr_t*>(f)};
 }
 
-// Up to `depth` return addresses into `frames`, the ones inside [skip_lo, skip_hi) at the start
-// (the walker's own code) left out, as libunwind's frames are after the placer drops its own.
-// Every word read lies in [lo, hi) (this thread's stack) above the last frame's.
+// A walk in progress: the frame whose return address is `pc`, the caller's rsp and rbp as they
+// are when that frame returns, and the steps taken so far (RecentStepRules' index).
+struct CallFrameCursor {
+  uintptr_t pc, rsp, rbp;
+  int step = 0;
+};
+
+enum class FrameStep {
+  kStepped,  // `pc` is now the caller's return address
+  kEnd,      // the outermost frame: no caller
+  kLost,     // no rule, or a word outside the stack: libunwind must walk this stack
+};
+
+// One step to the caller of the frame at `c`, every word read within [c.rsp, hi).
 // `rule_of(pc, step)`: the packed rule of the return address met at that step of the walk (0:
-// none could be had now). Returns the frames collected, or -1: libunwind must walk this stack.
+// none could be had now).
+template <typename RuleOf>
+inline __attribute__((always_inline)) FrameStep StepCallFrame(CallFrameCursor& c, uintptr_t hi,
+                                                              RuleOf&& rule_of) {
+  const uint64_t packed = rule_of(c.pc, c.step++);
+  if (packed == 0) return FrameStep::kLost;
+  const StepRule rule = StepRule::Unpack(packed);
+  const uintptr_t rsp = c.rsp;
+  // A word of this frame: between rsp and the stack's top (a wild rbp fails here).
+  auto in_frame = [rsp, hi](uintptr_t at) { return at >= rsp && hi >= 8 && at <= hi - 8; };
+  uintptr_t cfa;
+  if (rule.base == StepRule::kRsp) {
+    cfa = rsp + static_cast<uint32_t>(rule.cfa_offset);
+  } else if (rule.base == StepRule::kRbp) {
+    cfa = c.rbp + static_cast<uint32_t>(rule.cfa_offset);
+  } else if (rule.base == StepRule::kRbpDeref) {
+    const uintptr_t at = c.rbp + static_cast<uintptr_t>(static_cast<intptr_t>(rule.cfa_offset));
+    if (!in_frame(at)) return FrameStep::kLost;
+    cfa = *reinterpret_cast<const uintptr_t*>(at);
+  } else if (rule.base == StepRule::kOutermost) {
+    return FrameStep::kEnd;
+  } else {
+    return FrameStep::kLost;
+  }
+  // The caller's frame lies above this one, within the stack.
+  if (cfa <= rsp || cfa > hi) return FrameStep::kLost;
+  if (rule.saved_rbp != StepRule::kRbpSame) {
+    const uintptr_t from = rule.saved_rbp == StepRule::kRbpAtCfa ? cfa : c.rbp;
+    const uintptr_t at = from + static_cast<uintptr_t>(static_cast<intptr_t>(rule.rbp_offset));
+    if (!in_frame(at)) return FrameStep::kLost;
+    c.rbp = *reinterpret_cast<const uintptr_t*>(at);
+  }
+  c.pc = *reinterpret_cast<const uintptr_t*>(cfa - 8);
+  c.rsp = cfa;
+  return c.pc == 0 ? FrameStep::kEnd : FrameStep::kStepped;
+}
+
+// The cursor of a walk from `at`, stepped past the return addresses inside [skip_lo, skip_hi)
+// (the walker's own code), as libunwind's frames are after the placer drops its own. False
+// when the walk cannot start or gets lost or ends there.
+template <typename RuleOf>
+inline __attribute__((always_inline)) bool StartCallFrames(WalkStart at, uintptr_t lo, uintptr_t hi,
+                                                           uintptr_t skip_lo, uintptr_t skip_hi,
+                                                           CallFrameCursor* c, RuleOf&& rule_of) {
+  if (at.rsp < lo || at.rsp > hi) return false;
+  *c = CallFrameCursor{at.pc, at.rsp, at.rbp, 0};
+  while (c->pc >= skip_lo && c->pc < skip_hi) {
+    if (StepCallFrame(*c, hi, rule_of) != FrameStep::kStepped) return false;
+  }
+  return true;
+}
+
+// Up to `depth` return addresses into `frames`, the ones inside [skip_lo, skip_hi) at the start
+// (the walker's own code) left out. Every word read lies in [lo, hi) (this thread's stack) above
+// the last frame's. Returns the frames collected, or -1: libunwind must walk this stack.
 template <typename RuleOf>
 inline __attribute__((always_inline)) int WalkCallFrames(WalkStart at, uintptr_t lo, uintptr_t hi,
                                                          uintptr_t skip_lo, uintptr_t skip_hi,
                                                          int depth, uint64_t* frames,
                                                          RuleOf&& rule_of) {
-  uintptr_t pc = at.pc, rsp = at.rsp, rbp = at.rbp;
-  if (rsp < lo || rsp > hi) return -1;
-  int n = 0, step = 0;
+  if (at.rsp < lo || at.rsp > hi) return -1;
+  CallFrameCursor c{at.pc, at.rsp, at.rbp, 0};
+  int n = 0;
   for (;;) {
-    if (n > 0 || pc < skip_lo || pc >= skip_hi) {
-      frames[n++] = pc;
+    if (n > 0 || c.pc < skip_lo || c.pc >= skip_hi) {
+      frames[n++] = c.pc;
       if (n == depth) return n;
     }
-    const uint64_t packed = rule_of(pc, step++);
-    if (packed == 0) return -1;
-    const StepRule rule = StepRule::Unpack(packed);
-    // A word of this frame: between rsp and the stack's top (a wild rbp fails here).
-    auto in_frame = [rsp, hi](uintptr_t at) { return at >= rsp && hi >= 8 && at <= hi - 8; };
-    uintptr_t cfa;
-    if (rule.base == StepRule::kRsp) {
-      cfa = rsp + static_cast<uint32_t>(rule.cfa_offset);
-    } else if (rule.base == StepRule::kRbp) {
-      cfa = rbp + static_cast<uint32_t>(rule.cfa_offset);
-    } else if (rule.base == StepRule::kRbpDeref) {
-      const uintptr_t at = rbp + static_cast<uintptr_t>(static_cast<intptr_t>(rule.cfa_offset));
-      if (!in_frame(at)) return -1;
-      cfa = *reinterpret_cast<const uintptr_t*>(at);
-    } else if (rule.base == StepRule::kOutermost) {
-      return n;
-    } else {
-      return -1;
+    switch (StepCallFrame(c, hi, rule_of)) {
+      case FrameStep::kStepped:
+        break;
+      case FrameStep::kEnd:
+        return n;
+      case FrameStep::kLost:
+        return -1;
     }
-    // The caller's frame lies above this one, within the stack.
-    if (cfa <= rsp || cfa > hi) return -1;
-    if (rule.saved_rbp != StepRule::kRbpSame) {
-      const uintptr_t from = rule.saved_rbp == StepRule::kRbpAtCfa ? cfa : rbp;
-      const uintptr_t at = from + static_cast<uintptr_t>(static_cast<intptr_t>(rule.rbp_offset));
-      if (!in_frame(at)) return -1;
-      rbp = *reinterpret_cast<const uintptr_t*>(at);
-    }
-    pc = *reinterpret_cast<const uintptr_t*>(cfa - 8);
-    rsp = cfa;
-    if (pc == 0) return n;
   }
 }
 

@@ -59,6 +59,16 @@ inline uint64_t HashKey(const ModuleOffset* frames, size_t n) {
   return h;
 }
 
+// The plan's per-prefix rules (PlacementIndex.prefix_keys): the key of a stack's innermost frames
+// as the start of deeper stacks, kept apart from the key of a stack that ends there (HashKey of
+// the same frames). Raw return addresses likewise in the placer's cache (HashFrames).
+inline uint64_t PrefixKey(uint64_t key) {
+  return MixHash(key, 0x5851F42D4C957F2Dull);
+}
+inline uint64_t PrefixFrames(uint64_t raw_hash) {
+  return raw_hash ^ 0xD1B54A32D192ED00ull;  // the low byte (the cache's code) left alone
+}
+
 // The key of a profile site's innermost `depth` locations. `Site` is profile::Site (any type with
 // stack() of locations that have build_id(), module() and offset()): a template keeps this header
 // free of the generated protobuf code.

@@ -30,10 +30,11 @@ PlanDecisions::PlanDecisions(const profile::ProfileChunk& planned,
     key_of_assignment[static_cast<size_t>(i)] = key;
     if (by_key_.emplace(key, d).second && d.quota) ++quotas_;
   }
-  // The per-prefix rules the placer follows: the plan's own when they were made at this depth
-  // from these sites, else made here the same way (formats/placement_index.cc).
-  const bool stored = formats::IndexUsable(plan, depth_) && plan.index().has_prefix_rules() &&
-                      planned.sites_size() > 0;
+  // The per-prefix rules the placer follows, made from the sites as the writer makes them
+  // (formats/placement_index.cc): a plan edited in memory (the viewer's what-if) may carry an
+  // index of its assignments before the edit. The stored ones only when there are no sites.
+  const bool stored = planned.sites_size() == 0 && formats::IndexUsable(plan, depth_) &&
+                      plan.index().has_prefix_rules();
   const profile::PlacementIndex made =
       stored ? profile::PlacementIndex() : formats::IndexPlan(planned, depth_);
   const profile::PlacementIndex& index = stored ? plan.index() : made;
@@ -81,7 +82,7 @@ PlanDecisions::Decision PlanDecisions::DecideStack(const std::vector<uint64_t>& 
                                                    const ModuleIndex& modules) const {
   common::ModuleOffset key[8];
   const size_t n = KeyFramesOf(frames, modules, key);
-  // As the placer (allocation_slow_path.cc, PrefixSiteCode): each prefix shorter than the key
+  // As the placer (allocation_slow_path.cc, CodeByPrefixes): each prefix shorter than the key
   // depth that the stack has, innermost first, until one decides.
   for (size_t d = 1; has_prefix_rules_ && d <= n && d < depth_; ++d) {
     auto it = prefix_.find(common::PrefixKey(common::HashKey(key, d)));

@@ -205,9 +205,9 @@ void AddPlanKeys(const PlacerSettings& settings) {
     codes[static_cast<size_t>(i)] = code;
   }
   g_info.plan_keys = g_state.keys.size();
-  // Per-prefix rules (formats/placement_index.cc): each names the assignment that decides its
-  // stacks (its key's first, so the code above), or -1, look deeper. Not while learning, which
-  // counts every stack whole.
+  // Per-prefix rules (formats/placement_index.cc): each names an assignment that stands for the
+  // placement of its stacks (the first of a key, so its code is the one above), or -1, look
+  // deeper. Not while learning, which counts every stack whole.
   const int rules = std::min(index.prefix_keys_size(), index.prefix_assignments_size());
   for (int r = 0; r < rules; ++r) {
     const int32_t a = index.prefix_assignments(r);

@@ -70,6 +70,7 @@ class BufferPool {
   std::atomic<uint32_t> created_{0};
   std::atomic<EventBuffer*> full_head_{nullptr};
   EventBuffer** buffers_ = nullptr;  // by index, created lazily
+  char* region_ = nullptr;           // room for the first max_buffers_ (null: mapped one by one)
   std::atomic<uint32_t>* free_next_ = nullptr;
   size_t max_buffers_ = 0;
   size_t buffer_bytes_ = 0;

@@ -6,6 +6,7 @@
 namespace tierscope::recorder {
 
 using common::RawMap;
+using common::RawMapHugePages;
 using common::RawMapTable;
 using common::RawUnmap;
 

@@ -19,15 +19,22 @@ inline void* RawMap(size_t bytes) {
   return r < 0 && r > -4096 ? nullptr : reinterpret_cast<void*>(r);
 }
 
+// Zero-filled pages in transparent huge pages where the system allows them on request (madvise
+// mode; refused where THP is off: 4 KiB pages): one page fault per 2 MiB instead of 512, each a
+// trap that costs microseconds in a VM.
+inline void* RawMapHugePages(size_t bytes) {
+  void* p = RawMap(bytes);
+  if (p != nullptr) madvise(p, bytes, MADV_HUGEPAGE);
+  return p;
+}
+
 // For a hashed table that is probed before it is written. A read of a fresh page maps the shared
 // zero page, and the first write after it copies that page and flushes it from the TLB of every
 // CPU that runs the program's threads: an interprocessor interrupt, costly in a VM. With 4 KiB
 // pages that happens once per page the hash reaches (nearly all of them, soon); with transparent
 // huge pages (where the system allows them on request) once per 2 MiB.
 inline void* RawMapTable(size_t bytes) {
-  void* p = RawMap(bytes);
-  if (p != nullptr) madvise(p, bytes, MADV_HUGEPAGE);  // refused where THP is off: 4 KiB pages
-  return p;
+  return RawMapHugePages(bytes);
 }
 
 inline void RawUnmap(void* p, size_t bytes) {

@@ -38,12 +38,7 @@ struct KeyFrames {
 
 KeyFrames FramesOf(const profile::Site& site, uint32_t depth) {
   KeyFrames k;
-  for (const auto& loc : site.stack()) {
-    if (k.n == depth || k.n == 8) break;
-    k.frames[k.n].identity = common::ModuleIdentity(loc.build_id(), loc.module());
-    k.frames[k.n].offset = loc.offset();
-    ++k.n;
-  }
+  k.n = common::SiteKeyFrames(site, std::min<uint32_t>(depth, 8), k.frames);
   return k;
 }
 

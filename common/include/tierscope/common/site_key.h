@@ -72,9 +72,9 @@ inline uint64_t PrefixFrames(uint64_t raw_hash) {
 // The key of a profile site's innermost `depth` locations. `Site` is profile::Site (any type with
 // stack() of locations that have build_id(), module() and offset()): a template keeps this header
 // free of the generated protobuf code.
+// The frames of that key into `key` (room for `depth`, at most 64); returns how many.
 template <typename Site>
-uint64_t SiteMatchKey(const Site& site, size_t depth) {
-  ModuleOffset key[64];
+size_t SiteKeyFrames(const Site& site, size_t depth, ModuleOffset* key) {
   size_t n = 0;
   for (const auto& loc : site.stack()) {
     if (n == depth || n == 64) break;
@@ -82,7 +82,13 @@ uint64_t SiteMatchKey(const Site& site, size_t depth) {
     key[n].offset = loc.offset();
     ++n;
   }
-  return HashKey(key, n);
+  return n;
+}
+
+template <typename Site>
+uint64_t SiteMatchKey(const Site& site, size_t depth) {
+  ModuleOffset key[64];
+  return HashKey(key, SiteKeyFrames(site, depth, key));
 }
 
 }  // namespace tierscope::common

@@ -308,6 +308,25 @@ TS_ALWAYS_INLINE void* TierAlloc(int tier, size_t size, int flags) {
   return p;
 }
 
+// This thread's stack [*lo, *hi), and whether the entry point's frame `fp` lies in it, where a
+// walk can start: a frame is two words, the caller's frame pointer, then the return address.
+TS_ALWAYS_INLINE bool FrameInStack(void* fp, uintptr_t* lo, uintptr_t* hi) {
+  if (!t_thread.has_stack_bounds) FindStackBounds();
+  *lo = t_thread.stack_lo;
+  *hi = t_thread.stack_hi;
+  const uintptr_t f = reinterpret_cast<uintptr_t>(fp);
+  return f >= *lo && *hi >= 16 && f <= *hi - 16 && !(f & 7);
+}
+
+// The rule lookup of a walk by call frame rules (call_frame_walk.h): this thread's recent rules
+// first, then the shared cache.
+TS_ALWAYS_INLINE auto StepRules() {
+  common::RecentStepRules& recent = t_thread.recent_rules;
+  recent.Follow(g_state.rules.generation());
+  return
+      [&recent](uint64_t pc, int step) { return common::RuleFor(pc, step, recent, g_state.rules); };
+}
+
 // frames[0] = `ret` (the caller of the entry point); deeper frames by walking frame pointers
 // from `fp` (the entry point's own frame). Every frame read lies within this thread's stack
 // [stack_lo, stack_hi), and each one above the last: a frame outside it (a fiber's stack, a
@@ -316,11 +335,9 @@ TS_ALWAYS_INLINE int CollectFramePointers(void* ret, void* fp, uint64_t* frames)
   const int depth = g_state.depth;
   frames[0] = reinterpret_cast<uint64_t>(ret);
   if (depth == 1) return 1;
-  if (!t_thread.has_stack_bounds) FindStackBounds();
-  const uintptr_t lo = t_thread.stack_lo, hi = t_thread.stack_hi;
+  uintptr_t lo, hi;
+  if (!FrameInStack(fp, &lo, &hi)) return 1;
   uintptr_t f = reinterpret_cast<uintptr_t>(fp);
-  // A frame is two words: the caller's frame pointer, then the return address.
-  if (f < lo || hi < 16 || f > hi - 16 || (f & 7)) return 1;
   int n = 1;
   while (n < depth) {
     const uintptr_t next = *reinterpret_cast<const uintptr_t*>(f);
@@ -333,18 +350,11 @@ TS_ALWAYS_INLINE int CollectFramePointers(void* ret, void* fp, uint64_t* frames)
 
 // kAuto: the walk by call frame rules (call_frame_walk.h), libunwind for the stacks it leaves.
 TS_ALWAYS_INLINE int CollectByRules(void* ret, void* fp, uint64_t* frames) {
-  if (!t_thread.has_stack_bounds) FindStackBounds();
-  const uintptr_t lo = t_thread.stack_lo, hi = t_thread.stack_hi;
-  const uintptr_t f = reinterpret_cast<uintptr_t>(fp);
-  common::RecentStepRules& recent = t_thread.recent_rules;
-  recent.Follow(g_state.rules.generation());
+  uintptr_t lo, hi;
   int n = -1;
-  if (f >= lo && hi >= 16 && f <= hi - 16 && !(f & 7)) {
+  if (FrameInStack(fp, &lo, &hi)) {
     n = common::WalkCallFrames(common::StartAtFrame(ret, fp), lo, hi, g_state.own_text_lo,
-                               g_state.own_text_hi, g_state.depth, frames,
-                               [&recent](uint64_t pc, int step) {
-                                 return common::RuleFor(pc, step, recent, g_state.rules);
-                               });
+                               g_state.own_text_hi, g_state.depth, frames, StepRules());
   }
   if (__builtin_expect(n > 0, 1)) {
     if (__builtin_expect(g_state.unwinder == Unwinder::kChecked, 0)) {

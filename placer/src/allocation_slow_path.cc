@@ -346,15 +346,9 @@ uint8_t CodeByPrefixes(size_t size, const uint64_t* frames, int n) {
 // before the next is read: a site decided by its innermost frames is not walked further. -1:
 // the rules could not walk this stack (libunwind must).
 int WalkByPrefixes(size_t size, void* ret, void* fp, uint64_t* frames) {
-  if (!t_thread.has_stack_bounds) FindStackBounds();
-  const uintptr_t lo = t_thread.stack_lo, hi = t_thread.stack_hi;
-  const uintptr_t f = reinterpret_cast<uintptr_t>(fp);
-  if (f < lo || hi < 16 || f > hi - 16 || (f & 7)) return -1;
-  common::RecentStepRules& recent = t_thread.recent_rules;
-  recent.Follow(g_state.rules.generation());
-  auto rule_of = [&recent](uint64_t pc, int step) {
-    return common::RuleFor(pc, step, recent, g_state.rules);
-  };
+  uintptr_t lo, hi;
+  if (!FrameInStack(fp, &lo, &hi)) return -1;
+  auto rule_of = StepRules();
   common::CallFrameCursor c;
   if (!common::StartCallFrames(common::StartAtFrame(ret, fp), lo, hi, g_state.own_text_lo,
                                g_state.own_text_hi, &c, rule_of)) {

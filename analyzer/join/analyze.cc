@@ -51,7 +51,7 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   const AllocatorCode allocator(trace.modules);
   JoinPass join(modules, allocator, &sites, trace.header.recorder().alloc_sample_bytes(),
                 options.observer, meta);
-  EventMerger merger(trace, path);
+  EventMerger merger(trace, path, ReadAhead::kThread, options.helper_busy);
   if (!join.Run(merger, {options.cancel, options.progress, trace.event_count})) {
     result.cancelled = true;
     return result;

@@ -3,20 +3,14 @@
 #include <algorithm>
 #include <functional>
 
-#include "tierscope/formats/alloc_columns.h"
 #include "tierscope/formats/batch_summary.h"
 
 namespace tierscope::analyzer {
-namespace {
 
-// Enough reusable vectors for the streams in flight; beyond that memory goes back to the heap.
-constexpr size_t kMaxSpare = 64;
-
-}  // namespace
-
-EventMerger::EventMerger(const TraceIndex& index, const std::string& path)
+EventMerger::EventMerger(const TraceIndex& index, const std::string& path, ReadAhead read_ahead,
+                         const std::atomic<bool>* helper_busy)
     : index_(index),
-      reader_(path),
+      source_(index, path, read_ahead, PredictChunkOrder(index), helper_busy),
       streams_(index.streams),
       chunk_read_(index.chunks.size()),
       decoded_(index.batches.size()) {
@@ -56,58 +50,26 @@ void EventMerger::Push(const Head& head) {
 void EventMerger::Release(uint32_t batch) {
   std::vector<JoinEvent>& events = decoded_[batch];
   held_ -= events.size();
-  if (spare_.size() < kMaxSpare) {
-    events.clear();
-    spare_.push_back(std::move(events));
-  }
+  source_.GiveBack(std::move(events));
   events = std::vector<JoinEvent>();
 }
 
 void EventMerger::ReadChunk(uint32_t c) {
   chunk_read_[c] = true;
   ++stats_.chunk_reads;
-  if (error_) return;
-  if (!reader_.Seek(index_.chunks[c].offset) || !reader_.Next(&chunk_)) {
-    error_ = reader_.error();
-    if (error_ && error_->kind == formats::FormatError::Kind::kIo) {
-      error_->what += " (the join reads a trace twice: it must be a regular file, not a pipe)";
-    }
-    if (!error_) {
-      error_ =
-          formats::FormatError{formats::FormatError::Kind::kTruncated, reader_.container().path(),
-                               index_.chunks[c].offset, "chunk is gone on the second read"};
-    }
+  DecodedChunk chunk = source_.Take(c);
+  stats_.chunks_read_ahead = source_.taken_ahead();
+  // After a chunk that could not be read, none is: its batches and every later one are skipped,
+  // as the index promised events that pass 2 does not find.
+  if (!error_ && chunk.error) error_ = std::move(chunk.error);
+  if (error_) {
+    for (auto& events : chunk.events) source_.GiveBack(std::move(events));
     return;
   }
-  const uint32_t end =
-      c + 1 < index_.chunks.size() ? index_.chunks[c + 1].first_batch : index_.batches.size();
-  for (uint32_t b = index_.chunks[c].first_batch; b < end; ++b) {
-    const BatchRef& ref = index_.batches[b];
-    std::vector<JoinEvent> events;
-    if (!spare_.empty()) {
-      events = std::move(spare_.back());
-      spare_.pop_back();
-    }
-    events.reserve(static_cast<size_t>(ref.events));
-    if (ref.sample) {
-      if (ref.index >= static_cast<uint32_t>(chunk_.samples_size())) continue;
-      const auto& batch = chunk_.samples(static_cast<int>(ref.index));
-      const uint8_t source = static_cast<uint8_t>(batch.source());
-      formats::DecodeSampleBatch(batch, ref.events, [&](const formats::AccessSample& s) {
-        events.push_back(JoinEvent{s.time_ns, s.address, s.weight, s.period_shift, kSampleKind,
-                                   static_cast<uint8_t>(s.access), source, s.ip});
-      });
-    } else {
-      if (ref.index >= static_cast<uint32_t>(chunk_.allocs_size())) continue;
-      formats::DecodeAllocBatch(
-          chunk_.allocs(static_cast<int>(ref.index)), ref.events,
-          [&](const formats::AllocEvent& e) {
-            events.push_back(JoinEvent{e.time_ns, e.address, e.size, e.stack_id,
-                                       static_cast<uint16_t>(e.kind), 0, 0});
-          });
-    }
-    held_ += events.size();
-    decoded_[b] = std::move(events);
+  const uint32_t first = index_.chunks[c].first_batch;
+  for (size_t i = 0; i < chunk.events.size(); ++i) {
+    held_ += chunk.events[i].size();
+    decoded_[first + i] = std::move(chunk.events[i]);
   }
   stats_.peak_decoded_events = std::max(stats_.peak_decoded_events, held_);
 }

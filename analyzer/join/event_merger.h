@@ -12,25 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "join/chunk_source.h"
+#include "join/join_event.h"
 #include "join/trace_index.h"
-#include "tierscope/formats/trace_io.h"
 
 namespace tierscope::analyzer {
 
-struct JoinEvent {
-  uint64_t time_ns;
-  uint64_t address;
-  uint64_t size;      // allocation/unmap size; sample weight for samples
-  uint32_t stack_id;  // allocations: their stack; samples: their period shift (AccessSample)
-  uint16_t kind;      // trace::EventKind, or kSampleKind
-  uint8_t access;     // trace::AccessKind for samples
-  uint8_t source;     // trace::SamplerKind for samples
-  uint64_t ip = 0;    // samples: the instruction pointer
-};
-inline constexpr uint16_t kSampleKind = 0xffff;
-
 struct MergeStats {
   uint64_t chunk_reads = 0;          // chunks read and decoded in pass 2
+  uint64_t chunks_read_ahead = 0;    // ... of them by the read-ahead thread (ChunkSource)
   uint64_t peak_decoded_events = 0;  // most events held decoded at one moment
 };
 
@@ -40,7 +30,10 @@ struct MergeStats {
 // touch), then samples; then by stream.
 class EventMerger {
  public:
-  EventMerger(const TraceIndex& index, const std::string& path);
+  // `helper_busy`: see ChunkSource.
+  EventMerger(const TraceIndex& index, const std::string& path,
+              ReadAhead read_ahead = ReadAhead::kThread,
+              const std::atomic<bool>* helper_busy = nullptr);
   // The next event, valid until the next call; null at the end.
   const JoinEvent* Next();
 
@@ -80,8 +73,7 @@ class EventMerger {
   void Release(uint32_t batch);
 
   const TraceIndex& index_;
-  formats::TraceReader reader_;
-  trace::TraceChunk chunk_;
+  ChunkSource source_;
   std::vector<Stream> streams_;
   std::vector<Head> heap_;
   // The stream that gave the last event stays out of the heap while its next event still comes
@@ -91,7 +83,6 @@ class EventMerger {
   bool has_current_ = false;
   std::vector<bool> chunk_read_;
   std::vector<std::vector<JoinEvent>> decoded_;  // by batch id; empty until read, after release
-  std::vector<std::vector<JoinEvent>> spare_;    // released vectors, kept for their capacity
   int64_t done_batch_ = -1;  // consumed, released on the next call (its last event was returned)
   uint64_t held_ = 0;
   uint32_t stream_ = 0;

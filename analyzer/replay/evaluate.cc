@@ -414,7 +414,7 @@ void Replay::OnSample(const JoinEvent& e) {
 }
 
 void Replay::Run() {
-  EventMerger merger(trace_, path_);
+  EventMerger merger(trace_, path_, options_.read_ahead ? ReadAhead::kThread : ReadAhead::kNone);
   const uint64_t n = std::max<uint64_t>(1, trace_.event_count);
   uint64_t i = 0;
   const LiveMap::OnRemoved removed = [&](uint64_t s, uint64_t e, const LiveBlock& b) {

@@ -148,6 +148,8 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
   std::atomic<size_t> next{0};
   std::exception_ptr failure;  // the first replay that threw; rethrown here, as before threads
   std::mutex failure_lock;
+  const size_t threads = std::min<size_t>(
+      jobs.size(), std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxReplayThreads));
   auto work = [&] {
     for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
       EvaluateOptions eval;
@@ -156,6 +158,7 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
       eval.plan_only = true;
       eval.with_first_touch = jobs[j].shape == 0;
       eval.cancel = cancel;
+      eval.read_ahead = threads == 1;  // else every core has a replay of its own
       try {
         results[j] = EvaluateIndexed(indexes[jobs[j].trace], traces[jobs[j].trace],
                                      candidates[jobs[j].shape], nullptr, eval);
@@ -166,8 +169,6 @@ profile::ProfileChunk SelectPlan(const profile::ProfileChunk& learned, const Pla
       }
     }
   };
-  const size_t threads = std::min<size_t>(
-      jobs.size(), std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxReplayThreads));
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();

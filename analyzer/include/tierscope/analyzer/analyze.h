@@ -28,6 +28,10 @@ struct AnalyzeOptions {
   // trace's stacks as the profile will name it (module, build-id, offset): a symbolizer can look
   // them up on another thread while the join runs. May be empty.
   std::function<void(std::vector<profile::Location>)> on_frames;
+  // Set while the work started by on_frames runs on a core of its own: on a machine of two cores
+  // the join's second pass then reads its chunks itself instead of on a third thread
+  // (join/chunk_source.h). May be null.
+  const std::atomic<bool>* helper_busy = nullptr;
 };
 
 // What the join held and did, for tests and benchmarks: memory follows peak_decoded_events (32

@@ -37,6 +37,9 @@ struct EvaluateOptions {
   bool plan_only = false;
   // With plan_only: first-touch too (SelectPlan's kernel candidate, in the same pass).
   bool with_first_touch = false;
+  // The replay's chunks decoded on a thread of their own, ahead of it (join/chunk_source.h); off
+  // where replays already run one per core (SelectPlan).
+  bool read_ahead = true;
   std::function<void(double)> progress;
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -5,6 +5,7 @@
 // Used by `tierscope analyze` and the viewer.
 #pragma once
 
+#include <atomic>
 #include <thread>
 
 #include "tierscope/analyzer/analyze.h"
@@ -28,6 +29,7 @@ class SymbolizeBesideJoin {
 
  private:
   Symbolizer symbolizer_;
+  std::atomic<bool> busy_{false};  // the look-ups are running (AnalyzeOptions::helper_busy)
   std::jthread preparing_;  // declared last: joined (asked to stop) before the symbolizer goes
 };
 

@@ -7,9 +7,17 @@ install(TARGETS tierscope RUNTIME DESTINATION bin)
 if(TARGET tierscope-gui)
   install(TARGETS tierscope-gui RUNTIME DESTINATION bin)
 endif()
-foreach(lib tierscope-placer tierscope-recorder)
+# The formats' generated code is a library of its own that every other one loads
+# (formats/CMakeLists.txt): the preload libraries find it beside them, the binaries at ../lib.
+foreach(lib tierscope-placer tierscope-recorder tierscope_proto)
   if(TARGET ${lib})  # the sanitizer build has no preload libraries
     install(TARGETS ${lib} LIBRARY DESTINATION ${TIERSCOPE_LIBDIR})
+    set_target_properties(${lib} PROPERTIES INSTALL_RPATH "$ORIGIN")
+  endif()
+endforeach()
+foreach(program tierscope tierscope-gui)
+  if(TARGET ${program})
+    set_target_properties(${program} PROPERTIES INSTALL_RPATH "$ORIGIN/../${TIERSCOPE_LIBDIR}")
   endif()
 endforeach()
 # The hint API (ts_malloc_hot/cold/tier, ts_free, ts_tier_of) for programs that link the placer.

@@ -15,6 +15,7 @@
 #include "exit_report.h"
 #include "nested_entry.h"
 #include "placer_settings.h"
+#include "tier_usage.h"
 #include "tierscope/formats/profile_io.h"
 #include "tierscope/placer/run_config.h"
 #include "tierscope/placer/stats_summary.h"
@@ -324,6 +325,10 @@ __attribute__((constructor)) void PlacerStart() {
 // program with std::terminate instead of its own exit status).
 __attribute__((destructor)) void PlacerExit() {
   t_thread.guard++;
+  try {
+    FreezeUsageForExit();  // one reading for the timeline's last line and the stats
+  } catch (...) {          // out of memory: each reads on its own
+  }
   StopTimeline();  // never throws: its line is built under its own try
   try {
     if (!g_info.stats_path.empty()) {

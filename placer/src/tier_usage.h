@@ -25,6 +25,11 @@ void RefreshAllocatorStats();
 TierUsage UsageOf(int tier);
 // jemalloc's live bytes over all arenas (tiers and default).
 uint64_t AllocatedBytes();
+// At exit: every tier's usage and the allocated bytes read once, and returned by UsageOf and
+// AllocatedBytes from then on, so that the timeline's last line and the stats file report one
+// reading. Two readings a few allocations apart differ by whatever jemalloc's thread caches gave
+// back in between (its incremental cache GC runs on allocation ticks).
+void FreezeUsageForExit();
 // The process's resident set (/proc/self/statm).
 uint64_t ProcessRss();
 

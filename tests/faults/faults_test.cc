@@ -407,5 +407,25 @@ TEST(Faults, ABinaryRebuiltAfterTheRecordingIsNotSymbolizedWithWrongNames) {
   EXPECT_GT(in_program, 0u);
 }
 
+// protobuf registers every generated file in one process-wide pool by its path, and a second
+// file of one path is fatal at load time. A program with files of its own at the paths tierscope's
+// once had, "proto/trace.proto" and "proto/profile.proto", was killed at start by the preloaded
+// recorder and placer.
+TEST(Faults, AProgramWithProtobufFilesAtTheFormatsOldPaths) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{FaultProgram("proto_user"), "2000"}});
+  EXPECT_EQ(r.plain.exit_code, 0) << r.plain.err;
+  EXPECT_EQ(r.plain.out, "spans 2000 sum 2004995 files trace profile\n");
+}
+
+// tierscope itself links the formats' protobuf files, which the recorder and placer bring too:
+// they are one shared library (libtierscope_proto.so), registered once per process.
+TEST(Faults, TierscopeItselfRecordedAndPlaced) {
+  TempDir dir;
+  const auto r = RunThreeWays(dir, {{TierscopeBin(), "--version"}});
+  EXPECT_EQ(r.plain.exit_code, 0) << r.plain.err;
+  EXPECT_EQ(r.plain.out.rfind("tierscope ", 0), 0u) << r.plain.out;
+}
+
 }  // namespace
 }  // namespace tierscope::testing

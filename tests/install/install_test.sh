@@ -15,7 +15,7 @@ trap 'rm -rf "$root"' EXIT
 deb=$(ls "$build"/tierscope_*.deb)
 dpkg -x "$deb" "$root/fs" || fail "dpkg -x $deb failed"
 usr=$root/fs/usr
-for f in bin/tierscope lib/libtierscope-placer.so lib/libtierscope-recorder.so \
+for f in bin/tierscope lib/libtierscope-placer.so lib/libtierscope-recorder.so lib/libtierscope_proto.so \
   include/tierscope/placer.h lib/pkgconfig/tierscope-placer.pc \
   lib/cmake/tierscope-placer/tierscope-placer-config.cmake share/man/man1/tierscope-run.1 \
   share/doc/tierscope/examples/tierscope-placer.conf; do

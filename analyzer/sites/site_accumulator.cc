@@ -8,10 +8,7 @@
 namespace tierscope::analyzer {
 
 SiteAccumulator::SiteAccumulator(std::vector<uint64_t> frames, const TimeBins& bins)
-    : frames_(std::move(frames)),
-      bins_(bins),
-      histogram_(bins.count),
-      live_histogram_(bins.count) {}
+    : frames_(std::move(frames)), bins_(bins), live_histogram_(bins.count) {}
 
 void SiteAccumulator::ChangeLive(uint64_t time_ns, double delta) {
   if (time_ns > last_change_ns_) {
@@ -72,6 +69,7 @@ void SiteAccumulator::OnSample(uint64_t time_ns, uint8_t access, uint64_t weight
       break;
   }
   latency_ += double(weight) * scale;
+  if (histogram_.empty()) histogram_.assign(bins_.count, 0.0);  // most sites never get a sample
   histogram_[bins_.Of(time_ns)] += scale;
 }
 
@@ -98,6 +96,9 @@ void SiteAccumulator::Finish(uint64_t end_ns, double accesses_per_sample, profil
   // Rounded as a running sum: the bins add up to the site's samples, not to a sum of roundings.
   double sum = 0;
   uint64_t given = 0;
+  if (histogram_.empty()) {
+    out->mutable_histogram()->Resize(static_cast<int>(bins_.count), 0);
+  }
   for (double h : histogram_) {
     sum += h;
     const uint64_t upto = count(sum);

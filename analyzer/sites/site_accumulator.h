@@ -52,7 +52,7 @@ class SiteAccumulator {
   double latency_ = 0;
   double byte_ns_ = 0;
   uint64_t last_change_ns_ = 0;
-  std::vector<double> histogram_;
+  std::vector<double> histogram_;  // samples per time bin; empty until the first sample
   std::vector<uint64_t> live_histogram_;
   uint32_t live_bins_done_ = 0;  // bins before this one have their end-of-bin value
   // The bin of the last change and where it ends: changes come in time order and most fall in

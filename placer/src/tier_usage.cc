@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <string>
 
@@ -64,16 +65,17 @@ void RefreshAllocatorStats() {
 
 namespace {
 
-// FreezeUsageForExit's reading: frozen_tiers > 0 once taken. On the heap and never destroyed:
-// the exit path may run after this library's static destructors.
+// FreezeUsageForExit's reading: frozen_tiers > 0 once taken (published with release: the timeline's
+// thread may read it meanwhile). On the heap and never destroyed: the exit path may run after this
+// library's static destructors.
 TierUsage* frozen_usage = nullptr;
-int frozen_tiers = 0;
+std::atomic<int> frozen_tiers{0};
 uint64_t frozen_allocated = 0;
 
 }  // namespace
 
 TierUsage UsageOf(int tier) {
-  if (tier < frozen_tiers) return frozen_usage[tier];
+  if (tier < frozen_tiers.load(std::memory_order_acquire)) return frozen_usage[tier];
   TierUsage usage;
   const TierSlice& slice = g_state.arenas.slice(tier);
   for (int a = 0; a < slice.arena_count; ++a) {
@@ -93,19 +95,19 @@ TierUsage UsageOf(int tier) {
 }
 
 uint64_t AllocatedBytes() {
-  if (frozen_tiers > 0) return frozen_allocated;
+  if (frozen_tiers.load(std::memory_order_acquire) > 0) return frozen_allocated;
   size_t value = 0, len = sizeof(value);
   return mallctl("stats.allocated", &value, &len, nullptr, 0) == 0 ? value : 0;
 }
 
 void FreezeUsageForExit() {
-  if (!g_state.tiers_ready || frozen_tiers > 0) return;
+  if (!g_state.tiers_ready || frozen_tiers.load(std::memory_order_relaxed) > 0) return;
   RefreshAllocatorStats();
   const int count = g_state.arenas.count();
   frozen_usage = new TierUsage[count];
   for (int i = 0; i < count; ++i) frozen_usage[i] = UsageOf(i);
   frozen_allocated = AllocatedBytes();
-  frozen_tiers = count;
+  frozen_tiers.store(count, std::memory_order_release);
 }
 
 uint64_t ProcessRss() {

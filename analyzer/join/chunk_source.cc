@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <tuple>
 
 #include "tierscope/formats/batch_summary.h"
 
@@ -15,21 +14,6 @@ namespace {
 constexpr size_t kMaxSpare = 64;
 
 }  // namespace
-
-std::vector<uint32_t> PredictChunkOrder(const TraceIndex& index) {
-  // EventMerger reads a chunk when the head of one of its batches (the batch's first time, the
-  // lowest rank its stream can have, the stream) comes out on top of the merge.
-  using Key = std::tuple<uint64_t, int, uint32_t>;
-  std::vector<Key> first(index.chunks.size(), Key{UINT64_MAX, 0, UINT32_MAX});
-  for (const BatchRef& b : index.batches) {
-    first[b.chunk] = std::min(first[b.chunk], Key{b.first_time_ns, b.sample ? 2 : 0, b.stream});
-  }
-  std::vector<uint32_t> order(index.chunks.size());
-  for (uint32_t c = 0; c < order.size(); ++c) order[c] = c;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return first[a] < first[b]; });
-  return order;
-}
 
 ChunkSource::ChunkSource(const TraceIndex& index, const std::string& path, ReadAhead mode,
                          std::vector<uint32_t> order, const std::atomic<bool>* helper_busy)

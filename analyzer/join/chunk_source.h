@@ -31,13 +31,10 @@ struct DecodedChunk {
 
 enum class ReadAhead { kNone, kThread };
 
-// The order in which a merge of `index` first needs its chunks: by the lowest (time, stream) at
-// which one of their batches starts.
-std::vector<uint32_t> PredictChunkOrder(const TraceIndex& index);
-
 class ChunkSource {
  public:
-  // `order`: the chunks as the thread decodes them (every chunk at most once; PredictChunkOrder).
+  // `order`: the chunks as the thread decodes them (every chunk at most once;
+  // EventMerger::PredictChunkOrder).
   // `helper_busy`: while set, another thread of the analysis holds the second core
   // (AnalyzeOptions::helper_busy); on a machine of fewer than three cores the thread then waits
   // and the merge reads on its own, as three busy threads on two cores were slower than two.

@@ -37,9 +37,21 @@ bool EventMerger::HeadOf(uint32_t stream, Head* head) const {
   }
   if (st.batch >= st.batches.size()) return false;
   // Not decoded yet: the index knows the time of its first event, not its kind.
-  *head = Head::Of(index_.batches[st.batches[st.batch]].first_time_ns,
-                   st.sample ? kSample : kRelease, stream);
+  *head = FirstHead(index_.batches[st.batches[st.batch]]);
   return true;
+}
+
+std::vector<uint32_t> EventMerger::PredictChunkOrder(const TraceIndex& index) {
+  std::vector<Head> first(index.chunks.size(), Head{~static_cast<unsigned __int128>(0)});
+  for (const BatchRef& b : index.batches) {
+    const Head head = FirstHead(b);
+    if (first[b.chunk] > head) first[b.chunk] = head;
+  }
+  std::vector<uint32_t> order(index.chunks.size());
+  for (uint32_t c = 0; c < order.size(); ++c) order[c] = c;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return first[b] > first[a]; });
+  return order;
 }
 
 void EventMerger::Push(const Head& head) {

@@ -34,6 +34,10 @@ class EventMerger {
   EventMerger(const TraceIndex& index, const std::string& path,
               ReadAhead read_ahead = ReadAhead::kThread,
               const std::atomic<bool>* helper_busy = nullptr);
+  // The order in which the merge of `index` first reads its chunks: by the head each one's
+  // earliest batch enters the merge with (FirstHead). ChunkSource reads ahead in this order.
+  static std::vector<uint32_t> PredictChunkOrder(const TraceIndex& index);
+
   // The next event, valid until the next call; null at the end.
   const JoinEvent* Next();
 
@@ -66,6 +70,10 @@ class EventMerger {
     uint32_t stream() const { return static_cast<uint32_t>(key); }
     bool operator>(const Head& o) const { return key > o.key; }
   };
+  // The head a batch enters the merge with before it is decoded.
+  static Head FirstHead(const BatchRef& batch) {
+    return Head::Of(batch.first_time_ns, batch.sample ? kSample : kRelease, batch.stream);
+  }
   // The head of `stream`'s next event; false when the stream is done.
   bool HeadOf(uint32_t stream, Head* head) const;
   void Push(const Head& head);

@@ -87,7 +87,7 @@ TEST(ChunkSource, ThePredictionOrdersChunksByTheirFirstEvent) {
   WriteTrace(dir.File("t"));
   const auto index = analyzer::IndexTrace(dir.File("t"));
   ASSERT_FALSE(index.error);
-  const auto order = analyzer::PredictChunkOrder(index);
+  const auto order = EventMerger::PredictChunkOrder(index);
   ASSERT_EQ(order.size(), index.chunks.size());
   auto first_time = [&](uint32_t c) {
     uint64_t t = UINT64_MAX;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -12,8 +13,10 @@
 #include <map>
 
 #include "runtime/config.h"
+#include "sampling/sampler_catalogue.h"
 #include "sampling/sampling_options.h"
 #include "tierscope/cli/subcommand.h"
+#include "timer_cost_cache.h"
 #include "trace_summary.h"
 
 namespace tierscope::cli {
@@ -81,7 +84,9 @@ class RecordCommand : public Subcommand {
     app.add_option("--event", sample_event_,
                    "PEBS events as libpfm4 strings, comma-separated (default per CPU model)");
     app.add_option("--sample-budget", sample_budget_,
-                   "drain-thread CPU target for the adaptive period, e.g. 3% (0: fixed period)");
+                   "CPU share for sampling, e.g. 3%: the timer's default period is stretched to "
+                   "fit what its samples are measured to cost here, and the drain thread's "
+                   "adaptive period kept within it (0: fixed period)");
     app.add_flag("-q,--quiet", quiet_, "no summary at the end");
     app.add_option("command", command_, "PROGRAM [ARGS...] (after --)")->required();
   }
@@ -114,6 +119,7 @@ class RecordCommand : public Subcommand {
     };
     if (!recorder::ParseConfig(lookup, &error)) throw UsageError(FlagName(error));
     RequireWritable(output_);
+    MeasureTimerCostIfItSetsThePeriod(lookup, &env);
     const std::string lib = RecorderLibrary();
 
     const pid_t child = fork();
@@ -183,6 +189,38 @@ class RecordCommand : public Subcommand {
       if (error.rfind(var + "=", 0) == 0) return flag + " " + error.substr(var.size() + 1);
     }
     return error;
+  }
+
+  // When the timer sampler will run at its default period under a budget, finds what one of its
+  // samples costs here (measured once per boot, timer_cost_cache.h) and hands the figure to every
+  // process of the run, which stretches the period to fit the budget (timer_cost.h).
+  template <typename Lookup>
+  static void MeasureTimerCostIfItSetsThePeriod(const Lookup& lookup,
+                                                std::map<std::string, std::string>* env) {
+    if (lookup("TIERSCOPE_SAMPLE_PERIOD") != nullptr ||
+        lookup("TIERSCOPE_TIMER_SAMPLE_COST") != nullptr) {
+      return;
+    }
+    recorder::SamplingOptions o;
+    std::string error;
+    if (const char* spec = lookup("TIERSCOPE_SAMPLER")) {
+      if (!recorder::ParseSamplerSpec(spec, &o.samplers, &error)) return;  // the library says it
+    }
+    if (const char* budget = lookup("TIERSCOPE_SAMPLE_BUDGET")) {
+      if (!recorder::ParseSampleBudget(budget, &o.cpu_budget, &error)) return;
+    }
+    if (o.samplers.empty() || o.cpu_budget <= 0) return;
+    const auto sources = recorder::sampling::OpenableSources(
+        o, [](const std::string&) {}, &error);
+    const bool timer = std::any_of(sources.begin(), sources.end(), [](const auto& def) {
+      return def.kind == trace::SAMPLER_TIMER;
+    });
+    uint64_t cost_ns = 0;
+    if (!timer ||
+        !recorder::TimerSampleCostForThisBoot(recorder::TimerCostCachePath(), &cost_ns, &error)) {
+      return;
+    }
+    if (cost_ns > 0) (*env)["TIERSCOPE_TIMER_SAMPLE_COST"] = std::to_string(cost_ns);
   }
 
   // The library reads the same variables with the same parsers; bad values stop here, named.

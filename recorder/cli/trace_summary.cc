@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -30,6 +31,10 @@ TraceSummary SummarizeTrace(const std::string& path) {
       if (chunk.has_header() && s.samplers.empty()) {
         for (const auto& c : chunk.header().samplers()) {
           const std::string name = sampling::KindName(c.kind());
+          if (c.kind() == trace::SAMPLER_TIMER) {
+            s.timer_period_ns = c.period();
+            s.timer_sample_cost_ns = c.sample_cost_ns();
+          }
           if (s.samplers.find(name) == std::string::npos) {
             s.samplers += (s.samplers.empty() ? "" : "+") + name;
           }
@@ -70,6 +75,15 @@ std::string FormatSummary(const std::string& path, const TraceSummary& s) {
       events > 0 ? static_cast<double>(s.file_bytes) / static_cast<double>(events) : 0.0,
       s.end_reason.empty() ? "not closed cleanly" : ("closed at " + s.end_reason).c_str());
   std::string out = buf;
+  if (s.timer_sample_cost_ns > 0) {
+    std::snprintf(
+        buf, sizeof buf,
+        " A timer sample costs the program about %.0f us here; it sampled every %.1f ms "
+        "(about %.1f%% of its CPU; --sample-period and --sample-budget set this).",
+        double(s.timer_sample_cost_ns) / 1e3, double(s.timer_period_ns) / 1e6,
+        100.0 * double(s.timer_sample_cost_ns) / double(std::max<uint64_t>(1, s.timer_period_ns)));
+    out += buf;
+  }
   if (s.unwind_checks > 0) {
     out += " Unwind check: " + std::to_string(s.unwind_mismatches) + " of " +
            std::to_string(s.unwind_checks) +

@@ -12,7 +12,9 @@ struct TraceSummary {
   uint64_t unwind_checks = 0, unwind_mismatches = 0;  // --unwind check
   std::string end_reason;                             // empty when the trace has no footer
   std::string samplers;  // the access samplers the header names ("timer", "timer+faults"), or ""
-  std::string error;     // first damage found, if any (earlier chunks still counted)
+  // The timer's period and the measured cost of one of its samples (0: not measured).
+  uint64_t timer_period_ns = 0, timer_sample_cost_ns = 0;
+  std::string error;  // first damage found, if any (earlier chunks still counted)
 };
 
 // Reads the whole trace; never throws (problems go to .error).

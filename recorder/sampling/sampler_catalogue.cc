@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "perf_open.h"
+#include "timer_cost.h"
 
 namespace tierscope::recorder::sampling {
 namespace {
@@ -30,7 +31,9 @@ bool TestOpen(const SourceDef& def, std::string* error) {
 
 bool MakeTimer(const SamplingOptions& o, SourceDef* def, std::string*) {
   def->kind = trace::SAMPLER_TIMER;
-  def->events = {PebsEvent{"task-clock", TimerAttr(o.period), false}};
+  const uint64_t period =
+      o.period ? o.period : TimerPeriodForBudget(o.timer_sample_cost_ns, o.cpu_budget);
+  def->events = {PebsEvent{"task-clock", TimerAttr(period), false}};
   def->adaptive = o.cpu_budget > 0;
   def->data_pages = 8;
   return true;
@@ -106,6 +109,9 @@ std::vector<SourceDef> OpenableSources(const SamplingOptions& options,
       return false;
     }
     def.configs = SamplerConfigsFor(def.kind, def.events, def.adaptive, options.cpu_budget);
+    if (def.kind == trace::SAMPLER_TIMER) {
+      for (auto& c : def.configs) c.set_sample_cost_ns(options.timer_sample_cost_ns);
+    }
     sources.push_back(std::move(def));
     return true;
   };

@@ -92,9 +92,13 @@ bool ParseSamplerSpec(const std::string& spec, std::vector<SamplerChoice>* out,
   return true;
 }
 
-bool ParseSamplePeriod(const std::string& text, uint64_t* out, std::string* error) {
+namespace {
+
+// A count or a duration with a unit (ns, us, ms, s), in ns; `what` names it in errors.
+bool ParseAmount(const std::string& what, const std::string& text, uint64_t* out,
+                 std::string* error) {
   if (text.empty() || text[0] < '0' || text[0] > '9') {
-    return Fail(error, "bad --sample-period '" + text + "' (a positive number, e.g. 1ms or 10007)");
+    return Fail(error, "bad " + what + " '" + text + "' (a positive number, e.g. 1ms or 10007)");
   }
   errno = 0;
   char* end = nullptr;
@@ -110,12 +114,22 @@ bool ParseSamplePeriod(const std::string& text, uint64_t* out, std::string* erro
   else if (unit == "s")
     scale = 1000000000;
   else
-    return Fail(error, "bad unit '" + unit + "' in --sample-period '" + text + "' (ns, us, ms, s)");
+    return Fail(error, "bad unit '" + unit + "' in " + what + " '" + text + "' (ns, us, ms, s)");
   if (errno == ERANGE || value == 0 || value > (uint64_t{1} << 40) / scale) {
-    return Fail(error, "--sample-period '" + text + "' out of range (1 .. 2^40)");
+    return Fail(error, what + " '" + text + "' out of range (1 .. 2^40)");
   }
   *out = value * scale;
   return true;
+}
+
+}  // namespace
+
+bool ParseSamplePeriod(const std::string& text, uint64_t* out, std::string* error) {
+  return ParseAmount("--sample-period", text, out, error);
+}
+
+bool ParseTimerSampleCost(const std::string& text, uint64_t* out, std::string* error) {
+  return ParseAmount("timer sample cost", text, out, error);
 }
 
 bool ParseSampleBudget(const std::string& text, double* out, std::string* error) {
@@ -167,6 +181,11 @@ bool SamplingOptionsFromEnv(SamplingOptions* options, std::string* error) {
   }
   if (const char* v = std::getenv("TIERSCOPE_SAMPLE_EVENT")) {
     if (!ParseSampleEvents(v, &options->events, error)) return with_name("TIERSCOPE_SAMPLE_EVENT");
+  }
+  if (const char* v = std::getenv("TIERSCOPE_TIMER_SAMPLE_COST")) {
+    if (!ParseTimerSampleCost(v, &options->timer_sample_cost_ns, error)) {
+      return with_name("TIERSCOPE_TIMER_SAMPLE_COST");
+    }
   }
   if (const char* v = std::getenv("TIERSCOPE_SAMPLE_BUDGET")) {
     if (!ParseSampleBudget(v, &options->cpu_budget, error)) {

@@ -22,21 +22,29 @@ struct SamplingOptions {
   uint64_t period = 0;
   // libpfm4 event strings for PEBS; empty: defaults for the CPU model.
   std::vector<std::string> events;
-  // Target share of one core for the drain thread; 0 turns the adaptive period off.
+  // Target share of the program's CPU for sampling: sets the timer's period from the measured cost
+  // of its samples when no period is given, and the drain thread's share for the adaptive period.
+  // 0 turns both off (a fixed period).
   double cpu_budget = 0.03;
+  // What one timer sample costs the interrupted thread, in ns, as `tierscope record` measured it
+  // (timer_cost.h) and passed in TIERSCOPE_TIMER_SAMPLE_COST; 0: not measured.
+  uint64_t timer_sample_cost_ns = 0;
 };
 
 // "auto", "none", "timer", "timer+faults", "pebs+faults"... Returns false and one line in *error.
 bool ParseSamplerSpec(const std::string& spec, std::vector<SamplerChoice>* out, std::string* error);
 // "1000", "1ms", "250us", "2000ns" (timer periods are in ns; event periods are plain counts).
 bool ParseSamplePeriod(const std::string& text, uint64_t* out, std::string* error);
+// "60us", "45000": what one timer sample costs (TIERSCOPE_TIMER_SAMPLE_COST).
+bool ParseTimerSampleCost(const std::string& text, uint64_t* out, std::string* error);
 // "3%", "0.03", "0" (off). Must be below one core.
 bool ParseSampleBudget(const std::string& text, double* out, std::string* error);
 // Comma-separated libpfm4 event strings.
 bool ParseSampleEvents(const std::string& text, std::vector<std::string>* out, std::string* error);
 
-// Reads TIERSCOPE_SAMPLER, TIERSCOPE_SAMPLE_PERIOD, TIERSCOPE_SAMPLE_EVENT, TIERSCOPE_SAMPLE_BUDGET
-// over `options` (defaults kept for unset variables). Never allocates through exceptions.
+// Reads TIERSCOPE_SAMPLER, TIERSCOPE_SAMPLE_PERIOD, TIERSCOPE_SAMPLE_EVENT,
+// TIERSCOPE_SAMPLE_BUDGET, TIERSCOPE_TIMER_SAMPLE_COST over `options` (defaults kept for unset
+// variables). Never allocates through exceptions.
 bool SamplingOptionsFromEnv(SamplingOptions* options, std::string* error);
 
 const char* SamplerChoiceName(SamplerChoice choice);

@@ -97,6 +97,15 @@ TEST(SamplingEnv, ReadsVariablesAndNamesTheBadOne) {
   setenv("TIERSCOPE_SAMPLE_PERIOD", "soon", 1);
   EXPECT_FALSE(SamplingOptionsFromEnv(&o, &error));
   EXPECT_EQ(error.rfind("TIERSCOPE_SAMPLE_PERIOD: ", 0), 0u) << error;
+  setenv("TIERSCOPE_SAMPLE_PERIOD", "2ms", 1);
+  setenv("TIERSCOPE_TIMER_SAMPLE_COST", "60us", 1);
+  ASSERT_TRUE(SamplingOptionsFromEnv(&o, &error)) << error;
+  EXPECT_EQ(o.timer_sample_cost_ns, 60000u);
+  setenv("TIERSCOPE_TIMER_SAMPLE_COST", "a lot", 1);
+  EXPECT_FALSE(SamplingOptionsFromEnv(&o, &error));
+  EXPECT_EQ(error.rfind("TIERSCOPE_TIMER_SAMPLE_COST: bad timer sample cost 'a lot'", 0), 0u)
+      << error;
+  unsetenv("TIERSCOPE_TIMER_SAMPLE_COST");
   unsetenv("TIERSCOPE_SAMPLER");
   unsetenv("TIERSCOPE_SAMPLE_PERIOD");
   unsetenv("TIERSCOPE_SAMPLE_BUDGET");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -171,6 +172,92 @@ void RecordAndCheck(const std::string& threads) {
     EXPECT_GT(j.samples_by_tid[tid], 0u) << "no samples from thread " << tid;
   }
   EXPECT_EQ(j.threads.size(), static_cast<size_t>(std::stoi(threads)));
+}
+
+// The timer's header config of the trace at `path` (period, measured sample cost).
+trace::SamplerConfig TimerConfig(const std::string& path) {
+  formats::TraceReader reader(path);
+  trace::TraceChunk chunk;
+  while (reader.Next(&chunk)) {
+    if (!chunk.has_header()) continue;
+    for (const auto& c : chunk.header().samplers()) {
+      if (c.kind() == trace::SAMPLER_TIMER) return c;
+    }
+  }
+  ADD_FAILURE() << "no timer config in " << path;
+  return {};
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string BootId() {
+  std::string id = ReadFile("/proc/sys/kernel/random/boot_id");
+  return id.substr(0, id.find('\n'));
+}
+
+testing::CommandResult RecordTrue(const testing::TempDir& dir,
+                                  const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {testing::TierscopeBin(), "record",    "-o",
+                                   dir.File("t.trace"),     "--sampler", "timer"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.insert(argv.end(), {"--", "/bin/true"});
+  return RunCommand(argv, {"XDG_CACHE_HOME=" + dir.File("cache")});
+}
+
+// The cost of one timer sample, kept for this boot, sets the default period: 300 us in 80% of
+// the 3% budget is one sample per 12.5 ms, and the summary says why.
+TEST(TimerSampleCost, TheCostKeptForThisBootSetsTheDefaultPeriod) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.File("cache/tierscope"));
+  std::ofstream(dir.File("cache/tierscope/timer-sample-cost")) << BootId() << " 300000\n";
+  auto r = RecordTrue(dir, {});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto config = TimerConfig(dir.File("t.trace"));
+  EXPECT_EQ(config.sample_cost_ns(), 300000u);
+  EXPECT_EQ(config.period(), 12500000u);
+  EXPECT_NE(r.err.find("costs the program about 300 us here; it sampled every 12.5 ms"),
+            std::string::npos)
+      << r.err;
+}
+
+// Another boot's figure (or a damaged file) is measured again and replaced; the period then keeps
+// the measured cost within 80% of the budget.
+TEST(TimerSampleCost, AnotherBootsFigureIsMeasuredAgain) {
+  testing::TempDir dir;
+  const std::string cache = dir.File("cache/tierscope/timer-sample-cost");
+  std::filesystem::create_directories(dir.File("cache/tierscope"));
+  std::ofstream(cache) << "00000000-0000-0000-0000-000000000000 300000\n";
+  auto r = RecordTrue(dir, {"-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream kept(ReadFile(cache));
+  std::string boot;
+  uint64_t cost = 0;
+  ASSERT_TRUE(kept >> boot >> cost) << ReadFile(cache);
+  EXPECT_EQ(boot, BootId());
+  const auto config = TimerConfig(dir.File("t.trace"));
+  if (cost == 0) {
+    EXPECT_EQ(config.period(), 1000000u);  // too cheap to tell from noise: the default
+  } else {
+    EXPECT_EQ(config.sample_cost_ns(), cost);
+    EXPECT_GE(config.period(), 1000000u);
+    EXPECT_LE(double(cost) / double(config.period()), 0.8 * 0.03 + 1e-9);
+  }
+}
+
+// A period the user gives is theirs: nothing is measured, nothing cached.
+TEST(TimerSampleCost, AGivenPeriodIsKeptAndNothingIsMeasured) {
+  testing::TempDir dir;
+  auto r = RecordTrue(dir, {"-q", "--sample-period", "1ms"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto config = TimerConfig(dir.File("t.trace"));
+  EXPECT_EQ(config.period(), 1000000u);
+  EXPECT_EQ(config.sample_cost_ns(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir.File("cache/tierscope/timer-sample-cost")));
 }
 
 TEST(RecordWithTimerSampler, KvcacheSitesRankHotWarmCold) {

@@ -94,7 +94,8 @@ bool ParseSamplerSpec(const std::string& spec, std::vector<SamplerChoice>* out,
 
 namespace {
 
-// A count or a duration with a unit (ns, us, ms, s), in ns; `what` names it in errors.
+// A count, or a duration with a unit (ns, us, ms, s) and maybe a fraction ("2.5ms", what the
+// record summary prints), in ns; `what` names it in errors.
 bool ParseAmount(const std::string& what, const std::string& text, uint64_t* out,
                  std::string* error) {
   if (text.empty() || text[0] < '0' || text[0] > '9') {
@@ -103,6 +104,21 @@ bool ParseAmount(const std::string& what, const std::string& text, uint64_t* out
   errno = 0;
   char* end = nullptr;
   unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+  if (errno == ERANGE) return Fail(error, what + " '" + text + "' out of range (1 .. 2^40)");
+  // The fraction's digits, as a numerator over 10^digits (at most 9: nanoseconds of a second).
+  uint64_t fraction = 0, denominator = 1;
+  if (*end == '.') {
+    ++end;
+    if (*end < '0' || *end > '9') {
+      return Fail(error, "bad " + what + " '" + text + "' (a digit must follow the point)");
+    }
+    for (; *end >= '0' && *end <= '9'; ++end) {
+      if (denominator < 1000000000) {
+        fraction = fraction * 10 + uint64_t(*end - '0');
+        denominator *= 10;
+      }
+    }
+  }
   std::string unit(end);
   uint64_t scale = 1;
   if (unit == "" || unit == "ns")
@@ -115,10 +131,16 @@ bool ParseAmount(const std::string& what, const std::string& text, uint64_t* out
     scale = 1000000000;
   else
     return Fail(error, "bad unit '" + unit + "' in " + what + " '" + text + "' (ns, us, ms, s)");
-  if (errno == ERANGE || value == 0 || value > (uint64_t{1} << 40) / scale) {
+  if (denominator > 1 && (unit == "" || fraction * scale % denominator != 0)) {
+    return Fail(error, "bad " + what + " '" + text +
+                           "' (a fraction must come to whole nanoseconds, with a unit: 2.5ms)");
+  }
+  const uint64_t total =
+      value > (uint64_t{1} << 40) / scale ? 0 : value * scale + fraction * scale / denominator;
+  if (total == 0 || total > (uint64_t{1} << 40)) {
     return Fail(error, what + " '" + text + "' out of range (1 .. 2^40)");
   }
-  *out = value * scale;
+  *out = total;
   return true;
 }
 

@@ -42,7 +42,12 @@ TEST(SamplePeriod, Units) {
   EXPECT_EQ(p, 250000u);
   ASSERT_TRUE(ParseSamplePeriod("10007", &p, &error));
   EXPECT_EQ(p, 10007u);
-  for (const char* bad : {"", "0", "-5", "1h", "ms", "99999999999999999999"}) {
+  ASSERT_TRUE(ParseSamplePeriod("2.5ms", &p, &error)) << error;  // as the record summary says it
+  EXPECT_EQ(p, 2500000u);
+  ASSERT_TRUE(ParseSamplePeriod("0.25s", &p, &error)) << error;
+  EXPECT_EQ(p, 250000000u);
+  for (const char* bad : {"", "0", "-5", "1h", "ms", "99999999999999999999", "2.5", "1.5ns", "3.ms",
+                          "0.0ms", "1.2.3ms"}) {
     EXPECT_FALSE(ParseSamplePeriod(bad, &p, &error)) << bad;
   }
 }

@@ -11,6 +11,8 @@
 namespace tierscope::recorder {
 namespace {
 
+constexpr uint64_t kImplausibleCostNs = 1000000;
+
 std::string BootId() {
   std::ifstream in("/proc/sys/kernel/random/boot_id");
   std::string id;
@@ -38,7 +40,8 @@ bool TimerSampleCostForThisBoot(const std::string& cache_path, uint64_t* cost_ns
     std::ifstream in(cache_path);
     std::string kept_boot;
     uint64_t kept = 0;
-    if (in >> kept_boot >> kept && kept_boot == boot) {
+    // A figure no timer interrupt takes (a millisecond) is a damaged file, not a cost.
+    if (in >> kept_boot >> kept && kept_boot == boot && kept < kImplausibleCostNs) {
       *cost_ns = kept;
       return true;
     }

@@ -117,7 +117,7 @@ uint64_t TimerPeriodForBudget(uint64_t sample_cost_ns, double budget) {
   // Whole tenths of a millisecond: a period a person reads and can pass back as a flag.
   constexpr uint64_t kStep = 100000;
   const uint64_t rounded = (uint64_t(std::ceil(period)) + kStep - 1) / kStep * kStep;
-  return std::max(kDefaultTimerPeriodNs, std::min(rounded, uint64_t{1} << 40));
+  return std::clamp(rounded, kDefaultTimerPeriodNs, kLongestDefaultTimerPeriodNs);
 }
 
 }  // namespace tierscope::recorder::sampling

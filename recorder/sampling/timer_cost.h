@@ -19,9 +19,14 @@ namespace tierscope::recorder::sampling {
 // one line in *error when the event cannot be opened.
 bool MeasureTimerSampleCost(uint64_t* cost_ns, std::string* error);
 
+// The longest period the budget may stretch the default to: a run sampled more sparsely would
+// plan from too few samples; the record summary then says what sampling cost.
+inline constexpr uint64_t kLongestDefaultTimerPeriodNs = 100000000;  // 100 ms
+
 // The timer's period when the user did not give one: long enough that samples costing
 // `sample_cost_ns` each take at most 80% of `budget` (the drain thread gets the rest: it used
-// well under 0.5% in every configuration measured), never shorter than the 1 ms default.
+// well under 0.5% in every configuration measured), never shorter than the 1 ms default nor
+// longer than kLongestDefaultTimerPeriodNs.
 // budget <= 0 (a fixed period was asked for) or an unknown cost: the default.
 uint64_t TimerPeriodForBudget(uint64_t sample_cost_ns, double budget);
 

@@ -225,13 +225,13 @@ TEST(TimerSampleCost, TheCostKeptForThisBootSetsTheDefaultPeriod) {
       << r.err;
 }
 
-// Another boot's figure (or a damaged file) is measured again and replaced; the period then keeps
+// Another boot's figure, or a damaged file, is measured again and replaced; the period then keeps
 // the measured cost within 80% of the budget.
-TEST(TimerSampleCost, AnotherBootsFigureIsMeasuredAgain) {
+void ExpectMeasuredAgain(const std::string& kept_line) {
   testing::TempDir dir;
   const std::string cache = dir.File("cache/tierscope/timer-sample-cost");
   std::filesystem::create_directories(dir.File("cache/tierscope"));
-  std::ofstream(cache) << "00000000-0000-0000-0000-000000000000 300000\n";
+  std::ofstream(cache) << kept_line;
   auto r = RecordTrue(dir, {"-q"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream kept(ReadFile(cache));
@@ -247,6 +247,18 @@ TEST(TimerSampleCost, AnotherBootsFigureIsMeasuredAgain) {
     EXPECT_GE(config.period(), 1000000u);
     EXPECT_LE(double(cost) / double(config.period()), 0.8 * 0.03 + 1e-9);
   }
+}
+
+TEST(TimerSampleCost, AnotherBootsFigureIsMeasuredAgain) {
+  ExpectMeasuredAgain("00000000-0000-0000-0000-000000000000 300000\n");
+}
+
+TEST(TimerSampleCost, ADamagedFigureIsMeasuredAgain) {
+  ExpectMeasuredAgain(BootId() + " 99999999999\n");
+  ExpectMeasuredAgain(BootId() + "\n");
+  ExpectMeasuredAgain(
+      "\x7f"
+      "ELF");
 }
 
 // A period the user gives is theirs: nothing is measured, nothing cached.

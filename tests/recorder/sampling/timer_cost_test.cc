@@ -16,6 +16,7 @@ TEST(TimerPeriodForBudget, StretchesTheDefaultToFitTheCostInFourFifthsOfTheBudge
   EXPECT_EQ(TimerPeriodForBudget(61000, 0.03), 2600000u);
   EXPECT_EQ(TimerPeriodForBudget(300000, 0.03), 12500000u);
   EXPECT_EQ(TimerPeriodForBudget(60000, 0.10), kDefaultTimerPeriodNs);  // 750 us: under the floor
+  EXPECT_EQ(TimerPeriodForBudget(5000000, 0.03), kLongestDefaultTimerPeriodNs);  // 208 ms: capped
 }
 
 TEST(TimerPeriodForBudget, CheapSamplesAFixedBudgetOrNoMeasurementKeepTheDefault) {

@@ -18,10 +18,9 @@ pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)  # gzip of pprof exports
 
 # libpfm4 and Zydis ship no pkg-config file in bookworm.
 find_path(PFM_INCLUDE_DIR perfmon/pfmlib_perf_event.h REQUIRED)
-find_library(PFM_LIBRARY pfm REQUIRED)
-add_library(tierscope::pfm INTERFACE IMPORTED)
-target_include_directories(tierscope::pfm INTERFACE ${PFM_INCLUDE_DIR})
-target_link_libraries(tierscope::pfm INTERFACE ${PFM_LIBRARY})
+find_library(PFM_LIBRARY pfm REQUIRED)  # not linked: dlopened for PEBS (recorder/sampling/pfm_library.h)
+add_library(tierscope::pfm_headers INTERFACE IMPORTED)
+target_include_directories(tierscope::pfm_headers INTERFACE ${PFM_INCLUDE_DIR})
 
 find_path(ZYDIS_INCLUDE_DIR Zydis/Zydis.h REQUIRED)
 find_library(ZYDIS_LIBRARY Zydis REQUIRED)

@@ -66,6 +66,8 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
   "profile memory hotness per allocation site and place allocations on memory tiers")
 set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# dlopened for PEBS only (recorder/sampling/pfm_library.h), so dpkg-shlibdeps does not see it.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libpfm4")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

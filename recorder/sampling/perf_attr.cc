@@ -1,12 +1,12 @@
 #include "perf_attr.h"
 
-#include <perfmon/pfmlib_perf_event.h>
+#include "pfm_library.h"
+
 #include <time.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 
 namespace tierscope::recorder::sampling {
 namespace {
@@ -144,23 +144,18 @@ perf_event_attr IbsOpAttr(const IbsFeatures& features, uint64_t period, bool l3_
 }
 
 bool InitPfm(std::string* error) {
-  static std::once_flag once;
-  static int status = PFM_SUCCESS;
-  std::call_once(once, [] { status = pfm_initialize(); });
-  if (status != PFM_SUCCESS) {
-    *error = std::string("pebs: libpfm4 initialization failed: ") + pfm_strerror(status);
-    return false;
-  }
-  return true;
+  return Pfm(error) != nullptr;
 }
 
 std::string PfmCorePmuName() {
+  const PfmLibrary* pfm = Pfm(nullptr);
+  if (pfm == nullptr) return "";
   for (int i = PFM_PMU_NONE; i < PFM_PMU_MAX; ++i) {
     const pfm_pmu_t pmu = static_cast<pfm_pmu_t>(i);
     pfm_pmu_info_t info;
     std::memset(&info, 0, sizeof info);
     info.size = sizeof info;
-    if (pfm_get_pmu_info(pmu, &info) != PFM_SUCCESS || !info.is_present) continue;
+    if (pfm->get_pmu_info(pmu, &info) != PFM_SUCCESS || !info.is_present) continue;
     if (info.type == PFM_PMU_TYPE_CORE && info.name) return info.name;
   }
   return "";
@@ -180,7 +175,8 @@ std::vector<std::string> DefaultPebsEvents(const std::string& pmu) {
 bool PebsAttrs(const std::vector<std::string>& events, uint64_t period, std::vector<PebsEvent>* out,
                std::string* error) {
   out->clear();
-  if (!InitPfm(error)) return false;
+  const PfmLibrary* pfm = Pfm(error);
+  if (pfm == nullptr) return false;
   const std::string pmu = PfmCorePmuName();
   if (pmu.empty() && events.empty()) {
     *error =
@@ -196,7 +192,7 @@ bool PebsAttrs(const std::vector<std::string>& events, uint64_t period, std::vec
     std::memset(&arg, 0, sizeof arg);
     arg.attr = &attr;
     arg.size = sizeof arg;
-    int rc = pfm_get_os_event_encoding(name.c_str(), PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
+    int rc = pfm->get_os_event_encoding(name.c_str(), PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
     if (rc != PFM_SUCCESS) {
       // libpfm4 names the core PMU from CPUID even in a VM that has none, and an AMD one has
       // no PEBS events: every failure gets the way out.
@@ -207,7 +203,7 @@ bool PebsAttrs(const std::vector<std::string>& events, uint64_t period, std::vec
         advice = " (PMU '" + pmu + "': check the name with libpfm4's showevtinfo, or use " +
                  "--sampler timer)";
       }
-      *error = "pebs: cannot encode event '" + name + "': " + pfm_strerror(rc) + advice;
+      *error = "pebs: cannot encode event '" + name + "': " + pfm->strerror(rc) + advice;
       return false;
     }
     PebsEvent event;

@@ -22,6 +22,8 @@ for f in bin/tierscope lib/libtierscope-placer.so lib/libtierscope-recorder.so l
   [ -e "$usr/$f" ] || fail "the package lacks /usr/$f"
 done
 dpkg-deb -f "$deb" Depends | grep -q libjemalloc || fail "the package does not depend on libjemalloc"
+# libpfm4 is dlopened for PEBS, out of dpkg-shlibdeps' sight: the package names it itself.
+dpkg-deb -f "$deb" Recommends | grep -q libpfm4 || fail "the package does not recommend libpfm4"
 
 # The chain, with the installed binary only (it finds its libraries at ../lib).
 ts=$usr/bin/tierscope

@@ -272,6 +272,23 @@ TEST(TimerSampleCost, AGivenPeriodIsKeptAndNothingIsMeasured) {
   EXPECT_FALSE(std::filesystem::exists(dir.File("cache/tierscope/timer-sample-cost")));
 }
 
+// libpfm4 is loaded only where PEBS is asked for: its 41k relocations cost every process ~5 ms
+// at start when the library was linked (docs/benchmarks.md).
+TEST(RecordWithTimerSampler, LibpfmIsLoadedOnlyForPebs) {
+  testing::TempDir dir;
+  auto maps_under = [&](const char* sampler) {
+    auto r = RunCommand({testing::TierscopeBin(), "record", "-q", "-o", dir.File("m.trace"),
+                         "--sampler", sampler, "--", "/bin/cat", "/proc/self/maps"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("libtierscope-recorder.so"), std::string::npos) << r.out;
+    return r.out;
+  };
+  EXPECT_EQ(maps_under("timer").find("libpfm"), std::string::npos);
+  EXPECT_EQ(maps_under("none").find("libpfm"), std::string::npos);
+  // PEBS opens nowhere without a PMU, but asking for it loads libpfm4 to name the events.
+  EXPECT_NE(maps_under("pebs").find("libpfm"), std::string::npos);
+}
+
 TEST(RecordWithTimerSampler, KvcacheSitesRankHotWarmCold) {
   RecordAndCheck("1");
 }

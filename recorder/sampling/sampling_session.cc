@@ -543,6 +543,23 @@ void SamplingSession::Stop() {
   StopWithin(UINT64_MAX);
 }
 
+// TIERSCOPE_SAMPLE_STATS (bench): one line of the session's counters once it has drained. Both
+// ways of stopping say it, the bounded wait at exit being the one recorded programs take; that
+// one may run in a fatal signal's handler, so the line is written from the stack, unallocated.
+void SamplingSession::SayStatsIfAsked() {
+  if (std::getenv("TIERSCOPE_SAMPLE_STATS") == nullptr) return;
+  const SessionStats s = stats();
+  char line[256];
+  const int n = std::snprintf(
+      line, sizeof line,
+      "tierscope: sampling stats: samples=%lu decoded=%lu undecoded=%lu lost=%lu throttles=%lu "
+      "threads=%lu drain_cpu_s=%.4f period=%lu\n",
+      (unsigned long)s.samples, (unsigned long)s.decoded, (unsigned long)s.undecoded,
+      (unsigned long)s.lost, (unsigned long)s.throttles, (unsigned long)s.threads_opened,
+      s.drain_cpu_seconds, (unsigned long)s.current_period);
+  if (n > 0) (void)!write(STDERR_FILENO, line, std::min<size_t>(size_t(n), sizeof line - 1));
+}
+
 bool SamplingSession::StopWithin(uint64_t max_wait_ns) {
   if (!impl_ || impl_->stopped) return !impl_ || !impl_->drain_started || impl_->joined;
   impl_->stopped = true;
@@ -576,6 +593,7 @@ bool SamplingSession::StopWithin(uint64_t max_wait_ns) {
       timespec abs{static_cast<time_t>(join_by / 1'000'000'000),
                    static_cast<long>(join_by % 1'000'000'000)};
       if (pthread_clockjoin_np(impl_->drain_thread, nullptr, CLOCK_MONOTONIC, &abs) != 0) {
+        SayStatsIfAsked();
         return true;  // drained and stopped; its memory stays (see the destructor)
       }
     } else {
@@ -583,18 +601,7 @@ bool SamplingSession::StopWithin(uint64_t max_wait_ns) {
     }
     impl_->joined = true;
   }
-  if (max_wait_ns == UINT64_MAX && std::getenv("TIERSCOPE_SAMPLE_STATS") != nullptr) {  // bench
-    const SessionStats s = stats();
-    char line[256];
-    std::snprintf(line, sizeof line,
-                  "sampling stats: samples=%lu decoded=%lu undecoded=%lu lost=%lu throttles=%lu "
-                  "threads=%lu drain_cpu_s=%.4f period=%lu",
-                  (unsigned long)s.samples, (unsigned long)s.decoded, (unsigned long)s.undecoded,
-                  (unsigned long)s.lost, (unsigned long)s.throttles,
-                  (unsigned long)s.threads_opened, s.drain_cpu_seconds,
-                  (unsigned long)s.current_period);
-    impl_->Notice(line);
-  }
+  SayStatsIfAsked();
   impl_->CloseIfOurs(impl_->wake_fd);
   impl_->wake_fd = -1;
   return true;

@@ -63,6 +63,7 @@ class SamplingSession {
 
  private:
   explicit SamplingSession(std::unique_ptr<Impl> impl);
+  void SayStatsIfAsked();
   std::unique_ptr<Impl> impl_;
 };
 

@@ -201,12 +201,13 @@ std::string BootId() {
 }
 
 testing::CommandResult RecordTrue(const testing::TempDir& dir,
-                                  const std::vector<std::string>& flags) {
+                                  const std::vector<std::string>& flags,
+                                  const std::string& extra_env = "TIERSCOPE_UNUSED=1") {
   std::vector<std::string> argv = {testing::TierscopeBin(), "record",    "-o",
                                    dir.File("t.trace"),     "--sampler", "timer"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.insert(argv.end(), {"--", "/bin/true"});
-  return RunCommand(argv, {"XDG_CACHE_HOME=" + dir.File("cache")});
+  return RunCommand(argv, {"XDG_CACHE_HOME=" + dir.File("cache"), extra_env});
 }
 
 // The cost of one timer sample, kept for this boot, sets the default period: 300 us in 80% of
@@ -215,11 +216,14 @@ TEST(TimerSampleCost, TheCostKeptForThisBootSetsTheDefaultPeriod) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir.File("cache/tierscope"));
   std::ofstream(dir.File("cache/tierscope/timer-sample-cost")) << BootId() << " 300000\n";
-  auto r = RecordTrue(dir, {});
+  auto r = RecordTrue(dir, {}, "TIERSCOPE_SAMPLE_STATS=1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto config = TimerConfig(dir.File("t.trace"));
   EXPECT_EQ(config.sample_cost_ns(), 300000u);
   EXPECT_EQ(config.period(), 12500000u);
+  // The bench's stats line (bench/sampling/sampler_overhead.py reads it) names the same period.
+  EXPECT_NE(r.err.find("sampling stats: samples="), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" period=12500000"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("costs the program about 300 us here; it sampled every 12.5 ms"),
             std::string::npos)
       << r.err;

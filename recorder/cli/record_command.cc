@@ -118,6 +118,9 @@ class RecordCommand : public Subcommand {
       return it != env.end() ? it->second.c_str() : std::getenv(name);
     };
     if (!recorder::ParseConfig(lookup, &error)) throw UsageError(FlagName(error));
+    // The sampling variables the program inherits: inside it a bad one only turns sampling off.
+    recorder::SamplingOptions sampling;
+    if (!recorder::SamplingOptionsFrom(lookup, &sampling, &error)) throw UsageError(error);
     RequireWritable(output_);
     MeasureTimerCostIfItSetsThePeriod(lookup, &env);
     const std::string lib = RecorderLibrary();

@@ -187,29 +187,34 @@ bool ParseSampleEvents(const std::string& text, std::vector<std::string>* out, s
 }
 
 bool SamplingOptionsFromEnv(SamplingOptions* options, std::string* error) {
+  return SamplingOptionsFrom(std::getenv, options, error);
+}
+
+bool SamplingOptionsFrom(const std::function<const char*(const char*)>& lookup,
+                         SamplingOptions* options, std::string* error) {
   auto with_name = [&](const char* name) {
     if (error) *error = std::string(name) + ": " + *error;
     return false;
   };
-  if (const char* v = std::getenv("TIERSCOPE_SAMPLER")) {
+  if (const char* v = lookup("TIERSCOPE_SAMPLER")) {
     if (!ParseSamplerSpec(v, &options->samplers, error)) return with_name("TIERSCOPE_SAMPLER");
   } else {
     options->say_auto_choice = false;
   }
-  if (const char* v = std::getenv("TIERSCOPE_SAMPLE_PERIOD")) {
+  if (const char* v = lookup("TIERSCOPE_SAMPLE_PERIOD")) {
     if (!ParseSamplePeriod(v, &options->period, error)) {
       return with_name("TIERSCOPE_SAMPLE_PERIOD");
     }
   }
-  if (const char* v = std::getenv("TIERSCOPE_SAMPLE_EVENT")) {
+  if (const char* v = lookup("TIERSCOPE_SAMPLE_EVENT")) {
     if (!ParseSampleEvents(v, &options->events, error)) return with_name("TIERSCOPE_SAMPLE_EVENT");
   }
-  if (const char* v = std::getenv("TIERSCOPE_TIMER_SAMPLE_COST")) {
+  if (const char* v = lookup("TIERSCOPE_TIMER_SAMPLE_COST")) {
     if (!ParseTimerSampleCost(v, &options->timer_sample_cost_ns, error)) {
       return with_name("TIERSCOPE_TIMER_SAMPLE_COST");
     }
   }
-  if (const char* v = std::getenv("TIERSCOPE_SAMPLE_BUDGET")) {
+  if (const char* v = lookup("TIERSCOPE_SAMPLE_BUDGET")) {
     if (!ParseSampleBudget(v, &options->cpu_budget, error)) {
       return with_name("TIERSCOPE_SAMPLE_BUDGET");
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ bool ParseSampleEvents(const std::string& text, std::vector<std::string>* out, s
 // TIERSCOPE_SAMPLE_BUDGET, TIERSCOPE_TIMER_SAMPLE_COST over `options` (defaults kept for unset
 // variables). Never allocates through exceptions.
 bool SamplingOptionsFromEnv(SamplingOptions* options, std::string* error);
+// The same from `lookup` (a variable's value, or null when unset): `tierscope record` checks the
+// variables its program would inherit before it starts it.
+bool SamplingOptionsFrom(const std::function<const char*(const char*)>& lookup,
+                         SamplingOptions* options, std::string* error);
 
 const char* SamplerChoiceName(SamplerChoice choice);
 std::string SamplerSpecString(const std::vector<SamplerChoice>& samplers);

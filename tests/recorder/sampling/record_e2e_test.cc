@@ -315,6 +315,23 @@ TEST(RecordWithTimerSampler, BadSamplingFlagsAreOneLineUsageErrors) {
   }
 }
 
+// The variables `record` would hand its program are checked before it starts: inside the program
+// a bad one would only turn sampling off, with the run recorded for nothing.
+TEST(RecordWithTimerSampler, BadInheritedSamplingVariablesAreOneLineUsageErrors) {
+  testing::TempDir dir;
+  for (const std::string var :
+       {"TIERSCOPE_SAMPLER=timr", "TIERSCOPE_SAMPLE_PERIOD=soon", "TIERSCOPE_SAMPLE_BUDGET=200%",
+        "TIERSCOPE_TIMER_SAMPLE_COST=a lot"}) {
+    auto r = RunCommand({testing::TierscopeBin(), "record", "-o", dir.File("x.trace"), "--",
+                         "/bin/echo", "never ran"},
+                        {var});
+    EXPECT_EQ(r.exit_code, 2) << var;
+    EXPECT_EQ(r.out, "") << var;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(var.substr(0, var.find('='))), std::string::npos) << r.err;
+  }
+}
+
 TEST(RecordWithTimerSampler, UnavailableSamplerStillRunsTheProgram) {
   testing::TempDir dir;
   auto r = RunCommand({testing::TierscopeBin(), "record", "-q", "-o", dir.File("t.trace"),

@@ -122,7 +122,7 @@ class RecordCommand : public Subcommand {
     recorder::SamplingOptions sampling;
     if (!recorder::SamplingOptionsFrom(lookup, &sampling, &error)) throw UsageError(error);
     RequireWritable(output_);
-    MeasureTimerCostIfItSetsThePeriod(lookup, &env);
+    MeasureTimerCostIfItSetsThePeriod(sampling, &env);
     const std::string lib = RecorderLibrary();
 
     const pid_t child = fork();
@@ -196,23 +196,14 @@ class RecordCommand : public Subcommand {
 
   // When the timer sampler will run at its default period under a budget, finds what one of its
   // samples costs here (measured once per boot, timer_cost_cache.h) and hands the figure to every
-  // process of the run, which stretches the period to fit the budget (timer_cost.h).
-  template <typename Lookup>
-  static void MeasureTimerCostIfItSetsThePeriod(const Lookup& lookup,
+  // process of the run, which stretches the period to fit the budget (timer_cost.h). `o`: the
+  // sampling options the program will read.
+  static void MeasureTimerCostIfItSetsThePeriod(const recorder::SamplingOptions& o,
                                                 std::map<std::string, std::string>* env) {
-    if (lookup("TIERSCOPE_SAMPLE_PERIOD") != nullptr ||
-        lookup("TIERSCOPE_TIMER_SAMPLE_COST") != nullptr) {
+    if (o.period != 0 || o.timer_sample_cost_ns != 0 || o.samplers.empty() || o.cpu_budget <= 0) {
       return;
     }
-    recorder::SamplingOptions o;
     std::string error;
-    if (const char* spec = lookup("TIERSCOPE_SAMPLER")) {
-      if (!recorder::ParseSamplerSpec(spec, &o.samplers, &error)) return;  // the library says it
-    }
-    if (const char* budget = lookup("TIERSCOPE_SAMPLE_BUDGET")) {
-      if (!recorder::ParseSampleBudget(budget, &o.cpu_budget, &error)) return;
-    }
-    if (o.samplers.empty() || o.cpu_budget <= 0) return;
     const auto sources = recorder::sampling::OpenableSources(
         o, [](const std::string&) {}, &error);
     const bool timer = std::any_of(sources.begin(), sources.end(), [](const auto& def) {

@@ -7,7 +7,9 @@
 #include <zstd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 namespace tierscope::formats {
@@ -124,25 +126,55 @@ void ContainerWriter::Close() {
   fd_ = -1;
 }
 
-ChunkInfo ContainerWriter::Append(std::string_view raw) {
+ChunkInfo ContainerWriter::Append(std::string_view raw, std::span<const size_t> cuts) {
   if (raw.size() > kMaxChunkRawSize) {
     throw FormatException({FormatError::Kind::kIo, name_, offset_,
                            "chunk of " + std::to_string(raw.size()) + " bytes exceeds the limit"});
   }
-  auto& out = scratch_->out;
-  out.resize(kChunkHeaderSize + ZSTD_compressBound(raw.size()));
-  size_t n = ZSTD_compress2(scratch_->cctx, out.data() + kChunkHeaderSize,
-                            out.size() - kChunkHeaderSize, raw.data(), raw.size());
-  if (ZSTD_isError(n)) {
-    throw FormatException(
-        {FormatError::Kind::kIo, name_, offset_, std::string("zstd: ") + ZSTD_getErrorName(n)});
+  size_t last = 0;
+  for (size_t cut : cuts) {
+    if (cut <= last || cut >= raw.size()) {
+      throw std::invalid_argument("frame cuts must ascend within the chunk");
+    }
+    last = cut;
   }
+  auto& out = scratch_->out;
+  size_t n = cuts.empty() ? SIZE_MAX : CompressFrames(raw, cuts);
+  // Each frame carries a header and a checksum: frames of data that does not compress could
+  // exceed the one-frame bound, which a reader takes for a corrupt chunk.
+  if (n > ZSTD_compressBound(raw.size())) n = CompressFrames(raw, {});
   PutU32(out.data(), static_cast<uint32_t>(n));
   PutU32(out.data() + 4, static_cast<uint32_t>(raw.size()));
   PutU32(out.data() + 8, ChunkHeaderCheck(out.data()));
   ChunkInfo info{offset_, static_cast<uint32_t>(n), static_cast<uint32_t>(raw.size())};
   WriteAll(out.data(), kChunkHeaderSize + n);
   return info;
+}
+
+size_t ContainerWriter::CompressFrames(std::string_view raw, std::span<const size_t> cuts) {
+  auto& out = scratch_->out;
+  size_t capacity = kChunkHeaderSize + ZSTD_compressBound(raw.size());
+  size_t begin = 0;
+  for (size_t cut : cuts) {
+    capacity += ZSTD_compressBound(cut - begin);
+    begin = cut;
+  }
+  out.resize(capacity);
+  size_t n = 0;
+  begin = 0;
+  for (size_t i = 0; i <= cuts.size(); ++i) {
+    const size_t end = i < cuts.size() ? cuts[i] : raw.size();
+    const size_t frame =
+        ZSTD_compress2(scratch_->cctx, out.data() + kChunkHeaderSize + n,
+                       out.size() - kChunkHeaderSize - n, raw.data() + begin, end - begin);
+    if (ZSTD_isError(frame)) {
+      throw FormatException({FormatError::Kind::kIo, name_, offset_,
+                             std::string("zstd: ") + ZSTD_getErrorName(frame)});
+    }
+    n += frame;
+    begin = end;
+  }
+  return n;
 }
 
 void ContainerWriter::WriteAll(const void* data, size_t size) {

@@ -1,11 +1,14 @@
 #include "tierscope/formats/trace_io.h"
 
+#include "tierscope/formats/frame_cuts.h"
+
 namespace tierscope::formats {
 
 ChunkInfo TraceWriter::Append(const trace::TraceChunk& chunk) {
   scratch_.clear();
   chunk.SerializeToString(&scratch_);
-  return out_.Append(scratch_);
+  FrameCuts(scratch_, &cuts_);
+  return out_.Append(scratch_, cuts_);
 }
 
 TraceReader::TraceReader(const std::string& path) : in_(path) {

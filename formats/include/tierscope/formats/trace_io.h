@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "tierscope/formats/container.h"
 #include "trace.pb.h"
@@ -24,6 +25,7 @@ class TraceWriter {
  private:
   ContainerWriter out_;
   std::string scratch_;
+  std::vector<size_t> cuts_;  // where each chunk's frames start (frame_cuts.h)
 };
 
 class TraceReader {

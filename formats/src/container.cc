@@ -134,15 +134,13 @@ ChunkInfo ContainerWriter::Append(std::string_view raw, std::span<const size_t> 
   size_t last = 0;
   for (size_t cut : cuts) {
     if (cut <= last || cut >= raw.size()) {
-      throw std::invalid_argument("frame cuts must ascend within the chunk");
+      throw std::invalid_argument("block cuts must ascend within the chunk");
     }
     last = cut;
   }
   auto& out = scratch_->out;
-  size_t n = cuts.empty() ? SIZE_MAX : CompressFrames(raw, cuts);
-  // Each frame carries a header and a checksum: frames of data that does not compress could
-  // exceed the one-frame bound, which a reader takes for a corrupt chunk.
-  if (n > ZSTD_compressBound(raw.size())) n = CompressFrames(raw, {});
+  size_t n = CompressBlocks(raw, cuts);
+  if (n == SIZE_MAX) n = CompressBlocks(raw, {});  // short blocks that did not compress
   PutU32(out.data(), static_cast<uint32_t>(n));
   PutU32(out.data() + 4, static_cast<uint32_t>(raw.size()));
   PutU32(out.data() + 8, ChunkHeaderCheck(out.data()));
@@ -151,30 +149,32 @@ ChunkInfo ContainerWriter::Append(std::string_view raw, std::span<const size_t> 
   return info;
 }
 
-size_t ContainerWriter::CompressFrames(std::string_view raw, std::span<const size_t> cuts) {
+size_t ContainerWriter::CompressBlocks(std::string_view raw, std::span<const size_t> cuts) {
   auto& out = scratch_->out;
-  size_t capacity = kChunkHeaderSize + ZSTD_compressBound(raw.size());
+  const size_t bound = ZSTD_compressBound(raw.size());
+  // A flush may end a block that does not compress: 3 bytes of block header more per cut.
+  out.resize(kChunkHeaderSize + bound + 3 * cuts.size());
+  ZSTD_CCtx* cctx = scratch_->cctx;
+  ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
+  ZSTD_CCtx_setPledgedSrcSize(cctx, raw.size());
+  ZSTD_outBuffer dst{out.data() + kChunkHeaderSize, out.size() - kChunkHeaderSize, 0};
   size_t begin = 0;
-  for (size_t cut : cuts) {
-    capacity += ZSTD_compressBound(cut - begin);
-    begin = cut;
-  }
-  out.resize(capacity);
-  size_t n = 0;
-  begin = 0;
   for (size_t i = 0; i <= cuts.size(); ++i) {
     const size_t end = i < cuts.size() ? cuts[i] : raw.size();
-    const size_t frame =
-        ZSTD_compress2(scratch_->cctx, out.data() + kChunkHeaderSize + n,
-                       out.size() - kChunkHeaderSize - n, raw.data() + begin, end - begin);
-    if (ZSTD_isError(frame)) {
-      throw FormatException({FormatError::Kind::kIo, name_, offset_,
-                             std::string("zstd: ") + ZSTD_getErrorName(frame)});
-    }
-    n += frame;
+    ZSTD_inBuffer src{raw.data() + begin, end - begin, 0};
+    const ZSTD_EndDirective mode = i < cuts.size() ? ZSTD_e_flush : ZSTD_e_end;
+    size_t left;
+    do {
+      left = ZSTD_compressStream2(cctx, &dst, &src, mode);
+      if (ZSTD_isError(left)) {
+        throw FormatException({FormatError::Kind::kIo, name_, offset_,
+                               std::string("zstd: ") + ZSTD_getErrorName(left)});
+      }
+    } while (left != 0 && dst.pos < dst.size);
+    if (left != 0) return SIZE_MAX;
     begin = end;
   }
-  return n;
+  return dst.pos <= bound ? dst.pos : SIZE_MAX;
 }
 
 void ContainerWriter::WriteAll(const void* data, size_t size) {

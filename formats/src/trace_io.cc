@@ -1,13 +1,13 @@
 #include "tierscope/formats/trace_io.h"
 
-#include "tierscope/formats/frame_cuts.h"
+#include "tierscope/formats/block_cuts.h"
 
 namespace tierscope::formats {
 
 ChunkInfo TraceWriter::Append(const trace::TraceChunk& chunk) {
   scratch_.clear();
   chunk.SerializeToString(&scratch_);
-  FrameCuts(scratch_, &cuts_);
+  BlockCuts(scratch_, &cuts_);
   return out_.Append(scratch_, cuts_);
 }
 

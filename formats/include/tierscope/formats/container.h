@@ -5,10 +5,8 @@
 //   chunk  = u32 compressed_size u32 raw_size u32 check payload
 //   check  = XXH32 of the first 8 bytes of the chunk header (tells a corrupt length from a short
 //            file)
-//   payload= zstd frames with content checksums, one or more back to back, whose contents in
-//            order are one serialized protobuf message (zstd decompresses concatenated frames as
-//            one stream; 2.0 writers wrote one frame, 2.1 writers cut a trace chunk at its
-//            columns: frame_cuts.h)
+//   payload= one zstd frame with content checksum, holding one serialized protobuf message (a
+//            trace chunk's frame starts a new block at each of its columns: block_cuts.h)
 //
 // A chunk is written with a single write(2) after it is complete, so a crash loses at most the
 // chunk being written. Readers keep every complete chunk before a damaged one.
@@ -31,9 +29,8 @@ const char* FileKindName(FileKind kind);
 
 // 2: alloc batches with address back-references and a time unit (trace.proto AllocBatch), which
 // a 1.x reader would decode to wrong addresses and times. 1.x files still read.
-// 2.1: a payload may be several zstd frames, which 2.0 readers read as well.
 inline constexpr uint16_t kFormatMajor = 2;
-inline constexpr uint16_t kFormatMinor = 1;
+inline constexpr uint16_t kFormatMinor = 0;
 inline constexpr uint16_t kOldestReadableMajor = 1;
 inline constexpr size_t kFileHeaderSize = 16;
 inline constexpr size_t kChunkHeaderSize = 12;
@@ -86,9 +83,8 @@ class ContainerWriter {
   ContainerWriter& operator=(const ContainerWriter&) = delete;
 
   // Compresses `raw` and appends it as one chunk. Throws FormatException on I/O failure.
-  // `cuts`: ascending offsets in (0, raw.size()) where a new zstd frame starts (frame_cuts.h);
-  // when the frames would not fit the bound a reader checks, the chunk is one frame after all.
-  // std::invalid_argument for cuts out of order or out of range.
+  // `cuts`: ascending offsets in (0, raw.size()) where the frame starts a new block
+  // (block_cuts.h); std::invalid_argument for cuts out of order or out of range.
   ChunkInfo Append(std::string_view raw, std::span<const size_t> cuts = {});
   void Close();
 
@@ -104,9 +100,10 @@ class ContainerWriter {
 
  private:
   void WriteAll(const void* data, size_t size);
-  // Compresses raw into scratch_->out after the chunk header, one frame per piece between cuts;
-  // returns the bytes written.
-  size_t CompressFrames(std::string_view raw, std::span<const size_t> cuts);
+  // Compresses raw into scratch_->out after the chunk header, one frame with a block boundary at
+  // each cut; returns its size, or SIZE_MAX when it would outgrow ZSTD_compressBound (which a
+  // reader checks).
+  size_t CompressBlocks(std::string_view raw, std::span<const size_t> cuts);
   bool StillOurFile() const;
   void KeepWritingToOurFile();
 

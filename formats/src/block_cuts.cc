@@ -1,4 +1,4 @@
-#include "tierscope/formats/frame_cuts.h"
+#include "tierscope/formats/block_cuts.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
@@ -10,12 +10,12 @@
 namespace tierscope::formats {
 namespace {
 
-using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
 
 class CutCollector {
  public:
-  CutCollector(std::vector<size_t>* cuts, size_t min_frame) : cuts_(cuts), min_(min_frame) {}
+  CutCollector(std::vector<size_t>* cuts, size_t min_block) : cuts_(cuts), min_(min_block) {}
 
   // Walks the fields of the message in [begin, begin + size) of the chunk; descends into the
   // batches of a chunk (depth 0). False at bytes that are not a message.
@@ -46,7 +46,7 @@ class CutCollector {
           if (len > size - (body - begin)) return false;
           const bool batch = depth == 0 && (field == trace::TraceChunk::kAllocsFieldNumber ||
                                             field == trace::TraceChunk::kSamplesFieldNumber);
-          // A batch too short to hold two frames has no column worth a frame of its own.
+          // A batch too short for two blocks has no column worth a block of its own.
           if (batch && len >= 2 * min_) Walk(data, body, len, depth + 1);
           if (!in.Skip(static_cast<int>(len))) return false;
           break;
@@ -69,11 +69,11 @@ class CutCollector {
 
 }  // namespace
 
-void FrameCuts(std::string_view chunk, std::vector<size_t>* cuts, size_t min_frame) {
+void BlockCuts(std::string_view chunk, std::vector<size_t>* cuts, size_t min_block) {
   cuts->clear();
-  if (min_frame == 0) min_frame = 1;
-  if (chunk.size() < 2 * min_frame || chunk.size() > static_cast<size_t>(INT32_MAX)) return;
-  CutCollector(cuts, min_frame)
+  if (min_block == 0) min_block = 1;
+  if (chunk.size() < 2 * min_block || chunk.size() > static_cast<size_t>(INT32_MAX)) return;
+  CutCollector(cuts, min_block)
       .Walk(reinterpret_cast<const uint8_t*>(chunk.data()), 0, chunk.size(), 0);
 }
 

@@ -1,4 +1,4 @@
-#include "tierscope/formats/frame_cuts.h"
+#include "tierscope/formats/block_cuts.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -75,36 +75,36 @@ std::set<size_t> FieldStarts(const trace::TraceChunk& chunk) {
   return starts;
 }
 
-TEST(FrameCuts, CutsFallOnFieldStartsAtLeastMinFrameApart) {
+TEST(BlockCuts, CutsFallOnFieldStartsAtLeastMinBlockApart) {
   const trace::TraceChunk chunk = BigChunk(20000);
   std::string bytes;
   chunk.SerializeToString(&bytes);
   std::vector<size_t> cuts;
-  FrameCuts(bytes, &cuts);
+  BlockCuts(bytes, &cuts);
   const std::set<size_t> starts = FieldStarts(chunk);
   // Two batches of six columns, most of them far longer than a frame's minimum.
   EXPECT_GE(cuts.size(), 8u);
   size_t last = 0;
   for (size_t cut : cuts) {
     EXPECT_TRUE(starts.count(cut)) << cut << " is not where a field starts";
-    EXPECT_GE(cut, last + kMinFrameBytes);
+    EXPECT_GE(cut, last + kMinBlockBytes);
     EXPECT_LT(cut, bytes.size());
     last = cut;
   }
 }
 
-TEST(FrameCuts, SmallChunksAndBytesThatAreNoMessageGetNoCuts) {
+TEST(BlockCuts, SmallChunksAndBytesThatAreNoMessageGetNoCuts) {
   std::vector<size_t> cuts = {1, 2, 3};
   std::string bytes;
   BigChunk(10).SerializeToString(&bytes);
-  FrameCuts(bytes, &cuts);
+  BlockCuts(bytes, &cuts);
   EXPECT_TRUE(cuts.empty());
   // A tag of wire type 7 does not exist: the walk stops at the first byte.
-  FrameCuts(std::string(100000, '\xff'), &cuts);
+  BlockCuts(std::string(100000, '\xff'), &cuts);
   EXPECT_TRUE(cuts.empty());
 }
 
-TEST(FrameCuts, ATraceWrittenInFramesReadsBackTheSameAndSmaller) {
+TEST(BlockCuts, ATraceWrittenInBlocksReadsBackTheSameAndSmaller) {
   TempDir dir;
   const trace::TraceChunk chunk = BigChunk(20000);
   {
@@ -119,7 +119,7 @@ TEST(FrameCuts, ATraceWrittenInFramesReadsBackTheSameAndSmaller) {
   EXPECT_TRUE(MessageDifferencer::Equals(chunk, back));
   EXPECT_FALSE(reader.Next(&back));
   EXPECT_FALSE(reader.error());
-  // The same bytes as one frame, through the container directly.
+  // The same bytes without cuts, through the container directly.
   {
     std::string raw;
     chunk.SerializeToString(&raw);

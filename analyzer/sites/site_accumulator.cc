@@ -8,7 +8,9 @@
 namespace tierscope::analyzer {
 
 SiteAccumulator::SiteAccumulator(std::vector<uint64_t> frames, const TimeBins& bins)
-    : frames_(std::move(frames)), bins_(bins), live_histogram_(bins.count) {}
+    : frames_(std::move(frames)), bins_(bins) {
+  live_histogram_.Resize(static_cast<int>(bins.count), 0);
+}
 
 void SiteAccumulator::ChangeLive(uint64_t time_ns, double delta) {
   if (time_ns > last_change_ns_) {
@@ -94,18 +96,17 @@ void SiteAccumulator::Finish(uint64_t end_ns, double accesses_per_sample, profil
   const double samples = loads_ + stores_ + others_;
   out->set_temperature(byte_ns_ > 0 ? samples * accesses_per_sample / (byte_ns_ * 1e-9) : 0);
   // Rounded as a running sum: the bins add up to the site's samples, not to a sum of roundings.
+  // A site no sample hit has no histogram (most sites: 200 zeros each were 11 MB of python3's).
   double sum = 0;
   uint64_t given = 0;
-  if (histogram_.empty()) {
-    out->mutable_histogram()->Resize(static_cast<int>(bins_.count), 0);
-  }
+  out->mutable_histogram()->Reserve(static_cast<int>(histogram_.size()));
   for (double h : histogram_) {
     sum += h;
     const uint64_t upto = count(sum);
     out->add_histogram(static_cast<uint32_t>(upto - given));
     given = upto;
   }
-  for (uint64_t h : live_histogram_) out->add_live_histogram(h);
+  out->mutable_live_histogram()->Swap(&live_histogram_);  // the accumulator is done with it
   out->set_first_alloc_ns(first_alloc_ns_ == UINT64_MAX || first_alloc_ns_ < bins_.start_ns
                               ? 0
                               : first_alloc_ns_ - bins_.start_ns);

@@ -53,7 +53,9 @@ class SiteAccumulator {
   double byte_ns_ = 0;
   uint64_t last_change_ns_ = 0;
   std::vector<double> histogram_;  // samples per time bin; empty until the first sample
-  std::vector<uint64_t> live_histogram_;
+  // Live bytes at the end of each bin: a protobuf field already, handed to the profile's site by
+  // Finish() without a copy (13.9k sites x 200 bins of python3's trace: 22 MB once, not twice).
+  google::protobuf::RepeatedField<uint64_t> live_histogram_;
   uint32_t live_bins_done_ = 0;  // bins before this one have their end-of-bin value
   // The bin of the last change and where it ends: changes come in time order and most fall in
   // the bin of the one before, which then needs no division.

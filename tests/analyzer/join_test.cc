@@ -84,6 +84,26 @@ TEST(Join, AddressReuseAndOutOfOrderThreadBatches) {
   EXPECT_EQ(b.live_histogram(b.live_histogram_size() - 1), 50u);
 }
 
+// A site no sample hit has no sample histogram (readers take it for zeros); its live histogram
+// still has every bin, and a sampled site's histogram every bin too.
+TEST(Join, SitesNoSampleHitHaveNoSampleHistogram) {
+  TempDir dir;
+  TraceBuilder t(dir.File("t"));
+  t.Samples(2, {Load(150, 0x10010)});  // in A, site 1
+  t.Allocs(1, {Alloc(100, 0x10000, 100, 1), Alloc(110, 0x20000, 64, 2), Free(400, 0x10000)});
+  t.Close();
+  auto r = AnalyzeTrace(dir.File("t"));
+  ASSERT_FALSE(r.error) << r.error->Message();
+  const auto& a = SiteOf(r.profile, 1);
+  const auto& b = SiteOf(r.profile, 2);
+  ASSERT_GT(a.histogram_size(), 1);
+  EXPECT_EQ(a.live_histogram_size(), a.histogram_size());
+  EXPECT_EQ(b.histogram_size(), 0);
+  EXPECT_EQ(b.live_histogram_size(), a.histogram_size());
+  EXPECT_EQ(b.live_histogram(b.live_histogram_size() - 1), 64u);  // never freed
+  EXPECT_EQ(b.load_samples() + b.store_samples() + b.other_samples(), 0u);
+}
+
 // A recorded thread's stack lies among the mappings: a sample there is a stack access, not one in
 // memory around the heap's blocks.
 TEST(Join, SamplesOnARecordedThreadsStackAreStackNotMapping) {

@@ -104,6 +104,27 @@ TEST(BlockCuts, SmallChunksAndBytesThatAreNoMessageGetNoCuts) {
   EXPECT_TRUE(cuts.empty());
 }
 
+// Whatever the bytes (a cut-short or damaged chunk), the cuts stay in range, ascending and apart.
+TEST(BlockCuts, DamagedBytesGiveCutsInRangeOrNone) {
+  std::string bytes;
+  BigChunk(5000).SerializeToString(&bytes);
+  std::mt19937_64 rng(11);
+  std::vector<size_t> cuts;
+  for (int round = 0; round < 300; ++round) {
+    std::string damaged = bytes.substr(0, rng() % (bytes.size() + 1));
+    for (int flips = round % 4; flips > 0 && !damaged.empty(); --flips) {
+      damaged[rng() % damaged.size()] = static_cast<char>(rng());
+    }
+    BlockCuts(damaged, &cuts, 1024);
+    size_t last = 0;
+    for (size_t cut : cuts) {
+      ASSERT_GE(cut, last + 1024) << "round " << round;
+      ASSERT_LT(cut, damaged.size()) << "round " << round;
+      last = cut;
+    }
+  }
+}
+
 TEST(BlockCuts, ATraceWrittenInBlocksReadsBackTheSameAndSmaller) {
   TempDir dir;
   const trace::TraceChunk chunk = BigChunk(20000);

@@ -150,7 +150,12 @@ ChunkInfo ContainerWriter::Append(std::string_view raw, std::span<const size_t> 
     last = cut;
   }
   size_t n = CompressBlocks(raw, cuts);
-  if (n == SIZE_MAX) n = CompressBlocks(raw, {});  // short blocks that did not compress
+  if (n == SIZE_MAX && !cuts.empty()) n = CompressBlocks(raw, {});  // short blocks, incompressible
+  if (n == SIZE_MAX) {  // zstd promises its bound: not expected
+    throw FormatException({FormatError::Kind::kIo, name_, offset_,
+                           "zstd: a chunk of " + std::to_string(raw.size()) +
+                               " bytes did not fit its compression bound"});
+  }
   unsigned char* out = scratch_->out.get();
   PutU32(out, static_cast<uint32_t>(n));
   PutU32(out + 4, static_cast<uint32_t>(raw.size()));

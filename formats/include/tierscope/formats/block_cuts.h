@@ -2,8 +2,8 @@
 //
 // A chunk's columns (an alloc batch's times, sizes, addresses...) each have statistics of their
 // own, but zstd codes each 128 KiB block with one set of entropy tables, and such blocks straddle
-// columns. Flushed at the columns, each block's tables fit one column: traces are 3.7-9% smaller
-// (docs/benchmarks.md, "Formats"), for about 10% more compression time. The payload is still one
+// columns. Flushed at the columns, each block's tables fit one column: traces are 3.7-10% smaller
+// (docs/benchmarks.md, "Formats"), for 3-7% more compression time. The payload is still one
 // frame, readable by any zstd decoder.
 #pragma once
 

@@ -25,7 +25,7 @@ class TraceWriter {
  private:
   ContainerWriter out_;
   std::string scratch_;
-  std::vector<size_t> cuts_;  // where each chunk's frames start (block_cuts.h)
+  std::vector<size_t> cuts_;  // where each chunk's blocks start (block_cuts.h)
 };
 
 class TraceReader {

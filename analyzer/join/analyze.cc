@@ -49,20 +49,24 @@ AnalyzeResult AnalyzeTrace(const std::string& path, const AnalyzeOptions& option
   }
   SiteTable sites(trace.stacks, modules, options.site_depth, bins);
   const AllocatorCode allocator(trace.modules);
-  JoinPass join(modules, allocator, &sites, trace.header.recorder().alloc_sample_bytes(),
-                options.observer, meta);
-  EventMerger merger(trace, path, ReadAhead::kThread, options.helper_busy);
-  if (!join.Run(merger, {options.cancel, options.progress, trace.event_count})) {
-    result.cancelled = true;
-    return result;
+  {
+    // Scoped: the join's live blocks and the merger's decoded chunks are freed before the
+    // profile is built, which then reuses their memory. Held on, they made the peak the sum of
+    // both (python3's trace: the live map's 72 MiB slab beside 90 MB of profile).
+    JoinPass join(modules, allocator, &sites, trace.header.recorder().alloc_sample_bytes(),
+                  options.observer, meta);
+    EventMerger merger(trace, path, ReadAhead::kThread, options.helper_busy);
+    if (!join.Run(merger, {options.cancel, options.progress, trace.event_count})) {
+      result.cancelled = true;
+      return result;
+    }
+    join.Finish(end_ns);
+    if (merger.error() && !result.error) result.error = merger.error();
+    result.join.events = join.events();
+    result.join.chunk_reads = merger.stats().chunk_reads;
+    result.join.peak_decoded_events = merger.stats().peak_decoded_events;
+    result.join.peak_live_blocks = join.peak_live_blocks();
   }
-  join.Finish(end_ns);
-  if (merger.error() && !result.error) result.error = merger.error();
-  result.join.events = join.events();
-  result.join.chunk_reads = merger.stats().chunk_reads;
-  result.join.peak_decoded_events = merger.stats().peak_decoded_events;
-  result.join.peak_live_blocks = join.peak_live_blocks();
-
   sites.WriteTo(end_ns, meta->accesses_per_sample(), &result.profile);
   if (options.progress) options.progress(1.0);
   return result;

@@ -27,8 +27,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> traces;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--level" && i + 1 < argc) {
-      level = std::atoi(argv[++i]);
+    if (arg == "--level") {
+      char* end = nullptr;
+      const long value = i + 1 < argc ? std::strtol(argv[++i], &end, 10) : 0;
+      if (end == nullptr || *end != '\0' || value < 1 || value > 19) {
+        std::fprintf(stderr, "ts-block-cuts-compare: --level takes a zstd level, 1 to 19\n");
+        return 2;
+      }
+      level = static_cast<int>(value);
     } else {
       traces.push_back(arg);
     }

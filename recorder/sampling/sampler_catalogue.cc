@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstring>
+
 #include "perf_open.h"
 #include "timer_cost.h"
 
@@ -70,6 +72,28 @@ bool MakePebs(const SamplingOptions& o, SourceDef* def, std::string* error) {
   return true;
 }
 
+// `auto` tries PEBS first, but naming its events loads libpfm4, whose 41k relocations cost every
+// process about 5 ms: a shell script's short programs each paid that to learn that a VM has no
+// PMU. PEBS needs the hardware cycles event, which opens with one system call and no library.
+bool MakePebsWhereThereIsAPmu(const SamplingOptions& o, SourceDef* def, std::string* error) {
+  perf_event_attr cycles;
+  std::memset(&cycles, 0, sizeof cycles);
+  cycles.size = sizeof cycles;
+  cycles.type = PERF_TYPE_HARDWARE;
+  cycles.config = PERF_COUNT_HW_CPU_CYCLES;
+  cycles.disabled = 1;
+  cycles.exclude_kernel = 1;
+  cycles.exclude_hv = 1;
+  const int fd = PerfEventOpen(cycles, 0);
+  if (fd < 0) {
+    *error =
+        std::string("pebs: no hardware PMU here (the cycles event: ") + std::strerror(-fd) + ")";
+    return false;
+  }
+  close(fd);
+  return MakePebs(o, def, error);
+}
+
 using MakeFn = bool (*)(const SamplingOptions&, SourceDef*, std::string*);
 
 }  // namespace
@@ -132,7 +156,8 @@ std::vector<SourceDef> OpenableSources(const SamplingOptions& options,
       case SamplerChoice::kAuto: {
         std::string before = failures;
         failures.clear();
-        const bool ok = try_source(MakePebs) || try_source(MakeIbs) || try_source(MakeTimer);
+        const bool ok =
+            try_source(MakePebsWhereThereIsAPmu) || try_source(MakeIbs) || try_source(MakeTimer);
         if (ok) {
           if (options.say_auto_choice) {
             notice(std::string("sampler auto: using ") + KindName(sources.back().kind) +

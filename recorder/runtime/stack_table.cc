@@ -1,5 +1,6 @@
 #include "stack_table.h"
 
+#include <sched.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -10,124 +11,191 @@
 namespace tierscope::recorder {
 
 bool StackTable::Init(size_t slots, size_t max_frames) {
-  mask_ = slots - 1;
+  max_slots_ = std::max<size_t>(slots, 16);
   max_frames_ = max_frames;
-  max_ids_ = slots / 2;  // keep the load factor at most 1/2
-  slots_ = static_cast<Slot*>(RawMap(slots * sizeof(Slot)));
+  max_ids_ = max_slots_ / 2;  // what one table of the final size held at load factor 1/2
   frames_ = static_cast<uint64_t*>(RawMap(max_frames * sizeof(uint64_t)));
-  by_id_ = static_cast<std::atomic<uint32_t>*>(RawMap((max_ids_ + 1) * sizeof(uint32_t)));
-  return slots_ != nullptr && frames_ != nullptr && by_id_ != nullptr;
+  entries_ = static_cast<Entry*>(RawMap((max_ids_ + 1) * sizeof(Entry)));
+  Slot* first = static_cast<Slot*>(RawMap(SlotsOf(0) * sizeof(Slot)));
+  if (frames_ == nullptr || entries_ == nullptr || first == nullptr) return false;
+  masks_[0] = SlotsOf(0) - 1;
+  tables_[0].store(first, std::memory_order_relaxed);
+  ntables_.store(1, std::memory_order_release);
+  return true;
+}
+
+size_t StackTable::SlotsOf(uint32_t table) const {
+  return std::min(kFirstSlots << table, max_slots_);
+}
+
+__attribute__((always_inline)) inline StackTable::Probe StackTable::Find(
+    uint32_t table, uint64_t hash, const uint64_t* frames, uint32_t flag, uint32_t* id,
+    size_t* empty) const {
+  const Slot* slots = tables_[table].load(std::memory_order_acquire);
+  const size_t mask = MaskOf(table);
+  for (size_t probe = 0, i = hash & mask; probe < kMaxProbe && probe <= mask;
+       ++probe, i = (i + 1) & mask) {
+    const Slot& s = slots[i];
+    const uint64_t h = s.hash.load(std::memory_order_acquire);
+    if (h == 0) {
+      *empty = i;
+      return Probe::kAbsent;
+    }
+    if (h != hash) continue;
+    uint32_t found;
+    while ((found = s.id.load(std::memory_order_acquire)) == 0) {
+      // Another thread is publishing this slot right now (a few instructions).
+    }
+    if (found == kLostId) continue;
+    // A full table's leftover matches by hash alone: it has no frames to compare. Otherwise the
+    // slot's copy of the entry is complete: its id was published after it.
+    if (found == kNoId ||
+        (s.depth_and_flag == flag && std::memcmp(frames_ + s.frames_offset, frames,
+                                                 (flag & 0x7fffffffu) * sizeof(uint64_t)) == 0)) {
+      *id = found == kNoId ? 0 : found;
+      return Probe::kFound;
+    }
+  }
+  return Probe::kExhausted;
+}
+
+size_t StackTable::Claim(uint32_t table, uint64_t hash, size_t from, bool yield_to_same) {
+  Slot* slots = tables_[table].load(std::memory_order_acquire);
+  const size_t mask = MaskOf(table);
+  for (size_t probe = 0, i = from; probe < kMaxProbe && probe <= mask;
+       ++probe, i = (i + 1) & mask) {
+    uint64_t h = slots[i].hash.load(std::memory_order_acquire);
+    if (h == 0 && slots[i].hash.compare_exchange_strong(h, hash, std::memory_order_acq_rel)) {
+      used_[table].fetch_add(1, std::memory_order_relaxed);
+      return i;
+    }
+    if (h == hash && yield_to_same) return SIZE_MAX;
+  }
+  return SIZE_MAX;
+}
+
+void StackTable::Promote(uint32_t newest, uint64_t hash, uint32_t id, const uint64_t* frames,
+                         uint32_t flag) {
+  uint32_t again;
+  size_t empty;
+  // Counted before the slot is claimed: a fork() child that sees the claim sees the count.
+  inserting_.fetch_add(1, std::memory_order_acq_rel);
+  // Another thread may have copied it meanwhile; then there is nothing to do.
+  if (Find(newest, hash, frames, flag, &again, &empty) == Probe::kAbsent) {
+    const size_t i = Claim(newest, hash, empty, true);
+    if (i != SIZE_MAX) Publish(newest, i, id);
+  }
+  inserting_.fetch_sub(1, std::memory_order_release);
 }
 
 uint32_t StackTable::Intern(const uint64_t* frames, uint32_t depth, bool truncated) {
   uint64_t hash = XXH3_64bits(frames, depth * sizeof(uint64_t)) ^ (truncated ? 0x5bd1e995 : 0);
   if (hash == 0) hash = 1;
   const uint32_t flag = depth | (truncated ? 1u << 31 : 0);
-  for (size_t probe = 0, i = hash & mask_; probe <= mask_; ++probe, i = (i + 1) & mask_) {
-    Slot& s = slots_[i];
-    uint64_t h = s.hash.load(std::memory_order_acquire);
-    if (h == 0) {
-      // Counted before the slot is claimed: a fork() child that sees the claim sees the count.
-      inserting_.fetch_add(1, std::memory_order_acq_rel);
-      if (!s.hash.compare_exchange_strong(h, hash, std::memory_order_acq_rel)) {
-        inserting_.fetch_sub(1, std::memory_order_release);
-        if (h != hash) continue;  // another stack took the slot
-      } else {
-        // We own the slot: store frames, then publish the id.
-        const uint64_t off = frames_used_.fetch_add(depth, std::memory_order_relaxed);
-        const uint32_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-        if (off + depth > max_frames_ || id > max_ids_) {
-          full_.fetch_add(1, std::memory_order_relaxed);
-          // Leave a valid, empty stack behind so waiters and the writer do not spin forever.
-          s.depth_and_flag = 0;
-          s.frames_offset = 0;
-          if (id <= max_ids_) by_id_[id].store(static_cast<uint32_t>(i + 1));
-          s.id.store(id <= max_ids_ ? id : UINT32_MAX, std::memory_order_release);
-          inserting_.fetch_sub(1, std::memory_order_release);
-          return 0;
-        }
-        if (pause_while_inserting_for_test != nullptr) pause_while_inserting_for_test();
-        std::memcpy(frames_ + off, frames, depth * sizeof(uint64_t));
-        s.depth_and_flag = flag;
-        s.frames_offset = off;
-        by_id_[id].store(static_cast<uint32_t>(i + 1), std::memory_order_release);
-        s.id.store(id, std::memory_order_release);
-        inserting_.fetch_sub(1, std::memory_order_release);
-        return id;
-      }
-    }
-    if (h != hash) continue;
+  const uint32_t n = ntables_.load(std::memory_order_acquire);
+  for (uint32_t t = n; t-- > 0;) {
     uint32_t id;
-    while ((id = s.id.load(std::memory_order_acquire)) == 0) {
-      // Another thread is publishing this slot right now (a few instructions).
-    }
-    if (s.depth_and_flag == flag &&
-        std::memcmp(frames_ + s.frames_offset, frames, depth * sizeof(uint64_t)) == 0) {
-      return id == UINT32_MAX ? 0 : id;
+    size_t empty;
+    if (Find(t, hash, frames, flag, &id, &empty) == Probe::kFound) {
+      if (t != n - 1) Promote(n - 1, hash, id, frames, flag);
+      return id;
     }
   }
-  full_.fetch_add(1, std::memory_order_relaxed);
-  return 0;
+  // Nowhere: a new id, handed out under the lock (which re-checks every table: another thread
+  // may have inserted it, or added a table, since).
+  while (insert_lock_.exchange(true, std::memory_order_acquire)) {
+    while (insert_lock_.load(std::memory_order_relaxed)) sched_yield();
+  }
+  const uint32_t id = InsertLocked(hash, frames, depth, flag);
+  insert_lock_.store(false, std::memory_order_release);
+  return id;
+}
+
+void StackTable::Publish(uint32_t table, size_t slot, uint32_t id) {
+  Slot& s = tables_[table].load(std::memory_order_relaxed)[slot];
+  s.depth_and_flag = entries_[id].depth_and_flag;
+  s.frames_offset = entries_[id].frames_offset;
+  s.id.store(id, std::memory_order_release);
+}
+
+void StackTable::AddTableLocked() {
+  const uint32_t n = ntables_.load(std::memory_order_relaxed);
+  if (n >= kMaxTables || SlotsOf(n - 1) >= max_slots_) return;
+  Slot* t = static_cast<Slot*>(RawMap(SlotsOf(n) * sizeof(Slot)));
+  if (t == nullptr) return;  // the newest table fills further, then stacks go unrecorded
+  masks_[n] = SlotsOf(n) - 1;
+  tables_[n].store(t, std::memory_order_release);
+  ntables_.store(n + 1, std::memory_order_release);
+}
+
+uint32_t StackTable::InsertLocked(uint64_t hash, const uint64_t* frames, uint32_t depth,
+                                  uint32_t flag) {
+  uint32_t n = ntables_.load(std::memory_order_acquire);
+  for (uint32_t t = n; t-- > 0;) {
+    uint32_t id;
+    size_t empty;
+    if (Find(t, hash, frames, flag, &id, &empty) == Probe::kFound) return id;
+  }
+  if (used_[n - 1].load(std::memory_order_relaxed) >= SlotsOf(n - 1) / 2) {
+    AddTableLocked();
+    n = ntables_.load(std::memory_order_acquire);
+  }
+  const uint32_t newest = n - 1;
+  inserting_.fetch_add(1, std::memory_order_acq_rel);
+  const size_t i = Claim(newest, hash, hash & MaskOf(newest), false);
+  if (i == SIZE_MAX) {  // the largest table is full around this hash
+    inserting_.fetch_sub(1, std::memory_order_release);
+    full_.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
+  // Only this thread hands out ids (under the lock); the id becomes visible to the writer
+  // (next_id_) once its frames are in place, so Get only waits across a fork.
+  const uint64_t off = frames_used_.load(std::memory_order_relaxed);
+  const uint32_t id = next_id_.load(std::memory_order_relaxed);
+  if (off + depth > max_frames_ || id > max_ids_) {
+    // The slot keeps the hash with no stack: later lookups of these frames end there, at id 0.
+    tables_[newest].load(std::memory_order_relaxed)[i].id.store(kNoId, std::memory_order_release);
+    inserting_.fetch_sub(1, std::memory_order_release);
+    full_.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
+  if (pause_while_inserting_for_test != nullptr) pause_while_inserting_for_test();
+  std::memcpy(frames_ + off, frames, depth * sizeof(uint64_t));
+  frames_used_.store(off + depth, std::memory_order_relaxed);
+  Entry& e = entries_[id];
+  e.depth_and_flag = flag;
+  e.frames_offset = off;
+  next_id_.store(id + 1, std::memory_order_release);
+  Publish(newest, i, id);
+  inserting_.fetch_sub(1, std::memory_order_release);
+  return id;
 }
 
 void StackTable::AfterForkInChild() {
+  // The lock's holder, if any, is not here; only this thread is, and it is not inserting.
+  insert_lock_.store(false, std::memory_order_relaxed);
   if (inserting_.load(std::memory_order_acquire) == 0) return;
-  // Each thread of the parent stopped somewhere in Intern's insert path. By how far it got:
-  // (1) slot claimed, no id yet; (2) id taken, by_id_ not yet set (an "orphan" id, which Get
-  // would wait for); (3) by_id_ set (frames complete), the slot's id not yet published.
-  const uint32_t max_id = static_cast<uint32_t>(
-      std::min<uint64_t>(next_id_.load(std::memory_order_relaxed) - 1, max_ids_));
-  constexpr size_t kMaxOrphans = 1024;
-  uint32_t orphans[kMaxOrphans];
-  size_t norphans = 0;
-  for (uint32_t id = 1; id <= max_id; ++id) {
-    const uint32_t slot = by_id_[id].load(std::memory_order_relaxed);
-    if (slot == 0) {
-      if (norphans < kMaxOrphans) {
-        orphans[norphans++] = id;
-      } else {
-        by_id_[id].store(kLostId, std::memory_order_relaxed);
+  // A slot claimed but not published: no stack behind it, so that lookups do not wait for it
+  // (a later Intern of its frames gets a new id). Ids are visible only once complete.
+  const uint32_t n = ntables_.load(std::memory_order_relaxed);
+  for (uint32_t t = 0; t < n; ++t) {
+    Slot* slots = tables_[t].load(std::memory_order_relaxed);
+    for (size_t i = 0, size = SlotsOf(t); i < size; ++i) {
+      if (slots[i].hash.load(std::memory_order_relaxed) != 0 &&
+          slots[i].id.load(std::memory_order_relaxed) == 0) {
+        slots[i].id.store(kLostId, std::memory_order_release);
       }
-    } else if (slot != kLostId && slots_[slot - 1].id.load(std::memory_order_relaxed) == 0) {
-      slots_[slot - 1].id.store(id, std::memory_order_relaxed);  // (3)
     }
   }
-  size_t used = 0;
-  for (size_t i = 0; i <= mask_; ++i) {
-    Slot& s = slots_[i];
-    if (s.hash.load(std::memory_order_relaxed) == 0 || s.id.load(std::memory_order_relaxed) != 0)
-      continue;
-    // (1) or (2): the frames may be half copied. An empty stack (depth 0 never matches a real
-    // one, so Intern of those frames inserts them again) under an id of its own.
-    s.depth_and_flag = 0;
-    s.frames_offset = 0;
-    const uint32_t id =
-        used < norphans ? orphans[used++] : next_id_.fetch_add(1, std::memory_order_relaxed);
-    if (id <= max_ids_) by_id_[id].store(static_cast<uint32_t>(i + 1), std::memory_order_relaxed);
-    s.id.store(id <= max_ids_ ? id : UINT32_MAX, std::memory_order_release);
-  }
-  // Ids whose slot was never claimed cannot exist (a thread claims first), but Get must not wait.
-  for (; used < norphans; ++used) by_id_[orphans[used]].store(kLostId, std::memory_order_relaxed);
   inserting_.store(0, std::memory_order_release);
 }
 
 bool StackTable::Get(uint32_t id, const uint64_t** frames, uint32_t* depth, bool* truncated) const {
   if (id == 0 || id > max_ids_ || id >= next_id_.load(std::memory_order_acquire)) return false;
-  uint32_t slot;
-  while ((slot = by_id_[id].load(std::memory_order_acquire)) == 0) {
-  }
-  if (slot == kLostId) {  // see AfterForkInChild
-    *frames = frames_;
-    *depth = 0;
-    *truncated = false;
-    return true;
-  }
-  const Slot& s = slots_[slot - 1];
-  while (s.id.load(std::memory_order_acquire) == 0) {
-  }
-  *frames = frames_ + s.frames_offset;
-  *depth = s.depth_and_flag & 0x7fffffffu;
-  *truncated = (s.depth_and_flag >> 31) != 0;
+  const Entry& e = entries_[id];  // complete: next_id_ moved past it after it was written
+  *frames = frames_ + e.frames_offset;
+  *depth = e.depth_and_flag & 0x7fffffffu;
+  *truncated = (e.depth_and_flag >> 31) != 0;
   return true;
 }
 

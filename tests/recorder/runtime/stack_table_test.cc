@@ -60,6 +60,41 @@ TEST(StackTable, SameStackSameIdAcrossThreads) {
   EXPECT_EQ(table.full_count(), 0u);
 }
 
+// The index starts small and doubles: a short program's stacks stay in a few pages. Stacks
+// inserted before a table was added keep their ids, found in the older table and copied forward.
+TEST(StackTable, TheIndexGrowsAndEveryStackKeepsItsId) {
+  StackTable table;
+  ASSERT_TRUE(table.Init(1 << 20, 1 << 22));
+  std::vector<uint32_t> ids;
+  for (uint32_t n = 0; n < 1000; ++n) {
+    const auto frames = StackNumber(n);
+    ids.push_back(table.Intern(frames.data(), static_cast<uint32_t>(frames.size()), false));
+  }
+  EXPECT_EQ(table.tables(), 1u);
+  for (uint32_t n = 1000; n < 40000; ++n) {
+    const auto frames = StackNumber(n);
+    ids.push_back(table.Intern(frames.data(), static_cast<uint32_t>(frames.size()), false));
+  }
+  EXPECT_GT(table.tables(), 3u);
+  EXPECT_EQ(table.max_id(), 40000u);
+  for (int round = 0; round < 2; ++round) {  // the second: from the newest table, after copies
+    for (uint32_t n = 0; n < 40000; ++n) {
+      const auto frames = StackNumber(n);
+      ASSERT_EQ(table.Intern(frames.data(), static_cast<uint32_t>(frames.size()), false), ids[n])
+          << "stack " << n << ", round " << round;
+    }
+  }
+  EXPECT_EQ(table.max_id(), 40000u);
+  EXPECT_EQ(table.full_count(), 0u);
+  const uint64_t* frames;
+  uint32_t depth;
+  bool truncated;
+  ASSERT_TRUE(table.Get(ids[12345], &frames, &depth, &truncated));
+  const auto want = StackNumber(12345);
+  ASSERT_EQ(depth, want.size());
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), frames));
+}
+
 TEST(StackTable, TruncationIsPartOfTheIdentity) {
   StackTable table;
   ASSERT_TRUE(table.Init(64, 1024));
@@ -78,6 +113,26 @@ TEST(StackTable, FullTableReturnsZeroAndCounts) {
   for (uint64_t i = 1; i <= 20; ++i) zeros += table.Intern(&i, 1, false) == 0;
   EXPECT_EQ(zeros, 12u);
   EXPECT_EQ(table.full_count(), 12u);
+  EXPECT_EQ(table.max_id(), 8u);
+  for (uint64_t i = 1; i <= 8; ++i) EXPECT_EQ(table.Intern(&i, 1, false), i);
+}
+
+// Out of room for frames: no id, and the ids handed out stay dense and readable.
+TEST(StackTable, FullFramesReturnZeroAndKeepIdsDense) {
+  StackTable table;
+  ASSERT_TRUE(table.Init(1 << 10, 8));
+  const uint64_t five[] = {1, 2, 3, 4, 5}, four[] = {6, 7, 8, 9}, two[] = {10, 11};
+  EXPECT_EQ(table.Intern(five, 5, false), 1u);
+  EXPECT_EQ(table.Intern(four, 4, false), 0u);
+  EXPECT_EQ(table.Intern(two, 2, false), 2u);
+  EXPECT_EQ(table.max_id(), 2u);
+  EXPECT_EQ(table.full_count(), 1u);
+  const uint64_t* frames;
+  uint32_t depth;
+  bool truncated;
+  ASSERT_TRUE(table.Get(2, &frames, &depth, &truncated));
+  EXPECT_EQ(depth, 2u);
+  EXPECT_EQ(frames[1], 11u);
 }
 
 std::atomic<int> g_insert_phase{0};  // 1: a thread is inside Intern's window; 2: let it go on

@@ -1,8 +1,6 @@
 #include "writer.h"
 
-#include <linux/futex.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 #include <fstream>
 
 #include "runtime_state.h"
+#include "tierscope/common/futex_word.h"
 #include "tierscope/formats/alloc_columns.h"
 
 namespace tierscope::recorder {
@@ -27,17 +26,8 @@ constexpr int kMaxBatchesPerChunk = 64;  // bounds a chunk to ~128k events (64 K
 // cores, and it takes the time column from ~1 to ~0.4 byte per event (docs/benchmarks.md).
 constexpr uint32_t kTimeUnitNs = 64;
 
-// Sleeps up to `ns` while *word == seen (a change, or a wake, ends it sooner).
-void WaitOn(std::atomic<uint32_t>* word, uint32_t seen, long ns) {
-  timespec ts{0, ns};
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
-}
-
-void Bump(std::atomic<uint32_t>* word) {
-  word->fetch_add(1, std::memory_order_release);
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
-          nullptr, 0);
-}
+using common::Bump;
+using common::WaitOn;
 
 uint64_t MonotonicNs() {
   timespec ts;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -125,6 +126,7 @@ class RecordCommand : public Subcommand {
     MeasureTimerCostIfItSetsThePeriod(sampling, &env);
     const std::string lib = RecorderLibrary();
 
+    const auto started = std::filesystem::file_time_type::clock::now();
     const pid_t child = fork();
     if (child < 0) throw RunError(std::string("fork: ") + std::strerror(errno));
     if (child == 0) Exec(env, lib);
@@ -157,6 +159,9 @@ class RecordCommand : public Subcommand {
       } else {
         std::cerr << recorder::FormatSummary(output_, recorder::SummarizeTrace(output_)) << "\n";
       }
+      const std::string others =
+          recorder::FormatTracesBeside(output_, recorder::FindTracesBeside(output_, started));
+      if (!others.empty()) std::cerr << others << "\n";
     }
     return code;
   }

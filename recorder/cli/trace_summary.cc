@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 
+#include "runtime/config.h"
 #include "sampling/sampler_catalogue.h"
 #include "tierscope/formats/trace_io.h"
 
@@ -91,6 +93,41 @@ std::string FormatSummary(const std::string& path, const TraceSummary& s) {
   }
   if (!s.error.empty()) out += " Damage: " + s.error + " (earlier chunks kept).";
   return out;
+}
+
+TracesBeside FindTracesBeside(const std::string& output, std::filesystem::file_time_type since) {
+  namespace fs = std::filesystem;
+  TracesBeside t;
+  const fs::path stem(TraceStem(output));
+  const std::string prefix = stem.filename().string() + ".";
+  const fs::path dir = stem.has_parent_path() ? stem.parent_path() : fs::path(".");
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0 ||
+        !std::isdigit(static_cast<unsigned char>(name[prefix.size()])) ||
+        name.compare(name.size() - 6, 6, ".trace") != 0) {
+      continue;
+    }
+    std::error_code e;
+    if (!it->is_regular_file(e) || it->last_write_time(e) < since || e) continue;
+    ++t.count;
+    t.bytes += it->file_size(e);
+  }
+  return t;
+}
+
+std::string FormatTracesBeside(const std::string& output, const TracesBeside& t) {
+  if (t.count == 0) return "";
+  const std::string stem = TraceStem(output);
+  char size[32];
+  std::snprintf(size, sizeof size, "%.1f MB", static_cast<double>(t.bytes) / 1e6);
+  return "tierscope: " + std::to_string(t.count) +
+         (t.count == 1 ? " other process" : " other processes") +
+         " of the run (forks, images before an exec) wrote traces beside it, " + stem +
+         ".PID*.trace (" + size + "): 'tierscope analyze " + output + " " + stem +
+         ".*.trace' makes one profile of them all (--no-follow-fork: record the first process "
+         "only)";
 }
 
 }  // namespace tierscope::recorder

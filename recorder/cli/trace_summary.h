@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 namespace tierscope::recorder {
@@ -22,5 +23,16 @@ TraceSummary SummarizeTrace(const std::string& path);
 
 // One paragraph: events, distinct stacks, threads, dropped, size, bytes/event.
 std::string FormatSummary(const std::string& path, const TraceSummary& s);
+
+// The traces other processes of a run wrote beside `output` (OUTPUT-stem.PID*.trace: forked
+// children, images before an exec), modified since `since`.
+struct TracesBeside {
+  size_t count = 0;
+  uint64_t bytes = 0;
+};
+TracesBeside FindTracesBeside(const std::string& output, std::filesystem::file_time_type since);
+
+// The line that names them and how to analyze them with the main trace; empty when there are none.
+std::string FormatTracesBeside(const std::string& output, const TracesBeside& t);
 
 }  // namespace tierscope::recorder

@@ -124,14 +124,17 @@ std::optional<Config> ParseConfig(const EnvLookup& env, std::string* error) {
   return c;
 }
 
-std::string PerProcessPath(const std::string& output, int64_t pid, const std::string& tag) {
-  std::string base = output;
+std::string TraceStem(const std::string& output) {
   const std::string suffix = ".trace";
-  if (base.size() >= suffix.size() &&
-      base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    base.resize(base.size() - suffix.size());
+  if (output.size() >= suffix.size() &&
+      output.compare(output.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return output.substr(0, output.size() - suffix.size());
   }
-  return base + "." + std::to_string(pid) + tag + ".trace";
+  return output;
+}
+
+std::string PerProcessPath(const std::string& output, int64_t pid, const std::string& tag) {
+  return TraceStem(output) + "." + std::to_string(pid) + tag + ".trace";
 }
 
 }  // namespace tierscope::recorder

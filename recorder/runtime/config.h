@@ -51,6 +51,8 @@ inline bool Filtering(const Config& c) {
   return c.alloc_sample_bytes > 0 || c.min_size > 0;
 }
 
+// OUTPUT without ".trace": what every per-process trace's name starts with.
+std::string TraceStem(const std::string& output);
 // The trace of a process other than the root (a forked child, an exec'd image): "out.trace" ->
 // "out.PID<tag>.trace" (also without the .trace suffix: "out" -> "out.PID<tag>.trace").
 std::string PerProcessPath(const std::string& output, int64_t pid, const std::string& tag = "");

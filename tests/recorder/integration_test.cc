@@ -240,6 +240,9 @@ TEST(RecordLifeCycle, ForkedChildWritesItsOwnTrace) {
     }
   }
   EXPECT_EQ(child_traces, 1);
+  // The summary says so, with the command that analyzes both.
+  EXPECT_NE(r.traced.err.find("1 other process of the run"), std::string::npos) << r.traced.err;
+  EXPECT_NE(r.traced.err.find(dir.File("t") + ".*.trace"), std::string::npos) << r.traced.err;
 
   TempDir dir2;
   auto untraced = RecordAndCompare(dir2, {kPython, "-c", script}, {"--no-follow-fork"});
@@ -247,6 +250,7 @@ TEST(RecordLifeCycle, ForkedChildWritesItsOwnTrace) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir2.path()),
                           std::filesystem::directory_iterator()),
             1);
+  EXPECT_EQ(untraced.traced.err.find("other process"), std::string::npos) << untraced.traced.err;
 }
 
 std::string TestProgram(const std::string& name) {

@@ -31,11 +31,15 @@ size_t FilesNamed(const TempDir& dir, const std::string& prefix, const std::stri
   return n;
 }
 
+// What `record` says once after a run of many processes, naming their traces.
+constexpr const char* kOtherProcessesLine = "of the run (forks, images before an exec)";
+
 // Forks from a program whose threads have malloc, new and mmap in flight; children end by
 // exit() and _exit(). Each child writes its own trace under record.
 TEST(Faults, ForkStormFromAThreadedProgram) {
   TempDir dir;
-  const auto r = RunThreeWays(dir, {{FaultProgram("fork_threads"), "100", "3"}});
+  const auto r =
+      RunThreeWays(dir, {{FaultProgram("fork_threads"), "100", "3"}}, {kOtherProcessesLine});
   EXPECT_EQ(r.plain.out, "forks 100 bad 0\n");
   EXPECT_EQ(r.facts.footer.end_reason(), "exit");
   EXPECT_EQ(FilesNamed(dir, "t.", ".trace"), 100u);
@@ -43,7 +47,7 @@ TEST(Faults, ForkStormFromAThreadedProgram) {
 
 TEST(Faults, VforkAndPosixSpawnWhileThreadsAllocate) {
   TempDir dir;
-  const auto r = RunThreeWays(dir, {{FaultProgram("spawn"), "4"}});
+  const auto r = RunThreeWays(dir, {{FaultProgram("spawn"), "4"}}, {kOtherProcessesLine});
   EXPECT_NE(r.plain.out.find("vfork+exec 3\n"), std::string::npos) << r.plain.out;
   EXPECT_NE(r.plain.out.find("posix_spawnp 0 3\n"), std::string::npos) << r.plain.out;
   EXPECT_NE(r.plain.out.find("vfork+failed exec 127\n"), std::string::npos) << r.plain.out;
@@ -53,7 +57,8 @@ TEST(Faults, VforkAndPosixSpawnWhileThreadsAllocate) {
 // them to the last image, which writes the trace.
 TEST(Faults, ExecChainThroughEveryExecFunction) {
   TempDir dir;
-  const auto r = RunThreeWays(dir, {{FaultProgram("exec_chain"), "5"}}, {"exec'd another"});
+  const auto r = RunThreeWays(dir, {{FaultProgram("exec_chain"), "5"}},
+                              {"exec'd another", kOtherProcessesLine});
   EXPECT_EQ(r.plain.exit_code, 3);
   EXPECT_NE(r.plain.out.find("stage 0\ndone "), std::string::npos) << r.plain.out;
   EXPECT_NE(r.facts.header.executable().find("ts-fault-exec_chain"), std::string::npos);
@@ -82,7 +87,7 @@ TEST(Faults, LauncherScriptThatExecsTheProgram) {
              "exec " +
                  FaultProgram("exec_chain") + " \"$@\"\n");
   ASSERT_EQ(chmod(launcher.c_str(), 0755), 0);
-  const auto r = RunThreeWays(dir, {{launcher, "2"}}, {"exec'd another"});
+  const auto r = RunThreeWays(dir, {{launcher, "2"}}, {"exec'd another", kOtherProcessesLine});
   EXPECT_EQ(r.plain.exit_code, 3);
   EXPECT_NE(r.facts.header.executable().find("ts-fault-exec_chain"), std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace tierscope::placer {
@@ -43,8 +44,9 @@ void* Carve(TierSlice* s, void* new_addr, size_t size, size_t alignment, bool* z
                      : (cur + alignment - 1) & ~(uintptr_t{alignment} - 1);
     if (new_addr && start != cur) return nullptr;  // only growth in place is possible
     // The tier's mappings share the budget (they never occupy the slice's address space).
-    const uintptr_t mapped = s->budget ? s->mapped.load(std::memory_order_relaxed) : 0;
-    if (start + size + mapped > s->limit || start + size < start) {
+    const uintptr_t mapped =
+        s->budget.load(std::memory_order_relaxed) ? s->mapped.load(std::memory_order_relaxed) : 0;
+    if (start + size + mapped > s->limit.load(std::memory_order_relaxed) || start + size < start) {
       s->refused.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
@@ -130,7 +132,41 @@ bool Bind(void* addr, size_t len, const TierSpec& tier, std::string* error) {
   return false;
 }
 
+// A budgeted arena grows in small steps, so that the budget is not spent on one big extent. No
+// allocation: also called from the allocation path.
+void LimitGrowth(const TierSlice& s, unsigned arena) {
+  if (s.budget.load(std::memory_order_relaxed) == 0) return;
+  size_t grow = 2u << 20;
+  char name[64];
+  std::snprintf(name, sizeof name, "arena.%u.retain_grow_limit", arena);
+  mallctl(name, nullptr, nullptr, &grow, sizeof(grow));
+}
+
 }  // namespace
+
+void TierArenas::AllowMetadata(TierSlice& s) const {
+  if (s.budget.load(std::memory_order_relaxed) == 0) return;
+  const uintptr_t end = s.base + (uintptr_t{1} << shift_);
+  uintptr_t limit = s.limit.load(std::memory_order_relaxed);
+  do {
+    if (limit + kMetadataAllowance > end) return;
+  } while (
+      !s.limit.compare_exchange_weak(limit, limit + kMetadataAllowance, std::memory_order_relaxed));
+  s.budget.fetch_add(kMetadataAllowance, std::memory_order_relaxed);
+}
+
+unsigned TierArenas::MakeArena(int tier, int i) {
+  TierSlice& s = slices_[tier];
+  AllowMetadata(s);  // before: arenas.create carves the new arena's metadata from the slice
+  unsigned made = 0;
+  if (CreateArena(&made, &s.hooks) != 0) return s.arenas[0].load(std::memory_order_acquire);
+  LimitGrowth(s, made);
+  unsigned expected = 0;
+  if (!s.arenas[i].compare_exchange_strong(expected, made, std::memory_order_acq_rel)) {
+    return expected;
+  }
+  return made;
+}
 
 bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error, int per_tier) {
   if (tiers.empty() || tiers.size() > kMaxTiers) {
@@ -151,7 +187,6 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error, 
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   const int count = static_cast<int>(
       std::clamp(per_tier > 0 ? long{per_tier} : 2 * cpus, 1l, long{kMaxArenasPerTier}));
-  const uint64_t allowance = kMetadataAllowance * count;
   base_ = reinterpret_cast<uintptr_t>(region);
   total_ = tiers.size() << shift_;
   for (size_t i = 0; i < tiers.size(); ++i) {
@@ -160,10 +195,13 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error, 
     s.base = base_ + (i << shift_);
     s.next.store(s.base);
     const uint64_t slice = uint64_t{1} << shift_;
-    s.limit = s.base + (tier.capacity_bytes && tier.capacity_bytes + allowance < slice
-                            ? tier.capacity_bytes + allowance
-                            : slice);
-    if (tier.capacity_bytes) s.budget = s.limit - s.base;
+    // Room for the first arena's metadata; each arena made later adds its own (AllowMetadata).
+    const uintptr_t limit =
+        s.base + (tier.capacity_bytes && tier.capacity_bytes + kMetadataAllowance < slice
+                      ? tier.capacity_bytes + kMetadataAllowance
+                      : slice);
+    s.limit.store(limit);
+    if (tier.capacity_bytes) s.budget.store(limit - s.base);
     void* addr = reinterpret_cast<void*>(s.base);
     if (!Bind(addr, slice, tier, error)) return false;
     s.mode = Mode(tier.policy, tier.nodes.size());
@@ -174,21 +212,16 @@ bool TierArenas::Create(const std::vector<TierSpec>& tiers, std::string* error, 
                              ExtentCommit,      ExtentDecommit, ExtentPurgeLazy,
                              ExtentPurgeForced, ExtentSplit,    ExtentMerge};
     extent_hooks_t* hooks = &s.hooks;
-    // Every arena of the tier carves from the same slice through the same hooks.
-    for (s.arena_count = 0; s.arena_count < count; ++s.arena_count) {
-      unsigned& arena = s.arenas[s.arena_count];
-      if (int rc = CreateArena(&arena, hooks); rc != 0) {
-        if (s.arena_count > 0) break;
-        *error = "tier '" + tier.name + "': jemalloc arenas.create failed: " + std::strerror(rc);
-        return false;
-      }
-      if (tier.capacity_bytes) {
-        // Grow a budgeted arena in small steps so the budget is not spent on one big extent.
-        size_t grow = 2u << 20;
-        const std::string name = "arena." + std::to_string(arena) + ".retain_grow_limit";
-        mallctl(name.c_str(), nullptr, nullptr, &grow, sizeof(grow));
-      }
+    // Every arena of the tier carves from the same slice through the same hooks. The first is
+    // made now (a refusal is said at start); the others when a thread first needs them.
+    unsigned first = 0;
+    if (int rc = CreateArena(&first, hooks); rc != 0) {
+      *error = "tier '" + tier.name + "': jemalloc arenas.create failed: " + std::strerror(rc);
+      return false;
     }
+    LimitGrowth(s, first);
+    s.arenas[0].store(first, std::memory_order_release);
+    s.arena_count = count;
     count_ = static_cast<int>(i + 1);
   }
   return true;
@@ -211,24 +244,16 @@ bool TierArenas::CreateQuotaArena(int tier, int quota, unsigned* arena) {
   h.pages = quota_pages_;
   h.base = base_;
   h.mark = static_cast<uint8_t>(quota + 1);
+  AllowMetadata(s);  // its own metadata, as for the tier's arenas
   if (CreateArena(arena, &h.hooks) != 0) return false;
-  if (s.budget) {
-    // Its own metadata, as for the tier's arenas (within the slice's address space).
-    const uintptr_t end = s.base + (uintptr_t{1} << shift_);
-    if (s.limit + kMetadataAllowance <= end) {
-      s.limit += kMetadataAllowance;
-      s.budget += kMetadataAllowance;
-    }
-    size_t grow = 2u << 20;
-    const std::string name = "arena." + std::to_string(*arena) + ".retain_grow_limit";
-    mallctl(name.c_str(), nullptr, nullptr, &grow, sizeof(grow));
-  }
+  LimitGrowth(s, *arena);
   return true;
 }
 
 bool TierArenas::Charge(int tier, uint64_t len) {
   TierSlice& s = slices_[tier];
-  if (s.budget == 0) {
+  const uint64_t budget = s.budget.load(std::memory_order_relaxed);
+  if (budget == 0) {
     s.mapped.fetch_add(len, std::memory_order_relaxed);
     return true;
   }
@@ -236,7 +261,7 @@ bool TierArenas::Charge(int tier, uint64_t len) {
   // requests may overshoot the budget by at most one of them.
   uint64_t cur = s.mapped.load(std::memory_order_relaxed);
   do {
-    if (used_bytes(tier) + cur + len > s.budget) {
+    if (used_bytes(tier) + cur + len > budget) {
       s.refused.fetch_add(1, std::memory_order_relaxed);
       return false;
     }

@@ -34,19 +34,22 @@ constexpr int kQuotaPageShift = 12;
 struct TierSlice {
   extent_hooks_t hooks;  // first: jemalloc hands this pointer back to the hooks
   uintptr_t base = 0;
-  uintptr_t limit = 0;  // base + budget
+  // base + budget; budget and limit grow by kMetadataAllowance with each arena made.
+  std::atomic<uintptr_t> limit{0};
   std::atomic<uintptr_t> next{0};
   std::atomic<uint64_t> refused{0};  // extent requests refused by the budget
   // The program's own mappings placed on this tier (mmap from a planned site): they live
   // outside the slice but count against the same budget.
   std::atomic<uint64_t> mapped{0};
-  uint64_t budget = 0;  // capacity + metadata allowance; 0: no limit
+  std::atomic<uint64_t> budget{0};  // capacity + metadata allowances; 0: no limit
   // The tier's memory policy, kept so a mapping can be bound without building anything.
   int mode = 0;
   unsigned long nodemask[16] = {};
   bool huge_pages = false;
-  unsigned arenas[kMaxArenasPerTier] = {};
-  int arena_count = 0;
+  // 0 until made: the first at start, the others when a thread first needs them (an arena costs
+  // ~0.4 ms to make here; 16 per tier were most of a short program's start on a large machine).
+  std::atomic<unsigned> arenas[kMaxArenasPerTier] = {};
+  int arena_count = 0;  // arenas the threads spread over (made or not)
 };
 
 // A quota site's arena (allocation_path.h, "Quotas"): its extents come from its tier's slice (same
@@ -72,10 +75,14 @@ class TierArenas {
     const uintptr_t off = reinterpret_cast<uintptr_t>(p) - base_;
     return off < total_ ? static_cast<int>(off >> shift_) : -1;
   }
-  unsigned arena(int tier) const { return slices_[tier].arenas[0]; }
-  // The arena of `tier` for a thread with the spreading index `pick`.
-  unsigned arena(int tier, unsigned pick) const {
-    return slices_[tier].arenas[pick % slices_[tier].arena_count];
+  unsigned arena(int tier) const { return slices_[tier].arenas[0].load(std::memory_order_acquire); }
+  // The arena of `tier` for a thread with the spreading index `pick`, made on first use. Calls
+  // jemalloc's arenas.create then: from the allocation path's set-up, as tcache.create is.
+  unsigned arena(int tier, unsigned pick) {
+    TierSlice& s = slices_[tier];
+    const int i = static_cast<int>(pick % static_cast<unsigned>(s.arena_count));
+    const unsigned a = s.arenas[i].load(std::memory_order_acquire);
+    return a != 0 ? a : MakeArena(tier, i);
   }
   const TierSlice& slice(int tier) const { return slices_[tier]; }
   // An arena on `tier` for quota `quota` (< kMaxQuotas) whose extents are marked in the page map.
@@ -105,15 +112,22 @@ class TierArenas {
   // Bytes of the tier's budget neither carved for extents nor charged (UINT64_MAX: no limit).
   uint64_t Room(int tier) const {
     const TierSlice& s = slices_[tier];
-    if (s.budget == 0) return UINT64_MAX;
+    const uint64_t budget = s.budget.load(std::memory_order_relaxed);
+    if (budget == 0) return UINT64_MAX;
     const uint64_t used = used_bytes(tier) + s.mapped.load(std::memory_order_relaxed);
-    return s.budget > used ? s.budget - used : 0;
+    return budget > used ? budget - used : 0;
   }
   uint64_t used_bytes(int tier) const {
     return slices_[tier].next.load(std::memory_order_relaxed) - slices_[tier].base;
   }
 
  private:
+  // Makes arena `i` of `tier` (another thread may win the race: its arena is kept, ours idles);
+  // when jemalloc refuses, the tier's first arena stands in.
+  unsigned MakeArena(int tier, int i);
+  // Room in a budgeted slice for one more arena's metadata (within its address space).
+  void AllowMetadata(TierSlice& s) const;
+
   TierSlice slices_[kMaxTiers];
   QuotaHooks quota_hooks_[kMaxQuotas];
   uint8_t* quota_pages_ = nullptr;  // one byte per 4 KiB of the reservation: quota id + 1, or 0

@@ -79,8 +79,10 @@ TierUsage UsageOf(int tier) {
   TierUsage usage;
   const TierSlice& slice = g_state.arenas.slice(tier);
   for (int a = 0; a < slice.arena_count; ++a) {
-    usage.live_bytes += ArenaLive(slice.arenas[a]);
-    usage.arenas.push_back(slice.arenas[a]);
+    const unsigned arena = slice.arenas[a].load(std::memory_order_acquire);
+    if (arena == 0) continue;  // not made: no thread needed it
+    usage.live_bytes += ArenaLive(arena);
+    usage.arenas.push_back(arena);
   }
   for (int q = 0; q < g_state.quota_count; ++q) {  // a quota site's arena is one of its tier's
     if (g_state.quotas[q].tier != tier) continue;

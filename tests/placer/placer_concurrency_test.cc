@@ -200,7 +200,7 @@ void RunAndCheck() {
   // The hot hints overfilled the fast tier: the guard refused and the rest went to slow.
   EXPECT_GT(after.fallbacks[0] - before.fallbacks[0], 0u);
   EXPECT_GT(g_state.arenas.slice(0).refused.load(), 0u);
-  EXPECT_LE(g_state.arenas.used_bytes(0), g_state.arenas.slice(0).budget);
+  EXPECT_LE(g_state.arenas.used_bytes(0), g_state.arenas.slice(0).budget.load());
   // (Charges may all be refused once an earlier test filled the tier's address space: the budget
   // counts address space handed out, which never shrinks.) What was charged was given back:
   EXPECT_EQ(g_state.arenas.slice(0).mapped.load(), 0u);  // every charge was released

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "mapped_ranges.h"
 #include "module_table.h"
@@ -281,6 +283,44 @@ TEST(TierArenas, ExtentsAreBoundToTheTierNodesAndPointersKnowTheirTier) {
   dallocx(slow, MALLOCX_TCACHE_NONE);
 }
 
+unsigned ArenaCount() {
+  unsigned n = 0;
+  size_t len = sizeof(n);
+  EXPECT_EQ(mallctl("arenas.narenas", &n, &len, nullptr, 0), 0);
+  return n;
+}
+
+// A tier's first arena is made at start, each other one when a thread's spreading index first
+// asks for it (a short program on a large machine made 16 per tier it never used).
+TEST(TierArenas, ArenasBeyondTheFirstAreMadeWhenAThreadFirstNeedsThem) {
+  std::string error;
+  auto tiers = *ParseTierSpec("fast=node:0;slow=node:0", &error);
+  static TierArenas arenas;
+  const unsigned before = ArenaCount();
+  ASSERT_TRUE(arenas.Create(tiers, &error, 4)) << error;
+  EXPECT_EQ(ArenaCount(), before + 2);
+  EXPECT_EQ(arenas.slice(0).arena_count, 4);
+  EXPECT_EQ(arenas.arena(0, 0), arenas.arena(0));
+  EXPECT_EQ(ArenaCount(), before + 2);
+  const unsigned second = arenas.arena(0, 1);
+  EXPECT_EQ(ArenaCount(), before + 3);
+  EXPECT_NE(second, arenas.arena(0));
+  EXPECT_EQ(arenas.arena(0, 5), second);  // 5 spreads to the same slot as 1
+  EXPECT_EQ(ArenaCount(), before + 3);
+  // It carves from the tier's slice like the first.
+  void* p = mallocx(1 << 16, MALLOCX_ARENA(second) | MALLOCX_TCACHE_NONE);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(arenas.TierOf(p), 0);
+  dallocx(p, MALLOCX_TCACHE_NONE);
+  // Threads racing for the same slot all get one arena.
+  std::vector<unsigned> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&, t] { got[t] = arenas.arena(1, 2); });
+  for (auto& t : threads) t.join();
+  for (int t = 1; t < 4; ++t) EXPECT_EQ(got[t], got[0]);
+  EXPECT_EQ(arenas.arena(1, 2), got[0]);
+}
+
 TEST(TierArenas, BudgetRefusesExtentsBeyondCapacity) {
   std::string error;
   auto tiers = *ParseTierSpec("small=node:0,capacity=4M", &error);
@@ -353,8 +393,8 @@ TEST(TierArenas, MappingsAreChargedToTheBudgetAndBoundToTheTier) {
   static TierArenas arenas;
   ASSERT_TRUE(arenas.Create(tiers, &error, 1)) << error;
   const uint64_t budget = (8ull << 20) + kMetadataAllowance;
-  EXPECT_EQ(arenas.slice(0).budget, budget);
-  EXPECT_EQ(arenas.slice(1).budget, 0u);  // no capacity: no limit
+  EXPECT_EQ(arenas.slice(0).budget.load(), budget);
+  EXPECT_EQ(arenas.slice(1).budget.load(), 0u);  // no capacity: no limit
   const uint64_t room = budget - arenas.used_bytes(0);
   EXPECT_TRUE(arenas.Charge(0, room - 4096));
   const uint64_t refused = arenas.slice(0).refused.load();

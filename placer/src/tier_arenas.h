@@ -64,9 +64,9 @@ struct QuotaHooks {
 
 class TierArenas {
  public:
-  // Reserves, binds and creates the arenas. False and one line in *error on failure (then
-  // nothing is usable and the caller keeps default placement).
-  // `per_tier`: arenas per tier, 0 = 2 x CPUs (capped at kMaxArenasPerTier).
+  // Reserves and binds the slices and makes each tier's first arena (the others: arena()).
+  // False and one line in *error on failure (then nothing is usable and the caller keeps default
+  // placement). `per_tier`: arenas per tier, 0 = 2 x CPUs (capped at kMaxArenasPerTier).
   bool Create(const std::vector<TierSpec>& tiers, std::string* error, int per_tier = 0);
 
   int count() const { return count_; }

@@ -1,13 +1,14 @@
-// One jemalloc arena per tier, each carving its extents out of its own slice of one big virtual
+// Each tier's jemalloc arenas carve their extents out of the tier's own slice of one big virtual
 // reservation. The slice is mbind()-ed to the tier's nodes and madvise()-d for THP once, at
 // creation: the kernel then places every page on first touch, the whole tier is one VMA whatever
 // the extent count (vm.max_map_count never grows), and "which tier owns this pointer" is a
 // subtraction and a shift (free() needs it to pick the tier's tcache).
 //
-// Budget guard: a slice hands out at most `capacity` bytes (plus a fixed allowance for the
-// arena's own metadata); when it is used up the extent hook refuses, mallocx() returns NULL and
-// the caller falls back to the next tier. Extents are never unmapped (jemalloc retains them and
-// purges their pages with madvise), so addresses are never reused across tiers.
+// Budget guard: a slice hands out at most `capacity` bytes (plus a fixed allowance for each
+// arena's own metadata, added as the arena is made); when it is used up the extent hook refuses,
+// mallocx() returns NULL and the caller falls back to the next tier. Extents are never unmapped
+// (jemalloc retains them and purges their pages with madvise), so addresses are never reused across
+// tiers.
 #pragma once
 
 #include <jemalloc/jemalloc.h>

@@ -159,8 +159,12 @@ unsigned TierArenas::MakeArena(int tier, int i) {
   TierSlice& s = slices_[tier];
   AllowMetadata(s);  // before: arenas.create carves the new arena's metadata from the slice
   unsigned made = 0;
-  if (CreateArena(&made, &s.hooks) != 0) return s.arenas[0].load(std::memory_order_acquire);
-  LimitGrowth(s, made);
+  if (CreateArena(&made, &s.hooks) != 0) {
+    // The first arena takes this slot for good: no thread tries (and budgets) again.
+    made = s.arenas[0].load(std::memory_order_acquire);
+  } else {
+    LimitGrowth(s, made);
+  }
   unsigned expected = 0;
   if (!s.arenas[i].compare_exchange_strong(expected, made, std::memory_order_acq_rel)) {
     return expected;

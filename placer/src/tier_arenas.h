@@ -124,7 +124,7 @@ class TierArenas {
 
  private:
   // Makes arena `i` of `tier` (another thread may win the race: its arena is kept, ours idles);
-  // when jemalloc refuses, the tier's first arena stands in.
+  // when jemalloc refuses, the tier's first arena takes the slot.
   unsigned MakeArena(int tier, int i);
   // Room in a budgeted slice for one more arena's metadata (within its address space).
   void AllowMetadata(TierSlice& s) const;

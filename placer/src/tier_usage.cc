@@ -80,7 +80,8 @@ TierUsage UsageOf(int tier) {
   const TierSlice& slice = g_state.arenas.slice(tier);
   for (int a = 0; a < slice.arena_count; ++a) {
     const unsigned arena = slice.arenas[a].load(std::memory_order_acquire);
-    if (arena == 0) continue;  // not made: no thread needed it
+    // Not made (no thread needed it), or the first arena standing in where jemalloc refused one.
+    if (arena == 0 || (a > 0 && arena == slice.arenas[0].load(std::memory_order_acquire))) continue;
     usage.live_bytes += ArenaLive(arena);
     usage.arenas.push_back(arena);
   }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -126,7 +127,9 @@ class RecordCommand : public Subcommand {
     MeasureTimerCostIfItSetsThePeriod(sampling, &env);
     const std::string lib = RecorderLibrary();
 
-    const auto started = std::filesystem::file_time_type::clock::now();
+    // Less a margin: file times come from the kernel's coarse clock, up to a tick behind.
+    const auto started =
+        std::filesystem::file_time_type::clock::now() - std::chrono::milliseconds(100);
     const pid_t child = fork();
     if (child < 0) throw RunError(std::string("fork: ") + std::strerror(errno));
     if (child == 0) Exec(env, lib);

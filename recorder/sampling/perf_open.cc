@@ -23,6 +23,21 @@ int PerfEventParanoid() {
   return in ? value : 99;
 }
 
+int OpenHardwareCycles() {
+  perf_event_attr cycles;
+  std::memset(&cycles, 0, sizeof cycles);
+  cycles.size = sizeof cycles;
+  cycles.type = PERF_TYPE_HARDWARE;
+  cycles.config = PERF_COUNT_HW_CPU_CYCLES;
+  cycles.disabled = 1;
+  cycles.exclude_kernel = 1;
+  cycles.exclude_hv = 1;
+  const int fd = PerfEventOpen(cycles, 0);
+  if (fd < 0) return -fd;
+  close(fd);
+  return 0;
+}
+
 std::string ExplainOpenError(const std::string& sampler, int err) {
   std::string line = sampler + ": perf_event_open: " + std::strerror(err);
   switch (err) {

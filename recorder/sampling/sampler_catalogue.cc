@@ -76,21 +76,11 @@ bool MakePebs(const SamplingOptions& o, SourceDef* def, std::string* error) {
 // process about 5 ms: a shell script's short programs each paid that to learn that a VM has no
 // PMU. PEBS needs the hardware cycles event, which opens with one system call and no library.
 bool MakePebsWhereThereIsAPmu(const SamplingOptions& o, SourceDef* def, std::string* error) {
-  perf_event_attr cycles;
-  std::memset(&cycles, 0, sizeof cycles);
-  cycles.size = sizeof cycles;
-  cycles.type = PERF_TYPE_HARDWARE;
-  cycles.config = PERF_COUNT_HW_CPU_CYCLES;
-  cycles.disabled = 1;
-  cycles.exclude_kernel = 1;
-  cycles.exclude_hv = 1;
-  const int fd = PerfEventOpen(cycles, 0);
-  if (fd < 0) {
+  if (const int err = OpenHardwareCycles(); err != 0) {
     *error =
-        std::string("pebs: no hardware PMU here (the cycles event: ") + std::strerror(-fd) + ")";
+        std::string("pebs: no hardware PMU here (the cycles event: ") + std::strerror(err) + ")";
     return false;
   }
-  close(fd);
   return MakePebs(o, def, error);
 }
 

@@ -2,9 +2,6 @@
 // samples, joined to the allocations live at their time by address, must rank the sites as the
 // workload designed them (index hot > values warm > log + archive cold).
 #include <gtest/gtest.h>
-#include <linux/perf_event.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -14,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "perf_open.h"
 #include "test_support.h"
 #include "tierscope/formats/alloc_columns.h"
 #include "tierscope/formats/sample_columns.h"
@@ -301,16 +299,7 @@ TEST(RecordWithTimerSampler, LibpfmIsLoadedOnlyForPebs) {
   EXPECT_NE(maps_under("pebs").find("libpfm"), std::string::npos);
   // `auto` (the default) asks the kernel for the cycles event first: without a hardware PMU, as
   // in most VMs, it never loads libpfm4.
-  perf_event_attr cycles{};
-  cycles.size = sizeof cycles;
-  cycles.type = PERF_TYPE_HARDWARE;
-  cycles.config = PERF_COUNT_HW_CPU_CYCLES;
-  cycles.disabled = 1;
-  cycles.exclude_kernel = 1;
-  cycles.exclude_hv = 1;
-  const int fd = static_cast<int>(syscall(SYS_perf_event_open, &cycles, 0, -1, -1, 0));
-  const bool pmu = fd >= 0;
-  if (pmu) close(fd);
+  const bool pmu = recorder::sampling::OpenHardwareCycles() == 0;
   EXPECT_EQ(maps_under("auto").find("libpfm") != std::string::npos, pmu);
 }
 

@@ -53,14 +53,32 @@ ProfileReadResult ReadProfile(const std::string& path) {
 
 ProfileReadResult ReadProfilePlan(const std::string& path) {
   return ReadChunks<profile::ProfilePlanView>(
-      path, [](const profile::ProfilePlanView& chunk, profile::ProfileChunk* out) {
-        // As ReadProfile's MergeFrom, for the fields the view has.
-        if (chunk.has_metadata()) out->mutable_metadata()->MergeFrom(chunk.metadata());
-        out->mutable_tiers()->MergeFrom(chunk.tiers());
-        if (chunk.has_plan()) out->mutable_plan()->MergeFrom(chunk.plan());
+      path, [](profile::ProfilePlanView& chunk, profile::ProfileChunk* out) {
         // A plan with its index is written first, before the sites: nothing after it is needed.
         // (Profiles written before kept the plan in the last chunk: read to the end.)
-        return !(chunk.has_plan() && chunk.plan().has_index());
+        const bool done = chunk.has_plan() && chunk.plan().has_index();
+        // As ReadProfile's MergeFrom, for the fields the view has; what `out` lacks yet moves in
+        // (every placed process reads this: a copy of each assignment was most of the read).
+        if (chunk.has_metadata()) {
+          if (out->has_metadata()) {
+            out->mutable_metadata()->MergeFrom(chunk.metadata());
+          } else {
+            out->mutable_metadata()->Swap(chunk.mutable_metadata());
+          }
+        }
+        if (out->tiers_size() == 0) {
+          out->mutable_tiers()->Swap(chunk.mutable_tiers());
+        } else {
+          out->mutable_tiers()->MergeFrom(chunk.tiers());
+        }
+        if (chunk.has_plan()) {
+          if (out->has_plan()) {
+            out->mutable_plan()->MergeFrom(chunk.plan());
+          } else {
+            out->mutable_plan()->Swap(chunk.mutable_plan());
+          }
+        }
+        return !done;
       });
 }
 

@@ -35,6 +35,16 @@ ProfileReadResult ReadChunks(const std::string& path, Merge merge) {
   return result;
 }
 
+// `from` into `into`: moved while `into` is still empty (the usual case), else merged.
+template <class T>
+void MoveOrMerge(T* from, T* into, bool into_empty) {
+  if (into_empty) {
+    into->Swap(from);
+  } else {
+    into->MergeFrom(*from);
+  }
+}
+
 }  // namespace
 
 ProfileReadResult ReadProfile(const std::string& path) {
@@ -59,25 +69,13 @@ ProfileReadResult ReadProfilePlan(const std::string& path) {
         const bool done = chunk.has_plan() && chunk.plan().has_index();
         // As ReadProfile's MergeFrom, for the fields the view has; what `out` lacks yet moves in
         // (every placed process reads this: a copy of each assignment was most of the read).
+        const bool no_metadata = !out->has_metadata(), no_tiers = out->tiers_size() == 0,
+                   no_plan = !out->has_plan();
         if (chunk.has_metadata()) {
-          if (out->has_metadata()) {
-            out->mutable_metadata()->MergeFrom(chunk.metadata());
-          } else {
-            out->mutable_metadata()->Swap(chunk.mutable_metadata());
-          }
+          MoveOrMerge(chunk.mutable_metadata(), out->mutable_metadata(), no_metadata);
         }
-        if (out->tiers_size() == 0) {
-          out->mutable_tiers()->Swap(chunk.mutable_tiers());
-        } else {
-          out->mutable_tiers()->MergeFrom(chunk.tiers());
-        }
-        if (chunk.has_plan()) {
-          if (out->has_plan()) {
-            out->mutable_plan()->MergeFrom(chunk.plan());
-          } else {
-            out->mutable_plan()->Swap(chunk.mutable_plan());
-          }
-        }
+        MoveOrMerge(chunk.mutable_tiers(), out->mutable_tiers(), no_tiers);
+        if (chunk.has_plan()) MoveOrMerge(chunk.mutable_plan(), out->mutable_plan(), no_plan);
         return !done;
       });
 }
